@@ -1,0 +1,105 @@
+"""The Amazon States Language definition an execution ran, indexed by state name.
+
+State names are unique across a whole state machine, nested Map and Parallel states
+included (https://states-language.net/#state-machine-structure), so one flat index answers
+"which state is this, and which Parallel branch holds it".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sfn_trace.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class StateDef:
+    name: str
+    type: str
+    body: Mapping[str, Any]
+    location: str
+    """JSON location in the definition, e.g. ``States.Fan.ItemProcessor.States.Convert``."""
+    parent: str | None
+    """The Map or Parallel state that contains this one, if any."""
+    branch: int | None
+    """Index in the parent's ``Branches`` (Parallel) or None."""
+    query_language: str
+    """``JSONPath`` or ``JSONata``: the state's own setting, else the machine's."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    body: Mapping[str, Any]
+    text: str
+    states: Mapping[str, StateDef] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, text: str, origin: str = "definition") -> Definition:
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{origin}: not valid JSON ({exc})") from exc
+        if not isinstance(body, Mapping) or not isinstance(body.get("States"), Mapping):
+            raise InputError(f"{origin}: not an Amazon States Language definition (no 'States')")
+        language = str(body.get("QueryLanguage", "JSONPath"))
+        states = dict(_index(body["States"], "States", None, None, language))
+        return cls(body=body, text=text, states=states)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Definition:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read definition {path}: {exc.strerror or exc}") from exc
+        return cls.from_text(text, origin=str(path))
+
+    def state(self, name: str) -> StateDef | None:
+        return self.states.get(name)
+
+
+def _index(
+    states: Mapping[str, Any],
+    location: str,
+    parent: str | None,
+    branch: int | None,
+    language: str,
+) -> Iterator[tuple[str, StateDef]]:
+    for name, body in states.items():
+        if not isinstance(body, Mapping):
+            continue
+        here = f"{location}.{name}"
+        own_language = str(body.get("QueryLanguage", language))
+        yield name, StateDef(
+            name=name,
+            type=str(body.get("Type", "")),
+            body=body,
+            location=here,
+            parent=parent,
+            branch=branch,
+            query_language=own_language,
+        )
+        for key in ("ItemProcessor", "Iterator"):
+            processor = body.get(key)
+            if isinstance(processor, Mapping) and isinstance(processor.get("States"), Mapping):
+                inner_language = str(processor.get("QueryLanguage", own_language))
+                yield from _index(
+                    processor["States"], f"{here}.{key}.States", name, None, inner_language
+                )
+        branches = body.get("Branches")
+        if isinstance(branches, list):
+            for i, branch_body in enumerate(branches):
+                if isinstance(branch_body, Mapping) and isinstance(
+                    branch_body.get("States"), Mapping
+                ):
+                    inner_language = str(branch_body.get("QueryLanguage", own_language))
+                    yield from _index(
+                        branch_body["States"],
+                        f"{here}.Branches[{i}].States",
+                        name,
+                        i,
+                        inner_language,
+                    )

@@ -1,0 +1,371 @@
+"""Typed, frozen history events, converted once from API dicts or file JSON.
+
+Raw boto3 dicts stop here: :meth:`HistoryEvent.from_api` reads the one ``*EventDetails``
+member of an event into typed fields, and nothing past this module sees the dict.
+Payload strings (inputs, outputs, parameters, results) are kept as text and parsed only
+when someone asks, because most of the 25,000 events a history may hold are never needed
+in full. Event types this version does not know are kept (``EventKind.UNKNOWN``) and
+ignored by the tracer, never fatal.
+
+Reference: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Final
+
+from sfn_trace.errors import InputError
+
+
+class _NotJson:
+    """The parsed value of a payload whose text is not JSON (kept as text, never guessed)."""
+
+    _instance: _NotJson | None = None
+
+    def __new__(cls) -> _NotJson:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Final = _NotJson()
+
+
+class Payload:
+    """A JSON document as the history carries it: text, parsed on first use.
+
+    ``truncated`` is the ``*Details.truncated`` flag (true only in CloudWatch Logs records,
+    or when a tool cut the payload); a truncated payload's content cannot be trusted.
+    """
+
+    __slots__ = ("_value", "text", "truncated")
+
+    def __init__(self, text: str, truncated: bool = False) -> None:
+        self.text = text
+        self.truncated = truncated
+        self._value: Any = _UNPARSED
+
+    def __repr__(self) -> str:
+        shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return f"Payload({shown!r}{', truncated' if self.truncated else ''})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Payload)
+            and self.text == other.text
+            and self.truncated == other.truncated
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.truncated))
+
+    @property
+    def value(self) -> Any:
+        """The parsed document, or :data:`NOT_JSON` when the text is not JSON."""
+        if self._value is _UNPARSED:
+            try:
+                self._value = json.loads(self.text)
+            except (ValueError, RecursionError):
+                self._value = NOT_JSON
+        return self._value
+
+    def may_contain_key(self, key: str) -> bool:
+        """Cheap pre-check: can the document hold an object member named ``key``?
+
+        False only when the key's JSON spelling cannot appear in the text, so callers can
+        skip parsing documents that certainly do not mention the field. A ``\\u`` escape
+        anywhere could spell the key differently, so it forces the full parse.
+        """
+        return json.dumps(key) in self.text or "\\u" in self.text
+
+
+_UNPARSED: Final = object()
+
+
+class EventKind(Enum):
+    """What an event means to the tracer; several API types share one kind."""
+
+    EXECUTION_STARTED = "execution_started"
+    EXECUTION_SUCCEEDED = "execution_succeeded"
+    EXECUTION_FAILED = "execution_failed"
+    EXECUTION_ABORTED = "execution_aborted"
+    EXECUTION_TIMED_OUT = "execution_timed_out"
+    EXECUTION_REDRIVEN = "execution_redriven"
+    STATE_ENTERED = "state_entered"
+    STATE_EXITED = "state_exited"
+    STATE_ABORTED = "state_aborted"
+    TASK_SCHEDULED = "task_scheduled"
+    TASK_STARTED = "task_started"
+    TASK_SUBMITTED = "task_submitted"
+    TASK_SUCCEEDED = "task_succeeded"
+    TASK_FAILED = "task_failed"
+    PARALLEL_STARTED = "parallel_started"
+    PARALLEL_SUCCEEDED = "parallel_succeeded"
+    PARALLEL_FAILED = "parallel_failed"
+    MAP_STARTED = "map_started"
+    MAP_SUCCEEDED = "map_succeeded"
+    MAP_FAILED = "map_failed"
+    MAP_ITERATION_STARTED = "map_iteration_started"
+    MAP_ITERATION_ENDED = "map_iteration_ended"
+    MAP_RUN = "map_run"
+    EVALUATION_FAILED = "evaluation_failed"
+    UNKNOWN = "unknown"
+
+
+_STATE_TYPES: Final = ("Task", "Pass", "Wait", "Choice", "Succeed", "Fail", "Parallel", "Map")
+
+_KINDS: dict[str, EventKind] = {
+    "ExecutionStarted": EventKind.EXECUTION_STARTED,
+    "ExecutionSucceeded": EventKind.EXECUTION_SUCCEEDED,
+    "ExecutionFailed": EventKind.EXECUTION_FAILED,
+    "ExecutionAborted": EventKind.EXECUTION_ABORTED,
+    "ExecutionTimedOut": EventKind.EXECUTION_TIMED_OUT,
+    "ExecutionRedriven": EventKind.EXECUTION_REDRIVEN,
+    "TaskScheduled": EventKind.TASK_SCHEDULED,
+    "LambdaFunctionScheduled": EventKind.TASK_SCHEDULED,
+    "ActivityScheduled": EventKind.TASK_SCHEDULED,
+    "TaskStarted": EventKind.TASK_STARTED,
+    "LambdaFunctionStarted": EventKind.TASK_STARTED,
+    "ActivityStarted": EventKind.TASK_STARTED,
+    "TaskSubmitted": EventKind.TASK_SUBMITTED,
+    "TaskSucceeded": EventKind.TASK_SUCCEEDED,
+    "LambdaFunctionSucceeded": EventKind.TASK_SUCCEEDED,
+    "ActivitySucceeded": EventKind.TASK_SUCCEEDED,
+    "ParallelStateStarted": EventKind.PARALLEL_STARTED,
+    "ParallelStateSucceeded": EventKind.PARALLEL_SUCCEEDED,
+    "ParallelStateFailed": EventKind.PARALLEL_FAILED,
+    "MapStateStarted": EventKind.MAP_STARTED,
+    "MapStateSucceeded": EventKind.MAP_SUCCEEDED,
+    "MapStateFailed": EventKind.MAP_FAILED,
+    "MapIterationStarted": EventKind.MAP_ITERATION_STARTED,
+    "MapIterationSucceeded": EventKind.MAP_ITERATION_ENDED,
+    "MapIterationFailed": EventKind.MAP_ITERATION_ENDED,
+    "MapIterationAborted": EventKind.MAP_ITERATION_ENDED,
+    "MapRunStarted": EventKind.MAP_RUN,
+    "MapRunSucceeded": EventKind.MAP_RUN,
+    "MapRunFailed": EventKind.MAP_RUN,
+    "MapRunAborted": EventKind.MAP_RUN,
+    "MapRunRedriven": EventKind.MAP_RUN,
+    "EvaluationFailed": EventKind.EVALUATION_FAILED,
+}
+for _failed in (
+    "TaskFailed",
+    "TaskStartFailed",
+    "TaskSubmitFailed",
+    "TaskTimedOut",
+    "LambdaFunctionFailed",
+    "LambdaFunctionScheduleFailed",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionTimedOut",
+    "ActivityFailed",
+    "ActivityScheduleFailed",
+    "ActivityTimedOut",
+):
+    _KINDS[_failed] = EventKind.TASK_FAILED
+for _state_type in _STATE_TYPES:
+    _KINDS[f"{_state_type}StateEntered"] = EventKind.STATE_ENTERED
+    _KINDS[f"{_state_type}StateExited"] = EventKind.STATE_EXITED
+    _KINDS[f"{_state_type}StateAborted"] = EventKind.STATE_ABORTED
+
+
+def state_type_of(event_type: str) -> str | None:
+    """``"TaskStateEntered"`` -> ``"Task"``; None for events that are not about one state."""
+    for suffix in ("StateEntered", "StateExited", "StateAborted"):
+        if event_type.endswith(suffix):
+            return event_type[: -len(suffix)] or None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One execution history event, with its details member read into typed fields.
+
+    Only the fields the event's details carry are set; ``None`` means "not in this event".
+    """
+
+    id: int
+    type: str
+    kind: EventKind
+    previous_id: int
+    timestamp: datetime | None
+    name: str | None = None
+    """State name (entered/exited), Map name (iteration events), or the failing state."""
+    input: Payload | None = None
+    output: Payload | None = None
+    parameters: Payload | None = None
+    """``taskScheduledEventDetails.parameters`` (the effective parameters of a service task)."""
+    error: str | None = None
+    cause: str | None = None
+    resource: str | None = None
+    resource_type: str | None = None
+    index: int | None = None
+    """Map iteration index."""
+    length: int | None = None
+    """``MapStateStarted`` item count."""
+    map_run_arn: str | None = None
+    redrive_count: int | None = None
+    location: str | None = None
+    """``EvaluationFailed`` location (JSONata field that failed)."""
+    assigned_variables: tuple[tuple[str, Payload], ...] | None = None
+    variables_truncated: bool = False
+    data_included: bool = True
+    """False when the event should carry input/output but the history omitted it
+    (``includeExecutionData=false``)."""
+
+    @property
+    def state_type(self) -> str | None:
+        return state_type_of(self.type)
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> HistoryEvent:
+        """Build an event from a GetExecutionHistory event dict (boto3 or CLI JSON).
+
+        Raises :class:`InputError` when the dict is not an event at all (no integer id or no
+        type); unknown types and unknown detail fields are fine.
+        """
+        try:
+            event_id = int(raw["id"])
+            event_type = str(raw["type"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"not a history event (needs 'id' and 'type'): {_brief(raw)}") from exc
+        try:
+            previous = int(raw.get("previousEventId") or 0)
+        except (TypeError, ValueError):
+            previous = 0
+        details: Mapping[str, Any] = {}
+        for key, value in raw.items():
+            if key.endswith("EventDetails") and isinstance(value, Mapping):
+                details = value
+                break
+        kind = _KINDS.get(event_type, EventKind.UNKNOWN)
+        return cls(
+            id=event_id,
+            type=event_type,
+            kind=kind,
+            previous_id=previous,
+            timestamp=parse_timestamp(raw.get("timestamp")),
+            name=_str_or_none(details.get("name", details.get("state"))),
+            input=_payload(details, "input", "inputDetails"),
+            output=_payload(details, "output", "outputDetails"),
+            parameters=_payload(details, "parameters", None),
+            error=_str_or_none(details.get("error")),
+            cause=_str_or_none(details.get("cause")),
+            resource=_str_or_none(details.get("resource")),
+            resource_type=_str_or_none(details.get("resourceType")),
+            index=_int_or_none(details.get("index")),
+            length=_int_or_none(details.get("length")),
+            map_run_arn=_str_or_none(details.get("mapRunArn")),
+            redrive_count=_int_or_none(details.get("redriveCount")),
+            location=_str_or_none(details.get("location")),
+            assigned_variables=_variables(details.get("assignedVariables")),
+            variables_truncated=_truthy(
+                (details.get("assignedVariablesDetails") or {}).get("truncated")
+            ),
+            data_included=_data_included(kind, details),
+        )
+
+
+def events_from_api(raw_events: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
+    """Convert raw events and return them in id order (histories may come newest first)."""
+    events = [HistoryEvent.from_api(raw) for raw in raw_events]
+    events.sort(key=lambda e: e.id)
+    return tuple(events)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """A timestamp as boto3 (datetime), the AWS CLI (ISO 8601) or JSON (epoch seconds) gives it."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+# Events whose details normally carry a payload; when the member is absent the history was
+# fetched without execution data (or a tool stripped it), which is "unknown", never "null".
+_PAYLOAD_MEMBER: Final = {
+    EventKind.EXECUTION_STARTED: "input",
+    EventKind.EXECUTION_SUCCEEDED: "output",
+    EventKind.STATE_ENTERED: "input",
+    EventKind.STATE_EXITED: "output",
+    EventKind.TASK_SUCCEEDED: "output",
+}
+
+
+def _data_included(kind: EventKind, details: Mapping[str, Any]) -> bool:
+    member = _PAYLOAD_MEMBER.get(kind)
+    return member is None or member in details
+
+
+def _payload(details: Mapping[str, Any], key: str, flag_key: str | None) -> Payload | None:
+    text = details.get(key)
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        # Some tools decode payloads into objects; turn them back into the API's text form.
+        text = json.dumps(text, separators=(",", ":"), ensure_ascii=False)
+    truncated = False
+    if flag_key is not None:
+        flags = details.get(flag_key)
+        if isinstance(flags, Mapping):
+            truncated = _truthy(flags.get("truncated"))
+    return Payload(text, truncated)
+
+
+def _variables(raw: Any) -> tuple[tuple[str, Payload], ...] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    result = []
+    for name, text in raw.items():
+        if not isinstance(text, str):
+            text = json.dumps(text, separators=(",", ":"), ensure_ascii=False)
+        result.append((str(name), Payload(text)))
+    return tuple(result)
+
+
+def _truthy(value: Any) -> bool:
+    # CloudWatch Logs records carry booleans as strings ("false"/"true").
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _brief(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
