@@ -33,9 +33,7 @@ class ExecutionArn:
     @property
     def state_machine_arn(self) -> str:
         machine = self.state_machine.split("/", 1)[0]
-        return (
-            f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{machine}"
-        )
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{machine}"
 
 
 def looks_like_arn(text: str) -> bool:

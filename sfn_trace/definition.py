@@ -73,14 +73,17 @@ def _index(
             continue
         here = f"{location}.{name}"
         own_language = str(body.get("QueryLanguage", language))
-        yield name, StateDef(
-            name=name,
-            type=str(body.get("Type", "")),
-            body=body,
-            location=here,
-            parent=parent,
-            branch=branch,
-            query_language=own_language,
+        yield (
+            name,
+            StateDef(
+                name=name,
+                type=str(body.get("Type", "")),
+                body=body,
+                location=here,
+                parent=parent,
+                branch=branch,
+                query_language=own_language,
+            ),
         )
         for key in ("ItemProcessor", "Iterator"):
             processor = body.get(key)

@@ -1,0 +1,147 @@
+"""The ``sfn-trace/1`` JSON document (DESIGN.md, "JSON output").
+
+Keys may be added over time; none of the documented ones may be removed or renamed.
+Output is deterministic: the same history gives byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sfn_trace.trace.field import Snapshot
+from sfn_trace.trace.result import Finding, TraceResult, VisitTrace
+from sfn_trace.trace.visits import Attempt
+
+SCHEMA = "sfn-trace/1"
+
+
+class JsonRenderer:
+    def render(self, result: TraceResult) -> str:
+        return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERER = JsonRenderer()
+
+
+def to_document(result: TraceResult) -> dict[str, Any]:
+    info = result.execution
+    return {
+        "schema": SCHEMA,
+        "execution": {
+            "arn": info.arn,
+            "name": info.name,
+            "status": info.status,
+            "state_machine_arn": info.state_machine_arn,
+            "start": iso(info.start),
+            "stop": iso(info.stop),
+        },
+        "field": result.field,
+        "verdict": result.verdict.value,
+        "partial_verdict": result.partial_verdict.value if result.partial_verdict else None,
+        "final": {"source": result.final_source, **snapshot_json(result.final)},
+        "first_null": finding_json(result.first_null, with_last_value=True),
+        "lost_at": finding_json(result.lost_at, with_last_value=False),
+        "chain": list(result.chain),
+        "unseen": [
+            {"seq": u.seq, "state": u.state, "document": u.document, "reason": u.reason}
+            for u in result.unseen
+        ],
+        "warnings": list(result.warnings),
+        "visits": [visit_json(t) for t in result.visits],
+    }
+
+
+def finding_json(finding: Finding | None, *, with_last_value: bool) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    visit = finding.visit
+    document: dict[str, Any] = {
+        "state": visit.state,
+        "type": visit.type,
+        "seq": visit.seq,
+        "event_id": visit.exit_event_id,
+        "map_iteration": visit.map_iteration,
+        "scope": list(visit.scope),
+        "became": finding.became,
+        "path": finding.path,
+    }
+    if with_last_value:
+        document["last_value"] = finding.last_value
+    document["last_path"] = finding.last_path
+    document["explanation"] = finding.explanation
+    return document
+
+
+def visit_json(trace: VisitTrace) -> dict[str, Any]:
+    visit = trace.visit
+    end = visit.end.timestamp if visit.end else None
+    start = visit.entered.timestamp
+    invocation = trace.invocation
+    return {
+        "seq": visit.seq,
+        "state": visit.state,
+        "type": visit.type,
+        "entered_event_id": visit.entered.id,
+        "exited_event_id": visit.exit_event_id,
+        "scope": list(visit.scope),
+        "map_iteration": visit.map_iteration,
+        "outcome": visit.outcome.value,
+        "start": iso(start),
+        "end": iso(end),
+        "duration_ms": _duration_ms(start, end),
+        "replay": None,
+        "changed": trace.changed,
+        "input": snapshot_json(trace.input),
+        "output": snapshot_json(trace.output),
+        "parameters": snapshot_json(trace.parameters) if trace.parameters else None,
+        "result": snapshot_json(trace.result) if trace.result else None,
+        "variables": snapshot_json(trace.variables) if trace.variables else None,
+        "resource": visit.resource,
+        "attempts": [attempt_json(a) for a in visit.attempts],
+        "error": visit.error,
+        "cause": visit.cause,
+        "lambda": None
+        if invocation is None
+        else {
+            "function": invocation.function,
+            "qualifier": invocation.qualifier,
+            "request_id": invocation.request_id,
+            "log_group": None,
+            "matched_by": None,
+            "log_lines": None,
+        },
+    }
+
+
+def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "status": snapshot.status.value,
+        "occurrences": [{"path": o.path, "value": o.value} for o in snapshot.occurrences],
+    }
+    if snapshot.reason:
+        document["reason"] = snapshot.reason
+    return document
+
+
+def attempt_json(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "started_event_id": attempt.start.id,
+        "ended_event_id": attempt.end.id if attempt.end else None,
+        "error": attempt.error,
+        "cause": attempt.cause,
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _duration_ms(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000)

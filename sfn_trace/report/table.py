@@ -1,0 +1,156 @@
+"""The terminal view: a headline, then the field's timeline, one row per visit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from sfn_trace.report.json import iso
+from sfn_trace.trace.field import Occurrence, Snapshot, Status
+from sfn_trace.trace.result import Finding, TraceResult, Verdict, VisitTrace
+
+VALUE_WIDTH = 44
+
+_VERDICT_TEXT = {
+    Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
+    Verdict.INTACT: "INTACT: {final} holds {field} set",
+    Verdict.NEVER_SET: "NEVER SET: {field} occurs, but is never set in any document",
+    Verdict.ABSENT: "ABSENT: no document of the execution holds {field}",
+    Verdict.UNKNOWN: "UNKNOWN: the answer depends on data the history does not hold",
+}
+
+
+class TableRenderer:
+    def render(self, result: TraceResult) -> str:
+        lines = [*_facts(result), "", *_headline(result), ""]
+        lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
+        lines.append(_timeline(result))
+        return "\n".join(lines) + "\n"
+
+
+RENDERER = TableRenderer()
+
+
+def _facts(result: TraceResult) -> list[str]:
+    info = result.execution
+    status = info.status or "?"
+    if info.start:
+        status += f"   {iso(info.start)} -> {iso(info.stop) if info.stop else '(running)'}"
+    return [
+        f"Execution  {info.arn or '(from file)'}",
+        f"Status     {status}",
+        f"Field      {result.field}",
+    ]
+
+
+def _headline(result: TraceResult) -> list[str]:
+    verdict = result.verdict
+    final = result.final
+    how = (
+        "it only as null"
+        if final.status is Status.NULL
+        else ("no copy of it" if final.status is Status.MISSING else "a null copy beside set ones")
+    )
+    text = _VERDICT_TEXT[verdict].format(field=result.field, final=result.final_source, how=how)
+    lines = [f"Verdict    {text}"]
+    if result.partial_verdict is not None:
+        lines.append(f"           what could be seen says: {result.partial_verdict.value}")
+    for unseen in result.unseen:
+        where = f"#{unseen.seq} {unseen.state}" if unseen.seq is not None else unseen.document
+        what = unseen.document if unseen.seq is not None else ""
+        lines.append(f"Unseen     {where} {what}: {unseen.reason}".replace("  ", " "))
+    if result.first_null is not None:
+        lines.extend(_finding("Went null", result.first_null, show_value=True))
+    if result.lost_at is not None:
+        lines.extend(_finding("Last copy", result.lost_at, show_value=False))
+    for warning in result.warnings:
+        lines.append(f"Note       {warning}")
+    return lines
+
+
+def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
+    visit = finding.visit
+    where = " > ".join(visit.scope)
+    head = f"{label:<10} {where} ({visit.type}, event {visit.exit_event_id})"
+    if show_value and finding.last_value is not None:
+        head += f": was {_value(finding.last_value, 60)}, became {finding.became}"
+    elif not show_value:
+        head += ": no set copy remained after it"
+    return [head, f"{'':<10} {finding.explanation}"]
+
+
+def _timeline(result: TraceResult) -> str:
+    marks: dict[int, str] = {}
+    if result.first_null is not None:
+        marks[result.first_null.visit.seq] = "<- went null"
+    if result.lost_at is not None:
+        seq = result.lost_at.visit.seq
+        marks[seq] = (marks[seq] + ", last copy") if seq in marks else "<- last copy"
+    rows: list[list[Any]] = []
+    for trace in result.visits:
+        visit = trace.visit
+        rows.append(
+            [
+                visit.seq,
+                " > ".join(visit.scope[:-1]) or "-",
+                visit.state,
+                visit.type
+                + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
+                trace.input.status.value,
+                _cell(trace.input),
+                _status(trace),
+                _cell(trace.output),
+                _changed(trace),
+                marks.get(visit.seq, ""),
+            ]
+        )
+    table: str = tabulate(
+        rows,
+        headers=[
+            "#",
+            "scope",
+            "state",
+            "type",
+            "input",
+            "value in input",
+            "output",
+            "value in output",
+            "changed",
+            "",
+        ],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
+    return table
+
+
+def _status(trace: VisitTrace) -> str:
+    if not trace.visit.exited:
+        return "-"
+    return trace.output.status.value
+
+
+def _changed(trace: VisitTrace) -> str:
+    changed = trace.changed
+    return "?" if changed is None else ("yes" if changed else "")
+
+
+def _cell(snapshot: Snapshot) -> str:
+    if snapshot.status is Status.UNKNOWN:
+        return f"({snapshot.reason})" if snapshot.reason else "?"
+    if not snapshot.occurrences:
+        return ""
+    return "\n".join(_occurrence(o) for o in snapshot.occurrences[:4]) + (
+        f"\n(+{len(snapshot.occurrences) - 4} more)" if len(snapshot.occurrences) > 4 else ""
+    )
+
+
+def _occurrence(occurrence: Occurrence) -> str:
+    return f"{occurrence.path}: {_value(occurrence.value, VALUE_WIDTH)}"
+
+
+def _value(value: Any, width: int) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 3] + "..."

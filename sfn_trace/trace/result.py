@@ -1,0 +1,136 @@
+"""The one result object every renderer draws from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sfn_trace.errors import ExitCode
+from sfn_trace.execution import ExecutionInfo
+from sfn_trace.trace.field import Snapshot, Status
+from sfn_trace.trace.visits import Visit
+
+
+class Verdict(str, Enum):
+    """DESIGN.md, "Field semantics"."""
+
+    ABSENT = "absent"
+    """No occurrence anywhere."""
+    NEVER_SET = "never_set"
+    """Occurrences, but never a set one."""
+    LOST = "lost"
+    """Set at some point; the last document holds a null occurrence or no set occurrence."""
+    INTACT = "intact"
+    """The last document holds set occurrences only."""
+    UNKNOWN = "unknown"
+    """The answer depends on data the history does not hold."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT[self]
+
+
+_EXIT = {
+    Verdict.INTACT: ExitCode.INTACT,
+    Verdict.LOST: ExitCode.FINDING,
+    Verdict.NEVER_SET: ExitCode.FINDING,
+    Verdict.ABSENT: ExitCode.FINDING,
+    Verdict.UNKNOWN: ExitCode.INCOMPLETE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaInvocation:
+    """Which Lambda function a Task visit invoked, and the request id when the result has it."""
+
+    function: str
+    qualifier: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitTrace:
+    """One visit with the field's status in each of its documents."""
+
+    visit: Visit
+    input: Snapshot
+    output: Snapshot
+    parameters: Snapshot | None
+    """Effective parameters sent to the task (None: not a task, or none recorded)."""
+    result: Snapshot | None
+    """Raw task result (None: not a task, or it did not succeed)."""
+    variables: Snapshot | None
+    """Variables assigned on exit (None: none assigned)."""
+    invocation: LambdaInvocation | None
+
+    @property
+    def changed(self) -> bool | None:
+        """Whether the field differs between input and output; None when one is unknown."""
+        if not (self.input.known and self.output.known):
+            return None
+        return (self.input.status, self.input.occurrences) != (
+            self.output.status,
+            self.output.occurrences,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A visit the verdict points at: where the field went null, or the last set copy went."""
+
+    trace: VisitTrace
+    became: str
+    """``"null"`` or ``"missing"``."""
+    last_value: Any
+    """The set value the input held just before."""
+    last_path: str | None
+    path: str | None
+    """Where the null now sits in the output (None when the field went missing)."""
+    explanation: str
+
+    @property
+    def visit(self) -> Visit:
+        return self.trace.visit
+
+
+@dataclass(frozen=True, slots=True)
+class Unseen:
+    """A document the answer depends on that the history does not let us see."""
+
+    seq: int | None
+    state: str | None
+    document: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    execution: ExecutionInfo
+    field: str
+    verdict: Verdict
+    first_null: Finding | None
+    lost_at: Finding | None
+    visits: tuple[VisitTrace, ...]
+    final: Snapshot
+    final_source: str
+    """Which document the verdict was read from, in words."""
+    partial_verdict: Verdict | None = None
+    """When the verdict is ``unknown``: what the documents we could see say."""
+    unseen: tuple[Unseen, ...] = ()
+    warnings: tuple[str, ...] = ()
+    chain: tuple[Any, ...] = ()
+    """Blame chain from the last consumer back to the origin (needs definition replay)."""
+    definition_available: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.verdict.exit_code
+
+    @property
+    def execution_running(self) -> bool:
+        return self.execution.status == "RUNNING"
+
+
+def status_of(snapshot: Snapshot | None) -> Status | None:
+    return None if snapshot is None else snapshot.status

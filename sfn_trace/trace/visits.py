@@ -1,0 +1,694 @@
+"""History events -> state visits, attributed through ``previousEventId`` chains.
+
+One visit per ``*StateEntered``. Events are attributed by causality, never by adjacency:
+in real histories the events of Map iterations and Parallel branches interleave in
+timestamp order. For an event we start at the node that owns its ``previousEventId`` and
+climb the scope tree (visit -> the flow holding it -> the Map/Parallel visit holding that
+flow -> ...) to the nearest *open* node that can own it.
+
+- ``*StateEntered`` opens a visit in a flow: a new Parallel branch when its predecessor is
+  ``ParallelStateStarted``, the iteration when it is ``MapIterationStarted``, else the
+  flow of the predecessor's visit.
+- ``MapIterationStarted`` opens iteration ``index`` under the nearest open Map visit named
+  ``details.name`` (its predecessor may be the previous iteration's last event).
+- ``Task*``/``LambdaFunction*``/``Activity*`` go to the nearest open Task visit; Map and
+  Parallel lifecycle events to the nearest open Map/Parallel visit; ``*StateExited`` closes
+  the nearest open visit with that name, ``*StateAborted`` the nearest of that type.
+
+See https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+and ../shared/reference (section 2) for the observed ``previousEventId`` patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sfn_trace.definition import Definition
+from sfn_trace.history import EventKind, HistoryEvent, Payload
+
+
+class Outcome(str, Enum):
+    """How a visit ended."""
+
+    SUCCEEDED = "succeeded"
+    """Exited normally."""
+    CAUGHT = "caught"
+    """Failed, and a Catch sent the error output on (the visit still has an output)."""
+    FAILED = "failed"
+    """Failed without an exit: the execution, iteration or branch failed here."""
+    ABORTED = "aborted"
+    """Stopped from outside (execution aborted/timed out, a sibling branch failed)."""
+    RUNNING = "running"
+    """No end event in the history: the execution is still running, or the history is cut."""
+
+
+class FlowKind(str, Enum):
+    ROOT = "root"
+    ITERATION = "iteration"
+    BRANCH = "branch"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try of a Task (one invocation), or one run of a retried Map/Parallel."""
+
+    number: int
+    start: HistoryEvent
+    parameters: Payload | None
+    """Effective input sent to the resource (after InputPath and Parameters)."""
+    resource: str | None
+    resource_type: str | None
+    end: HistoryEvent | None
+    result: Payload | None
+    """The raw result (``TaskSucceeded.output`` or ``LambdaFunctionSucceeded.output``)."""
+    submitted: Payload | None
+    error: str | None
+    cause: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or (
+            self.end is not None
+            and self.end.kind is not EventKind.TASK_SUCCEEDED
+            and self.end.kind not in (EventKind.MAP_SUCCEEDED, EventKind.PARALLEL_SUCCEEDED)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One entry into a state, with everything the history recorded about it."""
+
+    seq: int
+    """1-based order of entry across the whole execution."""
+    state: str
+    type: str
+    entered: HistoryEvent
+    end: HistoryEvent | None
+    """The event that ended the visit: its ``*StateExited``, or the failure/abort."""
+    outcome: Outcome
+    scope: tuple[str, ...]
+    """Enclosing iterations/branches then the state, e.g. ``("Fan[3]", "Convert")``."""
+    map_iteration: int | None
+    """Index of the innermost Map iteration holding this visit."""
+    input: Payload | None
+    output: Payload | None
+    attempts: tuple[Attempt, ...]
+    error: str | None
+    """The error that ended (or was caught in) the visit."""
+    cause: str | None
+    variables: tuple[tuple[str, Payload], ...] | None
+    variables_truncated: bool
+    children: tuple[Flow, ...]
+    input_included: bool = True
+    output_included: bool = True
+
+    @property
+    def exited(self) -> bool:
+        return self.end is not None and self.end.kind is EventKind.STATE_EXITED
+
+    @property
+    def exit_event_id(self) -> int | None:
+        return self.end.id if self.exited and self.end is not None else None
+
+    @property
+    def parameters(self) -> Payload | None:
+        return self.attempts[-1].parameters if self.attempts else None
+
+    @property
+    def result(self) -> Payload | None:
+        return self.attempts[-1].result if self.attempts else None
+
+    @property
+    def resource(self) -> str | None:
+        return self.attempts[-1].resource if self.attempts else None
+
+    def walk(self) -> list[Visit]:
+        """This visit and every visit nested in it, in entry order."""
+        found = [self]
+        for flow in self.children:
+            for visit in flow.visits:
+                found.extend(visit.walk())
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A sequence of visits through which one document flows.
+
+    The execution's root flow, one Map iteration, or one Parallel branch.
+    """
+
+    kind: FlowKind
+    label: str
+    """``""`` for the root, ``Fan[3]`` for an iteration, ``Par.Branches[1]`` for a branch."""
+    index: int | None
+    visits: tuple[Visit, ...]
+    start: HistoryEvent | None
+    end: HistoryEvent | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitTree:
+    root: Flow
+    visits: tuple[Visit, ...]
+    """Every visit, in entry order (``seq``)."""
+    execution_input: Payload | None
+    execution_output: Payload | None
+    terminal: HistoryEvent | None
+    """The last ``Execution{Succeeded,Failed,Aborted,TimedOut}`` event, if any (after the
+    last ``ExecutionRedriven``)."""
+    anomalies: tuple[str, ...]
+    """Events that could not be attributed as the rules expect (kept, reported)."""
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _FlowNode:
+    kind: FlowKind
+    label: str
+    index: int | None
+    parent: _VisitNode | None
+    start: HistoryEvent | None
+    end: HistoryEvent | None = None
+    visits: list[_VisitNode] = field(default_factory=list)
+    open: bool = True
+
+
+@dataclass(eq=False)
+class _AttemptNode:
+    start: HistoryEvent
+    parameters: Payload | None = None
+    resource: str | None = None
+    resource_type: str | None = None
+    end: HistoryEvent | None = None
+    result: Payload | None = None
+    submitted: Payload | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(eq=False)
+class _VisitNode:
+    seq: int
+    entered: HistoryEvent
+    state: str
+    type: str
+    parent: _FlowNode
+    end: HistoryEvent | None = None
+    outcome: Outcome | None = None
+    attempts: list[_AttemptNode] = field(default_factory=list)
+    children: list[_FlowNode] = field(default_factory=list)
+    error: str | None = None
+    cause: str | None = None
+    epoch: HistoryEvent | None = None
+    """The latest Map/ParallelStateStarted: a retried Map or Parallel starts a new epoch."""
+    iterations: dict[tuple[int, int], _FlowNode] = field(default_factory=dict)
+
+    @property
+    def open(self) -> bool:
+        return self.outcome is None
+
+
+_Node = _FlowNode | _VisitNode
+
+
+class _Builder:
+    def __init__(self, definition: Definition | None) -> None:
+        self.definition = definition
+        self.root = _FlowNode(FlowKind.ROOT, "", None, None, None)
+        self.owner: dict[int, _Node] = {}
+        self.kind_of: dict[int, EventKind] = {}
+        self.visits: list[_VisitNode] = []
+        self.anomalies: list[str] = []
+        self.execution_input: Payload | None = None
+        self.execution_output: Payload | None = None
+        self.terminal: HistoryEvent | None = None
+
+    # -- climbing
+
+    def _start(self, event: HistoryEvent) -> _Node:
+        return self.owner.get(event.previous_id, self.root)
+
+    @staticmethod
+    def _climb(node: _Node | None, accept: Callable[[_VisitNode], bool]) -> _VisitNode | None:
+        while node is not None:
+            if isinstance(node, _VisitNode):
+                if node.open and accept(node):
+                    return node
+                node = node.parent
+            else:
+                node = node.parent
+        return None
+
+    def _find_visit(
+        self,
+        event: HistoryEvent,
+        accept: Callable[[_VisitNode], bool],
+        what: str,
+        by_name: bool = False,
+    ) -> _VisitNode | None:
+        found = self._climb(self._start(event), accept)
+        if found is None and by_name:
+            # Events that name their state may point elsewhere: AWS gives EvaluationFailed
+            # the same previousEventId as the StateEntered it belongs to.
+            found = next((v for v in reversed(self.visits) if v.open and accept(v)), None)
+            if found is not None:
+                return found
+        if found is None:
+            # Not where previousEventId says: fall back to the latest open visit that fits,
+            # so a damaged or hand-edited history still yields a trace (and say so).
+            for candidate in reversed(self.visits):
+                if candidate.open and accept(candidate):
+                    found = candidate
+                    self.anomalies.append(
+                        f"event {event.id} ({event.type}) attributed to {candidate.state} by "
+                        f"recency: its previousEventId {event.previous_id} leads to no open {what}"
+                    )
+                    break
+        if found is None:
+            self.anomalies.append(f"event {event.id} ({event.type}) has no open {what}; ignored")
+        return found
+
+    # -- events
+
+    def add(self, event: HistoryEvent) -> None:
+        self.kind_of[event.id] = event.kind
+        handler = _HANDLERS.get(event.kind)
+        if handler is None:
+            self.owner[event.id] = self._start(event)
+            return
+        handler(self, event)
+
+    def _execution_started(self, event: HistoryEvent) -> None:
+        self.execution_input = event.input
+        self.owner[event.id] = self.root
+
+    def _execution_ended(self, event: HistoryEvent) -> None:
+        self.owner[event.id] = self.root
+        self.terminal = event
+        if event.kind is EventKind.EXECUTION_SUCCEEDED:
+            self.execution_output = event.output
+        culprit = _state_in_cause(event.cause)
+        if culprit is not None:
+            # Path and evaluation errors fail the execution directly, with no task event:
+            # the cause names the state and the event that entered it.
+            for visit in self.visits:
+                if visit.open and visit.entered.id == culprit:
+                    visit.error, visit.cause = event.error or "States.Runtime", event.cause
+        for visit in self.visits:
+            if visit.open:
+                failed = event.kind is EventKind.EXECUTION_FAILED and _has_failed(visit)
+                self._close(
+                    visit, event, Outcome.FAILED if failed else Outcome.ABORTED, cascade=False
+                )
+
+    def _execution_redriven(self, event: HistoryEvent) -> None:
+        self.owner[event.id] = self.root
+        self.terminal = None
+        self.execution_output = None
+
+    def _state_entered(self, event: HistoryEvent) -> None:
+        flow = self._flow_for_entry(event)
+        visit = _VisitNode(
+            seq=len(self.visits) + 1,
+            entered=event,
+            state=event.name or f"<unnamed state at event {event.id}>",
+            type=event.state_type or "?",
+            parent=flow,
+        )
+        flow.visits.append(visit)
+        self.visits.append(visit)
+        self.owner[event.id] = visit
+
+    def _flow_for_entry(self, event: HistoryEvent) -> _FlowNode:
+        previous_kind = self.kind_of.get(event.previous_id)
+        node = self._start(event)
+        if previous_kind is EventKind.PARALLEL_STARTED and isinstance(node, _VisitNode):
+            return self._new_branch(node, event)
+        if previous_kind is EventKind.MAP_ITERATION_STARTED and isinstance(node, _FlowNode):
+            return node
+        if isinstance(node, _VisitNode):
+            return node.parent
+        return node
+
+    def _new_branch(self, parallel: _VisitNode, event: HistoryEvent) -> _FlowNode:
+        epoch_id = parallel.epoch.id if parallel.epoch else parallel.entered.id
+        index = None
+        if self.definition is not None and event.name is not None:
+            state = self.definition.state(event.name)
+            if state is not None and state.parent == parallel.state:
+                index = state.branch
+        if index is None:
+            index = sum(1 for f in parallel.children if f.start and f.start.id >= epoch_id)
+        flow = _FlowNode(
+            FlowKind.BRANCH,
+            f"{parallel.state}.Branches[{index}]",
+            index,
+            parallel,
+            self._event(event.previous_id),
+        )
+        parallel.children.append(flow)
+        return flow
+
+    def _event(self, event_id: int) -> HistoryEvent | None:
+        return self._events.get(event_id)
+
+    def _state_exited(self, event: HistoryEvent) -> None:
+        name = event.name
+        visit = self._find_visit(
+            event, lambda v: name is None or v.state == name, f"visit of state {name!r}"
+        )
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        self.owner[event.id] = visit
+        caught = visit.error is not None or _failed_last(visit)
+        self._close(visit, event, Outcome.CAUGHT if caught else Outcome.SUCCEEDED)
+
+    def _state_aborted(self, event: HistoryEvent) -> None:
+        # AWS points every abort of a failed Map/Parallel at the failure that caused it
+        # (reference section 2), not at the aborted visit: when the climb finds nothing,
+        # take the earliest open visit of that type; an abort of an already closed visit
+        # changes nothing.
+        state_type = event.state_type
+        visit = self._climb(self._start(event), lambda v: v.type == state_type)
+        if visit is None:
+            visit = next((v for v in self.visits if v.open and v.type == state_type), None)
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        self.owner[event.id] = visit
+        self._close(visit, event, Outcome.ABORTED)
+
+    def _close(
+        self, visit: _VisitNode, event: HistoryEvent, outcome: Outcome, cascade: bool = True
+    ) -> None:
+        visit.end = event
+        visit.outcome = outcome
+        for flow in visit.children:
+            if flow.open:
+                flow.open = False
+                flow.end = flow.end or event
+            if cascade:
+                for inner in flow.visits:
+                    self._close_open_descendants(inner, event)
+
+    def _close_open_descendants(self, visit: _VisitNode, event: HistoryEvent) -> None:
+        if visit.open:
+            self._close(visit, event, Outcome.FAILED if _has_failed(visit) else Outcome.ABORTED)
+        else:
+            for flow in visit.children:
+                for inner in flow.visits:
+                    self._close_open_descendants(inner, event)
+
+    def _task_event(self, event: HistoryEvent) -> None:
+        visit = self._find_visit(event, lambda v: v.type == "Task", "Task visit")
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        self.owner[event.id] = visit
+        kind = event.kind
+        if kind is EventKind.TASK_SCHEDULED:
+            visit.attempts.append(
+                _AttemptNode(
+                    start=event,
+                    # Service tasks carry the effective parameters; Lambda-ARN and activity
+                    # tasks carry them as their "input".
+                    parameters=event.parameters if event.parameters is not None else event.input,
+                    resource=event.resource,
+                    resource_type=event.resource_type,
+                )
+            )
+            return
+        attempt = visit.attempts[-1] if visit.attempts else None
+        if attempt is None or attempt.end is not None:
+            # e.g. LambdaFunctionScheduleFailed without a schedule, or a damaged history.
+            attempt = _AttemptNode(
+                start=event, resource=event.resource, resource_type=event.resource_type
+            )
+            visit.attempts.append(attempt)
+        if kind is EventKind.TASK_SUBMITTED:
+            attempt.submitted = event.output
+        elif kind is EventKind.TASK_SUCCEEDED:
+            attempt.end, attempt.result = event, event.output
+            visit.error = visit.cause = None
+        elif kind is EventKind.TASK_FAILED:
+            attempt.end, attempt.error, attempt.cause = (
+                event,
+                event.error or event.type,
+                event.cause,
+            )
+            visit.error, visit.cause = attempt.error, attempt.cause
+
+    def _container_event(self, event: HistoryEvent) -> None:
+        kind = event.kind
+        wanted = "Parallel" if kind in _PARALLEL_KINDS else "Map"
+        visit = self._find_visit(event, lambda v: v.type == wanted, f"{wanted} visit")
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        self.owner[event.id] = visit
+        if kind in (EventKind.MAP_STARTED, EventKind.PARALLEL_STARTED):
+            visit.epoch = event
+            visit.attempts.append(_AttemptNode(start=event))
+            visit.error = visit.cause = None
+            return
+        attempt = visit.attempts[-1] if visit.attempts else None
+        if kind in (EventKind.MAP_SUCCEEDED, EventKind.PARALLEL_SUCCEEDED):
+            if attempt is not None:
+                attempt.end = event
+        elif kind in (EventKind.MAP_FAILED, EventKind.PARALLEL_FAILED):
+            error, cause = self._inner_error(visit)
+            if attempt is not None:
+                attempt.end, attempt.error, attempt.cause = event, error, cause
+            visit.error, visit.cause = error, cause
+        elif event.type == "MapRunFailed":
+            visit.error, visit.cause = event.error or "MapRunFailed", event.cause
+
+    @staticmethod
+    def _inner_error(visit: _VisitNode) -> tuple[str, str | None]:
+        """The error of the failed branch/iteration, which propagates unchanged."""
+        latest: tuple[int, str, str | None] | None = None
+        for flow in visit.children:
+            for inner in flow.visits:
+                for candidate in inner_visits(inner):
+                    if candidate.error and candidate.end is not None:
+                        key = candidate.end.id
+                        if latest is None or key > latest[0]:
+                            latest = (key, candidate.error, candidate.cause)
+        if latest is None:
+            return "States.BranchFailed" if visit.type == "Parallel" else "States.MapFailed", None
+        return latest[1], latest[2]
+
+    def _iteration_started(self, event: HistoryEvent) -> None:
+        name = event.name
+        visit = self._find_visit(
+            event, lambda v: v.type == "Map" and (name is None or v.state == name), "Map visit"
+        )
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        index = event.index if event.index is not None else len(visit.children)
+        epoch_id = visit.epoch.id if visit.epoch else visit.entered.id
+        flow = _FlowNode(FlowKind.ITERATION, f"{visit.state}[{index}]", index, visit, event)
+        visit.iterations[(epoch_id, index)] = flow
+        visit.children.append(flow)
+        self.owner[event.id] = flow
+
+    def _iteration_ended(self, event: HistoryEvent) -> None:
+        name = event.name
+        visit = self._find_visit(
+            event, lambda v: v.type == "Map" and (name is None or v.state == name), "Map visit"
+        )
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        epoch_id = visit.epoch.id if visit.epoch else visit.entered.id
+        flow = visit.iterations.get((epoch_id, event.index if event.index is not None else -1))
+        if flow is None:
+            self.anomalies.append(
+                f"event {event.id} ({event.type}) ends an iteration never started"
+            )
+            self.owner[event.id] = visit
+            return
+        flow.open, flow.end = False, event
+        self.owner[event.id] = flow
+        for inner in flow.visits:
+            self._close_open_descendants(inner, event)
+
+    def _evaluation_failed(self, event: HistoryEvent) -> None:
+        name = event.name
+        visit = self._find_visit(
+            event,
+            lambda v: name is None or v.state == name,
+            f"visit of state {name!r}",
+            by_name=name is not None,
+        )
+        if visit is None:
+            self.owner[event.id] = self._start(event)
+            return
+        self.owner[event.id] = visit
+        visit.error, visit.cause = event.error or "States.QueryEvaluationError", event.cause
+
+    # -- freezing
+
+    def build(self, events: Sequence[HistoryEvent]) -> VisitTree:
+        self._events = {event.id: event for event in events}
+        seen: set[int] = set()
+        for event in events:
+            if event.id in seen:
+                self.anomalies.append(f"duplicate event id {event.id} ({event.type}); ignored")
+                continue
+            seen.add(event.id)
+            self.add(event)
+        for visit in self.visits:
+            if visit.open:
+                visit.outcome = Outcome.RUNNING
+        frozen: dict[int, Visit] = {}
+        root = _freeze_flow(self.root, (), None, frozen)
+        return VisitTree(
+            root=root,
+            visits=tuple(frozen[v.seq] for v in self.visits),
+            execution_input=self.execution_input,
+            execution_output=self.execution_output,
+            terminal=self.terminal,
+            anomalies=tuple(self.anomalies),
+        )
+
+
+_PARALLEL_KINDS = (
+    EventKind.PARALLEL_STARTED,
+    EventKind.PARALLEL_SUCCEEDED,
+    EventKind.PARALLEL_FAILED,
+)
+
+_HANDLERS: dict[EventKind, Callable[[_Builder, HistoryEvent], None]] = {
+    EventKind.EXECUTION_STARTED: _Builder._execution_started,
+    EventKind.EXECUTION_SUCCEEDED: _Builder._execution_ended,
+    EventKind.EXECUTION_FAILED: _Builder._execution_ended,
+    EventKind.EXECUTION_ABORTED: _Builder._execution_ended,
+    EventKind.EXECUTION_TIMED_OUT: _Builder._execution_ended,
+    EventKind.EXECUTION_REDRIVEN: _Builder._execution_redriven,
+    EventKind.STATE_ENTERED: _Builder._state_entered,
+    EventKind.STATE_EXITED: _Builder._state_exited,
+    EventKind.STATE_ABORTED: _Builder._state_aborted,
+    EventKind.TASK_SCHEDULED: _Builder._task_event,
+    EventKind.TASK_STARTED: _Builder._task_event,
+    EventKind.TASK_SUBMITTED: _Builder._task_event,
+    EventKind.TASK_SUCCEEDED: _Builder._task_event,
+    EventKind.TASK_FAILED: _Builder._task_event,
+    EventKind.PARALLEL_STARTED: _Builder._container_event,
+    EventKind.PARALLEL_SUCCEEDED: _Builder._container_event,
+    EventKind.PARALLEL_FAILED: _Builder._container_event,
+    EventKind.MAP_STARTED: _Builder._container_event,
+    EventKind.MAP_SUCCEEDED: _Builder._container_event,
+    EventKind.MAP_FAILED: _Builder._container_event,
+    EventKind.MAP_RUN: _Builder._container_event,
+    EventKind.MAP_ITERATION_STARTED: _Builder._iteration_started,
+    EventKind.MAP_ITERATION_ENDED: _Builder._iteration_ended,
+    EventKind.EVALUATION_FAILED: _Builder._evaluation_failed,
+}
+
+
+_CAUSE_STATE = re.compile(r"executing the state '.*?' \(entered at the event id #(\d+)\)")
+
+
+def _state_in_cause(cause: str | None) -> int | None:
+    """The entered-event id in "An error occurred while executing the state 'S' (entered at
+    the event id #7)", the prefix AWS gives States.Runtime and evaluation errors."""
+    match = _CAUSE_STATE.search(cause or "")
+    return int(match.group(1)) if match else None
+
+
+def _has_failed(visit: _VisitNode) -> bool:
+    return visit.error is not None or _failed_last(visit) or visit.type == "Fail"
+
+
+def _failed_last(visit: _VisitNode) -> bool:
+    if not visit.attempts:
+        return False
+    last = visit.attempts[-1]
+    return last.error is not None
+
+
+def inner_visits(visit: _VisitNode) -> list[_VisitNode]:
+    found = [visit]
+    for flow in visit.children:
+        for inner in flow.visits:
+            found.extend(inner_visits(inner))
+    return found
+
+
+def _freeze_flow(
+    node: _FlowNode, scope: tuple[str, ...], iteration: int | None, out: dict[int, Visit]
+) -> Flow:
+    visits = tuple(_freeze_visit(v, scope, iteration, out) for v in node.visits)
+    return Flow(
+        kind=node.kind,
+        label=node.label,
+        index=node.index,
+        visits=visits,
+        start=node.start,
+        end=node.end,
+    )
+
+
+def _freeze_visit(
+    node: _VisitNode, scope: tuple[str, ...], iteration: int | None, out: dict[int, Visit]
+) -> Visit:
+    children = tuple(
+        _freeze_flow(
+            flow,
+            (*scope, flow.label),
+            flow.index if flow.kind is FlowKind.ITERATION else iteration,
+            out,
+        )
+        for flow in node.children
+    )
+    exited = node.end if node.end is not None and node.end.kind is EventKind.STATE_EXITED else None
+    visit = Visit(
+        seq=node.seq,
+        state=node.state,
+        type=node.type,
+        entered=node.entered,
+        end=node.end,
+        outcome=node.outcome or Outcome.RUNNING,
+        scope=(*scope, node.state),
+        map_iteration=iteration,
+        input=node.entered.input,
+        output=exited.output if exited is not None else None,
+        attempts=tuple(
+            Attempt(
+                number=i,
+                start=a.start,
+                parameters=a.parameters,
+                resource=a.resource,
+                resource_type=a.resource_type,
+                end=a.end,
+                result=a.result,
+                submitted=a.submitted,
+                error=a.error,
+                cause=a.cause,
+            )
+            for i, a in enumerate(node.attempts, start=1)
+        ),
+        error=node.error,
+        cause=node.cause,
+        variables=exited.assigned_variables if exited is not None else None,
+        variables_truncated=exited.variables_truncated if exited is not None else False,
+        children=children,
+        input_included=node.entered.data_included,
+        output_included=exited.data_included if exited is not None else True,
+    )
+    out[node.seq] = visit
+    return visit
+
+
+def build_visits(events: Sequence[HistoryEvent], definition: Definition | None = None) -> VisitTree:
+    """Attribute ``events`` (in id order) to state visits; never raises on odd histories."""
+    return _Builder(definition).build(events)
