@@ -59,15 +59,14 @@ class _MainFormGroup(TyperGroup):
         return parsed
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write_usage(ctx.command_path, "TARGET --field NAME [OPTIONS]")
+        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
 
 
 class _MainFormCommand(TyperCommand):
     """The ``trace`` command, whose usage line reads as the main form."""
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
-        program = ctx.find_root().info_name or "sfn-trace"
-        formatter.write_usage(program, "TARGET --field NAME [OPTIONS]")
+        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
 
 
 def _asks_version(args: list[str]) -> bool:

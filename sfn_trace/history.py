@@ -80,11 +80,25 @@ class Payload:
     def may_contain_key(self, key: str) -> bool:
         """Cheap pre-check: can the document hold an object member named ``key``?
 
-        False only when the key's JSON spelling cannot appear in the text, so callers can
-        skip parsing documents that certainly do not mention the field. A ``\\u`` escape
-        anywhere could spell the key differently, so it forces the full parse.
+        False only when no JSON spelling of the key can appear in the text, so callers can
+        skip parsing documents that certainly do not mention the field. Payloads carry raw
+        UTF-8 (``ensure_ascii=False`` spelling) but may escape it; a ``\\u`` escape anywhere,
+        or ``\\/`` when the key has a slash, could spell the key differently and forces the
+        full parse.
         """
-        return json.dumps(key) in self.text or "\\u" in self.text
+        text = self.text
+        if json.dumps(key, ensure_ascii=False) in text or json.dumps(key) in text:
+            return True
+        return "\\u" in text or ("/" in key and "\\/" in text)
+
+    def looks_complete(self) -> bool:
+        """False when an object or array text does not end with its closing bracket: a
+        payload cut without its ``truncated`` flag, whose content must not be trusted."""
+        text = self.text.strip()
+        if not text:
+            return False
+        closing = {"{": "}", "[": "]"}.get(text[0])
+        return closing is None or text.endswith(closing)
 
 
 _UNPARSED: Final = object()
@@ -275,7 +289,12 @@ class HistoryEvent:
 
 def events_from_api(raw_events: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
     """Convert raw events and return them in id order (histories may come newest first)."""
-    events = [HistoryEvent.from_api(raw) for raw in raw_events]
+    events = []
+    for position, raw in enumerate(raw_events, start=1):
+        try:
+            events.append(HistoryEvent.from_api(raw))
+        except InputError as error:
+            raise InputError(f"event #{position}: {error.message}") from None
     events.sort(key=lambda e: e.id)
     return tuple(events)
 

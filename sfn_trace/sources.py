@@ -55,7 +55,10 @@ def load_history_file(path: str | Path, definition_path: str | Path | None = Non
     """An :class:`ExecutionData` from a saved history (and, optionally, its definition)."""
     document = read_json(path, "history file")
     raw_events = _events_of(document, path)
-    events = events_from_api(raw_events)
+    try:
+        events = events_from_api(raw_events)
+    except InputError as error:
+        raise InputError(f"{path}: {error.message}") from None
     if not events:
         raise InputError(f"{path}: the history holds no events")
     definition = Definition.from_file(definition_path) if definition_path else None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import textwrap
 from typing import Any
 
 from tabulate import tabulate
 
 from sfn_trace.report.json import iso
+from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status
 from sfn_trace.trace.result import Finding, TraceResult, Verdict, VisitTrace
 
-VALUE_WIDTH = 44
+VALUE_WIDTH = 32
+WRAP = 100
 
 _VERDICT_TEXT = {
     Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
@@ -75,10 +77,11 @@ def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
     where = " > ".join(visit.scope)
     head = f"{label:<10} {where} ({visit.type}, event {visit.exit_event_id})"
     if show_value and finding.last_value is not None:
-        head += f": was {_value(finding.last_value, 60)}, became {finding.became}"
+        head += f": was {brief(finding.last_value, 60)}, became {finding.became}"
     elif not show_value:
         head += ": no set copy remained after it"
-    return [head, f"{'':<10} {finding.explanation}"]
+    body = textwrap.wrap(finding.explanation, width=WRAP, break_long_words=False)
+    return [head, *(f"{'':<10} {line}" for line in body)]
 
 
 def _timeline(result: TraceResult) -> str:
@@ -99,9 +102,9 @@ def _timeline(result: TraceResult) -> str:
                 visit.type
                 + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
                 trace.input.status.value,
-                _cell(trace.input),
+                _cell(trace.input, result.field),
                 _status(trace),
-                _cell(trace.output),
+                _cell(trace.output, result.field),
                 _changed(trace),
                 marks.get(visit.seq, ""),
             ]
@@ -137,20 +140,21 @@ def _changed(trace: VisitTrace) -> str:
     return "?" if changed is None else ("yes" if changed else "")
 
 
-def _cell(snapshot: Snapshot) -> str:
+def _cell(snapshot: Snapshot, field: str) -> str:
     if snapshot.status is Status.UNKNOWN:
         return f"({snapshot.reason})" if snapshot.reason else "?"
     if not snapshot.occurrences:
         return ""
-    return "\n".join(_occurrence(o) for o in snapshot.occurrences[:4]) + (
+    return "\n".join(_occurrence(o, field) for o in snapshot.occurrences[:4]) + (
         f"\n(+{len(snapshot.occurrences) - 4} more)" if len(snapshot.occurrences) > 4 else ""
     )
 
 
-def _occurrence(occurrence: Occurrence) -> str:
-    return f"{occurrence.path}: {_value(occurrence.value, VALUE_WIDTH)}"
-
-
-def _value(value: Any, width: int) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _occurrence(occurrence: Occurrence, field: str) -> str:
+    """``$.poll_results_data: "poll_r…json"``: where the member sits, then its value."""
+    path = occurrence.path
+    for suffix in (f".{field}", f"['{field}']"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return f"{path}: {brief(occurrence.value, VALUE_WIDTH)}"

@@ -16,13 +16,13 @@ Definitions (DESIGN.md, "Field semantics"):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from sfn_trace.execution import ExecutionData
 from sfn_trace.history import NOT_JSON, EventKind, Payload
+from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status, snapshot, snapshot_of, unknown
 from sfn_trace.trace.result import (
     Finding,
@@ -103,8 +103,8 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
             )
     if verdict is Verdict.INTACT and first_null is not None:
         warnings.append(
-            f"a null copy of {field} appeared in {first_null.visit.state} and was later "
-            "discarded; the final document holds set copies only"
+            f"{field} went {first_null.became} in {' > '.join(first_null.visit.scope)}, "
+            "but the final document still holds set copies only"
         )
     if unseen and verdict is Verdict.INTACT:
         warnings.append(
@@ -411,14 +411,14 @@ def _explain(
     visit = trace.visit
     parts = []
     if last_path is not None:
-        parts.append(f"its input held {_short(last_value)} at {last_path}")
+        parts.append(f"its input held {brief(last_value, 60)} at {last_path}")
     if trace.result is not None and trace.result.has_null and visit.type == "Task":
         null = next(o for o in trace.result.occurrences if not o.is_set)
         what = "the Lambda result" if trace.invocation else "the task result"
         sent = trace.parameters.first_set() if trace.parameters else None
         clause = f"{what} held null at {null.path}"
         if sent is not None:
-            clause += f" although its parameters passed {_short(sent.value)} at {sent.path}"
+            clause += f" although its parameters passed {brief(sent.value, 60)} at {sent.path}"
         parts.append(clause)
     elif (
         trace.result is not None and trace.result.status is Status.MISSING and visit.type == "Task"
@@ -436,8 +436,3 @@ def _explain(
     if visit.outcome.value == "caught" and visit.error:
         parts.append(f"the state failed with {visit.error} and a Catch replaced its output")
     return "; ".join(parts)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -8,6 +8,7 @@ missing are different statuses, and a document we could not see is ``unknown``, 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -80,7 +81,7 @@ def snapshot(payload: Payload | None, field: str, *, absent: str) -> Snapshot:
         return unknown(absent)
     if payload.truncated:
         return unknown("payload truncated")
-    if not payload.may_contain_key(field):
+    if not payload.may_contain_key(field) and payload.looks_complete():
         return MISSING
     document = payload.value
     if document is NOT_JSON:
@@ -103,30 +104,33 @@ def snapshot_of(document: Any, field: str) -> Snapshot:
 
 
 def find_occurrences(document: Any, field: str) -> list[Occurrence]:
-    """Every member named ``field``, in document order (depth first, keys in order).
+    """Every member named ``field``, in document order (depth first, members in order).
 
     Iterative, so documents nested thousands of levels deep cannot exhaust the stack.
     """
     found: list[Occurrence] = []
-    stack: list[tuple[Any, str]] = [(document, "$")]
+    if not isinstance(document, (dict, list)):
+        return found
+    stack: list[tuple[Iterator[tuple[Any, Any]], str, bool]] = [
+        (_children(document), "$", isinstance(document, dict))
+    ]
     while stack:
-        node, path = stack.pop()
-        if isinstance(node, dict):
-            children = []
-            for key, value in node.items():
-                child = path + _member(key)
-                if key == field:
-                    found.append(Occurrence(child, value))
-                if isinstance(value, (dict, list)):
-                    children.append((value, child))
-            stack.extend(reversed(children))
-        elif isinstance(node, list):
-            stack.extend(
-                (value, f"{path}[{i}]")
-                for i, value in reversed(list(enumerate(node)))
-                if isinstance(value, (dict, list))
-            )
+        children, path, is_object = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        key, value = child
+        child_path = path + (_member(key) if is_object else f"[{key}]")
+        if is_object and key == field:
+            found.append(Occurrence(child_path, value))
+        if isinstance(value, (dict, list)):
+            stack.append((_children(value), child_path, isinstance(value, dict)))
     return found
+
+
+def _children(node: dict[str, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
+    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -88,6 +88,8 @@ class Visit:
     entered: HistoryEvent
     end: HistoryEvent | None
     """The event that ended the visit: its ``*StateExited``, or the failure/abort."""
+    exit: HistoryEvent | None
+    """Its own ``*StateExited`` (None when the visit ended without one)."""
     outcome: Outcome
     scope: tuple[str, ...]
     """Enclosing iterations/branches then the state, e.g. ``("Fan[3]", "Convert")``."""
@@ -107,11 +109,11 @@ class Visit:
 
     @property
     def exited(self) -> bool:
-        return self.end is not None and self.end.kind is EventKind.STATE_EXITED
+        return self.exit is not None
 
     @property
     def exit_event_id(self) -> int | None:
-        return self.end.id if self.exited and self.end is not None else None
+        return self.exit.id if self.exit is not None else None
 
     @property
     def parameters(self) -> Payload | None:
@@ -200,6 +202,7 @@ class _VisitNode:
     type: str
     parent: _FlowNode
     end: HistoryEvent | None = None
+    exit: HistoryEvent | None = None
     outcome: Outcome | None = None
     attempts: list[_AttemptNode] = field(default_factory=list)
     children: list[_FlowNode] = field(default_factory=list)
@@ -303,6 +306,9 @@ class _Builder:
         for visit in self.visits:
             if visit.open:
                 failed = event.kind is EventKind.EXECUTION_FAILED and _has_failed(visit)
+                if failed and event.error and visit.error in (None, *_GENERIC_ERRORS):
+                    # Branch and iteration errors propagate unchanged to the execution.
+                    visit.error, visit.cause = event.error, event.cause
                 self._close(
                     visit, event, Outcome.FAILED if failed else Outcome.ABORTED, cascade=False
                 )
@@ -321,6 +327,10 @@ class _Builder:
             type=event.state_type or "?",
             parent=flow,
         )
+        if visit.type == "Fail":
+            # A Fail state records no error event; its Error/Cause live in the definition
+            # (or are computed by ErrorPath/CausePath, then only the execution's end says).
+            visit.error, visit.cause = self._fail_error(visit.state)
         flow.visits.append(visit)
         self.visits.append(visit)
         self.owner[event.id] = visit
@@ -335,6 +345,16 @@ class _Builder:
         if isinstance(node, _VisitNode):
             return node.parent
         return node
+
+    def _fail_error(self, state: str) -> tuple[str | None, str | None]:
+        definition = self.definition.state(state) if self.definition else None
+        if definition is None:
+            return None, None
+        error, cause = definition.body.get("Error"), definition.body.get("Cause")
+        return (
+            error if isinstance(error, str) and "{%" not in error else None,
+            cause if isinstance(cause, str) and "{%" not in cause else None,
+        )
 
     def _new_branch(self, parallel: _VisitNode, event: HistoryEvent) -> _FlowNode:
         epoch_id = parallel.epoch.id if parallel.epoch else parallel.entered.id
@@ -367,6 +387,7 @@ class _Builder:
             self.owner[event.id] = self._start(event)
             return
         self.owner[event.id] = visit
+        visit.exit = event
         caught = visit.error is not None or _failed_last(visit)
         self._close(visit, event, Outcome.CAUGHT if caught else Outcome.SUCCEEDED)
 
@@ -383,7 +404,8 @@ class _Builder:
             self.owner[event.id] = self._start(event)
             return
         self.owner[event.id] = visit
-        self._close(visit, event, Outcome.ABORTED)
+        # AWS also "aborts" the Task of a Parallel branch that failed on its own.
+        self._close(visit, event, Outcome.FAILED if _has_failed(visit) else Outcome.ABORTED)
 
     def _close(
         self, visit: _VisitNode, event: HistoryEvent, outcome: Outcome, cascade: bool = True
@@ -477,12 +499,13 @@ class _Builder:
         for flow in visit.children:
             for inner in flow.visits:
                 for candidate in inner_visits(inner):
-                    if candidate.error and candidate.end is not None:
-                        key = candidate.end.id
+                    if candidate.error:
+                        # A Fail state is still open when its branch fails.
+                        key = (candidate.end or candidate.entered).id
                         if latest is None or key > latest[0]:
                             latest = (key, candidate.error, candidate.cause)
         if latest is None:
-            return "States.BranchFailed" if visit.type == "Parallel" else "States.MapFailed", None
+            return _GENERIC_ERRORS[0 if visit.type == "Parallel" else 1], None
         return latest[1], latest[2]
 
     def _iteration_started(self, event: HistoryEvent) -> None:
@@ -560,6 +583,9 @@ class _Builder:
             anomalies=tuple(self.anomalies),
         )
 
+
+# Placeholders for a Map/Parallel failure whose inner error the history does not name.
+_GENERIC_ERRORS = ("States.BranchFailed", "States.MapFailed")
 
 _PARALLEL_KINDS = (
     EventKind.PARALLEL_STARTED,
@@ -650,13 +676,14 @@ def _freeze_visit(
         )
         for flow in node.children
     )
-    exited = node.end if node.end is not None and node.end.kind is EventKind.STATE_EXITED else None
+    exited = node.exit
     visit = Visit(
         seq=node.seq,
         state=node.state,
         type=node.type,
         entered=node.entered,
         end=node.end,
+        exit=node.exit,
         outcome=node.outcome or Outcome.RUNNING,
         scope=(*scope, node.state),
         map_iteration=iteration,
