@@ -30,7 +30,9 @@ from botocore.stub import Stubber
 from sfn_trace import __version__
 from sfn_trace.arn import parse_execution_arn
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError, UsageError
-from sfn_trace.fetch import AwsOptions, _Context, _translate, fetch_execution, stepfunctions_client
+from sfn_trace.fetch import AwsOptions, fetch_execution, stepfunctions_client
+from sfn_trace.fetch.aws import Context as _Context
+from sfn_trace.fetch.aws import translate as _translate
 from sfn_trace.history import EventKind
 
 REGION = "us-west-2"
