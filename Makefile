@@ -26,6 +26,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check sfn_trace tests fixtures
 	$(VENV)/bin/mypy
 
+## golden: regenerate tests/golden/ (every format of every line-ingest fixture); review the diff
+golden: $(STAMP)
+	$(PY) -m tests.make_golden
+
 ## fixtures: re-record fixtures/line_ingest/*.history.json by executing the workflow in moto
 fixtures: $(STAMP)
 	$(PY) -m fixtures.make_fixtures

@@ -7,19 +7,22 @@ that is not a sub-command is taken as a TARGET of the main form.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from sfn_trace import __version__
+from sfn_trace import __version__, api
+from sfn_trace.arn import looks_like_arn
+from sfn_trace.bundle import write_atomically
 from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.redact import redact as redact_data
+from sfn_trace.report import OutputFormat, RenderOptions, renderer_for
+from sfn_trace.trace import analyze
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -150,17 +153,93 @@ def trace_command(
         int,
         typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
     ] = 10,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", metavar="FILE", help="Also write the timeline as CSV to FILE."),
+    ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", metavar="FILE", help="Also write a Markdown incident report to FILE."
+        ),
+    ] = None,
+    save_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-bundle",
+            metavar="FILE",
+            help="Save everything fetched to FILE (gzip if it ends in .gz) for offline replay.",
+        ),
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace every payload value but the field's with a placeholder "
+            "(reports and bundles).",
+        ),
+    ] = False,
+    no_logs: Annotated[
+        bool,
+        typer.Option("--no-logs", help="Do not read the Lambda invocations' CloudWatch logs."),
+    ] = False,
+    logs: Annotated[
+        bool,
+        typer.Option(
+            "--logs",
+            help="For a history file: read the Lambda logs from AWS (normal credentials).",
+        ),
+    ] = False,
+    log_lines: Annotated[
+        int,
+        typer.Option(
+            "--log-lines",
+            min=0,
+            metavar="N",
+            help="Log lines shown per invocation (JSON keeps all).",
+        ),
+    ] = 20,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     fmt = output_format or (OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON)
     try:
-        result = _run_trace(target, field, definition, region, profile, endpoint_url, max_attempts)
+        if logs and no_logs:
+            raise UsageError("--logs and --no-logs contradict each other")
+        if not field:
+            raise UsageError("--field must not be empty")
+        _check_outputs(output, csv_file, report_file, save_bundle)
+        aws = _aws_options(region, profile, endpoint_url, max_attempts)
+        if not looks_like_arn(target) and not logs and (region or profile or endpoint_url):
+            _err("warning: --region/--profile/--endpoint-url only matter for a file with --logs")
+        with _Progress() as progress:
+            data = api.load(
+                target,
+                definition=definition,
+                options=aws,
+                on_page=progress.on_page,
+                logs=not no_logs,
+                file_logs=logs,
+            )
+        if redact:
+            data = redact_data(data, field)
+        result = analyze(data, field)
         for warning in result.warnings:
             _err(f"warning: {warning}")
-        text = renderer_for(fmt).render(result)
+        # Everything is rendered before anything is written: a failure leaves no file.
+        render = _renderers(result, RenderOptions(log_lines=log_lines), target, definition)
+        text = render(fmt)
+        files: list[tuple[Path, str | bytes]] = []
+        if csv_file is not None:
+            files.append((csv_file, render(OutputFormat.CSV)))
+        if report_file is not None:
+            files.append((report_file, render(OutputFormat.MARKDOWN)))
+        if save_bundle is not None:
+            files.append((save_bundle, _bundle(data, save_bundle, field if redact else None)))
         if output is not None:
-            write_atomically(output, text)
-        else:
+            files.append((output, text))
+        for path, content in files:
+            write_atomically(path, content)
+        if output is None:
             sys.stdout.write(text)
             sys.stdout.flush()
     except KeyboardInterrupt:
@@ -186,65 +265,81 @@ def trace_command(
     raise typer.Exit(result.exit_code)
 
 
-def _run_trace(
-    target: str,
-    field: str,
-    definition: Path | None,
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    max_attempts: int,
+def _aws_options(
+    region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
 ) -> Any:
-    from sfn_trace import api
-    from sfn_trace.arn import looks_like_arn
+    from sfn_trace.fetch.aws import AwsOptions
 
-    if not field:
-        raise UsageError("--field must not be empty")
-    if looks_like_arn(target):
-        from sfn_trace.fetch import AwsOptions
+    return AwsOptions(
+        region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
+    )
 
-        options = AwsOptions(
-            region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
+
+def _check_outputs(*paths: Path | None) -> None:
+    """Refuse two output options that name the same file (one would silently win)."""
+    resolved = [p.resolve() for p in paths if p is not None]
+    if len(set(resolved)) != len(resolved):
+        raise UsageError("two output options name the same file")
+
+
+def _renderers(
+    result: Any, options: RenderOptions, target: str, definition: Path | None
+) -> Callable[[OutputFormat], str]:
+    def render(output_format: OutputFormat) -> str:
+        if output_format is OutputFormat.MARKDOWN:
+            from sfn_trace.report.markdown import MarkdownRenderer
+
+            markdown = MarkdownRenderer(
+                target=target, definition=str(definition) if definition else None
+            )
+            return markdown.render(result, options)
+        return renderer_for(output_format).render(result, options)
+
+    return render
+
+
+def _bundle(data: Any, path: Path, redacted_field: str | None) -> bytes:
+    from sfn_trace.bundle import bundle_bytes, bundle_document
+
+    document = bundle_document(
+        data, command=("sfn-trace", *sys.argv[1:]), redacted_field=redacted_field
+    )
+    return bundle_bytes(document, compress=path.name.endswith(".gz"))
+
+
+class _Progress:
+    """A progress bar for long history fetches on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        self.on_page: Any = None
+        if sys.stderr.isatty():
+            self.on_page = self._page
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def _page(self, pages: int, events: int) -> None:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("")
+        self._bar.update(
+            self._task, description=f"fetching history: {pages} page(s), {events} events"
         )
-        return api.trace_execution(
-            target, field, options, on_page=_progress(), definition=definition
-        )
-    if region or profile or endpoint_url:
-        _err("warning: --region/--profile/--endpoint-url are ignored for a history file")
-    if not Path(target).exists():
-        raise UsageError(
-            f"{target!r} is neither an execution ARN (arn:aws:states:...:execution:...) "
-            "nor an existing file"
-        )
-    return api.trace_file(target, field, definition)
-
-
-def _progress() -> Any:
-    """Pages fetched, on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def on_page(pages: int, events: int) -> None:
-        sys.stderr.write(f"\rsfn-trace: fetched {pages} page(s), {events} events")
-        sys.stderr.flush()
-
-    return on_page
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a failure never leaves a half file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _err(message: str) -> None:

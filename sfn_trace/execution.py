@@ -6,7 +6,8 @@ consumed by :mod:`sfn_trace.trace`. Plain frozen values: no boto3 dicts past thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sfn_trace.definition import Definition
@@ -33,6 +34,39 @@ class ExecutionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LogLine:
+    timestamp: int
+    """Epoch milliseconds, as CloudWatch Logs gives it."""
+    message: str
+    stream: str
+    event_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationLogs:
+    """The lines of one invocation, and how they were found."""
+
+    request_id: str | None
+    log_group: str
+    log_stream: str | None
+    matched_by: str
+    """``request_id`` or ``time_window`` (DESIGN.md)."""
+    lines: tuple[LogLine, ...]
+
+
+@dataclass(frozen=True)
+class LambdaLogs:
+    """What the log fetch found for one execution."""
+
+    by_attempt: Mapping[int, InvocationLogs] = field(default_factory=dict)
+    """Keyed by the attempt's ``TaskScheduled``/``LambdaFunctionScheduled`` event id."""
+    log_groups: Mapping[str, str] = field(default_factory=dict)
+    """Function name -> the log group read for it."""
+    warnings: tuple[str, ...] = ()
+    """One line per function whose logs could not be read, and why."""
+
+
+@dataclass(frozen=True, slots=True)
 class ExecutionData:
     info: ExecutionInfo
     events: tuple[HistoryEvent, ...]
@@ -41,6 +75,8 @@ class ExecutionData:
     """Where the data came from: ``"aws"`` or the file path."""
     warnings: tuple[str, ...] = ()
     """One-line notes for stderr: data that could not be fetched but did not stop the trace."""
+    lambda_logs: LambdaLogs | None = None
+    """The Lambda invocations' log lines; None when logs were not fetched."""
 
 
 def infer_info(events: tuple[HistoryEvent, ...], arn: str | None = None) -> ExecutionInfo:

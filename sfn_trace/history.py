@@ -248,11 +248,11 @@ class HistoryEvent:
         try:
             event_id = int(raw["id"])
             event_type = str(raw["type"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise InputError(f"not a history event (needs 'id' and 'type'): {_brief(raw)}") from exc
         try:
             previous = int(raw.get("previousEventId") or 0)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             previous = 0
         details: Mapping[str, Any] = {}
         for key, value in raw.items():
@@ -381,7 +381,7 @@ def _str_or_none(value: Any) -> str | None:
 def _int_or_none(value: Any) -> int | None:
     try:
         return None if value is None else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -1,8 +1,9 @@
 """Reading an execution from a saved file instead of AWS.
 
 Accepted shapes: what ``aws stepfunctions get-execution-history --output json`` prints
-(``{"events": [...]}``, ISO 8601 or epoch timestamps), a JSON list of boto3-style events, and
-either of them gzip-compressed. Anything else is one clear line and exit 2.
+(``{"events": [...]}``, ISO 8601 or epoch timestamps), a JSON list of boto3-style events, a
+bundle saved by ``--save-bundle`` (:mod:`sfn_trace.bundle`), and any of them
+gzip-compressed. Anything else is one clear line and exit 2.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import gzip
 import json
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sfn_trace.bundle import bundle_from_document, is_bundle
 from sfn_trace.definition import Definition
 from sfn_trace.errors import InputError
 from sfn_trace.execution import ExecutionData, infer_info
@@ -51,9 +54,29 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         raise InputError(f"{path}: JSON nested too deeply to read") from None
 
 
+def load_target_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
+    """An :class:`ExecutionData` from a file TARGET: a saved history or an sfn-trace bundle.
+
+    A bundle is recognised by its ``schema`` member, whatever the file is called; it carries
+    its own definition, which ``definition_path`` replaces when given.
+    """
+    document = read_json(path, "file")
+    if is_bundle(document):
+        data = bundle_from_document(document, str(path)).data
+        if definition_path is not None:
+            data = replace(data, definition=Definition.from_file(definition_path))
+        return data
+    return _history_data(document, path, definition_path)
+
+
 def load_history_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
     """An :class:`ExecutionData` from a saved history (and, optionally, its definition)."""
-    document = read_json(path, "history file")
+    return _history_data(read_json(path, "history file"), path, definition_path)
+
+
+def _history_data(
+    document: Any, path: str | Path, definition_path: str | Path | None
+) -> ExecutionData:
     raw_events = _events_of(document, path)
     try:
         events = events_from_api(raw_events)

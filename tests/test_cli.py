@@ -174,7 +174,7 @@ def test_ctrl_c_exits_130_and_writes_no_output(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "trace_file", interrupted)
+    monkeypatch.setattr(api, "load", interrupted)
     out = tmp_path / "report.json"
     result = invoke(str(intact), "--field", "key", "--output", str(out))
     assert result.exit_code == ExitCode.INTERRUPTED
@@ -202,7 +202,7 @@ def test_internal_errors_are_one_line_without_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(api, "trace_file", broken)
+    monkeypatch.setattr(api, "load", broken)
     result = invoke(str(intact), "--field", "key")
     assert result.exit_code == ExitCode.USAGE
     assert "internal error: ValueError: boom" in one_line(result.stderr)

@@ -104,6 +104,17 @@ def make_client(service: str, region: str, options: AwsOptions) -> Any:
         raise UsageError(f"invalid --endpoint-url: {one_line(str(exc))}") from exc
 
 
+def default_region(options: AwsOptions) -> str:
+    """The region boto3 would use (profile, AWS_REGION, ...), for targets without an ARN."""
+    try:
+        region = boto3.Session(profile_name=options.profile).region_name
+    except ProfileNotFound as exc:
+        raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
+    if not region:
+        raise UsageError("no AWS region configured for the Lambda logs: pass --region")
+    return str(region)
+
+
 def stepfunctions_client(arn: ExecutionArn, options: AwsOptions) -> Any:
     """A Step Functions client in the ARN's region unless ``--region`` says otherwise."""
     return make_client("stepfunctions", options.region or arn.region, options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
-from sfn_trace.report.interface import OutputFormat, Renderer
+from sfn_trace.report.interface import DEFAULT_OPTIONS, OutputFormat, Renderer, RenderOptions
 
 
 def _lazy(module: str) -> Callable[[], Renderer]:
@@ -23,6 +23,8 @@ def _lazy(module: str) -> Callable[[], Renderer]:
 RENDERERS: dict[OutputFormat, Callable[[], Renderer]] = {
     OutputFormat.TABLE: _lazy("sfn_trace.report.table"),
     OutputFormat.JSON: _lazy("sfn_trace.report.json"),
+    OutputFormat.CSV: _lazy("sfn_trace.report.csv"),
+    OutputFormat.MARKDOWN: _lazy("sfn_trace.report.markdown"),
 }
 
 
@@ -30,4 +32,11 @@ def renderer_for(output_format: OutputFormat) -> Renderer:
     return RENDERERS[output_format]()
 
 
-__all__ = ["RENDERERS", "OutputFormat", "Renderer", "renderer_for"]
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "RENDERERS",
+    "OutputFormat",
+    "RenderOptions",
+    "Renderer",
+    "renderer_for",
+]

@@ -10,15 +10,16 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.trace.field import Snapshot
-from sfn_trace.trace.result import Finding, TraceResult, VisitTrace
+from sfn_trace.trace.result import Finding, LambdaCall, TraceResult, VisitTrace
 from sfn_trace.trace.visits import Attempt
 
 SCHEMA = "sfn-trace/1"
 
 
 class JsonRenderer:
-    def render(self, result: TraceResult) -> str:
+    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -49,6 +50,7 @@ def to_document(result: TraceResult) -> dict[str, Any]:
             for u in result.unseen
         ],
         "warnings": list(result.warnings),
+        "logs_fetched": result.logs_fetched,
         "visits": [visit_json(t) for t in result.visits],
     }
 
@@ -78,7 +80,6 @@ def visit_json(trace: VisitTrace) -> dict[str, Any]:
     visit = trace.visit
     end = visit.end.timestamp if visit.end else None
     start = visit.entered.timestamp
-    invocation = trace.invocation
     return {
         "seq": visit.seq,
         "state": visit.state,
@@ -102,16 +103,33 @@ def visit_json(trace: VisitTrace) -> dict[str, Any]:
         "attempts": [attempt_json(a) for a in visit.attempts],
         "error": visit.error,
         "cause": visit.cause,
-        "lambda": None
-        if invocation is None
-        else {
-            "function": invocation.function,
-            "qualifier": invocation.qualifier,
-            "request_id": invocation.request_id,
-            "log_group": None,
-            "matched_by": None,
-            "log_lines": None,
-        },
+        "lambda": lambda_json(trace),
+    }
+
+
+def lambda_json(trace: VisitTrace) -> dict[str, Any] | None:
+    """DESIGN's ``lambda`` object for the last attempt, with every attempt under
+    ``invocations`` (each retry is its own invocation with its own lines)."""
+    if not trace.calls:
+        return None
+    calls = [call_json(call) for call in trace.calls]
+    return {**calls[-1], "invocations": calls}
+
+
+def call_json(call: LambdaCall) -> dict[str, Any]:
+    invocation, logs = call.invocation, call.logs
+    return {
+        "function": invocation.function,
+        "qualifier": invocation.qualifier,
+        "attempt": invocation.attempt,
+        "request_id": invocation.request_id or (logs.request_id if logs else None),
+        "log_group": call.log_group,
+        "log_stream": logs.log_stream if logs else None,
+        "matched_by": logs.matched_by if logs else None,
+        # [] when logs were read and this invocation had none; None when not read.
+        "log_lines": [line.message for line in logs.lines]
+        if logs
+        else ([] if call.log_group else None),
     }
 
 

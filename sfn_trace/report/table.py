@@ -7,9 +7,11 @@ from typing import Any
 
 from tabulate import tabulate
 
+from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.json import iso
 from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status
+from sfn_trace.trace.logs import readable
 from sfn_trace.trace.result import Finding, TraceResult, Verdict, VisitTrace
 
 VALUE_WIDTH = 32
@@ -25,10 +27,11 @@ _VERDICT_TEXT = {
 
 
 class TableRenderer:
-    def render(self, result: TraceResult) -> str:
-        lines = [*_facts(result), "", *_headline(result), ""]
+    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+        lines = [*_facts(result), "", *_headline(result, options), ""]
         lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
         lines.append(_timeline(result))
+        lines.extend(_logs_section(result, options))
         return "\n".join(lines) + "\n"
 
 
@@ -47,7 +50,7 @@ def _facts(result: TraceResult) -> list[str]:
     ]
 
 
-def _headline(result: TraceResult) -> list[str]:
+def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
     verdict = result.verdict
     final = result.final
     how = (
@@ -67,6 +70,15 @@ def _headline(result: TraceResult) -> list[str]:
         lines.extend(_finding("Went null", result.first_null, show_value=True))
     if result.lost_at is not None:
         lines.extend(_finding("Last copy", result.lost_at, show_value=False))
+    shown: set[int] = set()
+    for label, trace, own_lines in (
+        ("Logs", result.first_null.trace if result.first_null else None, False),
+        ("Consumer", result.consumer, True),
+    ):
+        if trace is None or trace.visit.seq in shown or trace.last_call is None:
+            continue
+        shown.add(trace.visit.seq)
+        lines.extend(_headline_logs(label, trace, result.field, options, own_lines))
     for warning in result.warnings:
         lines.append(f"Note       {warning}")
     return lines
@@ -82,6 +94,64 @@ def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
         head += ": no set copy remained after it"
     body = textwrap.wrap(finding.explanation, width=WRAP, break_long_words=False)
     return [head, *(f"{'':<10} {line}" for line in body)]
+
+
+def _headline_logs(
+    label: str, trace: VisitTrace, field: str, options: RenderOptions, handler_only: bool
+) -> list[str]:
+    """A visit's own log lines in the headline; for the consumer, its handler's lines only
+    (what it did with what it was given, e.g. "No poll results to mark as complete")."""
+    call = trace.last_call
+    if call is None or call.logs is None:
+        return []
+    selected = [
+        line for line in call.logs.lines if not (handler_only and _is_platform(line.message))
+    ][: options.log_lines]
+    head = f"{label + ':':<10} {trace.visit.state} ({call.invocation.function})"
+    return [head, *(f"{'':<10} {_log_line(line.message, field)}" for line in selected)]
+
+
+def _logs_section(result: TraceResult, options: RenderOptions) -> list[str]:
+    """Each Lambda visit's own lines, in visit order, under a heading naming the visit."""
+    if not result.logs_fetched:
+        return []
+    out = [
+        "",
+        f"Lambda logs (up to {options.log_lines} lines per invocation; all in --format json)",
+    ]
+    for trace in result.visits:
+        for call in trace.calls:
+            invocation = call.invocation
+            where = " > ".join(trace.visit.scope)
+            attempt = f", attempt {invocation.attempt}" if len(trace.calls) > 1 else ""
+            logs = call.logs
+            rid = invocation.request_id or (logs.request_id if logs else None)
+            how = f" (matched by {logs.matched_by.replace('_', ' ')})" if logs else ""
+            out.append(
+                f"#{trace.visit.seq} {where}{attempt}: {invocation.function}"
+                f"  request {rid or '?'}{how}"
+            )
+            if logs is None or not logs.lines:
+                out.append(f"    (no lines found in {call.log_group or 'its log group'})")
+                continue
+            for line in logs.lines[: options.log_lines]:
+                out.append(f"    {_log_line(line.message, result.field)}")
+            hidden = len(logs.lines) - options.log_lines
+            if hidden > 0:
+                out.append(f"    (+{hidden} more lines)")
+    return out
+
+
+def _is_platform(message: str) -> bool:
+    return readable(message).startswith(("START", "END", "REPORT", "INIT_START"))
+
+
+def _log_line(message: str, field: str) -> str:
+    """One log line on one line; a ``*`` marks lines that mention the tracked field."""
+    text = readable(message).replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
+    if len(text) > 160:
+        text = text[:159] + "…"
+    return ("* " if field in message else "  ") + text
 
 
 def _timeline(result: TraceResult) -> str:

@@ -16,17 +16,17 @@ Definitions (DESIGN.md, "Field semantics"):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from sfn_trace.execution import ExecutionData
+from sfn_trace.execution import ExecutionData, LambdaLogs
 from sfn_trace.history import NOT_JSON, EventKind, Payload
 from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status, snapshot, snapshot_of, unknown
+from sfn_trace.trace.invocations import visit_invocations
 from sfn_trace.trace.result import (
     Finding,
-    LambdaInvocation,
+    LambdaCall,
     TraceResult,
     Unseen,
     Verdict,
@@ -38,7 +38,8 @@ from sfn_trace.trace.visits import Flow, Visit, build_visits
 def analyze(data: ExecutionData, field: str) -> TraceResult:
     """Trace ``field`` through one execution. Pure: no I/O."""
     tree = build_visits(data.events, data.definition)
-    traces = tuple(_trace_visit(visit, field) for visit in tree.visits)
+    logs = data.lambda_logs
+    traces = tuple(_trace_visit(visit, field, logs) for visit in tree.visits)
     by_seq = {t.visit.seq: t for t in traces}
 
     execution_input = snapshot(
@@ -87,6 +88,8 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
     lost_at = _lost_in(tree.root, by_seq) if (partial or verdict) is Verdict.LOST else None
 
     warnings = list(data.warnings)
+    if logs is not None:
+        warnings.extend(f"logs: {w}" for w in logs.warnings)
     warnings.extend(f"history anomaly: {a}" for a in tree.anomalies)
     if tree.terminal is None and data.events:
         if data.info.status not in (None, "RUNNING"):
@@ -124,13 +127,23 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
         unseen=tuple(unseen),
         warnings=tuple(warnings),
         definition_available=data.definition is not None,
+        logs_fetched=logs is not None,
+        consumer=_consumer(traces),
     )
+
+
+def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:
+    """The last Lambda visit that was handed the field (set or not) in its parameters."""
+    for trace in reversed(traces):
+        if trace.calls and trace.parameters is not None and trace.parameters.occurrences:
+            return trace
+    return None
 
 
 # --- per visit ----------------------------------------------------------------------------
 
 
-def _trace_visit(visit: Visit, field: str) -> VisitTrace:
+def _trace_visit(visit: Visit, field: str, logs: LambdaLogs | None) -> VisitTrace:
     input_snapshot = snapshot(
         visit.input,
         field,
@@ -163,7 +176,14 @@ def _trace_visit(visit: Visit, field: str) -> VisitTrace:
         parameters=parameters,
         result=result,
         variables=variables,
-        invocation=lambda_invocation(visit),
+        calls=tuple(
+            LambdaCall(
+                invocation=invocation,
+                log_group=logs.log_groups.get(invocation.function) if logs else None,
+                logs=logs.by_attempt.get(invocation.start_event_id) if logs else None,
+            )
+            for invocation in visit_invocations(visit)
+        ),
     )
 
 
@@ -187,54 +207,6 @@ def _variables_snapshot(variables: Iterable[tuple[str, Payload]], field: str) ->
         tuple(Occurrence("$" + o.path[2:], o.value) for o in snap.occurrences),
         snap.reason,
     )
-
-
-_LAMBDA_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::(?P<q>.+))?$")
-_PARTIAL_ARN = re.compile(r"^(?:\d{12}:)?function:(?P<name>[^:]+)(?::(?P<q>.+))?$")
-_REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([^"\\]+)"')
-_ERROR_REQUEST_ID = re.compile(r'"requestId"\s*:\s*"([^"\\]+)"|RequestId: ([0-9a-fA-F-]{36})')
-
-
-def lambda_invocation(visit: Visit) -> LambdaInvocation | None:
-    """The Lambda function a Task visit invoked and the last attempt's request id.
-
-    ``lambda:invoke`` service tasks name the function in their parameters' ``FunctionName``
-    (a name, a full or partial ARN, with an optional alias or version); legacy tasks name it
-    in the resource ARN. The request id comes from ``SdkResponseMetadata.RequestId`` in the
-    raw result or ``requestId`` in a Python error payload.
-    """
-    if visit.type != "Task" or not visit.attempts:
-        return None
-    attempt = visit.attempts[-1]
-    reference: str | None = None
-    if attempt.resource_type == "lambda" and attempt.parameters is not None:
-        params = attempt.parameters.value
-        if isinstance(params, dict) and isinstance(params.get("FunctionName"), str):
-            reference = params["FunctionName"]
-    elif attempt.resource and ":lambda:" in attempt.resource:
-        reference = attempt.resource
-    if reference is None:
-        return None
-    name, qualifier = _split_function(reference)
-    request_id = None
-    if attempt.result is not None:
-        text = attempt.result.text
-        start = text.rfind('"SdkResponseMetadata"')
-        match = _REQUEST_ID.search(text, start) if start >= 0 else None
-        request_id = match.group(1) if match else None
-    elif attempt.cause:
-        match = _ERROR_REQUEST_ID.search(attempt.cause)
-        request_id = (match.group(1) or match.group(2)) if match else None
-    return LambdaInvocation(function=name, qualifier=qualifier, request_id=request_id)
-
-
-def _split_function(reference: str) -> tuple[str, str | None]:
-    for pattern in (_LAMBDA_ARN, _PARTIAL_ARN):
-        match = pattern.match(reference)
-        if match:
-            return match["name"], match["q"]
-    name, _, qualifier = reference.partition(":")
-    return name, qualifier or None
 
 
 # --- the final document ---------------------------------------------------------------------

@@ -7,8 +7,9 @@ from enum import Enum
 from typing import Any
 
 from sfn_trace.errors import ExitCode
-from sfn_trace.execution import ExecutionInfo
+from sfn_trace.execution import ExecutionInfo, InvocationLogs
 from sfn_trace.trace.field import Snapshot, Status
+from sfn_trace.trace.invocations import LambdaInvocation
 from sfn_trace.trace.visits import Visit
 
 
@@ -41,12 +42,13 @@ _EXIT = {
 
 
 @dataclass(frozen=True, slots=True)
-class LambdaInvocation:
-    """Which Lambda function a Task visit invoked, and the request id when the result has it."""
+class LambdaCall:
+    """One invocation of a Lambda function by a Task attempt, with its log lines if fetched."""
 
-    function: str
-    qualifier: str | None
-    request_id: str | None
+    invocation: LambdaInvocation
+    log_group: str | None = None
+    logs: InvocationLogs | None = None
+    """None when logs were not fetched or none were found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,17 @@ class VisitTrace:
     """Raw task result (None: not a task, or it did not succeed)."""
     variables: Snapshot | None
     """Variables assigned on exit (None: none assigned)."""
-    invocation: LambdaInvocation | None
+    calls: tuple[LambdaCall, ...] = ()
+    """Lambda invocations, one per attempt (retries included)."""
+
+    @property
+    def invocation(self) -> LambdaInvocation | None:
+        """The last attempt's invocation (the one whose result the state used)."""
+        return self.calls[-1].invocation if self.calls else None
+
+    @property
+    def last_call(self) -> LambdaCall | None:
+        return self.calls[-1] if self.calls else None
 
     @property
     def changed(self) -> bool | None:
@@ -122,6 +134,9 @@ class TraceResult:
     chain: tuple[Any, ...] = ()
     """Blame chain from the last consumer back to the origin (needs definition replay)."""
     definition_available: bool = False
+    logs_fetched: bool = False
+    consumer: VisitTrace | None = None
+    """The last Lambda visit whose parameters carried the field: who was left with the loss."""
 
     @property
     def exit_code(self) -> ExitCode:

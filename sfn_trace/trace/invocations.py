@@ -1,0 +1,116 @@
+"""Which Lambda invocations a history made: function, request id, and time window per attempt.
+
+A ``lambda:invoke`` service task names the function in its parameters' ``FunctionName`` (a
+name, a partial or full ARN, with an optional alias or version); a legacy Task names it in
+its resource ARN. The request id is in the raw result (``SdkResponseMetadata.RequestId``, or
+the ``x-amzn-RequestId`` header), in a Python runtime's error payload (``requestId``), or in a
+timeout message (``RequestId: <id>``). Every retry attempt is its own invocation.
+See https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sfn_trace.trace.visits import Attempt, Visit
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaInvocation:
+    function: str
+    """The bare function name (log groups are named after it)."""
+    qualifier: str | None
+    """Alias or version, when the task named one."""
+    reference: str
+    """``FunctionName`` as the task gave it (name, partial or full ARN)."""
+    region: str | None
+    """The function's region when its ARN says so."""
+    request_id: str | None
+    attempt: int
+    start_event_id: int
+    """The attempt's ``TaskScheduled``/``LambdaFunctionScheduled`` event: its key."""
+    start: datetime | None
+    end: datetime | None
+
+
+_LAMBDA_ARN = re.compile(
+    r"^arn:[^:]+:lambda:(?P<region>[^:]*):[^:]*:function:(?P<name>[^:]+)(?::(?P<q>.+))?$"
+)
+_PARTIAL_ARN = re.compile(r"^(?:\d{12}:)?function:(?P<name>[^:]+)(?::(?P<q>.+))?$")
+_RESULT_REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([^"\\]+)"')
+_HEADER_REQUEST_ID = re.compile(r'"x-amzn-RequestId"\s*:\s*"([^"\\]+)"', re.IGNORECASE)
+_ERROR_REQUEST_ID = re.compile(r'"requestId"\s*:\s*"([^"\\]+)"|RequestId: ([0-9a-fA-F-]{36})')
+
+
+def visit_invocations(visit: Visit) -> tuple[LambdaInvocation, ...]:
+    """One entry per attempt of a Task visit that invoked a Lambda function."""
+    if visit.type != "Task":
+        return ()
+    found = []
+    for attempt in visit.attempts:
+        reference = _function_reference(attempt)
+        if reference is None:
+            continue
+        name, qualifier, region = split_function(reference)
+        found.append(
+            LambdaInvocation(
+                function=name,
+                qualifier=qualifier,
+                reference=reference,
+                region=region,
+                request_id=_request_id(attempt),
+                attempt=attempt.number,
+                start_event_id=attempt.start.id,
+                start=attempt.start.timestamp,
+                end=attempt.end.timestamp if attempt.end else None,
+            )
+        )
+    return tuple(found)
+
+
+def all_invocations(visits: Iterable[Visit]) -> list[LambdaInvocation]:
+    return [i for visit in visits for i in visit_invocations(visit)]
+
+
+def split_function(reference: str) -> tuple[str, str | None, str | None]:
+    """(name, qualifier, region) from a name, a partial ARN or a full ARN."""
+    match = _LAMBDA_ARN.match(reference)
+    if match:
+        return match["name"], match["q"], match["region"] or None
+    match = _PARTIAL_ARN.match(reference)
+    if match:
+        return match["name"], match["q"], None
+    name, _, qualifier = reference.partition(":")
+    return name, qualifier or None, None
+
+
+def _function_reference(attempt: Attempt) -> str | None:
+    if attempt.resource_type == "lambda":
+        params = attempt.parameters.value if attempt.parameters is not None else None
+        if isinstance(params, dict) and isinstance(params.get("FunctionName"), str):
+            return str(params["FunctionName"])
+        return None
+    if attempt.resource and ":lambda:" in attempt.resource:
+        return attempt.resource
+    return None
+
+
+def _request_id(attempt: Attempt) -> str | None:
+    # Searched in the text rather than parsed: results can be large and this runs per attempt.
+    payload = attempt.result or attempt.submitted
+    if payload is not None:
+        text = payload.text
+        start = text.rfind('"SdkResponseMetadata"')
+        match = _RESULT_REQUEST_ID.search(text, start) if start >= 0 else None
+        if match is None:
+            match = _HEADER_REQUEST_ID.search(text)
+        if match:
+            return match.group(1)
+    if attempt.cause:
+        match = _ERROR_REQUEST_ID.search(attempt.cause)
+        if match:
+            return match.group(1) or match.group(2)
+    return None

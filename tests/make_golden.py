@@ -1,0 +1,99 @@
+"""Regenerate the golden reports: ``make golden`` (``python -m tests.make_golden``).
+
+One golden file per line-ingest fixture and output format, under ``tests/golden/``:
+``<fixture>.<ext>`` rendered from ``fixtures/line_ingest/<fixture>.history.json`` with the
+fixture definition, exactly as ``sfn-trace <history> --definition <definition> --field F
+--format <format>`` prints it. ``tests/test_golden.py`` compares the renderers' output with
+these files byte for byte; when a change of output is intended, run this and review the diff.
+
+Paths are given relative to the repository root, so no golden file holds a machine's path;
+the fixtures fix every timestamp, so the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report.markdown import MarkdownRenderer
+from sfn_trace.sources import load_target_file
+from sfn_trace.trace import TraceResult, analyze
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden"
+FIXTURES = Path("fixtures") / "line_ingest"
+DEFINITION = FIXTURES / "definition.asl.json"
+HISTORY = ".history.json"
+SUFFIXES = {
+    OutputFormat.TABLE: "txt",
+    OutputFormat.JSON: "json",
+    OutputFormat.CSV: "csv",
+    OutputFormat.MARKDOWN: "md",
+}
+DEFAULT_FIELD = "poll_results_s3_key"
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.name[: -len(HISTORY)] for p in (ROOT / FIXTURES).glob("*" + HISTORY))
+
+
+def golden_path(name: str, output_format: OutputFormat) -> Path:
+    return GOLDEN / f"{name}.{SUFFIXES[output_format]}"
+
+
+@functools.cache
+def _fields() -> dict[str, str]:
+    scenarios = json.loads((ROOT / FIXTURES / "scenarios.json").read_text(encoding="utf-8"))
+    return {s["name"]: s.get("field", DEFAULT_FIELD) for s in scenarios}
+
+
+def field_of(name: str) -> str:
+    return _fields().get(name, DEFAULT_FIELD)
+
+
+@functools.cache
+def traced(name: str) -> TraceResult:
+    history = ROOT / FIXTURES / f"{name}{HISTORY}"
+    return analyze(load_target_file(history, ROOT / DEFINITION), field_of(name))
+
+
+def render(name: str, output_format: OutputFormat) -> str:
+    """The report as the CLI prints it for the fixture's history (paths as typed from ROOT)."""
+    result = traced(name)
+    if output_format is OutputFormat.MARKDOWN:
+        renderer = MarkdownRenderer(
+            target=(FIXTURES / f"{name}{HISTORY}").as_posix(), definition=DEFINITION.as_posix()
+        )
+        return renderer.render(result)
+    return renderer_for(output_format).render(result)
+
+
+def expected_files() -> set[Path]:
+    return {golden_path(n, f) for n in fixture_names() for f in OutputFormat}
+
+
+def main() -> int:
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    changed = 0
+    for name in fixture_names():
+        for output_format in OutputFormat:
+            path = golden_path(name, output_format)
+            text = render(name, output_format).encode("utf-8")
+            if not path.exists() or path.read_bytes() != text:
+                path.write_bytes(text)
+                changed += 1
+                print(f"wrote {path.relative_to(ROOT)}")
+    stale = sorted(set(GOLDEN.iterdir()) - expected_files())
+    for path in stale:
+        path.unlink()
+        print(f"removed {path.relative_to(ROOT)}")
+    total = len(expected_files())
+    print(f"{total} golden files, {changed} rewritten, {len(stale)} removed", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,313 @@
+"""The log fetch against botocore's Stubber: queries, pagination, fallbacks, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+
+from sfn_trace.fetch.aws import AwsOptions
+from sfn_trace.fetch.logs import (
+    FILTER_PATTERN_LIMIT,
+    WINDOW_PAGE_BUDGET,
+    RateLimiter,
+    fetch_lambda_logs,
+    request_id_patterns,
+)
+from sfn_trace.trace.invocations import LambdaInvocation
+
+T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+MS = int(T0.timestamp() * 1000)
+OPTIONS = AwsOptions(max_attempts=1)
+
+
+def rid(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def invocation(function: str, n: int, *, request_id: bool = True) -> LambdaInvocation:
+    return LambdaInvocation(
+        function=function,
+        qualifier=None,
+        reference=function,
+        region=None,
+        request_id=rid(n) if request_id else None,
+        attempt=1,
+        start_event_id=100 + n,
+        start=T0 + timedelta(seconds=n),
+        end=T0 + timedelta(seconds=n, milliseconds=500),
+    )
+
+
+def lines_of(n: int, stream: str = "2026/11/25/[$LATEST]abc") -> list[dict[str, Any]]:
+    at = MS + n * 1000
+    return [
+        {
+            "logStreamName": stream,
+            "timestamp": at,
+            "message": f"START RequestId: {rid(n)}\n",
+            "ingestionTime": at,
+            "eventId": f"{n}-1",
+        },
+        {
+            "logStreamName": stream,
+            "timestamp": at + 1,
+            "message": f"[INFO]\t2026-11-25T12:00:00Z\t{rid(n)}\tworking on {n}\n",
+            "ingestionTime": at,
+            "eventId": f"{n}-2",
+        },
+        {
+            "logStreamName": stream,
+            "timestamp": at + 2,
+            "message": "a print line\n",
+            "ingestionTime": at,
+            "eventId": f"{n}-3",
+        },
+        {
+            "logStreamName": stream,
+            "timestamp": at + 3,
+            "message": f"REPORT RequestId: {rid(n)}\n",
+            "ingestionTime": at,
+            "eventId": f"{n}-4",
+        },
+    ]
+
+
+class Clients:
+    """A client factory handing out stubbed clients, one per (service, region)."""
+
+    def __init__(self) -> None:
+        self.stubbers: dict[tuple[str, str], Stubber] = {}
+        self.clients: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str) -> Any:
+        return self.clients[(service, region)]
+
+    def stub(self, service: str, region: str = "us-west-2") -> Stubber:
+        client = boto3.client(
+            service,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        stubber = Stubber(client)
+        stubber.activate()
+        self.clients[(service, region)] = client
+        self.stubbers[(service, region)] = stubber
+        return stubber
+
+    def verify(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def clients() -> Iterator[Clients]:
+    made = Clients()
+    yield made
+    made.verify()
+
+
+def no_wait() -> RateLimiter:
+    return RateLimiter(1e9)
+
+
+def config(name: str, group: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"FunctionName": name}
+    if group:
+        response["LoggingConfig"] = {"LogFormat": "JSON", "LogGroup": group}
+    return response
+
+
+def test_one_query_per_log_group_with_pages(clients: Clients) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("split"), {"FunctionName": "split"})
+    lam.add_response(
+        "get_function_configuration", config("mark", "/custom/mark"), {"FunctionName": "mark"}
+    )
+    window = {"startTime": MS + 1000 - 2000, "endTime": MS + 3500 + 10_000}
+    # split: three pages, the middle one empty while nextToken is present (the API does that)
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(1)[:2], "nextToken": "t1"},
+        {"logGroupName": "/aws/lambda/split", "startTime": MS - 1000, "endTime": MS + 11_500},
+    )
+    logs.add_response(
+        "filter_log_events",
+        {"events": [], "nextToken": "t2"},
+        {
+            "logGroupName": "/aws/lambda/split",
+            "startTime": MS - 1000,
+            "endTime": MS + 11_500,
+            "nextToken": "t1",
+        },
+    )
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(1)[2:]},
+        {
+            "logGroupName": "/aws/lambda/split",
+            "startTime": MS - 1000,
+            "endTime": MS + 11_500,
+            "nextToken": "t2",
+        },
+    )
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(3)},
+        {"logGroupName": "/custom/mark", "startTime": MS + 1000, "endTime": MS + 13_500},
+    )
+    del window
+    found = fetch_lambda_logs(
+        [invocation("split", 1), invocation("mark", 3)],
+        OPTIONS,
+        "us-west-2",
+        clients=clients,
+        limiter=no_wait(),
+    )
+    assert found.warnings == ()
+    assert found.log_groups == {"split": "/aws/lambda/split", "mark": "/custom/mark"}
+    split = found.by_attempt[101]
+    assert split.request_id == rid(1) and split.matched_by == "request_id"
+    assert [line.message for line in split.lines][2] == "a print line"
+    assert len(found.by_attempt[103].lines) == 4
+
+
+def test_busy_group_falls_back_to_request_id_patterns(clients: Clients) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("fan"), {"FunctionName": "fan"})
+    invocations = [invocation("fan", n) for n in range(1, 51)]
+    begin, end = MS + 1000 - 2000, MS + 50_500 + 10_000
+    base = {"logGroupName": "/aws/lambda/fan", "startTime": begin, "endTime": end}
+    for page in range(WINDOW_PAGE_BUDGET):
+        expected = dict(base, **({"nextToken": f"p{page}"} if page else {}))
+        logs.add_response(
+            "filter_log_events", {"events": [], "nextToken": f"p{page + 1}"}, expected
+        )
+    patterns = request_id_patterns([i.request_id or "" for i in invocations])
+    assert len(patterns) == 2
+    for pattern in patterns:
+        ids = [rid(n) for n in range(1, 51) if f'"{rid(n)}"' in pattern]
+        events = [
+            e for n in range(1, 51) if rid(n) in ids for e in lines_of(n) if rid(n) in e["message"]
+        ]
+        logs.add_response(
+            "filter_log_events", {"events": events}, dict(base, filterPattern=pattern)
+        )
+    found = fetch_lambda_logs(invocations, OPTIONS, "us-west-2", clients=clients, limiter=no_wait())
+    assert len(found.by_attempt) == 50
+    assert all(len(logs.lines) == 3 for logs in found.by_attempt.values())
+    assert any("plain print() lines are not shown" in w for w in found.warnings)
+
+
+def test_request_id_patterns_are_quoted_and_within_the_limit() -> None:
+    ids = [rid(n) for n in range(60)]
+    patterns = request_id_patterns(ids + ids[:5])  # duplicates are dropped
+    assert all(len(p) <= FILTER_PATTERN_LIMIT for p in patterns)
+    terms = [t for p in patterns for t in p.split(" ")]
+    assert terms == [f'?"{i}"' for i in ids]
+    assert request_id_patterns([]) == []
+
+
+def test_denied_function_configuration_falls_back_to_default_group(clients: Clients) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_client_error("get_function_configuration", "AccessDeniedException", "nope")
+    logs.add_response("filter_log_events", {"events": lines_of(1)})
+    found = fetch_lambda_logs(
+        [invocation("split", 1)], OPTIONS, "us-west-2", clients=clients, limiter=no_wait()
+    )
+    assert found.log_groups == {"split": "/aws/lambda/split"}
+    assert len(found.warnings) == 1
+    assert "lambda:GetFunctionConfiguration" in found.warnings[0]
+    assert "default group /aws/lambda/split" in found.warnings[0]
+    assert len(found.by_attempt[101].lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("AccessDeniedException", "access denied (logs:FilterLogEvents on /aws/lambda/a)"),
+        ("ResourceNotFoundException", "log group /aws/lambda/a does not exist"),
+        ("ThrottlingException", "throttled by AWS on FilterLogEvents"),
+    ],
+)
+def test_unreadable_group_is_one_warning_and_others_still_read(
+    clients: Clients, code: str, says: str
+) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("a"), {"FunctionName": "a"})
+    lam.add_response("get_function_configuration", config("b"), {"FunctionName": "b"})
+    logs.add_client_error("filter_log_events", code, "message from AWS")
+    logs.add_response("filter_log_events", {"events": lines_of(2)})
+    # one worker at a time keeps the stubbed responses in order
+    from sfn_trace.fetch import logs as module
+
+    original = module.MAX_PARALLEL_GROUPS
+    module.MAX_PARALLEL_GROUPS = 1
+    try:
+        found = fetch_lambda_logs(
+            [invocation("a", 1), invocation("b", 2)],
+            OPTIONS,
+            "us-west-2",
+            clients=clients,
+            limiter=no_wait(),
+        )
+    finally:
+        module.MAX_PARALLEL_GROUPS = original
+    assert len(found.warnings) == 1
+    assert found.warnings[0].startswith("logs of a not read: ")
+    assert says in found.warnings[0]
+    assert 101 not in found.by_attempt
+    assert len(found.by_attempt[102].lines) == 4
+
+
+def test_invocations_without_lines_are_reported(clients: Clients) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("a"), {"FunctionName": "a"})
+    logs.add_response("filter_log_events", {"events": []})
+    found = fetch_lambda_logs(
+        [invocation("a", 1)], OPTIONS, "us-west-2", clients=clients, limiter=no_wait()
+    )
+    assert found.by_attempt[101].lines == ()
+    assert "no log lines in /aws/lambda/a for 1 of 1 invocation(s)" in found.warnings[0]
+    assert "retention" in found.warnings[0]
+
+
+def test_legacy_invocation_matched_by_time_window(clients: Clients) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("old"), {"FunctionName": "old"})
+    logs.add_response("filter_log_events", {"events": lines_of(1)})
+    found = fetch_lambda_logs(
+        [invocation("old", 1, request_id=False)],
+        OPTIONS,
+        "us-west-2",
+        clients=clients,
+        limiter=no_wait(),
+    )
+    assert found.by_attempt[101].matched_by == "time_window"
+    assert found.by_attempt[101].request_id == rid(1)
+
+
+def test_no_invocations_no_calls(clients: Clients) -> None:
+    assert fetch_lambda_logs([], OPTIONS, "us-west-2", clients=clients).by_attempt == {}
+
+
+def test_rate_limiter_spaces_calls() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(5, clock=lambda: now[0], sleep=sleep)
+    for _ in range(11):
+        limiter.wait()
+    assert now[0] == pytest.approx(2.0)  # 11 calls at 5/s: the 11th starts at t=2 s
+    assert all(s == pytest.approx(0.2) for s in slept)
