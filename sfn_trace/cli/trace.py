@@ -1,38 +1,22 @@
-"""The command line: parse options, run the pipeline, pick the renderer, map errors to exits.
-
-The only module that prints to the terminal or exits. ``sfn-trace TARGET --field F`` is the
-main form; sub-commands (``lint``, ``compare``, ``scan``) sit beside it, and any first word
-that is not a sub-command is taken as a TARGET of the main form.
-"""
+"""The main form: ``sfn-trace TARGET --field NAME``."""
 
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
-from sfn_trace import __version__, api
+from sfn_trace import api
 from sfn_trace.arn import looks_like_arn
 from sfn_trace.bundle import write_atomically
-from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
+from sfn_trace.cli.app import EXIT_CODES_HELP, MainFormCommand, app, aws_options, err, guarded
+from sfn_trace.errors import UsageError
 from sfn_trace.redact import redact as redact_data
 from sfn_trace.report import OutputFormat, RenderOptions, renderer_for
 from sfn_trace.trace import analyze
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  the field is intact
-  1  a finding: the field was lost, never set, or never present
-  2  bad usage or unreadable input
-  3  an AWS error (not found, access denied, throttled past retries, unreachable)
-  4  the answer is incomplete (truncated payloads, data not included, history cut)
-  130 interrupted (Ctrl-C)
-"""
 
 MAIN_HELP = f"""Find the state where a field of a Step Functions execution went null.
 
@@ -50,59 +34,7 @@ Examples:
 {EXIT_CODES_HELP}"""
 
 
-class _MainFormGroup(TyperGroup):
-    """A group whose default command is ``trace``: ``sfn-trace TARGET ...`` works as is."""
-
-    default_command = "trace"
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if (not args or args[0] not in self.commands) and not _asks_version(args):
-            args = [self.default_command, *args]
-        parsed: list[str] = super().parse_args(ctx, args)
-        return parsed
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
-
-
-class _MainFormCommand(TyperCommand):
-    """The ``trace`` command, whose usage line reads as the main form."""
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
-
-
-def _asks_version(args: list[str]) -> bool:
-    return args == ["--version"]
-
-
-app = typer.Typer(
-    cls=_MainFormGroup,
-    add_completion=False,
-    no_args_is_help=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"sfn-trace {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback(invoke_without_command=True)
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Forensic diagnosis of AWS Step Functions executions."""
-
-
-@app.command("trace", cls=_MainFormCommand, help=MAIN_HELP)
+@app.command("trace", cls=MainFormCommand, help=MAIN_HELP)
 def trace_command(
     target: Annotated[
         str,
@@ -202,15 +134,15 @@ def trace_command(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     fmt = output_format or (OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON)
-    try:
+    with guarded(debug):
         if logs and no_logs:
             raise UsageError("--logs and --no-logs contradict each other")
         if not field:
             raise UsageError("--field must not be empty")
         _check_outputs(output, csv_file, report_file, save_bundle)
-        aws = _aws_options(region, profile, endpoint_url, max_attempts)
+        aws = aws_options(region, profile, endpoint_url, max_attempts)
         if not looks_like_arn(target) and not logs and (region or profile or endpoint_url):
-            _err("warning: --region/--profile/--endpoint-url only matter for a file with --logs")
+            err("warning: --region/--profile/--endpoint-url only matter for a file with --logs")
         with _Progress() as progress:
             data = api.load(
                 target,
@@ -224,7 +156,7 @@ def trace_command(
             data = redact_data(data, field)
         result = analyze(data, field)
         for warning in result.warnings:
-            _err(f"warning: {warning}")
+            err(f"warning: {warning}")
         # Everything is rendered before anything is written: a failure leaves no file.
         render = _renderers(result, RenderOptions(log_lines=log_lines), target, definition)
         text = render(fmt)
@@ -242,37 +174,7 @@ def trace_command(
         if output is None:
             sys.stdout.write(text)
             sys.stdout.flush()
-    except KeyboardInterrupt:
-        _err("interrupted")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-    except SfnTraceError as error:
-        if debug:
-            traceback.print_exc()
-        _err(f"error: {error.message}")
-        raise typer.Exit(error.exit_code) from None
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): not an error worth a traceback.
-        sys.stderr.close()
-        raise typer.Exit(ExitCode.INTACT) from None
-    except Exception as error:  # a bug: one line, and the traceback only on request
-        if debug:
-            traceback.print_exc()
-        _err(
-            f"internal error: {type(error).__name__}: {error} "
-            "(please report it; --debug shows the traceback)"
-        )
-        raise typer.Exit(ExitCode.USAGE) from None
     raise typer.Exit(result.exit_code)
-
-
-def _aws_options(
-    region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
-) -> Any:
-    from sfn_trace.fetch.aws import AwsOptions
-
-    return AwsOptions(
-        region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
-    )
 
 
 def _check_outputs(*paths: Path | None) -> None:
@@ -340,12 +242,3 @@ class _Progress:
         self._bar.update(
             self._task, description=f"fetching history: {pages} page(s), {events} events"
         )
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"sfn-trace: {message}\n")
-    sys.stderr.flush()
-
-
-def main() -> None:
-    app(prog_name="sfn-trace")

@@ -1,0 +1,14 @@
+"""The command line (typer). See :mod:`sfn_trace.cli.app` for the shape of it.
+
+Importing the command modules registers their commands on :data:`app`.
+"""
+
+from sfn_trace.cli import trace as _trace  # noqa: F401  (registers the main form)
+from sfn_trace.cli.app import app
+
+
+def main() -> None:
+    app(prog_name="sfn-trace")
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,128 @@
+"""The command line: parse options, run the pipeline, pick the renderer, map errors to exits.
+
+The ``cli`` package is the only place that prints to the terminal or exits. ``sfn-trace TARGET
+--field F`` is the main form (:mod:`.trace`); sub-commands sit beside it (one module each), and
+any first word that is not a sub-command is taken as a TARGET of the main form. Every command
+runs inside :func:`guarded`, which maps each expected failure to one line and its exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from sfn_trace import __version__
+from sfn_trace.errors import ExitCode, SfnTraceError
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  the field is intact
+  1  a finding: the field was lost, never set, or never present
+  2  bad usage or unreadable input
+  3  an AWS error (not found, access denied, throttled past retries, unreachable)
+  4  the answer is incomplete (truncated payloads, data not included, history cut)
+  130 interrupted (Ctrl-C)
+"""
+
+
+class _MainFormGroup(TyperGroup):
+    """A group whose default command is ``trace``: ``sfn-trace TARGET ...`` works as is."""
+
+    default_command = "trace"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if (not args or args[0] not in self.commands) and not _asks_version(args):
+            args = [self.default_command, *args]
+        parsed: list[str] = super().parse_args(ctx, args)
+        return parsed
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
+
+
+class MainFormCommand(TyperCommand):
+    """The ``trace`` command, whose usage line reads as the main form."""
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
+
+
+def _asks_version(args: list[str]) -> bool:
+    return args == ["--version"]
+
+
+app = typer.Typer(
+    cls=_MainFormGroup,
+    add_completion=False,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sfn-trace {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Forensic diagnosis of AWS Step Functions executions."""
+
+
+@contextmanager
+def guarded(debug: bool) -> Iterator[None]:
+    """Run a command body: expected failures become one stderr line and their exit code,
+    Ctrl-C exits 130, and a bug is one line too (its traceback only with ``--debug``)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except SfnTraceError as error:
+        if debug:
+            traceback.print_exc()
+        err(f"error: {error.message}")
+        raise typer.Exit(error.exit_code) from None
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error worth a traceback.
+        sys.stderr.close()
+        raise typer.Exit(ExitCode.INTACT) from None
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        err(
+            f"internal error: {type(error).__name__}: {error} "
+            "(please report it; --debug shows the traceback)"
+        )
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
+def err(message: str) -> None:
+    sys.stderr.write(f"sfn-trace: {message}\n")
+    sys.stderr.flush()
+
+
+def aws_options(
+    region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
+) -> Any:
+    from sfn_trace.fetch.aws import AwsOptions
+
+    return AwsOptions(
+        region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
+    )
