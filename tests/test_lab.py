@@ -362,7 +362,9 @@ def test_the_seed_fixture_ends_like_the_incident(line_ingest_dir: Path) -> None:
     }
     logs = load(line_ingest_dir / f"{SEED.name}.logs.json")
     (mark,) = [i for i in logs["invocations"] if i["function"] == MARK_COMPLETE]
-    messages = [line["message"].split("\t")[-1].strip() for line in mark["lines"]]
+    # MarkBatchesComplete logs in Lambda's JSON format (to a custom log group)
+    assert mark["log_format"] == "JSON"
+    messages = [json.loads(line["message"]).get("message") for line in mark["lines"]]
     assert "No poll results to mark as complete" in messages
 
 
