@@ -60,6 +60,58 @@ class Definition:
     def state(self, name: str) -> StateDef | None:
         return self.states.get(name)
 
+    @property
+    def start_at(self) -> str | None:
+        start = self.body.get("StartAt")
+        return start if isinstance(start, str) else None
+
+    def inner_starts(self, name: str) -> tuple[str, ...]:
+        """The first state of a Map's processor, or of each Parallel branch (in order)."""
+        state = self.states.get(name)
+        if state is None:
+            return ()
+        bodies: list[Any] = [state.body.get("ItemProcessor"), state.body.get("Iterator")]
+        branches = state.body.get("Branches")
+        if isinstance(branches, list):
+            bodies.extend(branches)
+        return tuple(
+            str(body["StartAt"])
+            for body in bodies
+            if isinstance(body, Mapping) and isinstance(body.get("StartAt"), str)
+        )
+
+    def transitions(self, name: str) -> tuple[Transition, ...]:
+        """Where a state can go next: ``Next``, each Choice rule and ``Default``, each
+        catcher (https://states-language.net/#transitions)."""
+        state = self.states.get(name)
+        if state is None:
+            return ()
+        body = state.body
+        found: list[Transition] = []
+        if isinstance(body.get("Next"), str):
+            found.append(Transition(name, body["Next"], "next"))
+        for rule in body.get("Choices") or ():
+            if isinstance(rule, Mapping) and isinstance(rule.get("Next"), str):
+                found.append(Transition(name, rule["Next"], "choice"))
+        if isinstance(body.get("Default"), str):
+            found.append(Transition(name, body["Default"], "default"))
+        for number, catcher in enumerate(body.get("Catch") or ()):
+            if isinstance(catcher, Mapping) and isinstance(catcher.get("Next"), str):
+                found.append(Transition(name, catcher["Next"], "catch", number))
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An edge of the state graph."""
+
+    source: str
+    target: str
+    kind: str
+    """``next``, ``choice``, ``default`` or ``catch``."""
+    catcher: int | None = None
+    """Index in the source's ``Catch`` for a ``catch`` edge."""
+
 
 def _index(
     states: Mapping[str, Any],

@@ -1,0 +1,780 @@
+"""Where a value came from: inside one visit, and back across visits to its origin.
+
+:func:`trace_location` follows one location of a replayed document backwards through the
+visit's steps (``OutputPath`` → ``ResultPath`` → ``ResultSelector`` → the result, or →
+``Parameters`` → ``InputPath`` → the raw input) and says where it started: the raw input, the
+task result, a literal, the context object, a variable, a Map iteration or a Parallel branch.
+
+:func:`blame_chain` strings those together across the execution, one hop per state, from the
+last state that *read* the field back to the origin: which path each state read, the
+expression it used, and which earlier state wrote that path (DESIGN.md, ``chain``). A Task
+whose result holds exactly what its parameters passed in (a Lambda "passing the key
+through") is followed on to where the parameters came from.
+
+:func:`explain_first_null` and :func:`explain_lost_at` turn one visit's replay into the
+sentence a report leads with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sfn_trace.history import NOT_JSON, Payload
+from sfn_trace.text import brief
+from sfn_trace.trace import jsonata_eval
+from sfn_trace.trace.field import Snapshot, Status, find_occurrences, snapshot_of
+from sfn_trace.trace.intrinsics import is_intrinsic, parse_intrinsic, paths_in
+from sfn_trace.trace.jsonpath import (
+    ParsedPath,
+    Segment,
+    StatesError,
+    compact,
+    format_path,
+    parse_location,
+    parse_path,
+    value_at,
+)
+from sfn_trace.trace.replay import (
+    FieldStep,
+    Replay,
+    ReplayStatus,
+    Step,
+    describe_member,
+    field_step,
+    same_json,
+    template_member,
+)
+from sfn_trace.trace.visits import Flow, FlowKind, Visit, VisitTree
+
+# --- inside one visit -----------------------------------------------------------------------
+
+
+class OriginKind(str, Enum):
+    INPUT = "input"
+    """The visit's raw input."""
+    RESULT = "result"
+    """The recorded task result."""
+    ITERATION = "iteration"
+    """The output of a Map iteration (``Origin.index``)."""
+    BRANCH = "branch"
+    """The output of a Parallel branch (``Origin.index``)."""
+    ERROR = "error"
+    """The error output ``{"Error", "Cause"}`` of a caught failure."""
+    LITERAL = "literal"
+    """Written in the definition."""
+    CONTEXT = "context"
+    """The context object ``$$``."""
+    VARIABLE = "variable"
+    """A workflow variable (``Origin.detail`` names it)."""
+    COMPUTED = "computed"
+    """An intrinsic, a JSONata expression beyond a plain path, or an indefinite path."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A step that moved or copied the value on its way to the location traced."""
+
+    step: str
+    expression: str
+    """``Parameters "k.$": "$.a.b"``, ``ResultPath "$.x"``."""
+    path: str
+    """The location in that step's document."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    kind: OriginKind
+    path: str | None
+    """The location in the origin document (raw input, task result, variable...)."""
+    links: tuple[Link, ...]
+    """The steps that carried the value, the last step first."""
+    detail: str | None = None
+    """The variable name, or the expression of a context or computed value."""
+    index: int | None = None
+    """The iteration or branch index."""
+    step: int = -1
+    """Index of the step where the value entered (-1: it was in the raw input)."""
+
+    @property
+    def expression(self) -> str | None:
+        """The carrying expressions in the order they ran, joined by arrows."""
+        if not self.links:
+            return None
+        return " → ".join(link.expression for link in reversed(self.links))
+
+
+def trace_location(replay: Replay, path: str, before_step: int | None = None) -> Origin:
+    """Where the value at ``path`` of a step's document came from within the visit.
+
+    ``before_step`` picks the document: that step's (default: the last step's, the output).
+    """
+    location: tuple[Segment, ...] = parse_location(path)
+    index = len(replay.steps) - 1 if before_step is None else before_step
+    links: list[Link] = []
+    while index >= 0:
+        step = replay.steps[index]
+        moved = _back(replay, index, step, location)
+        if moved.link is not None:
+            links.append(Link(step.name, moved.link, format_path(location)))
+        if moved.origin is not None:
+            where = None if moved.location is None else format_path(moved.location)
+            return Origin(moved.origin, where, tuple(links), moved.detail, moved.index, index)
+        location = moved.location or ()
+        index = index - 1 if moved.next_step is None else moved.next_step
+    return Origin(OriginKind.INPUT, format_path(location), tuple(links))
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One step backwards: the location in the document the step read, or an origin."""
+
+    location: tuple[Segment, ...] | None
+    link: str | None = None
+    origin: OriginKind | None = None
+    detail: str | None = None
+    index: int | None = None
+    next_step: int | None = None
+    """The step whose document ``location`` is in (None: the step before; -1: the raw input)."""
+
+
+_RAW_INPUT = -1
+
+
+def _back(replay: Replay, index: int, step: Step, location: tuple[Segment, ...]) -> _Move:
+    name = step.name
+    if name == "Output" and step.default:
+        # JSONata's default Output is the result (Task, Map, Parallel) or the input.
+        return _Move(location, next_step=index - 1 if index > 0 else _RAW_INPUT)
+    if step.default:
+        return _Move(location)
+    if name in ("InputPath", "OutputPath", "ItemsPath"):
+        return _through_path(name, step.expression, location)
+    if name == "Result":
+        return _from_result(step, location)
+    if name == "ResultPath":
+        return _through_result_path(step.expression, location, index)
+    if name == "Catch":
+        return _through_catch(replay, step, location)
+    if name == "ItemSelector" or (name == "Parameters" and replay.type == "Map"):
+        return _through_item_selector(replay, step, location)
+    reads = _RAW_INPUT if name in ("Arguments", "Items") else index - 1
+    return _through_template(replay, step, location, reads)
+
+
+def _through_path(name: str, expression: Any, location: tuple[Segment, ...]) -> _Move:
+    if expression is None:
+        return _Move(None, f"{name} null", OriginKind.LITERAL)
+    link = f"{name} {compact(expression)}"
+    return _from_path(expression, location, link if expression != "$" else None, None)
+
+
+def _from_path(
+    expression: Any, rest: tuple[Segment, ...], link: str | None, reads: int | None
+) -> _Move:
+    """A location read through a path: in the document read, the context or a variable."""
+    parsed = _parsed(expression)
+    if parsed is None or parsed.segments is None:
+        return _Move(None, link, OriginKind.COMPUTED, detail=str(expression))
+    location = parsed.segments + rest
+    if parsed.root == "$$":
+        return _Move(location, link, OriginKind.CONTEXT, detail=str(expression))
+    if parsed.root != "$":
+        return _Move(location, link, OriginKind.VARIABLE, detail=parsed.root)
+    return _Move(location, link, next_step=reads)
+
+
+def _parsed(expression: Any) -> ParsedPath | None:
+    if not isinstance(expression, str):
+        return None
+    try:
+        return parse_path(expression)
+    except StatesError:
+        return None
+
+
+def _from_result(step: Step, location: tuple[Segment, ...]) -> _Move:
+    if not step.recorded:
+        return _Move(location, f"Result {compact(step.expression)}", OriginKind.LITERAL)
+    if step.expression in ("Iterations", "Branches") and location and isinstance(location[0], int):
+        kind = OriginKind.ITERATION if step.expression == "Iterations" else OriginKind.BRANCH
+        return _Move(location[1:], None, kind, index=location[0])
+    return _Move(location, None, OriginKind.RESULT)
+
+
+def _through_result_path(expression: Any, location: tuple[Segment, ...], index: int) -> _Move:
+    """Inside the ResultPath node the value is the (selected) result; elsewhere it is the
+    raw input, untouched."""
+    if expression is None:
+        return _Move(location, next_step=_RAW_INPUT)
+    parsed = _parsed(expression)
+    if parsed is None or parsed.segments is None:
+        return _Move(None, f"ResultPath {compact(expression)}", OriginKind.COMPUTED)
+    prefix = parsed.segments
+    if tuple(location[: len(prefix)]) != prefix:
+        return _Move(location, next_step=_RAW_INPUT)
+    link = f"ResultPath {compact(expression)}" if prefix else None
+    return _Move(location[len(prefix) :], link, next_step=index - 1)
+
+
+def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) -> _Move:
+    catcher = step.expression if isinstance(step.expression, Mapping) else {}
+    if replay.query_language == "JSONata":
+        if "Output" not in catcher:
+            return _Move(location, "Catch (the error output)", OriginKind.ERROR)
+        return _through_template(replay, Step("Catch", catcher["Output"], None), location, -1)
+    path = catcher.get("ResultPath", "$")
+    parsed = _parsed(path) if path is not None else None
+    prefix = parsed.segments if parsed is not None and parsed.segments is not None else None
+    if prefix is None or tuple(location[: len(prefix)]) != prefix:
+        return _Move(location, next_step=_RAW_INPUT)
+    return _Move(location[len(prefix) :], f"Catch ResultPath {compact(path)}", OriginKind.ERROR)
+
+
+def _through_template(
+    replay: Replay, step: Step, location: tuple[Segment, ...], reads: int
+) -> _Move:
+    template = step.expression
+    if isinstance(template, Mapping):
+        member = template_member(template, location)
+    elif jsonata_eval.is_expression(template):
+        member = ("", template, 0)
+    else:
+        member = None
+    if member is None:
+        return _Move(location, None, OriginKind.LITERAL)
+    key, value, consumed = member
+    rest = location[consumed:]
+    link = describe_member(step.name, key, value)
+    if key.endswith(".$") and isinstance(value, str):
+        return _from_path(value, rest, link, reads)
+    if jsonata_eval.is_expression(value):
+        return _from_jsonata(replay, jsonata_eval.expression_text(value), rest, link)
+    return _Move(location, link, OriginKind.LITERAL)
+
+
+_STATES_PATH = re.compile(
+    r"^\$states\.(input|result|errorOutput|context)((?:\.[A-Za-z_]\w*|\[\d+\])*)$"
+)
+_VARIABLE_PATH = re.compile(r"^\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)$")
+
+
+def _from_jsonata(replay: Replay, text: str, rest: tuple[Segment, ...], link: str) -> _Move:
+    """Plain paths (``$states.input.a.b``, ``$var.x``) are followed; anything else is an
+    expression that computed the value."""
+    states = _STATES_PATH.match(text)
+    if states is not None:
+        source, location = states.group(1), jsonata_segments(states.group(2)) + rest
+        if source == "input":
+            return _Move(location, link, next_step=_RAW_INPUT)
+        if source == "result":
+            result = _step_index(replay, "Result")
+            if result is None:
+                return _Move(location, link, OriginKind.RESULT)
+            return _Move(location, link, next_step=result)
+        if source == "errorOutput":
+            return _Move(location, link, OriginKind.ERROR)
+        return _Move(location, link, OriginKind.CONTEXT, detail=text)
+    variable = _VARIABLE_PATH.match(text)
+    if variable is not None and variable.group(1) != "states":
+        location = jsonata_segments(variable.group(2)) + rest
+        return _Move(location, link, OriginKind.VARIABLE, detail=variable.group(1))
+    return _Move(None, link, OriginKind.COMPUTED, detail=text)
+
+
+def jsonata_segments(text: str) -> tuple[Segment, ...]:
+    """``.a.b[0]`` → ``("a", "b", 0)``."""
+    return tuple(
+        int(index) if index else name
+        for name, index in re.findall(r"\.([A-Za-z_]\w*)|\[(\d+)\]", text)
+    )
+
+
+def _step_index(replay: Replay, *names: str) -> int | None:
+    return next((i for i, s in enumerate(replay.steps) if s.name in names), None)
+
+
+_MAP_ITEM = ("Map", "Item", "Value")
+
+
+def _through_item_selector(replay: Replay, step: Step, location: tuple[Segment, ...]) -> _Move:
+    """An ItemSelector document is the list of iteration inputs: item ``i`` was rendered
+    with ``$`` (``$states.input``) the Map's effective input and ``$$.Map.Item.Value`` the
+    ``i``-th item."""
+    if not location or not isinstance(location[0], int):
+        return _Move(None, None, OriginKind.COMPUTED)
+    item, rest = location[0], location[1:]
+    effective = _step_index(replay, "InputPath")
+    moved = _through_template(replay, step, rest, _RAW_INPUT if effective is None else effective)
+    inside = moved.location or ()
+    if moved.origin is OriginKind.CONTEXT and tuple(inside[:3]) == _MAP_ITEM:
+        items = _step_index(replay, "ItemsPath", "Items")
+        return _Move(
+            (item, *inside[3:]), moved.link, next_step=_RAW_INPUT if items is None else items
+        )
+    return moved
+
+
+# --- which visit wrote what -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One state in the blame chain: what it read, and who wrote that."""
+
+    state: str
+    seq: int
+    scope: tuple[str, ...]
+    read: str | None
+    """The path it read: in its input, or in its task result when ``source`` says so."""
+    source: str
+    """What ``read`` is a path in: an :class:`OriginKind` value."""
+    value: Any
+    expression: str | None
+    """The expressions that read and carried the value, e.g.
+    ``Parameters "poll_results_s3_key.$": "$.chunked_data.poll_results_s3_key"``."""
+    written_by: str | None
+    """The state that wrote ``read`` (the next hop's), or None at the origin."""
+    written_by_seq: int | None = None
+    note: str | None = None
+    """At the origin: what it is (``the Lambda result held null although ...``)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The DESIGN.md ``chain`` item (``state``, ``read``, ``value``, ``expression``,
+        ``written_by``) with ``source``, ``scope`` and ``note`` added."""
+        out: dict[str, Any] = {
+            "state": self.state,
+            "read": self.read,
+            "value": self.value,
+            "expression": self.expression,
+            "written_by": self.written_by,
+            "source": self.source,
+            "scope": list(self.scope),
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+_MAX_HOPS = 200
+
+
+def blame_chain(tree: VisitTree, replays: Mapping[int, Replay], field: str) -> tuple[Hop, ...]:
+    """The chain from the last visit that read ``field`` back to where its value came from;
+    empty when no replayed visit reads the field."""
+    reader = _last_reader(tree, replays, field)
+    if reader is None:
+        return ()
+    visit, step_index, location, (key, member) = reader
+    replay = replays[visit.seq]
+    step = replay.steps[step_index]
+    origin = trace_location(replay, format_path(location), before_step=step_index)
+    value = value_at(step.value, location)
+    walker = _Walker(tree, replays, field, value)
+    walker.follow(visit, origin, describe_member(step.name, key, member))
+    return walker.hops()
+
+
+@dataclass
+class _PendingHop:
+    visit: Visit
+    read: str | None
+    source: str
+    expression: str | None
+    note: str | None = None
+
+
+class _Walker:
+    """Follows one value from hop to hop, back to its origin."""
+
+    def __init__(
+        self, tree: VisitTree, replays: Mapping[int, Replay], field: str, value: Any
+    ) -> None:
+        self.index = _FlowIndex(tree)
+        self.replays = replays
+        self.field = field
+        self.value = value
+        self.pending: list[_PendingHop] = []
+
+    def hops(self) -> tuple[Hop, ...]:
+        hops = []
+        for position, hop in enumerate(self.pending):
+            writer = self.pending[position + 1].visit if position + 1 < len(self.pending) else None
+            hops.append(
+                Hop(
+                    state=hop.visit.state,
+                    seq=hop.visit.seq,
+                    scope=hop.visit.scope,
+                    read=hop.read,
+                    source=hop.source,
+                    value=self.value,
+                    expression=hop.expression,
+                    written_by=writer.state if writer else None,
+                    written_by_seq=writer.seq if writer else None,
+                    note=hop.note,
+                )
+            )
+        return tuple(hops)
+
+    def follow(self, visit: Visit, origin: Origin, expression: str | None) -> None:
+        """Record the hop for ``visit``, then move to whoever wrote what it read."""
+        while len(self.pending) < _MAX_HOPS:
+            replay = self.replays.get(visit.seq)
+            if origin.kind is OriginKind.RESULT and replay is not None:
+                echoed = self._echoed(replay, origin)
+                if echoed is not None:
+                    expression, origin = echoed
+            hop = _PendingHop(visit, origin.path, origin.kind.value, expression)
+            self.pending.append(hop)
+            if origin.kind is OriginKind.INPUT and origin.path is not None:
+                found = self._writer(visit, parse_location(origin.path))
+                if found is None:
+                    hop.note = "the value comes from the execution input"
+                    return
+            elif origin.kind in (OriginKind.ITERATION, OriginKind.BRANCH):
+                found = self._inside(visit, origin)
+                if found is None:
+                    return
+            else:
+                hop.note = self._note(visit, replay, origin)
+                return
+            visit, origin, expression = found
+
+    def _writer(
+        self, visit: Visit, location: tuple[Segment, ...]
+    ) -> tuple[Visit, Origin, str | None] | None:
+        """The earlier visit whose output put the value at ``location`` of ``visit``'s input,
+        past the visits that pass it through unchanged."""
+        current = visit
+        while True:
+            previous = self.index.previous(current)
+            if previous is None:
+                container = self.index.container(current)
+                if container is None:
+                    return None
+                return self._from_container(container, current, location)
+            replay = self.replays.get(previous.seq)
+            if replay is not None and replay.produced and replay.status is ReplayStatus.MATCH:
+                origin = trace_location(replay, format_path(location))
+                unchanged = origin.kind is OriginKind.INPUT and not origin.links
+                if not (unchanged and origin.path == format_path(location)):
+                    return previous, origin, origin.expression
+            elif not _holds(previous.input, location, self.value):
+                # Not replayed: the recorded input shows whether it passed through.
+                return previous, Origin(OriginKind.COMPUTED, format_path(location), ()), None
+            current = previous
+
+    def _from_container(
+        self, container: Visit, first: Visit, location: tuple[Segment, ...]
+    ) -> tuple[Visit, Origin, str | None]:
+        """The first input of an iteration or branch came from its Map or Parallel."""
+        replay = self.replays.get(container.seq)
+        if replay is None or not replay.steps:
+            return container, Origin(OriginKind.COMPUTED, None, ()), None
+        if container.type == "Map":
+            step = _last_step_index(replay, ("ItemSelector", "Parameters", "ItemsPath", "Items"))
+            where: tuple[Segment, ...] = (first.map_iteration or 0, *location)
+        else:
+            step = _last_step_index(replay, ("Parameters", "Arguments", "InputPath"))
+            where = location
+        if step is None:
+            origin = Origin(OriginKind.INPUT, format_path(where), ())
+        else:
+            origin = trace_location(replay, format_path(where), before_step=step)
+        return container, origin, origin.expression
+
+    def _inside(self, container: Visit, origin: Origin) -> tuple[Visit, Origin, str | None] | None:
+        """A Map/Parallel result item came from the last state of that iteration/branch."""
+        last = self.index.flow_output(container, origin.kind, origin.index)
+        if last is None or origin.path is None:
+            return None
+        replay = self.replays.get(last.seq)
+        if replay is None or not replay.produced:
+            return last, Origin(OriginKind.COMPUTED, origin.path, ()), None
+        inner = trace_location(replay, origin.path)
+        return last, inner, inner.expression
+
+    def _echoed(self, replay: Replay, origin: Origin) -> tuple[str, Origin] | None:
+        """A task result holding what the task's parameters passed in: follow the parameters
+        (the Lambda passed the value through)."""
+        step = _step_index(replay, "Parameters", "Arguments")
+        if step is None:
+            return None
+        sent = find_occurrences(replay.steps[step].value, self.field)
+        for occurrence in sent:
+            if same_json(occurrence.value, self.value):
+                inner = trace_location(replay, occurrence.path, before_step=step)
+                sent_by = inner.expression or replay.steps[step].name
+                carried = origin.expression
+                text = f"{sent_by} → the task returned it → {carried}" if carried else sent_by
+                return text, inner
+        return None
+
+    def _note(self, visit: Visit, replay: Replay | None, origin: Origin) -> str | None:
+        kind = origin.kind
+        if kind is OriginKind.RESULT:
+            what = _task_label(replay) if replay else "the task result"
+            text = f"{what} held {brief(self.value, 60)} at {origin.path}"
+            sent = _sent_value(replay, self.field) if replay else None
+            if sent is not None and not same_json(sent, self.value):
+                text += f" although its parameters passed {brief(sent, 60)}"
+            return text
+        if kind is OriginKind.VARIABLE:
+            assigner = self.index.assigner(visit, origin.detail or "")
+            by = f", assigned by {assigner.state}" if assigner else ""
+            return f"the variable ${origin.detail}{by}"
+        notes = {
+            OriginKind.LITERAL: "a literal in the definition",
+            OriginKind.CONTEXT: f"the context object ({origin.detail})",
+            OriginKind.COMPUTED: f"computed by {origin.detail}" if origin.detail else "computed",
+            OriginKind.ERROR: "the error output of a caught failure",
+        }
+        return notes.get(kind)
+
+
+def _last_step_index(replay: Replay, names: Sequence[str]) -> int | None:
+    found = [i for i, s in enumerate(replay.steps) if s.name in names]
+    return found[-1] if found else None
+
+
+def _holds(payload: Payload | None, location: tuple[Segment, ...], value: Any) -> bool:
+    if payload is None or payload.value is NOT_JSON:
+        return False
+    found = value_at(payload.value, location, _ABSENT)
+    return found is not _ABSENT and same_json(found, value)
+
+
+def _sent_value(replay: Replay, field: str) -> Any:
+    """The set value of the field in the task's parameters, if any."""
+    step = replay.step("Parameters") or replay.step("Arguments")
+    found = snapshot_of(step.value, field).first_set() if step else None
+    return found.value if found else None
+
+
+def _task_label(replay: Replay) -> str:
+    return "the Lambda result" if "lambda" in (replay.resource or "") else "the task result"
+
+
+_ABSENT = object()
+
+
+class _FlowIndex:
+    """Each visit's flow, its predecessor there, and the Map/Parallel holding the flow."""
+
+    def __init__(self, tree: VisitTree) -> None:
+        self.flow_of: dict[int, tuple[Flow, int]] = {}
+        self.holder: dict[int, Visit | None] = {}
+        self._add(tree.root, None)
+
+    def _add(self, flow: Flow, holder: Visit | None) -> None:
+        for position, visit in enumerate(flow.visits):
+            self.flow_of[visit.seq] = (flow, position)
+            self.holder[visit.seq] = holder
+            for child in visit.children:
+                self._add(child, visit)
+
+    def previous(self, visit: Visit) -> Visit | None:
+        flow, position = self.flow_of[visit.seq]
+        return flow.visits[position - 1] if position > 0 else None
+
+    def container(self, visit: Visit) -> Visit | None:
+        return self.holder.get(visit.seq)
+
+    def flow_output(self, container: Visit, kind: OriginKind, number: int | None) -> Visit | None:
+        """The last visit of iteration/branch ``number`` (of the Map's or Parallel's last try)."""
+        wanted = FlowKind.ITERATION if kind is OriginKind.ITERATION else FlowKind.BRANCH
+        flows = [f for f in container.children if f.kind is wanted and f.index == number]
+        return flows[-1].visits[-1] if flows and flows[-1].visits else None
+
+    def assigner(self, visit: Visit, name: str) -> Visit | None:
+        """The visit whose Assign set the variable ``visit`` saw (its flow, then outwards)."""
+        current: Visit | None = visit
+        while current is not None:
+            previous = self.previous(current)
+            while previous is not None:
+                if any(n == name for n, _ in previous.variables or ()):
+                    return previous
+                previous = self.previous(previous)
+            current = self.container(current)
+        return None
+
+
+def _last_reader(
+    tree: VisitTree, replays: Mapping[int, Replay], field: str
+) -> tuple[Visit, int, tuple[Segment, ...], tuple[str, Any]] | None:
+    """The last visit (in entry order) with a template member that reads the field: a ``.$``
+    path or intrinsic with a path ending in the field, or a JSONata expression naming it.
+    Returns the visit, the step, the member's location in the step's document, the member."""
+    for visit in reversed(tree.visits):
+        replay = replays.get(visit.seq)
+        if replay is None:
+            continue
+        for step_index, step in enumerate(replay.steps):
+            if step.name not in _READING_STEPS or (
+                step.name == "Parameters" and visit.type == "Map"
+            ):
+                continue
+            for location, key, value in template_members(step.expression):
+                if reads_field(key, value, field):
+                    return visit, step_index, location, (key, value)
+    return None
+
+
+_READING_STEPS = ("Parameters", "Arguments", "Output")
+"""Steps whose template reads the flowing document (ItemSelector documents are per item)."""
+
+
+def template_members(
+    template: Any, at: tuple[Segment, ...] = ()
+) -> Iterator[tuple[tuple[Segment, ...], str, Any]]:
+    """(location in the rendered document, key, value) of each computed member."""
+    if isinstance(template, Mapping):
+        for key, value in template.items():
+            if key.endswith(".$"):
+                yield (*at, key[:-2]), key, value
+            elif jsonata_eval.is_expression(value):
+                yield (*at, key), key, value
+            else:
+                yield from template_members(value, (*at, key))
+    elif isinstance(template, list):
+        for position, value in enumerate(template):
+            yield from template_members(value, (*at, position))
+    elif jsonata_eval.is_expression(template) and not at:
+        yield (), "", template
+
+
+def reads_field(key: str, value: Any, field: str) -> bool:
+    """Whether a member reads the field: a ``.$`` path (or intrinsic argument) whose last
+    step is the field, or a JSONata expression that names it."""
+    if not isinstance(value, str):
+        return False
+    if key.endswith(".$"):
+        return any(_ends_with(path, field) for path in _paths_of(value))
+    return re.search(rf"(?<![\w$]){re.escape(field)}(?!\w)", value) is not None
+
+
+def _paths_of(expression: str) -> list[str]:
+    if not is_intrinsic(expression):
+        return [expression]
+    try:
+        return list(paths_in(parse_intrinsic(expression)))
+    except StatesError:
+        return []
+
+
+def _ends_with(path: str, field: str) -> bool:
+    parsed = _parsed(path)
+    return bool(parsed is not None and parsed.segments and parsed.segments[-1] == field)
+
+
+# --- explanations ---------------------------------------------------------------------------
+
+
+def explain_first_null(replay: Replay, field: str) -> str | None:
+    """The headline for ``first_null``, e.g. ``F went null in S (Task, lambda:invoke fn): the
+    Lambda result had "F": null although its parameters passed "..."; ResultSelector "F.$":
+    "$.Payload.F" and ResultPath "$.x" copied it to $.x.F.``
+
+    None when the replay shows no step changing the field.
+    """
+    change = field_step(replay, field)
+    if change is None:
+        return None
+    became = "missing" if change.after.status is Status.MISSING else "null"
+    sentence = f"{field} went {became} in {replay.state} ({_kind(replay)}): "
+    sentence += _cause(replay, change, field)
+    carried = _carried(replay, change, field)
+    return sentence + (f"; {carried}" if carried else "") + "."
+
+
+def explain_lost_at(replay: Replay, field: str) -> str | None:
+    """The headline for ``lost_at``, e.g. ``Last set copy dropped by S: Parameters "F.$":
+    "$.a.F" read the null and the rest of the input was discarded.``
+
+    None when no replayed step drops the last set copy.
+    """
+    before = snapshot_of(replay.input, field)
+    for step in replay.steps:
+        after = snapshot_of(step.value, field)
+        if before.has_set and not after.has_set:
+            return f"Last set copy dropped by {replay.state}: {_dropped(step, after, field)}."
+        before = after
+    return None
+
+
+def _kind(replay: Replay) -> str:
+    """``Task, lambda:invoke my-function``: the state type and what it called."""
+    resource = replay.resource or ""
+    if ":::" in resource:
+        service = resource.split(":::", 1)[1]
+        function = _function_name(replay)
+        return f"{replay.type}, {service} {function}" if function else f"{replay.type}, {service}"
+    if ":function:" in resource:
+        return f"{replay.type}, lambda {resource.rsplit(':function:', 1)[1]}"
+    return replay.type
+
+
+def _function_name(replay: Replay) -> str | None:
+    step = replay.step("Parameters") or replay.step("Arguments")
+    function = step.value.get("FunctionName") if step and isinstance(step.value, dict) else None
+    if not isinstance(function, str):
+        return None
+    return function.rsplit(":function:", 1)[-1].split(":")[0]
+
+
+def _cause(replay: Replay, change: FieldStep, field: str) -> str:
+    step, after = change.step, change.after
+    if step.name == "Result" and step.recorded:
+        sent = _sent_value(replay, field)
+        if after.status is Status.MISSING:
+            text = f'{_task_label(replay)} did not hold "{field}"'
+        else:
+            text = f'{_task_label(replay)} had "{field}": null'
+        return text + (f" although its parameters passed {brief(sent, 60)}" if sent else "")
+    if step.name == "Catch":
+        error = replay.caught.error if replay.caught else "an error"
+        return f"the state failed with {error} and a Catch replaced its output"
+    expression = change.expression or step.name
+    if after.status is Status.MISSING:
+        return f"{expression} produced a document without {field}"
+    return f"{expression} put null at {change.path}" if change.path else f"{expression} changed it"
+
+
+def _carried(replay: Replay, change: FieldStep, field: str) -> str | None:
+    """How the null reached the output: the expressions after the changing step."""
+    if not replay.produced:
+        return None
+    for occurrence in find_occurrences(replay.output, field):
+        if occurrence.is_set:
+            continue
+        origin = trace_location(replay, occurrence.path)
+        if origin.step < change.index:
+            continue
+        carriers = [link.expression for link in reversed(origin.links)]
+        if carriers:
+            return f"{' and '.join(carriers)} copied it to {occurrence.path}"
+        return f"it reached the output at {occurrence.path}"
+    return None
+
+
+def _dropped(step: Step, after: Snapshot, field: str) -> str:
+    null = next((o for o in after.occurrences if not o.is_set), None)
+    if isinstance(step.expression, Mapping) and step.name != "Catch":
+        if null is None:
+            return (
+                f"{step.name} built a new document without {field} (the rest of the input was "
+                "discarded)"
+            )
+        member = template_member(step.expression, parse_location(null.path))
+        described = describe_member(step.name, member[0], member[1]) if member else step.name
+        return f"{described} read the null and the rest of the input was discarded"
+    if step.name == "Result" and step.recorded:
+        return "the task result replaced the input, and it holds no set copy"
+    if step.name == "Catch":
+        return "a Catch replaced the output with the error output"
+    if step.name in ("InputPath", "OutputPath", "ItemsPath", "ResultPath"):
+        return f"{step.name} {compact(step.expression)} left no set copy"
+    return f"{step.name} left no set copy"

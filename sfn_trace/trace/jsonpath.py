@@ -1,0 +1,401 @@
+"""The JSONPath subset of the Amazon States Language, with AWS's results and error messages.
+
+ASL uses JSONPath in two shapes
+(https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html):
+
+- *Reference paths* (``ResultPath``; in practice also ``InputPath``, ``OutputPath``,
+  ``ItemsPath`` and most ``.$`` values): ``$``, ``$.a.b``, ``$['a b']``, ``$.a[0]``. They name
+  one node, and are the only paths that can *write* (``ResultPath``).
+- *Paths* in ``.$`` values, ``InputPath`` and ``OutputPath`` may use the full syntax of
+  Jayway JsonPath, which AWS runs: wildcards, slices, unions, ``..`` and filters
+  (``$.users[?(@.status == 0)]``). A path with any of those is *indefinite* and yields a list
+  (possibly empty); a definite path yields the node itself, and a missing node is an error.
+
+Every path may start from one of three roots: ``$`` (the document at hand), ``$$`` (the
+context object, https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html)
+or ``$name`` (a workflow variable,
+https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html).
+
+Why two parsers: the full syntax is delegated to **jsonpath-ng** (its ``ext`` parser, which
+has filters), a maintained library that evaluates wildcards, slices and filters as Jayway
+does. It lacks what is ASL-specific, which this module adds: the ``$$`` and ``$var`` roots,
+Jayway's definite/indefinite result shape, AWS's ``States.Runtime`` messages, writing a
+``ResultPath`` into a copy of the raw input, and member names it cannot lex (``where``,
+non-ASCII letters, names starting with a digit). Definite paths are therefore read by a small
+tokenizer here, which knows every member name, and jsonpath-ng only sees the rest.
+
+Failures raise :class:`StatesRuntime` (AWS's error name and cause, without the
+``An error occurred while executing the state ...`` prefix, which the replay adds) or
+:class:`Unreplayable` when the answer depends on something the history does not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Final
+
+from jsonpath_ng import Child, Fields, Index, Root, This  # type: ignore[import-untyped]
+from jsonpath_ng.ext.parser import parse as _parse_full  # type: ignore[import-untyped]
+
+Segment = str | int
+"""One step of a definite path: an object member name or an array index."""
+
+
+class StatesError(Exception):
+    """A failure the state machine itself reports: an error name and a cause."""
+
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+
+
+class StatesRuntime(StatesError):
+    """``States.Runtime``: a path or intrinsic that cannot be evaluated.
+
+    AWS fails the execution directly with it, past any Retry or Catch
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__("States.Runtime", cause)
+
+
+class Unreplayable(Exception):
+    """The value depends on something the history does not record (a random number, a UUID,
+    a context value that was never logged): the replay cannot say what AWS computed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Unsupported(Exception):
+    """A feature this replay does not implement (the visit is reported as a mismatch)."""
+
+    def __init__(self, feature: str) -> None:
+        super().__init__(feature)
+        self.feature = feature
+
+
+class _Unknown:
+    """A context value the history does not hold (e.g. ``$$.Execution.RoleArn``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<unknown {self.name}>"
+
+
+def unknown(name: str) -> Any:
+    """A placeholder for a value the history does not hold; reading it is unreplayable."""
+    return _Unknown(name)
+
+
+def first_unknown(value: Any) -> str | None:
+    """The name of the first unknown placeholder inside ``value``, if any."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Unknown):
+            return item.name
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+_ABSENT: Final = object()
+
+
+@dataclass(frozen=True)
+class Roots:
+    """What a path may start from: ``$``, ``$$`` and the variables in scope."""
+
+    document: Any
+    context: Any = _ABSENT
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedPath:
+    text: str
+    root: str
+    """``"$"``, ``"$$"`` or the variable name."""
+    segments: tuple[Segment, ...] | None
+    """The steps of a definite path; None for an indefinite one."""
+    query: Any = None
+    """The jsonpath-ng expression (relative to the root) for an indefinite path."""
+
+    @property
+    def definite(self) -> bool:
+        return self.segments is not None
+
+
+_VARIABLE = re.compile(r"\$([^\W\d]\w*)")
+_DOT_NAME = re.compile(r"\.([^.\[\]\s*()?@,:'\"]+)")
+_INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+_QUOTED = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\]""")
+
+
+class PathSyntaxError(StatesRuntime):
+    def __init__(self, text: str, detail: str) -> None:
+        super().__init__(f"Invalid path '{text}': {detail}")
+
+
+def is_path(text: Any) -> bool:
+    """Whether a ``.$`` value is a path (else it is an intrinsic function call)."""
+    return isinstance(text, str) and text.startswith("$")
+
+
+@lru_cache(maxsize=4096)
+def parse_path(text: str) -> ParsedPath:
+    """Parse an ASL path; raises :class:`PathSyntaxError` for text no JSONPath reads."""
+    if not text.startswith("$"):
+        raise PathSyntaxError(text, "a path starts with '$'")
+    if text.startswith("$$"):
+        root, rest = "$$", text[2:]
+    else:
+        variable = _VARIABLE.match(text)
+        root, rest = (variable.group(1), text[variable.end() :]) if variable else ("$", text[1:])
+    segments = _simple_segments(rest)
+    if segments is not None:
+        return ParsedPath(text, root, segments)
+    try:
+        query = _parse_full("$" + rest)
+    except Exception as exc:  # jsonpath-ng's parser and lexer errors, and bare Exceptions
+        raise PathSyntaxError(text, str(exc)) from None
+    definite = _definite_segments(query)
+    if definite is not None:
+        return ParsedPath(text, root, definite)
+    return ParsedPath(text, root, None, query)
+
+
+def _simple_segments(rest: str) -> tuple[Segment, ...] | None:
+    """Steps of ``.name``, ``['name']`` and ``[n]`` only; None when anything else appears."""
+    segments: list[Segment] = []
+    position = 0
+    while position < len(rest):
+        for pattern in (_DOT_NAME, _QUOTED, _INDEX):
+            match = pattern.match(rest, position)
+            if match is None:
+                continue
+            if pattern is _INDEX:
+                segments.append(int(match.group(1)))
+            elif pattern is _QUOTED:
+                quoted = match.group(1) if match.group(1) is not None else match.group(2)
+                segments.append(re.sub(r"\\(.)", r"\1", quoted))
+            else:
+                segments.append(match.group(1))
+            position = match.end()
+            break
+        else:
+            return None
+    return tuple(segments)
+
+
+def _definite_segments(node: Any) -> tuple[Segment, ...] | None:
+    """Jayway calls a path definite when it holds no wildcard, slice, union, ``..`` or filter;
+    such a path names one node. The steps of a definite jsonpath-ng tree, else None."""
+    if isinstance(node, (Root, This)):
+        return ()
+    if isinstance(node, Child):
+        left = _definite_segments(node.left)
+        right = _definite_segments(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, Fields) and len(node.fields) == 1 and node.fields[0] != "*":
+        return (str(node.fields[0]),)
+    if isinstance(node, Index) and len(getattr(node, "indices", ())) == 1:
+        return (int(node.indices[0]),)
+    return None
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class PathMissing(Exception):
+    """A definite path names no node: ``depth`` steps matched before the miss."""
+
+    def __init__(self, path: ParsedPath, depth: int) -> None:
+        super().__init__(path.text)
+        self.path = path
+        self.depth = depth
+
+    def invalid_path(self) -> StatesRuntime:
+        """AWS's message for InputPath/OutputPath/ItemsPath (reference section 3)."""
+        segments = self.path.segments or ()
+        if self.depth >= len(segments) - 1:
+            detail = f"No results for path: {jayway_path(segments)}"
+        else:
+            detail = f"Missing property in path {jayway_path(segments[: self.depth + 1])}"
+        return StatesRuntime(f"Invalid path '{self.path.text}' : {detail}")
+
+
+def read(path: str | ParsedPath, roots: Roots) -> Any:
+    """The value ``path`` names; a list for an indefinite path.
+
+    Raises :class:`PathMissing` when a definite path names nothing, :class:`Unreplayable`
+    when it reads a value the history does not hold, :class:`StatesRuntime` for an unknown
+    variable or a path that does not parse.
+    """
+    parsed = parse_path(path) if isinstance(path, str) else path
+    start = _root_value(parsed, roots)
+    if parsed.segments is not None:
+        value = _walk(start, parsed, parsed.segments)
+    else:
+        if first_unknown(start) is not None and parsed.root == "$$":
+            raise Unreplayable(f"{parsed.text} reads context values the history does not hold")
+        value = [match.value for match in parsed.query.find(start)]
+    missing = first_unknown(value) if parsed.root != "$" else None
+    if missing is not None:
+        raise Unreplayable(f"{parsed.text} reads {missing}, which the history does not hold")
+    return value
+
+
+def _root_value(parsed: ParsedPath, roots: Roots) -> Any:
+    if parsed.root == "$":
+        return roots.document
+    if parsed.root == "$$":
+        if roots.context is _ABSENT:
+            raise Unreplayable(f"{parsed.text}: no context object")
+        return roots.context
+    if parsed.root not in roots.variables:
+        # https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+        raise StatesRuntime(f"The variable '{parsed.root}' is not defined")
+    return roots.variables[parsed.root]
+
+
+def _walk(value: Any, parsed: ParsedPath, segments: tuple[Segment, ...]) -> Any:
+    for depth, segment in enumerate(segments):
+        if isinstance(value, _Unknown):
+            raise Unreplayable(f"{parsed.text} reads {value.name}, which the history does not hold")
+        if not _has(value, segment):
+            raise PathMissing(parsed, depth)
+        value = value[segment]
+    return value
+
+
+def select(path: str | None, roots: Roots) -> Any:
+    """``InputPath``/``OutputPath``/``ItemsPath``: ``null`` gives ``{}``, a missing node is
+    ``States.Runtime`` "Invalid path ..." (reference section 3)."""
+    if path is None:
+        return {}
+    try:
+        return read(path, roots)
+    except PathMissing as missing:
+        raise missing.invalid_path() from None
+
+
+def read_parameter(path: str, key: str, roots: Roots) -> Any:
+    """A ``"key.$": "<path>"`` value: a missing node is ``States.Runtime``, never null."""
+    try:
+        return read(path, roots)
+    except PathMissing:
+        raise StatesRuntime(
+            f"The JSONPath '{path}' specified for the field '{key}' could not be found "
+            f"in the input '{compact(roots.document)}'"
+        ) from None
+
+
+def value_at(document: Any, location: Sequence[Segment], default: Any = None) -> Any:
+    """The node at ``location`` (steps from the root), or ``default`` when there is none."""
+    node = document
+    for segment in location:
+        if not _has(node, segment):
+            return default
+        node = node[segment]
+    return node
+
+
+def _has(node: Any, segment: Segment) -> bool:
+    if isinstance(segment, int):
+        return isinstance(node, list) and -len(node) <= segment < len(node)
+    return isinstance(node, dict) and segment in node
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def apply_result_path(path: str | None, raw_input: Any, result: Any) -> Any:
+    """``ResultPath``: ``$`` replaces, ``null`` discards, ``$.a.b`` writes ``result`` into a
+    copy of the *raw* input, creating missing objects on the way
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html)."""
+    if path is None:
+        return raw_input
+    parsed = parse_path(path)
+    if parsed.root != "$" or parsed.segments is None:
+        raise StatesRuntime(f"Invalid ResultPath '{path}': it must be a reference path on '$'")
+    if not parsed.segments:
+        return result
+    return _write(raw_input, parsed.segments, result, path)
+
+
+def _write(node: Any, segments: tuple[Segment, ...], value: Any, path: str) -> Any:
+    head, rest = segments[0], segments[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not -len(node) <= head < len(node):
+            raise _unapplicable(path)
+        copy = list(node)
+        copy[head] = _write(copy[head], rest, value, path) if rest else value
+        return copy
+    if not isinstance(node, dict):
+        raise _unapplicable(path)
+    copy_map = dict(node)
+    if rest:
+        child = copy_map.get(head)
+        copy_map[head] = _write({} if child is None else child, rest, value, path)
+    else:
+        copy_map[head] = value
+    return copy_map
+
+
+def _unapplicable(path: str) -> StatesRuntime:
+    return StatesRuntime(f"Unable to apply ResultPath '{path}': the input is not an object there")
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def format_path(segments: tuple[Segment, ...], root: str = "$") -> str:
+    """``$.a.b``, ``$['a b']``, ``$.items[3]``: the spelling field.py uses for occurrences."""
+    parts = [root]
+    for segment in segments:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif _IDENTIFIER.match(segment):
+            parts.append("." + segment)
+        else:
+            parts.append("['" + segment.replace("\\", "\\\\").replace("'", "\\'") + "']")
+    return "".join(parts)
+
+
+def jayway_path(segments: tuple[Segment, ...]) -> str:
+    """``$['a']['b'][0]``: how AWS (Jayway) spells a path in its error messages."""
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in segments)
+
+
+def parse_location(text: str) -> tuple[Segment, ...]:
+    """The steps of a definite ``$``-rooted path such as an occurrence path from field.py."""
+    parsed = parse_path(text)
+    if parsed.segments is None or parsed.root != "$":
+        raise ValueError(f"not a definite path on '$': {text}")
+    return parsed.segments
+
+
+def compact(value: Any) -> str:
+    """JSON as AWS prints it in causes and payloads: no spaces, non-ASCII kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)

@@ -1,0 +1,50 @@
+"""``sfn-trace lint``: the seed's bug class found from the definition alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sfn_trace.cli import app
+from sfn_trace.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DEFINITION = ROOT / "fixtures" / "line_ingest" / "definition.asl.json"
+FIXED_DEFINITION = ROOT / "tests" / "data" / "line_ingest_fixed.asl.json"
+runner = CliRunner()
+
+
+def test_lint_flags_the_seed_workflow() -> None:
+    result = runner.invoke(
+        app, ["lint", str(SEED_DEFINITION), "--field", "poll_results_s3_key", "--format", "json"]
+    )
+    assert result.exit_code == ExitCode.FINDING
+    findings = json.loads(result.stdout)["findings"]
+    flat = [f for f in findings if f["reader"] == "PrepareFinalMerge"]
+    assert flat and flat[0]["dropper"] == "SplitIntoChunks"
+    assert flat[0]["read"] == "$.chunked_data.poll_results_s3_key"
+    assert flat[0]["path"][:2] == ["NormalizePollBatchesData", "SplitIntoChunks"]
+
+
+def test_lint_passes_the_corrected_workflow() -> None:
+    result = runner.invoke(app, ["lint", str(FIXED_DEFINITION), "--field", "poll_results_s3_key"])
+    assert result.exit_code == ExitCode.INTACT
+    assert "No path lets a state drop poll_results_s3_key" in result.stdout
+
+
+def test_lint_table_names_reader_dropper_and_fix() -> None:
+    result = runner.invoke(app, ["lint", str(SEED_DEFINITION), "--field", "poll_results_s3_key"])
+    assert result.exit_code == ExitCode.FINDING
+    assert "PrepareFinalMerge reads $.chunked_data.poll_results_s3_key" in result.stdout
+    assert "SplitIntoChunks can drop it" in result.stdout
+    assert "fix: " in result.stdout
+
+
+def test_lint_unreadable_definition_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    result = runner.invoke(app, ["lint", str(bad), "--field", "x"])
+    assert result.exit_code == ExitCode.USAGE
+    assert len(result.stderr.strip().splitlines()) == 1
