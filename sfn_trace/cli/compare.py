@@ -1,0 +1,136 @@
+"""``sfn-trace compare GOOD BAD --field F``: where does a bad run part from a good one?"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sfn_trace import api
+from sfn_trace.arn import looks_like_arn
+from sfn_trace.bundle import write_atomically
+from sfn_trace.cli.app import app, aws_options, err, guarded
+from sfn_trace.cli.subcommands import mention_in_main_help
+from sfn_trace.compare import compare
+from sfn_trace.errors import UsageError
+from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
+from sfn_trace.trace import analyze
+
+COMPARE_HELP = """Compare how a field flows through a good and a bad execution.
+
+GOOD and BAD are execution ARNs or saved history files (any mix). Both are traced, their
+visits are aligned by state name and scope (Map iterations by index, Parallel branches by
+their first state, a loop's passes in order; retries stay inside one visit), and the report
+names the first state, in the bad run's order, where the field's status (set, null, mixed,
+missing) differs, with both runs' input and output side by side, then the states only one
+run visited (other Choice branches, extra Map iterations).
+
+\b
+Examples:
+  sfn-trace compare arn:aws:states:...:execution:line-ingest:good-run \\
+      arn:aws:states:...:execution:line-ingest:bad-run --field poll_results_s3_key
+  sfn-trace compare good.json bad.json --definition definition.asl.json \\
+      --field poll_results_s3_key --format json
+
+\b
+Exit codes:
+  0  no divergence: the field has the same status wherever both runs went
+  1  the field's status diverges (the report names where)
+  2  bad usage or unreadable input
+  3  an AWS error (not found, access denied, throttled past retries, unreachable)
+  4  no divergence where both could be seen, but some visit could not be compared
+  130 interrupted (Ctrl-C)
+"""
+
+
+@app.command("compare", help=COMPARE_HELP)
+def compare_command(
+    good: Annotated[
+        str,
+        typer.Argument(metavar="GOOD", help="Execution ARN or history file of the good run."),
+    ],
+    bad: Annotated[
+        str,
+        typer.Argument(metavar="BAD", help="Execution ARN or history file of the bad run."),
+    ],
+    field: Annotated[
+        str,
+        typer.Option(
+            "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
+        ),
+    ],
+    definition: Annotated[
+        Path | None,
+        typer.Option(
+            "--definition",
+            help="ASL definition for history files (an ARN uses the definition that ran).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        CompareFormat | None,
+        typer.Option(
+            "--format",
+            case_sensitive=False,
+            help="Report format [default: table on a terminal, json otherwise].",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region [default: each ARN's region].")
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Step Functions endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works.",
+        ),
+    ] = None,
+    max_attempts: Annotated[
+        int,
+        typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
+    ] = 10,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    fmt = output_format or (CompareFormat.TABLE if sys.stdout.isatty() else CompareFormat.JSON)
+    with guarded(debug):
+        if not field:
+            raise UsageError("--field must not be empty")
+        targets = (good, bad)
+        if definition is not None and all(looks_like_arn(t) for t in targets):
+            err("warning: --definition is only used for history files; ARNs use the one that ran")
+        aws = aws_options(region, profile, endpoint_url, max_attempts)
+        results = []
+        for name, target in zip(("good", "bad"), targets, strict=True):
+            # Lambda logs do not change a status: not fetched, the comparison stays quick.
+            data = api.load(
+                target,
+                definition=None if looks_like_arn(target) else definition,
+                options=aws,
+                logs=False,
+            )
+            result = analyze(data, field)
+            for warning in result.warnings:
+                err(f"warning: {name} run: {warning}")
+            results.append(result)
+        comparison = compare(results[0], results[1], sources=targets)
+        for warning in comparison.warnings:
+            err(f"warning: {warning}")
+        text = compare_renderer_for(fmt).render(comparison)
+        if output is not None:
+            write_atomically(output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    raise typer.Exit(comparison.exit_code)
+
+
+mention_in_main_help(
+    "sfn-trace compare GOOD BAD --field NAME", "where a bad run parts from a good one"
+)
