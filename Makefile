@@ -30,6 +30,10 @@ lint: $(STAMP)
 golden: $(STAMP)
 	$(PY) -m tests.make_golden
 
+## bench: offline, live (paging proxy) and API-call benchmarks; writes benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(PY) -m benchmarks.bench
+
 ## fixtures: re-record fixtures/line_ingest/*.history.json by executing the workflow in moto
 fixtures: $(STAMP)
 	$(PY) -m fixtures.make_fixtures

@@ -207,7 +207,8 @@ def write_atomically(path: str | Path, content: bytes | str) -> None:
     """Write via a temporary file in the same directory and rename, so a failure never leaves
     a half-written file (text is written as UTF-8)."""
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    # backslashreplace turns a lone surrogate (valid in JSON text) into its JSON escape.
+    data = content.encode("utf-8", "backslashreplace") if isinstance(content, str) else content
     directory = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")

@@ -92,13 +92,13 @@ class Payload:
         return "\\u" in text or ("/" in key and "\\/" in text)
 
     def looks_complete(self) -> bool:
-        """False when an object or array text does not end with its closing bracket: a
-        payload cut without its ``truncated`` flag, whose content must not be trusted."""
-        text = self.text.strip()
-        if not text:
+        """True for an object or array text whose brackets balance: safe to judge from the
+        text alone. False for anything else (scalars, damaged or cut text without its
+        ``truncated`` flag), which must be parsed before anyone says what it holds."""
+        text = self.text.lstrip()
+        if not text or text[0] not in "{[":
             return False
-        closing = {"{": "}", "[": "]"}.get(text[0])
-        return closing is None or text.endswith(closing)
+        return text.count("{") == text.count("}") and text.count("[") == text.count("]")
 
 
 _UNPARSED: Final = object()

@@ -52,6 +52,11 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         ) from None
     except RecursionError:
         raise InputError(f"{path}: JSON nested too deeply to read") from None
+    except MemoryError:
+        raise InputError(
+            f"{path}: out of memory reading {len(raw) / 1e6:.0f} MB of JSON "
+            "(a Step Functions history holds at most 25,000 events)"
+        ) from None
 
 
 def load_target_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:

@@ -8,10 +8,12 @@ runs inside :func:`guarded`, which maps each expected failure to one line and it
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Annotated, Any
 
 import typer
@@ -87,6 +89,7 @@ def _root(
 def guarded(debug: bool) -> Iterator[None]:
     """Run a command body: expected failures become one stderr line and their exit code,
     Ctrl-C exits 130, and a bug is one line too (its traceback only with ``--debug``)."""
+    _tolerate_lone_surrogates()
     try:
         yield
     except typer.Exit:
@@ -96,7 +99,7 @@ def guarded(debug: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     except SfnTraceError as error:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         err(f"error: {error.message}")
         raise typer.Exit(error.exit_code) from None
     except BrokenPipeError:
@@ -105,12 +108,54 @@ def guarded(debug: bool) -> Iterator[None]:
         raise typer.Exit(ExitCode.INTACT) from None
     except Exception as error:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         err(
             f"internal error: {type(error).__name__}: {error} "
             "(please report it; --debug shows the traceback)"
         )
         raise typer.Exit(ExitCode.USAGE) from None
+
+
+# Signed-request material botocore errors may echo: header or query parameter, and value.
+_SECRETS_IN_TEXT = re.compile(
+    r"(?:x-amz-security-token|x-amz-credential|x-amz-signature|credential|signature)"
+    r"\s*[:=]\s*[^\s,&]+",
+    re.IGNORECASE,
+)
+
+
+_TOKEN_HEADER = re.compile(r"x-amz-security-token", re.IGNORECASE)
+
+
+def _print_traceback() -> None:
+    """``--debug``: the traceback, with request signatures and credentials scrubbed.
+
+    botocore errors such as InvalidSignatureException echo the canonical request, which
+    holds the session token; the traceback must never carry it to a terminal or a log.
+    """
+    text = _SECRETS_IN_TEXT.sub("<signed-request material redacted>", traceback.format_exc())
+    # The canonical request also lists the signed header names (host;x-amz-security-token).
+    text = _TOKEN_HEADER.sub("<token header>", text)
+    for name in (
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+    ):
+        value = os.environ.get(name)
+        if value and len(value) >= 8:
+            text = text.replace(value, "<redacted>")
+    sys.stderr.write(text)
+
+
+def _tolerate_lone_surrogates() -> None:
+    """Payloads may hold lone surrogates (valid JSON escapes); print them as escapes rather
+    than fail on encoding."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def err(message: str) -> None:
@@ -121,7 +166,7 @@ def err(message: str) -> None:
 def aws_options(
     region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
 ) -> Any:
-    from sfn_trace.fetch.aws import AwsOptions
+    from sfn_trace.options import AwsOptions
 
     return AwsOptions(
         region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts

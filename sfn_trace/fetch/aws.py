@@ -9,7 +9,6 @@ or traceback reaches the user.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,25 +33,10 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from sfn_trace import __version__
 from sfn_trace.arn import ExecutionArn
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
+from sfn_trace.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
 
+__all__ = ["DEFAULT_OPTIONS", "AwsOptions", "ProgressCallback"]
 
-@dataclass(frozen=True)
-class AwsOptions:
-    """How to reach AWS; ``None`` means boto3's normal resolution."""
-
-    region: str | None = None
-    """Default: the region in the ARN."""
-    profile: str | None = None
-    endpoint_url: str | None = None
-    """When None, botocore itself honours ``AWS_ENDPOINT_URL``."""
-    max_attempts: int = 10
-    """Total attempts per request (first try included) before throttling becomes an error."""
-
-
-ProgressCallback = Callable[[int, int], None]
-"""Called after each history page with (pages fetched so far, events so far)."""
-
-DEFAULT_OPTIONS = AwsOptions()
 
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})

@@ -7,13 +7,15 @@ missing are different statuses, and a document we could not see is ``unknown``, 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
-from sfn_trace.history import NOT_JSON, Payload
+from sfn_trace.history import Payload
 
 
 class Status(str, Enum):
@@ -83,8 +85,17 @@ def snapshot(payload: Payload | None, field: str, *, absent: str) -> Snapshot:
         return unknown("payload truncated")
     if not payload.may_contain_key(field) and payload.looks_complete():
         return MISSING
-    document = payload.value
-    if document is NOT_JSON:
+    return _snapshot_of_text(payload.text, field)
+
+
+@lru_cache(maxsize=4096)
+def _snapshot_of_text(text: str, field: str) -> Snapshot:
+    """Memoized on the text: a state's input is usually the previous state's output, so
+    most payloads of a history occur twice. The parsed document is not kept (large
+    histories would hold every payload twice in memory); snapshots are small and frozen."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
         return unknown("payload is not JSON")
     return snapshot_of(document, field)
 
@@ -106,27 +117,35 @@ def snapshot_of(document: Any, field: str) -> Snapshot:
 def find_occurrences(document: Any, field: str) -> list[Occurrence]:
     """Every member named ``field``, in document order (depth first, members in order).
 
-    Iterative, so documents nested thousands of levels deep cannot exhaust the stack.
+    Iterative, so documents nested thousands of levels deep cannot exhaust the stack. The
+    path is kept as segments and spelled out only for the members that match: most
+    members of a large payload are never reported.
     """
     found: list[Occurrence] = []
     if not isinstance(document, (dict, list)):
         return found
-    stack: list[tuple[Iterator[tuple[Any, Any]], str, bool]] = [
-        (_children(document), "$", isinstance(document, dict))
+    stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...], bool]] = [
+        (_children(document), (), isinstance(document, dict))
     ]
     while stack:
-        children, path, is_object = stack[-1]
-        child = next(children, None)
-        if child is None:
+        children, segments, is_object = stack[-1]
+        for key, value in children:
+            if is_object and key == field:
+                found.append(Occurrence(format_path((*segments, key)), value))
+            if isinstance(value, dict):
+                stack.append((iter(value.items()), (*segments, key), True))
+                break
+            if isinstance(value, list):
+                stack.append((enumerate(value), (*segments, key), False))
+                break
+        else:
             stack.pop()
-            continue
-        key, value = child
-        child_path = path + (_member(key) if is_object else f"[{key}]")
-        if is_object and key == field:
-            found.append(Occurrence(child_path, value))
-        if isinstance(value, (dict, list)):
-            stack.append((_children(value), child_path, isinstance(value, dict)))
     return found
+
+
+def format_path(segments: tuple[str | int, ...]) -> str:
+    """``("a", 3, "b c")`` -> ``$.a[3]['b c']``."""
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else _member(s) for s in segments)
 
 
 def _children(node: dict[str, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
