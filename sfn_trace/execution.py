@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sfn_trace.definition import Definition
 from sfn_trace.history import EventKind, HistoryEvent
+
+if TYPE_CHECKING:
+    from sfn_trace.children import MapRunData
 
 TERMINAL_STATUS = {
     EventKind.EXECUTION_SUCCEEDED: "SUCCEEDED",
@@ -77,6 +81,9 @@ class ExecutionData:
     """One-line notes for stderr: data that could not be fetched but did not stop the trace."""
     lambda_logs: LambdaLogs | None = None
     """The Lambda invocations' log lines; None when logs were not fetched."""
+    map_runs: tuple[MapRunData, ...] = ()
+    """What was fetched about the Distributed Map runs the history started (DescribeMapRun,
+    and the child executions when followed); empty when nothing was fetched."""
 
 
 def infer_info(events: tuple[HistoryEvent, ...], arn: str | None = None) -> ExecutionInfo:

@@ -20,9 +20,7 @@ runner = CliRunner()
 
 
 def trace(*args: str):
-    return runner.invoke(
-        app, [str(SEED), "--definition", str(DEFINITION), "--field", FIELD, *args]
-    )
+    return runner.invoke(app, [str(SEED), "--definition", str(DEFINITION), "--field", FIELD, *args])
 
 
 def test_csv_and_report_beside_the_terminal_view(tmp_path: Path) -> None:
@@ -65,8 +63,9 @@ def test_bundle_replays_byte_for_byte(tmp_path: Path) -> None:
 
 def test_redacted_outputs_hold_no_payload_value_but_the_fields(tmp_path: Path) -> None:
     bundle, report = tmp_path / "b.json", tmp_path / "r.md"
-    result = trace("--format", "json", "--redact", "--save-bundle", str(bundle), "--report",
-                   str(report))
+    result = trace(
+        "--format", "json", "--redact", "--save-bundle", str(bundle), "--report", str(report)
+    )
     assert result.exit_code == ExitCode.FINDING
     written = result.stdout + bundle.read_text() + report.read_text()
     assert "chromadb-dev-shared-buckets-vectors-c239843" not in written  # the bucket name
@@ -79,8 +78,15 @@ def test_outputs_are_not_written_when_the_trace_fails(tmp_path: Path) -> None:
     csv_path, bundle = tmp_path / "t.csv", tmp_path / "b.json"
     result = runner.invoke(
         app,
-        [str(tmp_path / "missing.json"), "--field", FIELD, "--csv", str(csv_path),
-         "--save-bundle", str(bundle)],
+        [
+            str(tmp_path / "missing.json"),
+            "--field",
+            FIELD,
+            "--csv",
+            str(csv_path),
+            "--save-bundle",
+            str(bundle),
+        ],
     )
     assert result.exit_code == ExitCode.USAGE
     assert not csv_path.exists() and not bundle.exists()

@@ -243,12 +243,25 @@ def test_malformed_arn_fails_before_any_call(client: Any, stub: Stubber) -> None
 
 
 def test_express_arn_points_at_cloudwatch_logs(client: Any, stub: Stubber) -> None:
-    with pytest.raises(UsageError) as caught:
+    # Express ARNs are read from the execution records (tests/test_fetch_express.py); with
+    # logging off there are none, and one line says which setting is needed (exit 4).
+    machine = EXPRESS_ARN.split(":express:")[1].split(":")[0]
+    stub.add_response(
+        "describe_state_machine",
+        {
+            "stateMachineArn": f"arn:aws:states:{REGION}:123456789012:stateMachine:{machine}",
+            "name": machine,
+            "definition": DEFINITION,
+            "roleArn": "arn:aws:iam::123456789012:role/line-ingest-sf-role",
+            "type": "EXPRESS",
+            "creationDate": T0,
+        },
+    )
+    with pytest.raises(SfnTraceError) as caught:
         fetch_execution(EXPRESS_ARN, client=client)
-    message = assert_one_line(caught.value, ExitCode.USAGE)
-    assert "Express executions have no GetExecutionHistory" in message
-    assert "CloudWatch Logs" in message and "includeExecutionData" in message
-    assert "not supported yet" in message
+    message = assert_one_line(caught.value, ExitCode.INCOMPLETE)
+    assert "logging is off" in message and "includeExecutionData" in message
+    stub.assert_no_pending_responses()
 
 
 def test_unknown_profile_is_a_usage_error(clean_aws_env: Path) -> None:

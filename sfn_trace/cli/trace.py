@@ -12,6 +12,7 @@ import typer
 from sfn_trace import api
 from sfn_trace.arn import looks_like_arn
 from sfn_trace.bundle import write_atomically
+from sfn_trace.children import parse_follow_children, with_children_data
 from sfn_trace.cli.app import EXIT_CODES_HELP, MainFormCommand, app, aws_options, err, guarded
 from sfn_trace.errors import UsageError
 from sfn_trace.redact import redact as redact_data
@@ -30,6 +31,9 @@ Examples:
       --field poll_results_s3_key
   sfn-trace history.json --definition definition.asl.json --field poll_results_s3_key
   sfn-trace history.json --field poll_results_s3_key --format json -o trace.json
+  sfn-trace arn:aws:states:us-west-2:123456789012:express:ingest:run-7:5f1c... \\
+      --field poll_results_s3_key          (Express: read from its CloudWatch Logs)
+  sfn-trace <execution-arn> --field poll_results_s3_key --follow-children 10
 
 {EXIT_CODES_HELP}"""
 
@@ -131,6 +135,24 @@ def trace_command(
             help="Log lines shown per invocation (JSON keeps all).",
         ),
     ] = 20,
+    express_log_group: Annotated[
+        str | None,
+        typer.Option(
+            "--express-log-group",
+            metavar="NAME",
+            help="Read the execution from the execution records in this CloudWatch Logs group "
+            "(name or ARN) instead of its history; Express ARNs use their state machine's.",
+        ),
+    ] = None,
+    follow_children: Annotated[
+        str | None,
+        typer.Option(
+            "--follow-children",
+            metavar="N|all",
+            help="Follow Distributed Map runs into their first N child executions "
+            "(in start order), or all of them.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     fmt = output_format or (OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON)
@@ -140,6 +162,7 @@ def trace_command(
         if not field:
             raise UsageError("--field must not be empty")
         _check_outputs(output, csv_file, report_file, save_bundle)
+        follow = parse_follow_children(follow_children) if follow_children is not None else None
         aws = aws_options(region, profile, endpoint_url, max_attempts)
         if not looks_like_arn(target) and not logs and (region or profile or endpoint_url):
             err("warning: --region/--profile/--endpoint-url only matter for a file with --logs")
@@ -151,9 +174,12 @@ def trace_command(
                 on_page=progress.on_page,
                 logs=not no_logs,
                 file_logs=logs,
+                express_log_group=express_log_group,
+                follow_children=follow,
             )
         if redact:
             data = redact_data(data, field)
+            data = with_children_data(data, lambda child: redact_data(child, field))
         result = analyze(data, field)
         for warning in result.warnings:
             err(f"warning: {warning}")

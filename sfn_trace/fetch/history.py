@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sfn_trace.arn import parse_execution_arn
 from sfn_trace.definition import Definition
-from sfn_trace.errors import AwsError, InputError, UsageError
+from sfn_trace.errors import AwsError, InputError
 from sfn_trace.execution import ExecutionData, ExecutionInfo
 from sfn_trace.fetch.aws import (
     ACCESS_DENIED,
@@ -26,6 +26,7 @@ from sfn_trace.fetch.aws import (
     stepfunctions_client,
     translate,
 )
+from sfn_trace.fetch.express import fetch_express_execution
 from sfn_trace.history import events_from_api, parse_timestamp
 
 _HISTORY_PAGE_SIZE = 1000  # the API maximum; the default (100) would mean 10x the calls
@@ -40,7 +41,8 @@ def fetch_execution(
     client: Any = None,
     on_page: ProgressCallback | None = None,
 ) -> ExecutionData:
-    """Fetch everything the trace needs about one Standard execution.
+    """Fetch everything the trace needs about one Standard execution (an Express one is
+    read from its execution records: :mod:`sfn_trace.fetch.express`).
 
     The ARN is parsed before any call so that a typo fails with exit 2 and no network. The
     definition is optional (a warning when it cannot be had); the history is all or nothing:
@@ -48,12 +50,8 @@ def fetch_execution(
     """
     parsed = parse_execution_arn(arn)
     if parsed.express:
-        raise UsageError(
-            f"{parsed.arn} is an Express execution: Express executions have no "
-            "GetExecutionHistory, their history lives only in the state machine's CloudWatch "
-            "Logs (logging level ALL with includeExecutionData); tracing Express executions "
-            "from logs is not supported yet"
-        )
+        # No GetExecutionHistory for Express: the history is in the CloudWatch Logs records.
+        return fetch_express_execution(arn, options, client=client, on_page=on_page)
     if client is None:
         client = stepfunctions_client(parsed, options)
     ctx = Context(parsed, client, options.max_attempts, target=parsed.arn)

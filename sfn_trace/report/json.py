@@ -10,8 +10,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from sfn_trace.children import ChildTrace, MapRunCounts, MapRunTrace
 from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.trace.field import Snapshot
+from sfn_trace.trace.redrive import RedriveAttempt
 from sfn_trace.trace.result import Finding, LambdaCall, TraceResult, VisitTrace
 from sfn_trace.trace.visits import Attempt
 
@@ -42,8 +44,12 @@ def to_document(result: TraceResult) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "partial_verdict": result.partial_verdict.value if result.partial_verdict else None,
         "final": {"source": result.final_source, **snapshot_json(result.final)},
-        "first_null": finding_json(result.first_null, with_last_value=True),
-        "lost_at": finding_json(result.lost_at, with_last_value=False),
+        "first_null": finding_json(
+            result.first_null, with_last_value=True, attempt=result.attempt_of(result.first_null)
+        ),
+        "lost_at": finding_json(
+            result.lost_at, with_last_value=False, attempt=result.attempt_of(result.lost_at)
+        ),
         "chain": list(result.chain),
         "unseen": [
             {"seq": u.seq, "state": u.state, "document": u.document, "reason": u.reason}
@@ -51,21 +57,27 @@ def to_document(result: TraceResult) -> dict[str, Any]:
         ],
         "warnings": list(result.warnings),
         "logs_fetched": result.logs_fetched,
+        "attempts": [attempt_run_json(a) for a in result.attempts],
+        "map_runs": [map_run_json(r) for r in result.map_runs],
         "visits": [visit_json(t) for t in result.visits],
     }
 
 
-def finding_json(finding: Finding | None, *, with_last_value: bool) -> dict[str, Any] | None:
+def finding_json(
+    finding: Finding | None, *, with_last_value: bool, attempt: int | None = None
+) -> dict[str, Any] | None:
+    """A finding; inside a Distributed Map child, ``state``/``seq``/``event_id`` are the
+    child's (its own history) and ``child`` says which child of which Map state."""
     if finding is None:
         return None
-    visit = finding.visit
+    visit = finding.leaf.visit
     document: dict[str, Any] = {
         "state": visit.state,
         "type": visit.type,
         "seq": visit.seq,
         "event_id": visit.exit_event_id,
         "map_iteration": visit.map_iteration,
-        "scope": list(visit.scope),
+        "scope": list(finding.scope),
         "became": finding.became,
         "path": finding.path,
     }
@@ -73,7 +85,98 @@ def finding_json(finding: Finding | None, *, with_last_value: bool) -> dict[str,
         document["last_value"] = finding.last_value
     document["last_path"] = finding.last_path
     document["explanation"] = finding.explanation
+    document["attempt"] = attempt
+    document["child"] = child_ref_json(finding) if finding.child is not None else None
     return document
+
+
+def child_ref_json(finding: Finding) -> dict[str, Any] | None:
+    child = finding.child
+    if child is None:
+        return None
+    ref = child.ref
+    return {
+        "map_state": ref.map_state,
+        "map_seq": finding.visit.seq,
+        "map_run_arn": ref.map_run_arn,
+        "number": ref.number,
+        "name": ref.name,
+        "arn": ref.arn,
+        "item": ref.item_value,
+    }
+
+
+def attempt_run_json(attempt: RedriveAttempt) -> dict[str, Any]:
+    """One redrive attempt (``attempts`` is empty unless the execution was redriven)."""
+    return {
+        "number": attempt.number,
+        "redrive_count": attempt.redrive_count,
+        "status": attempt.status,
+        "first_event_id": attempt.first_event_id,
+        "last_event_id": attempt.last_event_id,
+        "start": iso(attempt.start),
+        "stop": iso(attempt.stop),
+        "error": attempt.error,
+        "cause": attempt.cause,
+        "visits": list(attempt.visits),
+        "rerun": list(attempt.rerun),
+    }
+
+
+def map_run_json(run: MapRunTrace) -> dict[str, Any]:
+    """One Distributed Map run, with its followed children (their verdicts and findings)."""
+    described = run.description
+    return {
+        "state": run.state,
+        "seq": run.seq,
+        "event_id": run.event_id,
+        "map_run_arn": run.arn,
+        "status": run.status,
+        "total_children": run.total,
+        "item_counts": _counts(described.item_counts) if described else None,
+        "execution_counts": _counts(described.execution_counts) if described else None,
+        "followed": run.followed,
+        "children_listed": run.listed,
+        "follow_command": run.follow_command,
+        "note": run.note,
+        "children": [child_json(c) for c in run.children],
+    }
+
+
+def child_json(child: ChildTrace) -> dict[str, Any]:
+    result = child.result
+    return {
+        "number": child.ref.number,
+        "name": child.ref.name,
+        "arn": child.ref.arn,
+        "status": child.status,
+        "start": iso(child.start),
+        "stop": iso(child.stop),
+        "item": child.ref.item_value,
+        "item_field": snapshot_json(child.item),
+        "verdict": result.verdict.value if result else None,
+        "partial_verdict": result.partial_verdict.value
+        if result and result.partial_verdict
+        else None,
+        "first_null": finding_json(result.first_null, with_last_value=True) if result else None,
+        "lost_at": finding_json(result.lost_at, with_last_value=False) if result else None,
+        "error": child.error,
+    }
+
+
+def _counts(counts: MapRunCounts | None) -> dict[str, int] | None:
+    if counts is None:
+        return None
+    return {
+        "pending": counts.pending,
+        "running": counts.running,
+        "succeeded": counts.succeeded,
+        "failed": counts.failed,
+        "timed_out": counts.timed_out,
+        "aborted": counts.aborted,
+        "total": counts.total,
+        "results_written": counts.results_written,
+    }
 
 
 def visit_json(trace: VisitTrace) -> dict[str, Any]:

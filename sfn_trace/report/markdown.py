@@ -69,6 +69,8 @@ class MarkdownRenderer:
         if chain:
             blocks += ["### Blame chain", chain]
         blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
+        blocks += _attempt_blocks(result)
+        blocks += _map_run_blocks(result)
         blocks += _culprit_blocks(result)
         blocks += _log_blocks(result, options.log_lines)
         blocks += ["## Reproduce", _fenced(self._command(result), "sh")]
@@ -80,6 +82,10 @@ class MarkdownRenderer:
         words = ["sfn-trace", shlex.quote(target), "--field", shlex.quote(result.field)]
         if self.definition:
             words += ["--definition", shlex.quote(self.definition)]
+        followed = sum(len(run.children) for run in result.map_runs if run.followed)
+        if followed:
+            # The same count follows the same children again (the first ones in start order).
+            words += ["--follow-children", str(followed)]
         return " ".join(words)
 
 
@@ -94,7 +100,9 @@ def _title(result: TraceResult) -> str:
     verdict = result.verdict
     first, lost = result.first_null, result.lost_at
     if verdict is Verdict.LOST and first is not None:
-        text = f"LOST: {field} went {first.became} in {_code(first.visit.state)}"
+        text = f"LOST: {field} went {first.became} in {_code(first.leaf.visit.state)}"
+        if first.child is not None:
+            text += f" (child {first.child.ref.number} of {_code(first.child.ref.map_state)})"
     elif verdict is Verdict.LOST and lost is not None:
         text = f"LOST: {field} was lost after {_code(lost.visit.state)}"
     else:
@@ -233,10 +241,11 @@ def _finding_blocks(result: TraceResult) -> list[str]:
 
 
 def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
-    visit = finding.visit
-    where = _code(" > ".join(visit.scope))
+    visit = finding.leaf.visit
+    where = _code(" > ".join(finding.scope))
     event = visit.exit_event_id or (visit.end or visit.entered).id
-    head = f"**{label}:** {where} ({_text(visit.type)}, event {event})"
+    of_child = " of the child" if finding.child is not None else ""
+    head = f"**{label}:** {where} ({_text(visit.type)}, event {event}{of_child})"
     if show_value and finding.last_value is not None:
         head += f": was {_code(brief(finding.last_value, 80))}, became {finding.became}"
         if finding.path:
@@ -285,10 +294,11 @@ def _get(link: Any, key: str) -> Any:
 def _timeline(result: TraceResult) -> list[str]:
     marks: dict[int, str] = {}
     if result.first_null is not None:
-        marks[result.first_null.visit.seq] = "← went null"
+        marks[result.first_null.visit.seq] = _mark(result.first_null, "← went null")
     if result.lost_at is not None:
         seq = result.lost_at.visit.seq
-        marks[seq] = f"{marks[seq]}, last copy" if seq in marks else "← last copy"
+        text = _mark(result.lost_at, "last copy")
+        marks[seq] = f"{marks[seq]}, {text}" if seq in marks else f"← {text}"
     traces = list(result.visits)
     omitted = 0
     if len(traces) > TIMELINE_MAX_ROWS:
@@ -325,6 +335,82 @@ def _timeline(result: TraceResult) -> list[str]:
     return blocks
 
 
+def _mark(finding: Finding, text: str) -> str:
+    return f"{text} in child {finding.child.ref.number}" if finding.child else text
+
+
+# --- redrive attempts and Distributed Map runs -------------------------------------------------
+
+
+def _attempt_blocks(result: TraceResult) -> list[str]:
+    if not result.attempts:
+        return []
+    rows = [
+        [
+            str(a.number),
+            _text(a.status, table=True),
+            f"{a.first_event_id}–{a.last_event_id}",
+            ", ".join(f"#{seq}" for seq in a.visits) or "none",
+            _code(", ".join(a.rerun), table=True) if a.rerun else "",
+            _code(a.error, table=True) if a.error else "",
+        ]
+        for a in result.attempts
+    ]
+    last = result.attempts[-1]
+    return [
+        "## Redrive attempts",
+        f"The execution was redriven {len(result.attempts) - 1} time(s). The verdict is about "
+        f"attempt {last.number} ({_text(last.status)}); states that succeeded in earlier "
+        "attempts were not rerun, and their outputs carried on into the later ones.",
+        _table(rows, ["attempt", "status", "events", "visits", "reran", "error"]),
+    ]
+
+
+def _map_run_blocks(result: TraceResult) -> list[str]:
+    if not result.map_runs:
+        return []
+    blocks = ["## Distributed Map runs"]
+    for run in result.map_runs:
+        counts = run.description.execution_counts if run.description else None
+        line = f"{_code(run.state)} (event {run.event_id}) started Map Run {_code(run.arn)}: "
+        line += _text(run.status)
+        if counts is not None:
+            line += f", child executions {_text(counts.summary())}"
+        blocks.append(line + ".")
+        if not run.followed:
+            why = f" ({_text(run.note)})" if run.note else ""
+            blocks.append(f"Its child executions were not followed{why}. Follow them with:")
+            blocks.append(_fenced(run.follow_command, "sh"))
+            continue
+        rows = []
+        for child in run.children:
+            traced = child.result
+            first = traced.first_null if traced else None
+            rows.append(
+                [
+                    str(child.ref.number),
+                    _code(child.ref.name, table=True),
+                    _text(child.status or "?", table=True),
+                    _code(brief(child.ref.item_value, VALUE_WIDTH), table=True)
+                    if child.ref.item
+                    else "",
+                    child.item.status.value,
+                    traced.verdict.value
+                    if traced
+                    else _text(f"not read: {child.error}", table=True),
+                    _code(" > ".join(first.scope), table=True) if first else "",
+                ]
+            )
+        blocks.append(
+            f"Followed {len(run.children)} of {run.listed} child executions, in start order:"
+        )
+        if rows:
+            blocks.append(
+                _table(rows, ["#", "child", "status", "item", "item field", "verdict", "went null"])
+            )
+    return blocks
+
+
 def _cell(snapshot: Snapshot) -> str:
     if snapshot.status is Status.UNKNOWN:
         return _text(f"({snapshot.reason})" if snapshot.reason else "?", table=True)
@@ -350,7 +436,10 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 
 def _culprit(result: TraceResult) -> Finding | None:
-    return result.first_null or result.lost_at
+    """The finding whose visit the report details: inside a Distributed Map child, the
+    child's own (its documents are the ones that tell what happened)."""
+    found = result.first_null or result.lost_at
+    return found.leaf if found is not None else None
 
 
 def _culprit_blocks(result: TraceResult) -> list[str]:
@@ -360,8 +449,10 @@ def _culprit_blocks(result: TraceResult) -> list[str]:
     trace, field = finding.trace, result.field
     visit = trace.visit
     blocks = [f"## The culprit: {_code(visit.state)}"]
-    if visit.scope[:-1]:
-        blocks.append(f"Inside {_code(' > '.join(visit.scope[:-1]))}.")
+    outer = result.first_null or result.lost_at
+    scope = outer.scope if outer is not None else visit.scope
+    if scope[:-1]:
+        blocks.append(f"Inside {_code(' > '.join(scope[:-1]))}.")
     documents: list[tuple[str, Payload | None]] = [
         (f"Input (event {visit.entered.id})", visit.input)
     ]
@@ -579,8 +670,8 @@ def _next_steps(result: TraceResult, definition: str | None) -> list[str]:
     culprit = _culprit(result)
     if culprit is not None:
         steps.append(_fix_step(culprit, field))
-        lost = result.lost_at
-        if lost is not None and lost.visit.seq != culprit.visit.seq:
+        lost = result.lost_at.leaf if result.lost_at is not None else None
+        if lost is not None and lost.visit is not culprit.visit:
             steps.append(
                 f"Check why {_code(lost.visit.state)} passes on no set copy of {field}: "
                 "the last one went there."

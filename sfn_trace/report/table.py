@@ -31,6 +31,7 @@ class TableRenderer:
         lines = [*_facts(result), "", *_headline(result, options), ""]
         lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
         lines.append(_timeline(result))
+        lines.extend(_children_section(result))
         lines.extend(_logs_section(result, options))
         return "\n".join(lines) + "\n"
 
@@ -70,6 +71,8 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
         lines.extend(_finding("Went null", result.first_null, show_value=True))
     if result.lost_at is not None:
         lines.extend(_finding("Last copy", result.lost_at, show_value=False))
+    lines.extend(_attempts(result))
+    lines.extend(_map_runs(result))
     shown: set[int] = set()
     for label, trace, own_lines in (
         ("Logs", result.first_null.trace if result.first_null else None, False),
@@ -85,9 +88,10 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
 
 
 def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
-    visit = finding.visit
-    where = " > ".join(visit.scope)
-    head = f"{label:<10} {where} ({visit.type}, event {visit.exit_event_id})"
+    visit = finding.leaf.visit
+    where = " > ".join(finding.scope)
+    event = f"event {visit.exit_event_id}" + (" of the child" if finding.child else "")
+    head = f"{label:<10} {where} ({visit.type}, {event})"
     if show_value and finding.last_value is not None:
         head += f": was {brief(finding.last_value, 60)}, became {finding.became}"
     elif not show_value:
@@ -154,18 +158,117 @@ def _log_line(message: str, field: str) -> str:
     return ("* " if field in message else "  ") + text
 
 
+def _attempts(result: TraceResult) -> list[str]:
+    """One line per redrive attempt; the verdict is about the last one."""
+    lines = []
+    for attempt in result.attempts:
+        label = "Attempts" if attempt.number == 1 else ""
+        visits = _seqs(attempt.visits)
+        text = (
+            f"#{attempt.number} {attempt.status:<9} events {attempt.first_event_id}-"
+            f"{attempt.last_event_id}, visits {visits}"
+        )
+        if attempt.rerun:
+            text += f", reran {', '.join(attempt.rerun)}"
+        if attempt.error:
+            text += f": {attempt.error}"
+        if attempt is result.attempts[-1]:
+            text += "  <- the verdict is about this attempt"
+        lines.append(f"{label:<10} {text}")
+    return lines
+
+
+def _seqs(seqs: tuple[int, ...]) -> str:
+    if not seqs:
+        return "none"
+    if list(seqs) == list(range(seqs[0], seqs[-1] + 1)):
+        return f"#{seqs[0]}" if len(seqs) == 1 else f"#{seqs[0]}-#{seqs[-1]}"
+    return ", ".join(f"#{seq}" for seq in seqs)
+
+
+def _map_runs(result: TraceResult) -> list[str]:
+    """One line per Distributed Map run: where, how it ended, its counts, what was followed."""
+    lines = []
+    for run in result.map_runs:
+        described = run.description
+        counts = described.execution_counts if described else None
+        text = f"{run.state} (event {run.event_id}): {run.status}"
+        if counts is not None:
+            text += f", child executions {counts.summary()}"
+        if run.followed:
+            text += f"; followed {len(run.children)} of {run.listed}"
+        else:
+            text += "; children not followed"
+        lines.append(f"{'Map Run':<10} {text}")
+        lines.append(f"{'':<10} {run.arn}")
+    return lines
+
+
+def _children_section(result: TraceResult) -> list[str]:
+    """Per followed Map Run, one row per child: its item and what its own trace found."""
+    out: list[str] = []
+    for run in result.map_runs:
+        if not run.children:
+            continue
+        rows = []
+        for child in run.children:
+            traced = child.result
+            first = traced.first_null if traced else None
+            lost = traced.lost_at if traced else None
+            rows.append(
+                [
+                    child.ref.number,
+                    child.ref.name,
+                    child.status or "?",
+                    brief(child.ref.item_value, VALUE_WIDTH) if child.ref.item else "",
+                    child.item.status.value,
+                    traced.verdict.value if traced else f"(not read: {child.error})",
+                    " > ".join(first.scope) if first else "",
+                    " > ".join(lost.scope) if lost else "",
+                ]
+            )
+        shown = f"{len(run.children)} of {run.listed}" if run.listed else str(len(run.children))
+        out += ["", f"Children of {run.state} ({shown} followed, in start order)"]
+        out.append(
+            tabulate(
+                rows,
+                headers=[
+                    "#",
+                    "child",
+                    "status",
+                    "item",
+                    "item field",
+                    "verdict",
+                    "went null",
+                    "last copy",
+                ],
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
+    return out
+
+
+def _mark(finding: Finding, text: str) -> str:
+    return f"{text} in child {finding.child.ref.number}" if finding.child else text
+
+
 def _timeline(result: TraceResult) -> str:
     marks: dict[int, str] = {}
     if result.first_null is not None:
-        marks[result.first_null.visit.seq] = "<- went null"
+        marks[result.first_null.visit.seq] = _mark(result.first_null, "<- went null")
     if result.lost_at is not None:
         seq = result.lost_at.visit.seq
-        marks[seq] = (marks[seq] + ", last copy") if seq in marks else "<- last copy"
+        text = _mark(result.lost_at, "last copy")
+        marks[seq] = (marks[seq] + ", " + text) if seq in marks else "<- " + text
+    redriven = bool(result.attempts)
+    attempt_of = {seq: a.number for a in result.attempts for seq in a.visits}
     rows: list[list[Any]] = []
     for trace in result.visits:
         visit = trace.visit
         rows.append(
-            [
+            ([attempt_of.get(visit.seq, "")] if redriven else [])
+            + [
                 visit.seq,
                 " > ".join(visit.scope[:-1]) or "-",
                 visit.state,
@@ -181,7 +284,8 @@ def _timeline(result: TraceResult) -> str:
         )
     table: str = tabulate(
         rows,
-        headers=[
+        headers=(["try"] if redriven else [])
+        + [
             "#",
             "scope",
             "state",

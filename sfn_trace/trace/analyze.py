@@ -24,6 +24,7 @@ from sfn_trace.history import NOT_JSON, EventKind, Payload
 from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status, snapshot, snapshot_of, unknown
 from sfn_trace.trace.invocations import visit_invocations
+from sfn_trace.trace.redrive import with_attempts
 from sfn_trace.trace.result import (
     Finding,
     LambdaCall,
@@ -114,7 +115,7 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
             f"{len(unseen)} document(s) could not be seen; the final document is intact anyway"
         )
 
-    return TraceResult(
+    result = TraceResult(
         execution=data.info,
         field=field,
         verdict=verdict,
@@ -130,6 +131,12 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
         logs_fetched=logs is not None,
         consumer=_consumer(traces),
     )
+    # Redrive attempts, and Distributed Map runs with their children traced by this same
+    # function (imported here because sfn_trace.children imports this package).
+    from sfn_trace.children import trace_map_runs
+
+    result = with_attempts(result, data.events, tree.visits)
+    return trace_map_runs(result, data, tree.visits, analyze)
 
 
 def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:

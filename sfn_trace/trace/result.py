@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfn_trace.errors import ExitCode
 from sfn_trace.execution import ExecutionInfo, InvocationLogs
 from sfn_trace.trace.field import Snapshot, Status
 from sfn_trace.trace.invocations import LambdaInvocation
 from sfn_trace.trace.visits import Visit
+
+if TYPE_CHECKING:
+    from sfn_trace.children import ChildFinding, MapRunTrace
+    from sfn_trace.trace.redrive import RedriveAttempt
 
 
 class Verdict(str, Enum):
@@ -100,10 +104,26 @@ class Finding:
     path: str | None
     """Where the null now sits in the output (None when the field went missing)."""
     explanation: str
+    child: ChildFinding | None = None
+    """Set when the field was lost inside a child execution of a Distributed Map: ``trace``
+    is then the parent's Map visit, and ``child`` names the child and the finding in it."""
 
     @property
     def visit(self) -> Visit:
         return self.trace.visit
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """Where the finding is, e.g. ``("Fan(child 3: item-3)", "Convert")`` for a visit
+        inside a child execution (the Map state's own name is replaced by the child's label)."""
+        if self.child is None:
+            return self.visit.scope
+        return (*self.visit.scope[:-1], self.child.ref.label, *self.child.finding.scope)
+
+    @property
+    def leaf(self) -> Finding:
+        """The finding in the execution that holds the visit (the innermost child's)."""
+        return self if self.child is None else self.child.finding.leaf
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +157,12 @@ class TraceResult:
     logs_fetched: bool = False
     consumer: VisitTrace | None = None
     """The last Lambda visit whose parameters carried the field: who was left with the loss."""
+    attempts: tuple[RedriveAttempt, ...] = ()
+    """Redrive attempts, oldest first; empty unless the history holds ``ExecutionRedriven``.
+    The verdict is about the last one (:mod:`sfn_trace.trace.redrive`)."""
+    map_runs: tuple[MapRunTrace, ...] = ()
+    """Distributed Map runs started by this execution, with their followed children
+    (:mod:`sfn_trace.children`)."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -145,6 +171,12 @@ class TraceResult:
     @property
     def execution_running(self) -> bool:
         return self.execution.status == "RUNNING"
+
+    def attempt_of(self, finding: Finding | None) -> int | None:
+        """The redrive attempt in which the finding's visit was entered (None: not redriven)."""
+        if finding is None:
+            return None
+        return next((a.number for a in self.attempts if finding.visit.seq in a.visits), None)
 
 
 def status_of(snapshot: Snapshot | None) -> Status | None:
