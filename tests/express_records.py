@@ -55,9 +55,13 @@ def to_messages(
     ]
 
 
+# Members that hold JSON documents (as text on AWS): their content is data, not envelope.
+_DOCUMENTS = frozenset({"input", "output", "parameters", "assignedVariables"})
+
+
 def _strings(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {k: _strings(v) for k, v in value.items()}
+        return {k: v if k in _DOCUMENTS else _strings(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_strings(v) for v in value]
     if isinstance(value, bool):

@@ -75,7 +75,10 @@ def test_lambda_returning_the_field_as_null(lab: Any) -> None:
     first = result.first_null
     assert first is not None
     assert first.last_value == KEY and first.path == f"$.enriched.{F}"
-    assert "the Lambda result held null at $.Payload." + F in first.explanation
+    # the definition that ran (DescribeStateMachineForExecution) explains it step by step
+    assert f'the Lambda result had "{F}": null although its parameters passed' in first.explanation
+    assert f'ResultSelector "{F}.$": "$.Payload.{F}"' in first.explanation
+    assert [hop.state for hop in result.chain][:2] == ["Promote", "Enrich"]
     assert result.first_null.trace.invocation.function == "returns-null"
     assert result.first_null.trace.invocation.request_id is not None
 

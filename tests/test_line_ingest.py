@@ -49,7 +49,29 @@ def test_seed_incident_names_split_into_chunks_and_prepare_final_merge() -> None
     assert first is not None and first.visit.state == "SplitIntoChunks"
     assert first.last_value.startswith("poll_results/8ee0d036-2881-4a5d-b6d5-57022197226a/")
     assert first.path == "$.chunked_data.poll_results_s3_key"
-    assert "the Lambda result held null at $.Payload.poll_results_s3_key" in first.explanation
+    # With the definition, the explanation comes from the replayed data flow (issue 4).
+    assert first.explanation.startswith(
+        "poll_results_s3_key went null in SplitIntoChunks (Task, lambda:invoke "
+        "embedding-split-into-chunks-lambda-dev): the Lambda result had "
+        '"poll_results_s3_key": null although its parameters passed "poll_results/'
+    )
+    assert (
+        'ResultSelector "poll_results_s3_key.$": "$.Payload.poll_results_s3_key" and '
+        'ResultPath "$.chunked_data" copied it to $.chunked_data.poll_results_s3_key.'
+    ) in first.explanation
+    assert result.lost_at.explanation == (
+        'Last set copy dropped by PrepareFinalMerge: Parameters "poll_results_s3_key.$": '
+        '"$.chunked_data.poll_results_s3_key" read the null and the rest of the input was '
+        "discarded."
+    )
+    assert [hop.state for hop in result.chain] == [
+        "MarkBatchesComplete",
+        "PrepareMarkBatchesComplete",
+        "FinalMerge",
+        "PrepareFinalMerge",
+        "SplitIntoChunks",
+    ]
+    assert all(t.replay is not None and t.replay.status.value == "match" for t in result.visits)
     invocation = first.trace.invocation
     assert invocation is not None
     assert invocation.function.startswith("embedding-split-into-chunks")

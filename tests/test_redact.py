@@ -70,7 +70,9 @@ def test_the_trace_of_the_field_is_unchanged(name: str) -> None:
     same_notes = dataclasses.replace(redacted, warnings=data.warnings)
     for output_format in (OutputFormat.JSON, OutputFormat.CSV, OutputFormat.TABLE):
         renderer = renderer_for(output_format)
-        assert renderer.render(analyze(same_notes, FIELD)) == renderer.render(analyze(data, FIELD))
+        # the definition's data flow is replayed on the real values (as the CLI does)
+        redacted_trace = analyze(same_notes, FIELD, replay_source=data)
+        assert renderer.render(redacted_trace) == renderer.render(analyze(data, FIELD))
 
 
 def _leaves(value: Any, field: str) -> Iterator[Any]:

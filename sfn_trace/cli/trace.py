@@ -107,6 +107,15 @@ def trace_command(
             help="Save everything fetched to FILE (gzip if it ends in .gz) for offline replay.",
         ),
     ] = None,
+    expect_definition: Annotated[
+        Path | None,
+        typer.Option(
+            "--expect-definition",
+            metavar="FILE",
+            help="Compare the definition that ran with FILE (e.g. the one in your repository) "
+            "and list the states that differ.",
+        ),
+    ] = None,
     redact: Annotated[
         bool,
         typer.Option(
@@ -177,10 +186,13 @@ def trace_command(
                 express_log_group=express_log_group,
                 follow_children=follow,
             )
+        original = data
         if redact:
             data = redact_data(data, field)
             data = with_children_data(data, lambda child: redact_data(child, field))
-        result = analyze(data, field)
+        result = analyze(data, field, replay_source=original if redact else None)
+        if expect_definition is not None:
+            result = _with_drift(result, data, expect_definition)
         for warning in result.warnings:
             err(f"warning: {warning}")
         # Everything is rendered before anything is written: a failure leaves no file.
@@ -201,6 +213,26 @@ def trace_command(
             sys.stdout.write(text)
             sys.stdout.flush()
     raise typer.Exit(result.exit_code)
+
+
+def _with_drift(result: Any, data: Any, expected: Path) -> Any:
+    import dataclasses
+
+    from sfn_trace.definition import Definition
+    from sfn_trace.drift import compare_definitions
+
+    wanted = Definition.from_file(expected)
+    if data.definition is None:
+        raise UsageError(
+            "--expect-definition needs the definition that ran: it is fetched for an execution "
+            "ARN; for a history file pass it with --definition"
+        )
+    drift = compare_definitions(data.definition, wanted)
+    warnings = result.warnings
+    if not drift.identical:
+        names = ", ".join(d.state for d in drift.states) or "top-level keys"
+        warnings = (*warnings, f"the definition that ran differs from {expected}: {names}")
+    return dataclasses.replace(result, drift=drift, warnings=warnings)
 
 
 def _check_outputs(*paths: Path | None) -> None:

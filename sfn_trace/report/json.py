@@ -22,7 +22,22 @@ SCHEMA = "sfn-trace/1"
 
 class JsonRenderer:
     def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps(to_document(result))
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Indented JSON with one visit per line.
+
+    Readable, diff- and grep-friendly, and fast: Python's C encoder only runs without
+    ``indent``, and a 25,000-event history has thousands of visits.
+    """
+    head = dict(document)
+    visits = head.pop("visits", [])
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    if not visits:
+        return text[:-2] + ',\n  "visits": []\n}\n'  # head always has members
+    lines = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in visits)
+    return text[:-2] + f',\n  "visits": [\n{lines}\n  ]\n}}\n'
 
 
 RENDERER = JsonRenderer()
@@ -50,7 +65,8 @@ def to_document(result: TraceResult) -> dict[str, Any]:
         "lost_at": finding_json(
             result.lost_at, with_last_value=False, attempt=result.attempt_of(result.lost_at)
         ),
-        "chain": list(result.chain),
+        "chain": [hop.as_json() for hop in result.chain],
+        "definition_drift": drift_json(result),
         "unseen": [
             {"seq": u.seq, "state": u.state, "document": u.document, "reason": u.reason}
             for u in result.unseen
@@ -195,7 +211,9 @@ def visit_json(trace: VisitTrace) -> dict[str, Any]:
         "start": iso(start),
         "end": iso(end),
         "duration_ms": _duration_ms(start, end),
-        "replay": None,
+        "replay": trace.replay.status.value if trace.replay and trace.replay.status else None,
+        "replay_reason": trace.replay.reason if trace.replay else None,
+        "field_step": field_step_json(trace),
         "changed": trace.changed,
         "input": snapshot_json(trace.input),
         "output": snapshot_json(trace.output),
@@ -233,6 +251,40 @@ def call_json(call: LambdaCall) -> dict[str, Any]:
         "log_lines": [line.message for line in logs.lines]
         if logs
         else ([] if call.log_group else None),
+    }
+
+
+def drift_json(result: TraceResult) -> dict[str, Any] | None:
+    """--expect-definition: the states that differ (None when not asked)."""
+    drift = result.drift
+    if drift is None:
+        return None
+    return {
+        "identical": drift.identical,
+        "states": [
+            {
+                "state": d.state,
+                "change": d.change.value,
+                "keys": list(d.keys),
+                "location": d.location,
+            }
+            for d in drift.states
+        ],
+        "machine_keys": list(drift.machine_keys),
+    }
+
+
+def field_step_json(trace: VisitTrace) -> dict[str, Any] | None:
+    """The replayed step that changed the field's status (InputPath, Parameters, ...)."""
+    step = trace.field_step
+    if step is None:
+        return None
+    return {
+        "step": step.step.name,
+        "expression": step.expression,
+        "path": step.path,
+        "before": step.before.status.value,
+        "after": step.after.status.value,
     }
 
 

@@ -71,6 +71,8 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
         lines.extend(_finding("Went null", result.first_null, show_value=True))
     if result.lost_at is not None:
         lines.extend(_finding("Last copy", result.lost_at, show_value=False))
+    lines.extend(_chain(result))
+    lines.extend(_drift(result))
     lines.extend(_attempts(result))
     lines.extend(_map_runs(result))
     shown: set[int] = set()
@@ -96,8 +98,49 @@ def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
         head += f": was {brief(finding.last_value, 60)}, became {finding.became}"
     elif not show_value:
         head += ": no set copy remained after it"
-    body = textwrap.wrap(finding.explanation, width=WRAP, break_long_words=False)
+    body = textwrap.wrap(
+        finding.explanation, width=WRAP, break_long_words=False, break_on_hyphens=False
+    )
     return [head, *(f"{'':<10} {line}" for line in body)]
+
+
+def _wrap(text: str) -> list[str]:
+    # Names such as embedding-split-into-chunks-lambda-dev must not break at their hyphens.
+    return textwrap.wrap(text, width=WRAP, break_long_words=False, break_on_hyphens=False)
+
+
+def _drift(result: TraceResult) -> list[str]:
+    """--expect-definition: which states differ between what ran and the file."""
+    drift = result.drift
+    if drift is None:
+        return []
+    if drift.identical:
+        return ["Definition the one that ran is the expected one (--expect-definition)"]
+    lines = [f"Definition {len(drift.states)} state(s) differ from --expect-definition:"]
+    for state in drift.states:
+        keys = f" ({', '.join(state.keys)})" if state.keys else ""
+        lines.append(f"{'':<11}{state.state}: {state.change.value}{keys}")
+    if drift.machine_keys:
+        lines.append(f"{'':<11}top-level keys differ: {', '.join(drift.machine_keys)}")
+    return lines
+
+
+def _chain(result: TraceResult) -> list[str]:
+    """The blame chain, from the last reader back to where the value came from."""
+    lines = []
+    for number, hop in enumerate(result.chain):
+        label = "Chain" if number == 0 else ""
+        where = " > ".join(hop.scope)
+        read = f" read {hop.read} = {brief(hop.value, 40)}" if hop.read else ""
+        origin = f", written by {hop.written_by}" if hop.written_by else " (origin)"
+        text = f"{where}{read}{origin}: {hop.expression or ''}".rstrip(": ")
+        if hop.note:
+            text += f"; {hop.note}"
+        body = _wrap(text)
+        arrow = "<-" if number else "  "
+        lines.append(f"{label:<8}{arrow} {body[0]}")
+        lines.extend(f"{'':<11}{line}" for line in body[1:])
+    return lines
 
 
 def _headline_logs(
@@ -310,8 +353,13 @@ def _status(trace: VisitTrace) -> str:
 
 
 def _changed(trace: VisitTrace) -> str:
+    """``yes``, with the replayed step that did it when the definition says (``Parameters``)."""
     changed = trace.changed
-    return "?" if changed is None else ("yes" if changed else "")
+    if changed is None:
+        return "?"
+    if not changed:
+        return ""
+    return f"yes ({trace.field_step.step.name})" if trace.field_step else "yes"
 
 
 def _cell(snapshot: Snapshot, field: str) -> str:

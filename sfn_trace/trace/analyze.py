@@ -16,15 +16,18 @@ Definitions (DESIGN.md, "Field semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sfn_trace.execution import ExecutionData, LambdaLogs
 from sfn_trace.history import NOT_JSON, EventKind, Payload
 from sfn_trace.text import brief
+from sfn_trace.trace.chain import Hop, blame_chain, explain_first_null, explain_lost_at
 from sfn_trace.trace.field import Occurrence, Snapshot, Status, snapshot, snapshot_of, unknown
 from sfn_trace.trace.invocations import visit_invocations
 from sfn_trace.trace.redrive import with_attempts
+from sfn_trace.trace.replay import Replay, ReplayStatus, field_step, replay_visits
 from sfn_trace.trace.result import (
     Finding,
     LambdaCall,
@@ -33,14 +36,28 @@ from sfn_trace.trace.result import (
     Verdict,
     VisitTrace,
 )
-from sfn_trace.trace.visits import Flow, Visit, build_visits
+from sfn_trace.trace.visits import Flow, Visit, VisitTree, build_visits
 
 
-def analyze(data: ExecutionData, field: str) -> TraceResult:
-    """Trace ``field`` through one execution. Pure: no I/O."""
+def analyze(
+    data: ExecutionData, field: str, *, replay_source: ExecutionData | None = None
+) -> TraceResult:
+    """Trace ``field`` through one execution. Pure: no I/O.
+
+    ``replay_source`` is the same execution before redaction: the definition's data flow is
+    replayed on the real values (placeholders would take other Choice branches and break
+    intrinsics), while every document the result shows comes from ``data``.
+    """
     tree = build_visits(data.events, data.definition)
     logs = data.lambda_logs
-    traces = tuple(_trace_visit(visit, field, logs) for visit in tree.visits)
+    source_tree = tree
+    if replay_source is not None:
+        source_tree = build_visits(replay_source.events, replay_source.definition)
+    replays = _replays(source_tree, replay_source or data)
+    traces = tuple(
+        _with_replay(_trace_visit(visit, field, logs), replays.get(visit.seq), field)
+        for visit in tree.visits
+    )
     by_seq = {t.visit.seq: t for t in traces}
 
     execution_input = snapshot(
@@ -115,6 +132,20 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
             f"{len(unseen)} document(s) could not be seen; the final document is intact anyway"
         )
 
+    first_null = _explained(first_null, explain_first_null, field)
+    lost_at = _explained(lost_at, explain_lost_at, field)
+    chain: tuple[Hop, ...] = ()
+    if replays and (partial or verdict) in (Verdict.LOST, Verdict.NEVER_SET):
+        chain = blame_chain(source_tree, replays, field)
+    mismatched = [r for r in replays.values() if r.status is ReplayStatus.MISMATCH]
+    if mismatched:
+        reasons = sorted({r.reason or "?" for r in mismatched})
+        warnings.append(
+            f"replay of the definition differs from the recording for {len(mismatched)} "
+            f"visit(s) ({'; '.join(reasons[:3])}): those explanations use the recorded "
+            "snapshots only"
+        )
+
     result = TraceResult(
         execution=data.info,
         field=field,
@@ -130,6 +161,7 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
         definition_available=data.definition is not None,
         logs_fetched=logs is not None,
         consumer=_consumer(traces),
+        chain=chain,
     )
     # Redrive attempts, and Distributed Map runs with their children traced by this same
     # function (imported here because sfn_trace.children imports this package).
@@ -137,6 +169,41 @@ def analyze(data: ExecutionData, field: str) -> TraceResult:
 
     result = with_attempts(result, data.events, tree.visits)
     return trace_map_runs(result, data, tree.visits, analyze)
+
+
+def _replays(tree: VisitTree, data: ExecutionData) -> dict[int, Replay]:
+    """Each visit's data flow replayed from the definition; {} without one."""
+    if data.definition is None:
+        return {}
+    return replay_visits(tree, data.definition, data.info)
+
+
+def _with_replay(trace: VisitTrace, replay: Replay | None, field: str) -> VisitTrace:
+    if replay is None:
+        return trace
+    step = field_step(replay, field) if replay.status is ReplayStatus.MATCH else None
+    return dataclasses.replace(trace, replay=replay, field_step=step)
+
+
+def _explained(
+    finding: Finding | None, explain: Callable[[Replay, str], str | None], field: str
+) -> Finding | None:
+    """The finding with the replay's step-by-step explanation, when the replay of its visit
+    matched the recording; otherwise the explanation from the recorded snapshots stays, and
+    says why the definition could not be used."""
+    if finding is None or finding.trace.replay is None:
+        return finding
+    replay = finding.trace.replay
+    if replay.status is ReplayStatus.MATCH:
+        text = explain(replay, field)
+        if text:
+            return dataclasses.replace(finding, explanation=text)
+        return finding
+    why = replay.reason or "the definition's data flow could not be replayed"
+    status = replay.status.value if replay.status else "not replayed"
+    return dataclasses.replace(
+        finding, explanation=f"{finding.explanation} (replay {status}: {why})"
+    )
 
 
 def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:

@@ -14,7 +14,9 @@ from sfn_trace.trace.visits import Visit
 
 if TYPE_CHECKING:
     from sfn_trace.children import ChildFinding, MapRunTrace
+    from sfn_trace.drift import Drift
     from sfn_trace.trace.redrive import RedriveAttempt
+    from sfn_trace.trace.replay import FieldStep, Replay
 
 
 class Verdict(str, Enum):
@@ -70,6 +72,10 @@ class VisitTrace:
     """Variables assigned on exit (None: none assigned)."""
     calls: tuple[LambdaCall, ...] = ()
     """Lambda invocations, one per attempt (retries included)."""
+    replay: Replay | None = None
+    """The definition's data flow replayed for this visit (None: no definition)."""
+    field_step: FieldStep | None = None
+    """The replayed step that changed the field's status, when the replay matched."""
 
     @property
     def invocation(self) -> LambdaInvocation | None:
@@ -160,6 +166,8 @@ class TraceResult:
     attempts: tuple[RedriveAttempt, ...] = ()
     """Redrive attempts, oldest first; empty unless the history holds ``ExecutionRedriven``.
     The verdict is about the last one (:mod:`sfn_trace.trace.redrive`)."""
+    drift: Drift | None = None
+    """How the definition that ran differs from ``--expect-definition`` (None: not asked)."""
     map_runs: tuple[MapRunTrace, ...] = ()
     """Distributed Map runs started by this execution, with their followed children
     (:mod:`sfn_trace.children`)."""
