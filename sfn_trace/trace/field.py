@@ -97,11 +97,25 @@ def _snapshot_of_text(text: str, field: str) -> Snapshot:
         document = json.loads(text)
     except (ValueError, RecursionError):
         return unknown("payload is not JSON")
-    return snapshot_of(document, field)
+    return snapshot_of(document, field, limit=_spellings(text, field))
 
 
-def snapshot_of(document: Any, field: str) -> Snapshot:
-    occurrences = find_occurrences(document, field)
+def _spellings(text: str, field: str) -> int | None:
+    """How many times the key is spelled in the text: an upper bound on its occurrences
+    (a string value equal to the name counts too), so the walk may stop once it found that
+    many. None when an escape could spell it differently."""
+    if "\\" in text:
+        return None
+    spelled = json.dumps(field, ensure_ascii=False)
+    ascii_spelled = json.dumps(field)
+    count = text.count(spelled)
+    if ascii_spelled != spelled:
+        count += text.count(ascii_spelled)
+    return count
+
+
+def snapshot_of(document: Any, field: str, *, limit: int | None = None) -> Snapshot:
+    occurrences = find_occurrences(document, field, limit=limit)
     if not occurrences:
         return MISSING
     set_count = sum(1 for o in occurrences if o.is_set)
@@ -114,12 +128,13 @@ def snapshot_of(document: Any, field: str) -> Snapshot:
     return Snapshot(status, tuple(occurrences))
 
 
-def find_occurrences(document: Any, field: str) -> list[Occurrence]:
+def find_occurrences(document: Any, field: str, *, limit: int | None = None) -> list[Occurrence]:
     """Every member named ``field``, in document order (depth first, members in order).
 
     Iterative, so documents nested thousands of levels deep cannot exhaust the stack. The
     path is kept as segments and spelled out only for the members that match: most
-    members of a large payload are never reported.
+    members of a large payload are never reported. ``limit``: stop after that many (the
+    caller knows no more can exist).
     """
     found: list[Occurrence] = []
     if not isinstance(document, (dict, list)):
@@ -132,6 +147,8 @@ def find_occurrences(document: Any, field: str) -> list[Occurrence]:
         for key, value in children:
             if is_object and key == field:
                 found.append(Occurrence(format_path((*segments, key)), value))
+                if limit is not None and len(found) >= limit:
+                    return found
             if isinstance(value, dict):
                 stack.append((iter(value.items()), (*segments, key), True))
                 break
