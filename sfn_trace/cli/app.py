@@ -163,6 +163,25 @@ def err(message: str) -> None:
     sys.stderr.flush()
 
 
+# The options every command that reads AWS shares, declared once.
+RegionOption = Annotated[
+    str | None, typer.Option("--region", help="AWS region [default: the ARN's region].")
+]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile.")]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="Step Functions endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works.",
+    ),
+]
+MaxAttemptsOption = Annotated[
+    int,
+    typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+
 def aws_options(
     region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
 ) -> Any:

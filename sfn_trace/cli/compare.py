@@ -11,7 +11,17 @@ import typer
 from sfn_trace import api
 from sfn_trace.arn import looks_like_arn
 from sfn_trace.bundle import write_atomically
-from sfn_trace.cli.app import app, aws_options, err, guarded
+from sfn_trace.cli.app import (
+    DebugOption,
+    EndpointOption,
+    MaxAttemptsOption,
+    ProfileOption,
+    RegionOption,
+    app,
+    aws_options,
+    err,
+    guarded,
+)
 from sfn_trace.cli.subcommands import mention_in_main_help
 from sfn_trace.compare import compare
 from sfn_trace.errors import UsageError
@@ -81,22 +91,11 @@ def compare_command(
         Path | None,
         typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
     ] = None,
-    region: Annotated[
-        str | None, typer.Option("--region", help="AWS region [default: each ARN's region].")
-    ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="Step Functions endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works.",
-        ),
-    ] = None,
-    max_attempts: Annotated[
-        int,
-        typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
-    ] = 10,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+    max_attempts: MaxAttemptsOption = 10,
+    debug: DebugOption = False,
 ) -> None:
     fmt = output_format or (CompareFormat.TABLE if sys.stdout.isatty() else CompareFormat.JSON)
     with guarded(debug):

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.app import DebugOption, app, guarded
 from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode, UsageError
 from sfn_trace.lint import LintFinding, lint
@@ -47,7 +47,7 @@ def lint_command(
     output_format: Annotated[
         LintFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
     ] = LintFormat.TABLE,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     with guarded(debug):
         if not field:

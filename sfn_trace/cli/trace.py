@@ -13,7 +13,19 @@ from sfn_trace import api
 from sfn_trace.arn import looks_like_arn
 from sfn_trace.bundle import write_atomically
 from sfn_trace.children import parse_follow_children, with_children_data
-from sfn_trace.cli.app import EXIT_CODES_HELP, MainFormCommand, app, aws_options, err, guarded
+from sfn_trace.cli.app import (
+    EXIT_CODES_HELP,
+    DebugOption,
+    EndpointOption,
+    MainFormCommand,
+    MaxAttemptsOption,
+    ProfileOption,
+    RegionOption,
+    app,
+    aws_options,
+    err,
+    guarded,
+)
 from sfn_trace.errors import UsageError
 from sfn_trace.redact import redact as redact_data
 from sfn_trace.report import OutputFormat, RenderOptions, renderer_for
@@ -74,21 +86,10 @@ def trace_command(
             "--output", "-o", help="Write the report to FILE (only after the trace succeeded)."
         ),
     ] = None,
-    region: Annotated[
-        str | None, typer.Option("--region", help="AWS region [default: the ARN's region].")
-    ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="Step Functions endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works.",
-        ),
-    ] = None,
-    max_attempts: Annotated[
-        int,
-        typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
-    ] = 10,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+    max_attempts: MaxAttemptsOption = 10,
     csv_file: Annotated[
         Path | None,
         typer.Option("--csv", metavar="FILE", help="Also write the timeline as CSV to FILE."),
@@ -162,7 +163,7 @@ def trace_command(
             "(in start order), or all of them.",
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     fmt = output_format or (OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON)
     with guarded(debug):
