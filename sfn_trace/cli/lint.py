@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from sfn_trace.cli.app import DebugOption, app, guarded
+from sfn_trace.cli.subcommands import mention_in_main_help
 from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode, UsageError
 from sfn_trace.lint import LintFinding, lint
@@ -94,3 +95,8 @@ def _table(findings: list[LintFinding], field: str) -> str:
             f"   fix: {finding.hint}",
         ]
     return "\n".join(lines)
+
+
+mention_in_main_help(
+    "sfn-trace lint DEFINITION --field NAME", "paths where the field can be dropped before use"
+)

@@ -35,7 +35,8 @@ MAIN_HELP = f"""Find the state where a field of a Step Functions execution went 
 
 TARGET is an execution ARN (read live with boto3's normal credential chain; the region is
 taken from the ARN unless --region is given) or a history file saved with
-`aws stepfunctions get-execution-history --output json` (or a JSON list of events).
+`aws stepfunctions get-execution-history --output json` (or a JSON list of events), or a
+bundle saved with --save-bundle (replayed offline, no AWS call).
 
 \b
 Examples:
