@@ -143,3 +143,23 @@ def test_every_output_format_has_a_renderer() -> None:
             .render(trace_file(FIXTURES / "flat_intact.history.json", FIELD, DEFINITION))
             .endswith("\n")
         )
+
+
+def test_a_replay_failure_costs_the_explanation_not_the_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    # the module, not the function that sfn_trace.trace re-exports under the same name
+    analyze_module = importlib.import_module("sfn_trace.trace.analyze")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("an ASL construct the replay does not know")
+
+    monkeypatch.setattr(analyze_module, "replay_visits", broken)
+    result = trace_file(FIXTURES / "flat_split_drops_key.history.json", FIELD, DEFINITION)
+    assert result.verdict is Verdict.LOST
+    assert result.first_null is not None and result.first_null.visit.state == "SplitIntoChunks"
+    assert "the Lambda result held null" in result.first_null.explanation
+    assert result.chain == ()
+    assert any("could not be replayed (KeyError" in w for w in result.warnings)

@@ -53,7 +53,8 @@ def analyze(
     source_tree = tree
     if replay_source is not None:
         source_tree = build_visits(replay_source.events, replay_source.definition)
-    replays = _replays(source_tree, replay_source or data)
+    replay_notes: list[str] = []
+    replays = _replays(source_tree, replay_source or data, replay_notes)
     traces = tuple(
         _with_replay(_trace_visit(visit, field, logs), replays.get(visit.seq), field)
         for visit in tree.visits
@@ -105,7 +106,7 @@ def analyze(
     first_null = _first_null(traces, never_set=not any_set)
     lost_at = _lost_in(tree.root, by_seq) if (partial or verdict) is Verdict.LOST else None
 
-    warnings = list(data.warnings)
+    warnings = list(data.warnings) + replay_notes
     if logs is not None:
         warnings.extend(f"logs: {w}" for w in logs.warnings)
     warnings.extend(f"history anomaly: {a}" for a in tree.anomalies)
@@ -171,11 +172,22 @@ def analyze(
     return trace_map_runs(result, data, tree.visits, analyze)
 
 
-def _replays(tree: VisitTree, data: ExecutionData) -> dict[int, Replay]:
-    """Each visit's data flow replayed from the definition; {} without one."""
+def _replays(tree: VisitTree, data: ExecutionData, notes: list[str]) -> dict[int, Replay]:
+    """Each visit's data flow replayed from the definition; {} without one.
+
+    The replay only explains; the verdict never depends on it. So a failure inside it (a
+    construct it does not know) costs the explanations, said in a warning, not the trace.
+    """
     if data.definition is None:
         return {}
-    return replay_visits(tree, data.definition, data.info)
+    try:
+        return replay_visits(tree, data.definition, data.info)
+    except Exception as error:
+        notes.append(
+            f"the definition's data flow could not be replayed ({type(error).__name__}: "
+            f"{error}); explanations use the recorded snapshots only"
+        )
+        return {}
 
 
 def _with_replay(trace: VisitTrace, replay: Replay | None, field: str) -> VisitTrace:
