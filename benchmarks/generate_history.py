@@ -41,6 +41,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from fixtures.lab import lambda_invoke_result
+
 AWS_MAX_EVENTS = 25_000
 FIELD = "poll_results_s3_key"
 REGION = "us-west-2"
@@ -437,36 +439,14 @@ class _Builder:
         request_id = self.request_id()
         date = (T0 + timedelta(microseconds=t)).strftime("%a, %d %b %Y %H:%M:%S GMT")
         trace = f"root=1-{self.rng.getrandbits(32):08x}-{self.rng.getrandbits(96):024x};sampled=0"
-        length = str(len(_compact(payload)))
-        return {
-            "ExecutedVersion": "$LATEST",
-            "Payload": payload,
-            "SdkHttpMetadata": {
-                "AllHttpHeaders": {
-                    "X-Amz-Executed-Version": ["$LATEST"],
-                    "x-amzn-Remapped-Content-Length": ["0"],
-                    "Connection": ["keep-alive"],
-                    "x-amzn-RequestId": [request_id],
-                    "Content-Length": [length],
-                    "Date": [date],
-                    "X-Amzn-Trace-Id": [trace],
-                    "Content-Type": ["application/json"],
-                },
-                "HttpHeaders": {
-                    "Connection": "keep-alive",
-                    "Content-Length": length,
-                    "Content-Type": "application/json",
-                    "Date": date,
-                    "X-Amz-Executed-Version": "$LATEST",
-                    "x-amzn-Remapped-Content-Length": "0",
-                    "x-amzn-RequestId": request_id,
-                    "X-Amzn-Trace-Id": trace,
-                },
-                "HttpStatusCode": 200,
-            },
-            "SdkResponseMetadata": {"RequestId": request_id},
-            "StatusCode": 200,
-        }
+        return lambda_invoke_result(
+            payload,
+            request_id=request_id,
+            version="$LATEST",
+            length=str(len(_compact(payload))),
+            date=date,
+            trace=trace,
+        )
 
     @staticmethod
     def _entered(name: str, document: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -180,6 +181,16 @@ MaxAttemptsOption = Annotated[
     typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+FieldOption = Annotated[
+    str,
+    typer.Option(
+        "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
+]
 
 
 def aws_options(

@@ -14,7 +14,9 @@ from sfn_trace.bundle import write_atomically
 from sfn_trace.cli.app import (
     DebugOption,
     EndpointOption,
+    FieldOption,
     MaxAttemptsOption,
+    OutputOption,
     ProfileOption,
     RegionOption,
     app,
@@ -65,12 +67,7 @@ def compare_command(
         str,
         typer.Argument(metavar="BAD", help="Execution ARN or history file of the bad run."),
     ],
-    field: Annotated[
-        str,
-        typer.Option(
-            "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
-        ),
-    ],
+    field: FieldOption,
     definition: Annotated[
         Path | None,
         typer.Option(
@@ -87,10 +84,7 @@ def compare_command(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
-    ] = None,
+    output: OutputOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +11,9 @@ from sfn_trace.bundle import write_atomically
 from sfn_trace.cli.app import (
     DebugOption,
     EndpointOption,
+    FieldOption,
     MaxAttemptsOption,
+    OutputOption,
     ProfileOption,
     RegionOption,
     app,
@@ -68,12 +69,7 @@ def scan_command(
             "lists only its executions).",
         ),
     ],
-    field: Annotated[
-        str,
-        typer.Option(
-            "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
-        ),
-    ],
+    field: FieldOption,
     status: Annotated[
         str | None,
         typer.Option(
@@ -112,10 +108,7 @@ def scan_command(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
-    ] = None,
+    output: OutputOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,

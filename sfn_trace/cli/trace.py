@@ -17,8 +17,10 @@ from sfn_trace.cli.app import (
     EXIT_CODES_HELP,
     DebugOption,
     EndpointOption,
+    FieldOption,
     MainFormCommand,
     MaxAttemptsOption,
+    OutputOption,
     ProfileOption,
     RegionOption,
     app,
@@ -59,12 +61,7 @@ def trace_command(
             metavar="TARGET", help="Execution ARN, or a saved history file.", show_default=False
         ),
     ],
-    field: Annotated[
-        str,
-        typer.Option(
-            "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
-        ),
-    ],
+    field: FieldOption,
     definition: Annotated[
         Path | None,
         typer.Option(
@@ -81,12 +78,7 @@ def trace_command(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the report to FILE (only after the trace succeeded)."
-        ),
-    ] = None,
+    output: OutputOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,

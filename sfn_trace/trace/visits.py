@@ -357,7 +357,7 @@ class _Builder:
         )
 
     def _new_branch(self, parallel: _VisitNode, event: HistoryEvent) -> _FlowNode:
-        epoch_id = parallel.epoch.id if parallel.epoch else parallel.entered.id
+        epoch_id = _epoch_id(parallel)
         index = None
         if self.definition is not None and event.name is not None:
             state = self.definition.state(event.name)
@@ -508,30 +508,32 @@ class _Builder:
             return _GENERIC_ERRORS[0 if visit.type == "Parallel" else 1], None
         return latest[1], latest[2]
 
-    def _iteration_started(self, event: HistoryEvent) -> None:
+    def _map_of_iteration(self, event: HistoryEvent) -> _VisitNode | None:
+        """The open Map visit an iteration event belongs to (``details.name`` is the Map)."""
         name = event.name
         visit = self._find_visit(
             event, lambda v: v.type == "Map" and (name is None or v.state == name), "Map visit"
         )
         if visit is None:
             self.owner[event.id] = self._start(event)
+        return visit
+
+    def _iteration_started(self, event: HistoryEvent) -> None:
+        visit = self._map_of_iteration(event)
+        if visit is None:
             return
         index = event.index if event.index is not None else len(visit.children)
-        epoch_id = visit.epoch.id if visit.epoch else visit.entered.id
+        epoch_id = _epoch_id(visit)
         flow = _FlowNode(FlowKind.ITERATION, f"{visit.state}[{index}]", index, visit, event)
         visit.iterations[(epoch_id, index)] = flow
         visit.children.append(flow)
         self.owner[event.id] = flow
 
     def _iteration_ended(self, event: HistoryEvent) -> None:
-        name = event.name
-        visit = self._find_visit(
-            event, lambda v: v.type == "Map" and (name is None or v.state == name), "Map visit"
-        )
+        visit = self._map_of_iteration(event)
         if visit is None:
-            self.owner[event.id] = self._start(event)
             return
-        epoch_id = visit.epoch.id if visit.epoch else visit.entered.id
+        epoch_id = _epoch_id(visit)
         flow = visit.iterations.get((epoch_id, event.index if event.index is not None else -1))
         if flow is None:
             self.anomalies.append(
@@ -629,6 +631,12 @@ def _state_in_cause(cause: str | None) -> int | None:
     the event id #7)", the prefix AWS gives States.Runtime and evaluation errors."""
     match = _CAUSE_STATE.search(cause or "")
     return int(match.group(1)) if match else None
+
+
+def _epoch_id(visit: _VisitNode) -> int:
+    """The run of a Map/Parallel visit: a retried one starts a new epoch at its
+    ``*StateStarted`` event, and iterations/branches are keyed per epoch."""
+    return visit.epoch.id if visit.epoch else visit.entered.id
 
 
 def _has_failed(visit: _VisitNode) -> bool:
