@@ -75,11 +75,15 @@ def expected_files() -> set[Path]:
     return {golden_path(n, f) for n in fixture_names() for f in OutputFormat}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``--only FORMAT`` (repeatable) rewrites only those formats' files."""
+    args = sys.argv[1:] if argv is None else argv
+    only = {OutputFormat(args[i + 1]) for i, a in enumerate(args) if a == "--only"}
+    formats = [f for f in OutputFormat if not only or f in only]
     GOLDEN.mkdir(parents=True, exist_ok=True)
     changed = 0
     for name in fixture_names():
-        for output_format in OutputFormat:
+        for output_format in formats:
             path = golden_path(name, output_format)
             text = render(name, output_format).encode("utf-8")
             if not path.exists() or path.read_bytes() != text:
