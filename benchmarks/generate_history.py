@@ -13,7 +13,7 @@ and the item's copy);
 Map's ``ItemSelector``; in one iteration the Lambda returns it as ``null`` (the seed
 incident's bug, at scale), so the final document holds one null copy among the set ones.
 
-The events are what AWS writes (``/work/shared/reference/asl-and-history.md`` section 2):
+The events are what AWS writes (``docs/aws-reference.md`` section 2):
 ids 1..N in timestamp order, ``previousEventId`` the causal predecessor (0 for
 ``ExecutionStarted`` and the first ``*StateEntered``), iterations of concurrent workers
 interleaved, a worker's next ``MapIterationStarted`` pointing at the last state event of its
@@ -435,7 +435,7 @@ class _Builder:
         return {"resourceType": "lambda", "resource": "invoke", "error": error, "cause": cause}
 
     def _invoke_result(self, payload: Any, t: int) -> dict[str, Any]:
-        """A ``lambda:invoke`` result as AWS records it (reference section 7)."""
+        """A ``lambda:invoke`` result as AWS records it (docs/aws-reference.md section 7)."""
         request_id = self.request_id()
         date = (T0 + timedelta(microseconds=t)).strftime("%a, %d %b %Y %H:%M:%S GMT")
         trace = f"root=1-{self.rng.getrandbits(32):08x}-{self.rng.getrandbits(96):024x};sampled=0"

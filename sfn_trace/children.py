@@ -286,9 +286,9 @@ def map_run_starts(
 ) -> list[tuple[Visit, HistoryEvent]]:
     """Each ``MapRunStarted`` with the Map visit that started it.
 
-    ``MapRunStarted`` follows its ``MapStateStarted`` (reference section 2); a Map visit's
-    attempts start at its ``MapStateStarted`` events, so that link finds the visit even when
-    iterations of an outer Map interleave. A damaged link falls back to the latest Map visit
+    ``MapRunStarted`` follows its ``MapStateStarted`` (docs/aws-reference.md section 2); a Map
+    visit's attempts start at its ``MapStateStarted`` events, so that link finds the visit even
+    when iterations of an outer Map interleave. A damaged link falls back to the latest Map visit
     entered before the event.
     """
     by_start = {a.start.id: v for v in visits if v.type == "Map" for a in v.attempts}

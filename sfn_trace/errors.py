@@ -1,7 +1,7 @@
 """Exit codes and the exceptions that carry them.
 
 Every expected failure is one of these exceptions, raised anywhere below the CLI; only
-``cli.py`` turns them into a one-line message and an exit code (DESIGN.md, "CLI contract").
+``cli.py`` turns them into a one-line message and an exit code (docs/cli.md, exit codes).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """The documented exit codes (DESIGN.md). Each one is asserted end to end in tests."""
+    """The documented exit codes (docs/cli.md). Each one is asserted end to end in tests."""
 
     INTACT = 0
     """The tracked field is intact."""

@@ -54,7 +54,7 @@ class InvocationLogs:
     log_group: str
     log_stream: str | None
     matched_by: str
-    """``request_id`` or ``time_window`` (DESIGN.md)."""
+    """``request_id`` or ``time_window`` (docs/json-output.md)."""
     lines: tuple[LogLine, ...]
 
 

@@ -3,7 +3,7 @@
 An Express state machine keeps no execution history (no GetExecutionHistory, no
 DescribeExecution). With logging on, level ``ALL`` and ``includeExecutionData``, it writes one
 CloudWatch Logs record per history event instead, carrying the same events in a different
-envelope (reference section 6, recorded on AWS)::
+envelope (docs/aws-reference.md section 6, recorded on AWS)::
 
     {"id": "2", "type": "PassStateEntered",
      "details": {"input": "{\\"a\\":1}", "inputDetails": {"truncated": false}, "name": "LogInput"},
@@ -42,7 +42,7 @@ LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 
 class ExpressLoggingError(SfnTraceError):
     """The state machine's logging cannot hold the history: exit 4, the answer cannot be had
-    from what AWS kept (DESIGN.md: "data not included")."""
+    from what AWS kept (docs/design.md: "data not included")."""
 
     exit_code = ExitCode.INCOMPLETE
 

@@ -12,22 +12,13 @@ subprocess or a ``monkeypatch``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from fixtures.lab import Lab
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     with Lab() as started:
         yield started
-
-
-@pytest.fixture(scope="session")
-def line_ingest_dir() -> Path:
-    """``fixtures/line_ingest``: the seed's definition and its recorded executions."""
-    return ROOT / "fixtures" / "line_ingest"

@@ -1,6 +1,6 @@
 """Turn a Standard history into the CloudWatch Logs records an Express machine would write.
 
-The record format is the one recorded on AWS (reference section 6): every scalar of the
+The record format is the one recorded on AWS (docs/aws-reference.md section 6): every scalar of the
 envelope is a string, ``event_timestamp`` is epoch milliseconds, ``details`` is the content of
 the event's ``*EventDetails`` member. ``stringify=True`` also writes the scalars *inside*
 ``details`` as strings (``"index": "3"``, ``"truncated": "false"``), the variant AWS was seen to

@@ -21,12 +21,8 @@ from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.markdown import MarkdownRenderer
 from sfn_trace.sources import load_target_file
 from sfn_trace.trace import TraceResult, analyze
+from tests.data import DEFINITION, GOLDEN, ROOT, SCENARIOS, fixture_history, fixture_names
 
-ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = ROOT / "tests" / "golden"
-FIXTURES = Path("fixtures") / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
-HISTORY = ".history.json"
 SUFFIXES = {
     OutputFormat.TABLE: "txt",
     OutputFormat.JSON: "json",
@@ -36,17 +32,13 @@ SUFFIXES = {
 DEFAULT_FIELD = "poll_results_s3_key"
 
 
-def fixture_names() -> list[str]:
-    return sorted(p.name[: -len(HISTORY)] for p in (ROOT / FIXTURES).glob("*" + HISTORY))
-
-
 def golden_path(name: str, output_format: OutputFormat) -> Path:
     return GOLDEN / f"{name}.{SUFFIXES[output_format]}"
 
 
 @functools.cache
 def _fields() -> dict[str, str]:
-    scenarios = json.loads((ROOT / FIXTURES / "scenarios.json").read_text(encoding="utf-8"))
+    scenarios = json.loads(SCENARIOS.read_text(encoding="utf-8"))
     return {s["name"]: s.get("field", DEFAULT_FIELD) for s in scenarios}
 
 
@@ -56,8 +48,12 @@ def field_of(name: str) -> str:
 
 @functools.cache
 def traced(name: str) -> TraceResult:
-    history = ROOT / FIXTURES / f"{name}{HISTORY}"
-    return analyze(load_target_file(history, ROOT / DEFINITION), field_of(name))
+    return analyze(load_target_file(fixture_history(name), DEFINITION), field_of(name))
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` as typed from the repository root (no machine's path in a golden file)."""
+    return path.relative_to(ROOT).as_posix()
 
 
 def render(name: str, output_format: OutputFormat) -> str:
@@ -65,7 +61,7 @@ def render(name: str, output_format: OutputFormat) -> str:
     result = traced(name)
     if output_format is OutputFormat.MARKDOWN:
         renderer = MarkdownRenderer(
-            target=(FIXTURES / f"{name}{HISTORY}").as_posix(), definition=DEFINITION.as_posix()
+            target=_as_typed(fixture_history(name)), definition=_as_typed(DEFINITION)
         )
         return renderer.render(result)
     return renderer_for(output_format).render(result)

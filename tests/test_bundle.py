@@ -31,11 +31,15 @@ from sfn_trace.history import HistoryEvent
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.sources import load_history_file, load_target_file, read_json
 from sfn_trace.trace import analyze
+from tests.data import (
+    DEFINITION,
+    corpus_history,
+    corpus_names,
+    fixture_describe,
+    fixture_history,
+    fixture_names,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "aws-recorded"
-FIXTURES = ROOT / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
 FIELD = "poll_results_s3_key"
 FETCHED = datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=timezone.utc)
 COMMAND = ("sfn-trace", "arn:...", "--field", FIELD, "--save-bundle", "b.json.gz")
@@ -48,7 +52,8 @@ def _raw_events(path: Path) -> list[dict[str, Any]]:
 
 
 def _histories() -> list[Path]:
-    return sorted(CORPUS.glob("*.history.json")) + sorted(FIXTURES.glob("*.history.json"))
+    corpus = [corpus_history(name) for name in corpus_names()]
+    return corpus + [fixture_history(name) for name in fixture_names()]
 
 
 def test_every_recorded_event_round_trips_through_the_api_shape() -> None:
@@ -65,7 +70,7 @@ def test_every_recorded_event_round_trips_through_the_api_shape() -> None:
 
 
 def test_api_shape_matches_the_cli_output_for_what_the_tracer_reads() -> None:
-    raw = _raw_events(FIXTURES / "flat_split_drops_key.history.json")[9]
+    raw = _raw_events(fixture_history("flat_split_drops_key"))[9]
     shaped = event_to_api(HistoryEvent.from_api(raw))
     assert shaped["type"] == raw["type"] and shaped["id"] == raw["id"]
     assert shaped["timestamp"] == raw["timestamp"]
@@ -88,8 +93,8 @@ def test_included_null_and_not_included_payloads_stay_different() -> None:
 
 
 def _fixture_data(name: str) -> ExecutionData:
-    data = load_history_file(FIXTURES / f"{name}.history.json", DEFINITION)
-    describe = json.loads((FIXTURES / f"{name}.describe.json").read_text())
+    data = load_history_file(fixture_history(name), DEFINITION)
+    describe = json.loads(fixture_describe(name).read_text())
     # What a live fetch has: DescribeExecution's facts and a warning.
     return dataclasses.replace(
         data,
@@ -110,7 +115,7 @@ def _json_report(data: ExecutionData, field: str = FIELD) -> str:
     return renderer_for(OutputFormat.JSON).render(analyze(data, field))
 
 
-NAMES = sorted(p.name[: -len(".history.json")] for p in FIXTURES.glob("*.history.json"))
+NAMES = fixture_names()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -160,7 +165,7 @@ def test_a_definition_file_replaces_the_bundled_one(tmp_path: Path) -> None:
 
 
 def test_a_history_file_still_loads_as_a_history() -> None:
-    path = FIXTURES / "flat_intact.history.json"
+    path = fixture_history("flat_intact")
     assert load_target_file(path, DEFINITION) == load_history_file(path, DEFINITION)
 
 
@@ -259,7 +264,7 @@ def test_a_cut_plain_bundle_is_one_line(tmp_path: Path) -> None:
 
 def test_read_bundle_refuses_a_plain_history() -> None:
     with pytest.raises(InputError, match="not an sfn-trace bundle"):
-        read_bundle(FIXTURES / "flat_intact.history.json")
+        read_bundle(fixture_history("flat_intact"))
 
 
 # --- atomic writes ------------------------------------------------------------------------------

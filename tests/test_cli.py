@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from sfn_trace import api
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import ROOT
 from tests.history_builder import History
 
 runner = CliRunner()
@@ -225,7 +226,7 @@ def test_version() -> None:
 
 def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = str(ROOT)
     completed = subprocess.run(
         [sys.executable, "-m", "sfn_trace", "arn:aws:states:bogus", "--field", "k"],
         capture_output=True,

@@ -11,10 +11,9 @@ from typer.testing import CliRunner
 
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import DEFINITION, fixture_history
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "line_ingest"
-SEED = FIXTURES / "flat_split_drops_key.history.json"
-DEFINITION = FIXTURES / "definition.asl.json"
+SEED = fixture_history("flat_split_drops_key")
 FIELD = "poll_results_s3_key"
 runner = CliRunner()
 

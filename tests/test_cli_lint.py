@@ -9,10 +9,9 @@ from typer.testing import CliRunner
 
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import DEFINITION as SEED_DEFINITION
+from tests.data import FIXED_DEFINITION
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED_DEFINITION = ROOT / "fixtures" / "line_ingest" / "definition.asl.json"
-FIXED_DEFINITION = ROOT / "tests" / "data" / "line_ingest_fixed.asl.json"
 runner = CliRunner()
 
 

@@ -30,16 +30,14 @@ from sfn_trace.report.compare_report import (
     compare_renderer_for,
 )
 from sfn_trace.trace import TraceResult, analyze
+from tests.data import DEFINITION, corpus_history, corpus_names, fixture_history
 
 FIELD = "poll_results_s3_key"
-HERE = Path(__file__).resolve().parent
-LINE_INGEST = HERE.parent / "fixtures" / "line_ingest"
-DEFINITION = LINE_INGEST / "definition.asl.json"
 runner = CliRunner()
 
 
 def recorded(name: str) -> TraceResult:
-    data = api.load(LINE_INGEST / f"{name}.history.json", definition=DEFINITION)
+    data = api.load(fixture_history(name), definition=DEFINITION)
     return analyze(data, FIELD)
 
 
@@ -393,9 +391,8 @@ def test_two_different_fields_cannot_be_compared() -> None:
 def test_every_recorded_aws_history_aligns_with_itself() -> None:
     """329 histories recorded on AWS (Map, Parallel, retries, catches, loops): every visit
     gets a key of its own, so a run compared with itself pairs each visit with itself."""
-    corpus = HERE.parents[1] / "shared" / "corpus" / "aws-recorded"
-    histories = sorted(corpus.glob("*.history.json"))
-    assert len(histories) >= 300, f"corpus missing at {corpus}"
+    histories = [corpus_history(name) for name in corpus_names()]
+    assert len(histories) >= 300, f"the recorded corpus is incomplete: {len(histories)} histories"
     for path in histories:
         result = analyze(api.load(path), "x")
         comparison = compare(result, result)
@@ -481,7 +478,7 @@ def invoke(*args: str) -> Any:
 
 
 def history_file(name: str) -> str:
-    return str(LINE_INGEST / f"{name}.history.json")
+    return str(fixture_history(name))
 
 
 def test_cli_divergence_exits_1() -> None:

@@ -3,7 +3,8 @@
 Every expectation here is computed from the recorded JSON itself, independently of
 sfn_trace: payload texts are read from the raw event dicts, Map iterations and Parallel
 branches are found by walking ``previousEventId`` links backwards, and branch indexes come from
-the definition's ``Branches`` arrays. A missing corpus fails these tests; it never skips them.
+the definition's ``Branches`` arrays. A missing corpus fails these tests; it never skips them
+(``tests.data.corpus_names`` raises when it finds no history).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,15 +25,13 @@ from sfn_trace.sources import load_history_file
 from sfn_trace.trace import Verdict, analyze
 from sfn_trace.trace.field import Status
 from sfn_trace.trace.visits import Flow, FlowKind, Visit, VisitTree, build_visits
+from tests.data import corpus_definition, corpus_history, corpus_names
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "aws-recorded"
 EXPECTED_HISTORIES = 329
-HISTORY = ".history.json"
-DEFINITION = ".definition.json"
 NEVER_PRESENT = "sfn_trace_field_that_no_history_holds"
 
 SCHEDULED = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
-# Events that end one Task attempt (reference section 1).
+# Events that end one Task attempt (docs/aws-reference.md section 1).
 ATTEMPT_ENDS = {
     "TaskSucceeded",
     "TaskFailed",
@@ -52,19 +50,10 @@ ATTEMPT_ENDS = {
 }
 
 
-def _names() -> list[str]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p.name[: -len(HISTORY)] for p in CORPUS.glob("*" + HISTORY))
-
-
-NAMES = _names()
+NAMES = corpus_names()
 
 
 def _params(names: list[str], xfail: Mapping[str, str] | None = None) -> list[Any]:
-    # An empty parameter list would make pytest skip: a missing corpus must fail instead.
-    if not names:
-        return [pytest.param(None, id="corpus-missing")]
     xfail = xfail or {}
     return [
         pytest.param(
@@ -77,7 +66,10 @@ def _params(names: list[str], xfail: Mapping[str, str] | None = None) -> list[An
 
 
 def _holding(event_type: str) -> list[str]:
-    return [n for n in NAMES if f'"{event_type}"' in (CORPUS / (n + HISTORY)).read_text("utf-8")]
+    names = [n for n in NAMES if f'"{event_type}"' in corpus_history(n).read_text("utf-8")]
+    if not names:  # an empty parameter list would make pytest skip: fail the collection
+        raise LookupError(f"no recorded history holds {event_type}")
+    return names
 
 
 # --- what the recorded JSON says, read without sfn_trace --------------------------------------
@@ -178,11 +170,11 @@ def _is_iteration(event: Mapping[str, Any]) -> bool:
 
 @functools.cache
 def load_case(name: str) -> Case:
-    history = CORPUS / (name + HISTORY)
-    definition = CORPUS / (name + DEFINITION)
+    history = corpus_history(name)
+    definition = corpus_definition(name)
     raw = json.loads(history.read_text(encoding="utf-8"))["events"]
-    data = load_history_file(history, definition if definition.exists() else None)
-    body = json.loads(definition.read_text("utf-8")) if definition.exists() else None
+    data = load_history_file(history, definition)
+    body = json.loads(definition.read_text("utf-8")) if definition is not None else None
     return Case(
         name=name,
         raw=raw,
@@ -195,8 +187,6 @@ def load_case(name: str) -> Case:
 
 @pytest.fixture
 def case(request: pytest.FixtureRequest) -> Case:
-    if request.param is None:
-        pytest.fail(f"the recorded corpus is missing: {CORPUS}")
     return load_case(request.param)
 
 
@@ -398,7 +388,6 @@ def test_analyze(case: Case) -> None:
 
 
 def test_every_history_is_read() -> None:
-    assert CORPUS.is_dir(), f"the recorded corpus is missing: {CORPUS}"
     read = sum(1 for name in NAMES if load_case(name).data.events)
     assert read == EXPECTED_HISTORIES
     definitions = sum(1 for name in NAMES if load_case(name).data.definition is not None)
@@ -442,7 +431,6 @@ def _holder(case: Case, event_id: int) -> Visit:
 
 
 def test_interleaved_iterations_and_branches() -> None:
-    assert NAMES, f"the recorded corpus is missing: {CORPUS}"
     found: list[str] = []
     for name in NAMES:
         case = load_case(name)

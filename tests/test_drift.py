@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from sfn_trace.definition import Definition
 from sfn_trace.drift import Change, StateDrift, compare_definitions
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "fixtures" / "line_ingest" / "definition.asl.json"
-FIXED = ROOT / "tests" / "data" / "line_ingest_fixed.asl.json"
+from tests.data import DEFINITION as SEED
+from tests.data import FIXED_DEFINITION as FIXED
 
 
 def definition(body: dict[str, Any]) -> Definition:

@@ -1,9 +1,10 @@
 """sfn_trace.express: CloudWatch Logs execution records back into history events (pure).
 
-Two kinds of input: records written in the real format recorded on AWS (reference section 6,
-every envelope scalar a string), and Standard histories re-enveloped into that format
-(``tests/express_records.py``): the line-ingest fixtures and the whole recorded corpus must give
-the same trace from their records as from their history, apart from the execution facts.
+Two kinds of input: records written in the real format recorded on AWS
+(docs/aws-reference.md section 6, every envelope scalar a string), and Standard histories
+re-enveloped into that format (``tests/express_records.py``): the line-ingest fixtures and the
+whole recorded corpus must give the same trace from their records as from their history, apart
+from the execution facts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,16 +34,20 @@ from sfn_trace.report.json import to_document
 from sfn_trace.sources import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze
 from sfn_trace.trace.field import Status
+from tests.data import (
+    DEFINITION,
+    corpus_definition,
+    corpus_history,
+    corpus_names,
+    fixture_history,
+)
+from tests.data import SCENARIOS as SCENARIOS_FILE
 from tests.express_records import EXPRESS_ARN, to_messages
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
-CORPUS = ROOT.parent / "shared" / "corpus" / "aws-recorded"
 FIELD = "poll_results_s3_key"
 NEVER_PRESENT = "sfn_trace_field_that_no_history_holds"
 
-# The record of reference section 6, as AWS logged it (real logs, LocalStack snapshot).
+# The record of docs/aws-reference.md section 6, as AWS logged it (real logs, LocalStack snapshot).
 REAL_ARN = (
     "arn:aws:states:eu-central-1:123456789012:express:SM:execName:"
     "4135929f-08fa-4de4-a5a2-4f1b8bd4ea54"
@@ -273,7 +277,7 @@ def same_trace(standard: ExecutionData, field: str, *, stringify: bool = False) 
     assert got_json == expected_json
 
 
-SCENARIOS = json.loads((FIXTURES / "scenarios.json").read_text())
+SCENARIOS = json.loads(SCENARIOS_FILE.read_text())
 
 
 @pytest.mark.parametrize("stringify", [False, True], ids=["as-logged", "all-strings"])
@@ -281,7 +285,7 @@ SCENARIOS = json.loads((FIXTURES / "scenarios.json").read_text())
 def test_line_ingest_runs_trace_the_same_from_records(
     scenario: dict[str, Any], stringify: bool
 ) -> None:
-    standard = load_history_file(FIXTURES / f"{scenario['name']}.history.json", DEFINITION)
+    standard = load_history_file(fixture_history(scenario["name"]), DEFINITION)
     same_trace(standard, scenario.get("field", FIELD), stringify=stringify)
     got = analyze(
         express_data(
@@ -298,11 +302,6 @@ def test_line_ingest_runs_trace_the_same_from_records(
     )
 
 
-def _corpus() -> list[str]:
-    names = sorted(p.name[: -len(".history.json")] for p in CORPUS.glob("*.history.json"))
-    return names or ["corpus-missing"]
-
-
 def _fields(standard: ExecutionData) -> list[str]:
     """A field the execution input holds, one its output holds, and one nothing holds."""
     fields: list[str] = []
@@ -315,11 +314,8 @@ def _fields(standard: ExecutionData) -> list[str]:
 
 
 @pytest.mark.parametrize("stringify", [False, True], ids=["as-logged", "all-strings"])
-@pytest.mark.parametrize("name", _corpus())
+@pytest.mark.parametrize("name", corpus_names())
 def test_every_corpus_history_traces_the_same_from_records(name: str, stringify: bool) -> None:
-    history = CORPUS / f"{name}.history.json"
-    assert history.exists(), f"the recorded corpus is missing: {CORPUS}"
-    definition = CORPUS / f"{name}.definition.json"
-    standard = load_history_file(history, definition if definition.exists() else None)
+    standard = load_history_file(corpus_history(name), corpus_definition(name))
     for field in _fields(standard):
         same_trace(standard, field, stringify=stringify)

@@ -41,10 +41,10 @@ from benchmarks.paging_proxy import HISTORY, PagingProxy
 from fixtures.lab import Lab
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import ROOT
 
 pytestmark = pytest.mark.moto_server
 
-ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 2_500
 FIELD = "poll_results_s3_key"
 runner = CliRunner()

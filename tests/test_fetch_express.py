@@ -35,12 +35,11 @@ from sfn_trace.history import parse_timestamp
 from sfn_trace.report.json import to_document
 from sfn_trace.sources import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze
+from tests.data import DEFINITION as DEFINITION_FILE
+from tests.data import fixture_history
 from tests.express_records import to_messages
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures" / "line_ingest"
-HISTORY = FIXTURES / "flat_split_drops_key.history.json"
-DEFINITION_FILE = FIXTURES / "definition.asl.json"
+HISTORY = fixture_history("flat_split_drops_key")
 FIELD = "poll_results_s3_key"
 REGION = "eu-central-1"
 MACHINE = "line-ingest-express"

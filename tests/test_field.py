@@ -1,6 +1,6 @@
 """sfn_trace.trace.field: occurrences of the tracked field, their JSONPaths, and statuses.
 
-DESIGN.md, "Field semantics": an occurrence is any object member whose key is the field, at
+docs/design.md, "Field semantics": an occurrence is any object member whose key is the field, at
 any depth, with its JSONPath; set means not null; null and missing differ; a document we
 cannot see is unknown.
 """

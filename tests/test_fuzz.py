@@ -9,7 +9,7 @@ brackets, quotes or ``$``. It goes through :func:`sfn_trace.history.events_from_
 :func:`sfn_trace.trace.analyze` and every renderer in :data:`sfn_trace.report.RENDERERS`,
 and must never raise. A payload that was cut, flagged truncated, or is not JSON although it
 mentions the field must come out ``unknown`` (never ``null``/``missing``/``set``): the
-truth cannot be known from it (DESIGN.md, "Field semantics"; issue 7).
+truth cannot be known from it (docs/design.md, "Field semantics"; issue 7).
 
 Deterministic: ``derandomize=True`` and a fixed number of examples, no example database.
 The payload pre-check gaps found here are pinned by the tests at the end.

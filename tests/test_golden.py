@@ -11,15 +11,8 @@ import difflib
 import pytest
 
 from sfn_trace.report import RENDERERS, OutputFormat, renderer_for
-from tests.make_golden import (
-    GOLDEN,
-    ROOT,
-    SUFFIXES,
-    expected_files,
-    fixture_names,
-    golden_path,
-    render,
-)
+from tests.data import GOLDEN, ROOT, fixture_names
+from tests.make_golden import SUFFIXES, expected_files, golden_path, render
 
 CASES = [(name, fmt) for name in fixture_names() for fmt in OutputFormat]
 

@@ -1,7 +1,7 @@
 """sfn_trace.history: API dicts -> typed, frozen events; payloads parsed lazily.
 
-Event dicts here are shaped as GetExecutionHistory returns them (reference section 1): one
-``*EventDetails`` member per event, payloads as JSON text.
+Event dicts here are shaped as GetExecutionHistory returns them (docs/aws-reference.md
+section 1): one ``*EventDetails`` member per event, payloads as JSON text.
 """
 
 from __future__ import annotations

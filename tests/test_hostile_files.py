@@ -4,7 +4,7 @@ Unreadable input is exit 2 with exactly one line on stderr, nothing on stdout, n
 file and never a traceback; a history in another order is the same history; data the file
 does not hold (``includeExecutionData`` off, ``truncated: true``) is exit 4 with a verdict
 of ``unknown`` and an ``unseen`` list naming exactly what could not be seen
-(DESIGN.md, "CLI contract" and "Field semantics"; issue 7, "Hostile and odd input").
+(docs/cli.md; docs/design.md, "Field semantics"; issue 7, "Hostile and odd input").
 
 A file far larger than any real history is checked by ``make bench``, not here.
 """
@@ -27,11 +27,11 @@ from typer.testing import CliRunner
 from benchmarks.generate_history import generate
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import ROOT, fixture_history
 
 runner = CliRunner()
 FIELD = "poll_results_s3_key"
-ROOT = Path(__file__).resolve().parent.parent
-SEED_HISTORY = ROOT / "fixtures" / "line_ingest" / "flat_split_drops_key.history.json"
+SEED_HISTORY = fixture_history("flat_split_drops_key")
 
 
 def invoke(*args: str) -> Any:

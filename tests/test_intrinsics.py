@@ -1,7 +1,7 @@
 """sfn_trace.trace.intrinsics: one test per States.* function, and the call syntax.
 
 Where AWS's behaviour is not in the documentation, the expected values are the ones AWS
-recorded in ../shared/corpus/aws-recorded (test_math_add, test_format_2, test_string_split...).
+recorded in tests/data/aws-recorded (test_math_add, test_format_2, test_string_split...).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """sfn_trace.trace.jsonpath: ASL paths, one test per data-flow step and per root.
 
-Expected messages are the ones AWS recorded (../shared/reference section 3 and the corpus).
+Expected messages are the ones AWS recorded (docs/aws-reference.md section 3 and the histories
+in tests/data/aws-recorded).
 """
 
 from __future__ import annotations

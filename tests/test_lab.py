@@ -22,6 +22,7 @@ from fixtures.lab import Lab
 from fixtures.line_ingest import scenarios
 from fixtures.line_ingest.handlers import MARK_COMPLETE
 from fixtures.line_ingest.scenarios import FIXTURES, SEED, Fixture
+from tests.data import fixture_describe, fixture_history, fixture_logs
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
@@ -313,11 +314,12 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
+COMMITTED = {"history": fixture_history, "describe": fixture_describe, "logs": fixture_logs}
+
+
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)
-def test_committed_fixture_is_a_complete_cli_shaped_history(
-    fixture: Fixture, line_ingest_dir: Path
-) -> None:
-    files = {kind: line_ingest_dir / path.name for kind, path in fixture.files.items()}
+def test_committed_fixture_is_a_complete_cli_shaped_history(fixture: Fixture) -> None:
+    files = {kind: COMMITTED[kind](fixture.name) for kind in fixture.files}
     events = load(files["history"])["events"]
     assert events[0]["type"] == "ExecutionStarted"
     assert events[-1]["type"] in TERMINAL
@@ -351,8 +353,8 @@ def test_committed_fixture_is_a_complete_cli_shaped_history(
     assert any("Starting mark_batches_complete handler" in ln["message"] for ln in mark["lines"])
 
 
-def test_the_seed_fixture_ends_like_the_incident(line_ingest_dir: Path) -> None:
-    events = load(line_ingest_dir / f"{SEED.name}.history.json")["events"]
+def test_the_seed_fixture_ends_like_the_incident() -> None:
+    events = load(fixture_history(SEED.name))["events"]
     assert json.loads(details(events[-1])["output"]) == {
         "poll_results_s3_bucket": None,
         "poll_results_s3_key": None,
@@ -360,7 +362,7 @@ def test_the_seed_fixture_ends_like_the_incident(line_ingest_dir: Path) -> None:
         "poll_results_s3_key_fallback": None,
         "mark_complete_result": {"batches_marked": 0, "batch_ids": []},
     }
-    logs = load(line_ingest_dir / f"{SEED.name}.logs.json")
+    logs = load(fixture_logs(SEED.name))
     (mark,) = [i for i in logs["invocations"] if i["function"] == MARK_COMPLETE]
     # MarkBatchesComplete logs in Lambda's JSON format (to a custom log group)
     assert mark["log_format"] == "JSON"
@@ -370,13 +372,11 @@ def test_the_seed_fixture_ends_like_the_incident(line_ingest_dir: Path) -> None:
 
 @pytest.mark.moto_server
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)
-def test_committed_fixture_matches_a_fresh_run(
-    lab: Lab, fixture: Fixture, line_ingest_dir: Path
-) -> None:
+def test_committed_fixture_matches_a_fresh_run(lab: Lab, fixture: Fixture) -> None:
     """Re-run each scenario: a stale fixture (definition or handlers changed) fails here."""
     fresh_name = str(uuid.uuid4())
     fresh = lab.history(scenarios.run(lab, fixture, execution_name=fresh_name))
-    committed = load(line_ingest_dir / f"{fixture.name}.history.json")["events"]
+    committed = load(fixture_history(fixture.name))["events"]
 
     def flow(events: list[dict[str, Any]], name: str) -> tuple[Counter[Any], Any]:
         steps = Counter((e["type"], details(e).get("name")) for e in events)

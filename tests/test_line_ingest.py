@@ -8,7 +8,6 @@ definition's data flow, not read back from the tracer.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +15,10 @@ import pytest
 from sfn_trace.api import trace_file
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.trace import Verdict
+from tests.data import DEFINITION, fixture_history
+from tests.data import SCENARIOS as SCENARIOS_FILE
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
-SCENARIOS = json.loads((FIXTURES / "scenarios.json").read_text())
+SCENARIOS = json.loads(SCENARIOS_FILE.read_text())
 FIELD = "poll_results_s3_key"
 
 
@@ -35,7 +34,7 @@ def finding(found: Any) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_each_failure_point_is_diagnosed(scenario: dict[str, Any]) -> None:
-    result = trace_file(FIXTURES / f"{scenario['name']}.history.json", FIELD, DEFINITION)
+    result = trace_file(fixture_history(scenario["name"]), FIELD, DEFINITION)
     expected = scenario["expected"]
     assert result.verdict.value == expected["verdict"]
     assert finding(result.first_null) == expected["first_null"]
@@ -43,7 +42,7 @@ def test_each_failure_point_is_diagnosed(scenario: dict[str, Any]) -> None:
 
 
 def test_seed_incident_names_split_into_chunks_and_prepare_final_merge() -> None:
-    result = trace_file(FIXTURES / "flat_split_drops_key.history.json", FIELD, DEFINITION)
+    result = trace_file(fixture_history("flat_split_drops_key"), FIELD, DEFINITION)
     assert result.verdict is Verdict.LOST and result.exit_code == 1
     first = result.first_null
     assert first is not None and first.visit.state == "SplitIntoChunks"
@@ -83,9 +82,7 @@ def test_seed_incident_names_split_into_chunks_and_prepare_final_merge() -> None
 
 
 def test_hierarchical_run_has_map_scopes() -> None:
-    result = trace_file(
-        FIXTURES / "hierarchical_create_groups_drops_key.history.json", FIELD, DEFINITION
-    )
+    result = trace_file(fixture_history("hierarchical_create_groups_drops_key"), FIELD, DEFINITION)
     merges = [t.visit for t in result.visits if t.visit.state == "MergeGroup"]
     assert merges, "the hierarchical path runs MergeGroup inside the MergeChunkGroups Map"
     assert sorted(v.map_iteration for v in merges) == list(range(len(merges)))
@@ -94,7 +91,7 @@ def test_hierarchical_run_has_map_scopes() -> None:
 
 
 def test_seed_incident_json_matches_the_schema_example() -> None:
-    result = trace_file(FIXTURES / "flat_split_drops_key.history.json", FIELD, DEFINITION)
+    result = trace_file(fixture_history("flat_split_drops_key"), FIELD, DEFINITION)
     document = json.loads(renderer_for(OutputFormat.JSON).render(result))
     assert document["schema"] == "sfn-trace/1"
     assert document["verdict"] == "lost"
@@ -129,7 +126,7 @@ def test_seed_incident_json_matches_the_schema_example() -> None:
 
 
 def test_json_output_is_deterministic() -> None:
-    path = FIXTURES / "hierarchical_create_groups_drops_key.history.json"
+    path = fixture_history("hierarchical_create_groups_drops_key")
     renderer = renderer_for(OutputFormat.JSON)
     assert renderer.render(trace_file(path, FIELD, DEFINITION)) == renderer.render(
         trace_file(path, FIELD, DEFINITION)
@@ -140,7 +137,7 @@ def test_every_output_format_has_a_renderer() -> None:
     for output_format in OutputFormat:
         assert (
             renderer_for(output_format)
-            .render(trace_file(FIXTURES / "flat_intact.history.json", FIELD, DEFINITION))
+            .render(trace_file(fixture_history("flat_intact"), FIELD, DEFINITION))
             .endswith("\n")
         )
 
@@ -157,7 +154,7 @@ def test_a_replay_failure_costs_the_explanation_not_the_trace(
         raise KeyError("an ASL construct the replay does not know")
 
     monkeypatch.setattr(analyze_module, "replay_visits", broken)
-    result = trace_file(FIXTURES / "flat_split_drops_key.history.json", FIELD, DEFINITION)
+    result = trace_file(fixture_history("flat_split_drops_key"), FIELD, DEFINITION)
     assert result.verdict is Verdict.LOST
     assert result.first_null is not None and result.first_null.visit.state == "SplitIntoChunks"
     assert "the Lambda result held null" in result.first_null.explanation

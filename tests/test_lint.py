@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sfn_trace.definition import Definition
 from sfn_trace.lint import LintFinding, lint
+from tests.data import DEFINITION as SEED
+from tests.data import FIXED_DEFINITION as FIXED
+from tests.data import corpus_definition, corpus_names
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "fixtures" / "line_ingest" / "definition.asl.json"
-FIXED = ROOT / "tests" / "data" / "line_ingest_fixed.asl.json"
-CORPUS = ROOT.parent / "shared" / "corpus" / "aws-recorded"
 FIELD = "poll_results_s3_key"
 
 
@@ -167,7 +165,8 @@ def test_a_jsonata_reader_and_a_jsonata_output_without_the_field() -> None:
 
 @pytest.mark.parametrize("field", ["Payload", "result", "Value1", "input_value"])
 def test_lint_reads_every_corpus_definition(field: str) -> None:
-    definitions = sorted(CORPUS.glob("*.definition.json"))
+    found = (corpus_definition(name) for name in corpus_names())
+    definitions = [path for path in found if path is not None]
     assert len(definitions) > 300
     for path in definitions:
         lint(Definition.from_file(path), field)

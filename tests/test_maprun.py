@@ -1,6 +1,6 @@
 """Distributed Map: Map Runs described, children listed, fetched and traced, findings inside them.
 
-Three depths (DESIGN.md, "Style" 7): the pure part (``sfn_trace.children``) on histories built
+Three depths: the pure part (``sfn_trace.children``) on histories built
 with ``tests/history_builder.py``; the API sequence (DescribeMapRun, ListExecutions with
 ``mapRunArn`` over several pages, the normal fetch per child, ListMapRuns) against botocore's
 Stubber; and end to end with moto, which runs Distributed Map parents but creates no children
@@ -41,6 +41,7 @@ from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.json import to_document
 from sfn_trace.sources import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
+from tests.data import corpus_history, corpus_names
 from tests.history_builder import History
 
 F = "key"
@@ -52,7 +53,6 @@ MAP_RUN = (
 )
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 ITEMS = [{F: "a", "n": 1}, {F: "b", "n": 2}, {F: "c", "n": 3}]
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "aws-recorded"
 PROCESSOR = {
     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
     "StartAt": "Convert",
@@ -593,18 +593,15 @@ def test_redacting_also_redacts_the_children(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _map_run_corpus() -> list[str]:
-    names = [
-        p.name[: -len(".history.json")]
-        for p in sorted(CORPUS.glob("*.history.json"))
-        if '"MapRunStarted"' in p.read_text("utf-8")
-    ]
-    return names or ["corpus-missing"]
+    names = [n for n in corpus_names() if '"MapRunStarted"' in corpus_history(n).read_text("utf-8")]
+    if not names:  # an empty parameter list would make pytest skip: fail the collection
+        raise LookupError("no recorded history holds MapRunStarted")
+    return names
 
 
 @pytest.mark.parametrize("name", _map_run_corpus())
 def test_corpus_distributed_maps_are_reported_with_a_follow_command(name: str) -> None:
-    path = CORPUS / f"{name}.history.json"
-    assert path.exists(), f"the recorded corpus is missing: {CORPUS}"
+    path = corpus_history(name)
     data = load_history_file(path)
     result = analyze(data, "sfn_trace_field_that_no_history_holds")
     starts = [e for e in data.events if e.type == "MapRunStarted"]

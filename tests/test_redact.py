@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,15 +24,14 @@ from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.sources import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.field import Status, snapshot
+from tests.data import DEFINITION, fixture_history, fixture_names
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
 FIELD = "poll_results_s3_key"
-NAMES = sorted(p.name[: -len(".history.json")] for p in FIXTURES.glob("*.history.json"))
+NAMES = fixture_names()
 
 
 def _data(name: str) -> ExecutionData:
-    return load_target_file(FIXTURES / f"{name}.history.json", DEFINITION)
+    return load_target_file(fixture_history(name), DEFINITION)
 
 
 def test_leaves_become_type_preserving_placeholders() -> None:

@@ -28,10 +28,10 @@ from sfn_trace.sources import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from sfn_trace.trace.redrive import split_attempts
 from sfn_trace.trace.visits import Outcome, build_visits
+from tests.data import corpus_history, corpus_names
 from tests.history_builder import History
 
 F = "key"
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "aws-recorded"
 LAMBDA: dict[str, Any] = {"resourceType": "lambda", "resource": "invoke"}
 
 
@@ -248,17 +248,11 @@ def test_histories_without_redrive_have_no_attempts() -> None:
     assert result.attempt_of(result.first_null) is None
 
 
-def _corpus() -> list[str]:
-    return sorted(p.name[: -len(".history.json")] for p in CORPUS.glob("*.history.json"))
-
-
-@pytest.mark.parametrize("name", _corpus() or ["corpus-missing"])
+@pytest.mark.parametrize("name", corpus_names())
 def test_corpus_attempts_cover_each_history(name: str) -> None:
     """No corpus history is redriven today: each must then have no attempts; a redriven one
     added later must split into contiguous attempts covering every event."""
-    path = CORPUS / f"{name}.history.json"
-    assert path.exists(), f"the recorded corpus is missing: {CORPUS}"
-    data = load_history_file(path)
+    data = load_history_file(corpus_history(name))
     attempts = split_attempts(data.events, build_visits(data.events).visits)
     if not any(e.type == "ExecutionRedriven" for e in data.events):
         assert attempts == ()

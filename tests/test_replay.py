@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,21 +23,24 @@ from sfn_trace.trace.field import Status
 from sfn_trace.trace.jsonpath import StatesError, Unreplayable
 from sfn_trace.trace.replay import Replay, ReplayStatus, field_step, replay_visits
 from sfn_trace.trace.visits import build_visits
+from tests.data import (
+    DEFINITION,
+    corpus_definition,
+    corpus_history,
+    fixture_describe,
+    fixture_history,
+)
+from tests.data import SCENARIOS as SCENARIOS_FILE
 from tests.history_builder import History
 
-ROOT = Path(__file__).resolve().parents[1]
-LINE_INGEST = ROOT / "fixtures" / "line_ingest"
-SCENARIOS = json.loads((LINE_INGEST / "scenarios.json").read_text())
-CORPUS = ROOT.parent / "shared" / "corpus" / "aws-recorded"
+SCENARIOS = json.loads(SCENARIOS_FILE.read_text())
 FIELD = "poll_results_s3_key"
 
 
 def line_ingest(name: str) -> tuple[ExecutionData, dict[int, Replay]]:
     """A recorded line-ingest run, replayed with the execution facts DescribeExecution gave."""
-    data = load_history_file(
-        LINE_INGEST / f"{name}.history.json", LINE_INGEST / "definition.asl.json"
-    )
-    described = json.loads((LINE_INGEST / f"{name}.describe.json").read_text())
+    data = load_history_file(fixture_history(name), DEFINITION)
+    described = json.loads(fixture_describe(name).read_text())
     info = ExecutionInfo(
         arn=described["executionArn"],
         name=described["name"],
@@ -55,7 +57,7 @@ def by_state(replays: dict[int, Replay], state: str) -> Replay:
 
 
 def corpus(name: str) -> dict[int, Replay]:
-    data = load_history_file(CORPUS / f"{name}.history.json", CORPUS / f"{name}.definition.json")
+    data = load_history_file(corpus_history(name), corpus_definition(name))
     assert data.definition is not None
     return replay_visits(build_visits(data.events, data.definition), data.definition)
 

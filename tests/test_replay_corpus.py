@@ -4,8 +4,9 @@ Each visit must replay to exactly what AWS recorded (its output, or its error an
 assigned variables, its Task parameters, its iterations' inputs), or be listed below with
 the reason it cannot: features whose data is not in one history (Distributed Map children,
 S3 item readers, random numbers, context values), and places where the corpus itself is not
-what AWS returned (redacted timestamps, re-serialized causes). A missing corpus fails, never
-skips; a listed visit that starts to match fails too, so the list stays true.
+what AWS returned (redacted timestamps, re-serialized causes). A missing corpus fails
+(``tests.data.corpus_names`` raises), never skips; a listed visit that starts to match fails
+too, so the list stays true.
 
 Measured on the corpus (324 histories with definitions): 515 visits, 471 match (91.5%), 44
 listed; 100% of the visits whose data the history holds.
@@ -15,17 +16,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sfn_trace.sources import load_history_file
 from sfn_trace.trace.replay import Replay, ReplayStatus, replay_visits
 from sfn_trace.trace.visits import build_visits
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "aws-recorded"
-HISTORY, DEFINITION = ".history.json", ".definition.json"
+from tests.data import corpus_definition, corpus_history, corpus_names
 
 
 @dataclass(frozen=True)
@@ -140,35 +137,19 @@ KNOWN_GROUPS: list[tuple[Known, list[str]]] = [
 KNOWN: dict[str, Known] = {visit: known for known, visits in KNOWN_GROUPS for visit in visits}
 
 
-def _names() -> list[str]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(
-        p.name[: -len(HISTORY)]
-        for p in CORPUS.glob("*" + HISTORY)
-        if (CORPUS / (p.name[: -len(HISTORY)] + DEFINITION)).exists()
-    )
-
-
-NAMES = _names()
+NAMES = [name for name in corpus_names() if corpus_definition(name) is not None]
 
 
 @functools.cache
 def replays_of(name: str) -> tuple[Replay, ...]:
-    data = load_history_file(CORPUS / (name + HISTORY), CORPUS / (name + DEFINITION))
+    data = load_history_file(corpus_history(name), corpus_definition(name))
     assert data.definition is not None
     tree = build_visits(data.events, data.definition)
     return tuple(replay_visits(tree, data.definition).values())
 
 
-def _params() -> list[Any]:
-    # An empty parameter list would make pytest skip: a missing corpus must fail instead.
-    return [pytest.param(n, id=n) for n in NAMES] or [pytest.param(None, id="corpus-missing")]
-
-
-@pytest.mark.parametrize("name", _params())
-def test_every_visit_matches_or_is_a_known_exception(name: str | None) -> None:
-    assert name is not None, f"the corpus is missing: {CORPUS}"
+@pytest.mark.parametrize("name", NAMES)
+def test_every_visit_matches_or_is_a_known_exception(name: str) -> None:
     for replay in replays_of(name):
         key = f"{name}#{replay.state}"
         if replay.status is ReplayStatus.MATCH:
@@ -182,7 +163,7 @@ def test_every_visit_matches_or_is_a_known_exception(name: str | None) -> None:
 
 
 def test_the_match_rate_over_the_corpus() -> None:
-    assert len(NAMES) >= 320, f"the corpus is missing or incomplete: {CORPUS}"
+    assert len(NAMES) >= 320, f"the corpus is incomplete: {len(NAMES)} histories with definitions"
     replays = [(name, r) for name in NAMES for r in replays_of(name)]
     matched = sum(1 for _, r in replays if r.status is ReplayStatus.MATCH)
     listed = sum(1 for name, r in replays if f"{name}#{r.state}" in KNOWN)

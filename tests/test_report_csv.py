@@ -18,10 +18,9 @@ from sfn_trace.report import csv as csv_report
 from sfn_trace.report.interface import RenderOptions
 from sfn_trace.sources import load_history_file, load_target_file
 from sfn_trace.trace import TraceResult, analyze
+from tests.data import DEFINITION, fixture_history
 from tests.history_builder import History
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
 FIELD = "poll_results_s3_key"
 TRICKY_STATE = 'Say "hi", ünïcode | ok'
 TRICKY_VALUE = 'a,b "c"\nnext line; ünïcode ✓ =1+1'
@@ -36,7 +35,7 @@ def _read(text: str) -> pd.DataFrame:
 
 
 def _fixture(name: str) -> TraceResult:
-    return analyze(load_target_file(FIXTURES / f"{name}.history.json", DEFINITION), FIELD)
+    return analyze(load_target_file(fixture_history(name), DEFINITION), FIELD)
 
 
 def _tricky(tmp_path: Path) -> TraceResult:
@@ -114,7 +113,7 @@ def test_quoting_unicode_and_empty_cells_round_trip(tmp_path: Path) -> None:
 def test_log_excerpt_lights_up_when_logs_were_fetched() -> None:
     from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
 
-    data = load_target_file(FIXTURES / "flat_split_drops_key.history.json", DEFINITION)
+    data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     split = next(t for t in analyze(data, FIELD).visits if t.visit.state == "SplitIntoChunks")
     scheduled = split.visit.attempts[-1].start.id
     messages = [f'line {i}, with "quotes"\n' for i in range(5)]

@@ -22,10 +22,9 @@ from sfn_trace.report.interface import RenderOptions
 from sfn_trace.report.markdown import MarkdownRenderer, console_link
 from sfn_trace.sources import load_history_file, load_target_file
 from sfn_trace.trace import TraceResult, analyze
+from tests.data import DEFINITION, fixture_history, fixture_names
 from tests.history_builder import History
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "line_ingest"
-DEFINITION = FIXTURES / "definition.asl.json"
 FIELD = "poll_results_s3_key"
 ARN = (
     "arn:aws:states:us-west-2:123456789012:execution:line-ingest-sf-dev-1554303:"
@@ -36,7 +35,7 @@ _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def _fixture(name: str = "flat_split_drops_key") -> TraceResult:
-    return analyze(load_target_file(FIXTURES / f"{name}.history.json", DEFINITION), FIELD)
+    return analyze(load_target_file(fixture_history(name), DEFINITION), FIELD)
 
 
 def _timeline(text: str) -> list[list[str]]:
@@ -72,7 +71,7 @@ def _headings(text: str) -> list[str]:
     return [_inline_text(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"]
 
 
-@pytest.mark.parametrize("name", sorted(p.name[:-13] for p in FIXTURES.glob("*.history.json")))
+@pytest.mark.parametrize("name", fixture_names())
 def test_every_fixture_report_parses_with_its_timeline_table(name: str) -> None:
     result = _fixture(name)
     text = renderer_for(OutputFormat.MARKDOWN).render(result)
@@ -245,7 +244,7 @@ def test_the_blame_chain_is_rendered_when_present() -> None:
 def test_log_lines_of_the_culprit_are_shown() -> None:
     from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
 
-    data = load_target_file(FIXTURES / "flat_split_drops_key.history.json", DEFINITION)
+    data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     split = next(t for t in analyze(data, FIELD).visits if t.visit.state == "SplitIntoChunks")
     messages = ["START RequestId: r", "```not a fence", "returning chunks without the key"]
     lines = tuple(LogLine(i, m, "s") for i, m in enumerate(messages))
@@ -267,7 +266,7 @@ def test_log_lines_of_the_culprit_are_shown() -> None:
 def test_redacted_reports_say_so() -> None:
     from sfn_trace.redact import redact
 
-    data = load_target_file(FIXTURES / "flat_split_drops_key.history.json", DEFINITION)
+    data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     text = MarkdownRenderer().render(analyze(redact(data, FIELD), FIELD))
     assert "payload values other than poll_results_s3_key's are redacted" in _plain(text)
 

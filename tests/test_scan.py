@@ -13,7 +13,6 @@ import io
 import json
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,12 +31,12 @@ from sfn_trace.report.scan_report import SCAN_RENDERERS, ScanFormat, scan_render
 from sfn_trace.scan import Culprit, ScanQuery, ScanResult, ScanRow, parse_moment, trace_all
 from sfn_trace.sources import load_target_file
 from sfn_trace.trace.result import Verdict
+from tests.data import fixture_history
 
 FIELD = "poll_results_s3_key"
 REGION = "us-west-2"
 MACHINE = "line-ingest-sf-dev-1554303"
 SM_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE}"
-LINE_INGEST = Path(__file__).resolve().parent.parent / "fixtures" / "line_ingest"
 T0 = datetime(2025, 11, 17, 12, 0, tzinfo=timezone.utc)
 runner = CliRunner()
 
@@ -52,7 +51,7 @@ def listed(name: str, minutes_ago: int = 0, status: str = "SUCCEEDED") -> Listed
 
 
 def recorded(fixture: str) -> ExecutionData:
-    return load_target_file(LINE_INGEST / f"{fixture}.history.json")
+    return load_target_file(fixture_history(fixture))
 
 
 # --- times ------------------------------------------------------------------------------------
@@ -256,7 +255,7 @@ class FakeStepFunctions:
                 },
                 "GetExecutionHistory",
             )
-        document = json.loads((LINE_INGEST / f"{fixture}.history.json").read_text())
+        document = json.loads(fixture_history(fixture).read_text())
         return {"events": document["events"]}
 
 

@@ -36,8 +36,8 @@ from fixtures.lab import Lab
 from fixtures.line_ingest import scenarios
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.data import ROOT, fixture_history
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sfn_trace"
 FIELD = "poll_results_s3_key"
 
@@ -288,9 +288,7 @@ def test_end_to_end_traces_call_only_allowed_read_actions(
             )
             assert result.exit_code == ExitCode.FINDING, result.stderr
     history = tmp_path / "history.json"
-    history.write_text(
-        (ROOT / "fixtures/line_ingest/flat_split_drops_key.history.json").read_text()
-    )
+    history.write_text(fixture_history("flat_split_drops_key").read_text())
     result = runner.invoke(
         app,
         [str(history), "--field", FIELD, "--logs", "--format", "json"],

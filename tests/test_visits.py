@@ -1,8 +1,8 @@
 """sfn_trace.trace.visits: events -> state visits, attributed through previousEventId.
 
 Each test writes a minimal history by hand, with the previousEventId links AWS records
-(reference section 2): interleaved branches and iterations, retries, catches, redrives and
-damaged histories.
+(docs/aws-reference.md section 2): interleaved branches and iterations, retries, catches,
+redrives and damaged histories.
 """
 
 from __future__ import annotations

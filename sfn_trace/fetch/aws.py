@@ -2,8 +2,8 @@
 
 The fetch package is the only place that imports boto3/botocore. Every botocore failure is
 turned here, by :func:`translate`, into one :class:`~sfn_trace.errors.SfnTraceError` whose
-message is a single line fit for stderr (DESIGN.md, "CLI contract"), so no botocore exception
-or traceback reaches the user.
+message is a single line fit for stderr (docs/cli.md), so no botocore exception or traceback
+reaches the user.
 """
 
 from __future__ import annotations

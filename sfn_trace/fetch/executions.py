@@ -12,7 +12,7 @@ It has no time filter and its ``statusFilter`` takes one status, so:
   sorted by start date, newest first), so a 24-hour scan never reads last month's pages;
 - every filter is applied again on our side: a listing is eventually consistent (an
   execution listed as RUNNING by one call may be SUCCEEDED in the next), and emulators do
-  not all honour the filters (moto ignores some, reference section 8, gap 10).
+  not all honour the filters (moto ignores some, docs/aws-reference.md section 8, gap 10).
 
 Histories: a scan fetches only ``GetExecutionHistory``, one call per page, each call
 waiting for its turn on a :class:`~sfn_trace.fetch.logs.RateLimiter` shared by all the

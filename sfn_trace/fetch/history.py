@@ -1,7 +1,7 @@
 """Fetch one Standard execution: DescribeExecution, the definition it ran, its history.
 
 API facts: https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
-and ../shared/reference/asl-and-history.md section 5.
+and docs/aws-reference.md section 5.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Distributed Map: describe a history's Map Runs and fetch their child executions.
 
 The parent's history names each Map Run (``MapRunStarted.mapRunArn``); the calls are
-(reference section 2, "Distributed Map"):
+(docs/aws-reference.md section 2, "Distributed Map"):
 
 - ``DescribeMapRun(mapRunArn)``: status and item/execution counts. One call per Map Run,
   made for every live trace because it is cheap and tells the reader what was not followed;

@@ -18,7 +18,7 @@ class OutputFormat(str, Enum):
     TABLE = "table"
     """Headline and per-visit timeline for a terminal (tabulate)."""
     JSON = "json"
-    """The ``sfn-trace/1`` schema of DESIGN.md."""
+    """The ``sfn-trace/1`` schema of docs/json-output.md."""
     CSV = "csv"
     """One row per visit, for pandas and spreadsheets (columns: :mod:`sfn_trace.report.csv`)."""
     MARKDOWN = "markdown"

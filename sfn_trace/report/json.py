@@ -1,4 +1,4 @@
-"""The ``sfn-trace/1`` JSON document (DESIGN.md, "JSON output").
+"""The ``sfn-trace/1`` JSON document (docs/json-output.md).
 
 Keys may be added over time; none of the documented ones may be removed or renamed.
 Output is deterministic: the same history gives byte-identical JSON.
@@ -229,7 +229,7 @@ def visit_json(trace: VisitTrace) -> dict[str, Any]:
 
 
 def lambda_json(trace: VisitTrace) -> dict[str, Any] | None:
-    """DESIGN's ``lambda`` object for the last attempt, with every attempt under
+    """The ``lambda`` object (docs/json-output.md) for the last attempt, with every attempt under
     ``invocations`` (each retry is its own invocation with its own lines)."""
     if not trace.calls:
         return None

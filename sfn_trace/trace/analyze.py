@@ -1,6 +1,6 @@
 """From visits to the verdict: where the field went null, and where the last set copy went.
 
-Definitions (DESIGN.md, "Field semantics"):
+Definitions (docs/design.md, "Field semantics"):
 
 - ``first_null``: the earliest visit, ordered by its exit event (so an inner Map iteration
   comes before the Map state holding it), whose input holds a set occurrence and whose

@@ -7,9 +7,9 @@ task result, a literal, the context object, a variable, a Map iteration or a Par
 
 :func:`blame_chain` strings those together across the execution, one hop per state, from the
 last state that *read* the field back to the origin: which path each state read, the
-expression it used, and which earlier state wrote that path (DESIGN.md, ``chain``). A Task
-whose result holds exactly what its parameters passed in (a Lambda "passing the key
-through") is followed on to where the parameters came from.
+expression it used, and which earlier state wrote that path (docs/json-output.md,
+``chain``). A Task whose result holds exactly what its parameters passed in (a Lambda
+"passing the key through") is followed on to where the parameters came from.
 
 :func:`explain_first_null` and :func:`explain_lost_at` turn one visit's replay into the
 sentence a report leads with.
@@ -343,7 +343,7 @@ class Hop:
     """At the origin: what it is (``the Lambda result held null although ...``)."""
 
     def as_json(self) -> dict[str, Any]:
-        """The DESIGN.md ``chain`` item (``state``, ``read``, ``value``, ``expression``,
+        """The docs/json-output.md ``chain`` item (``state``, ``read``, ``value``, ``expression``,
         ``written_by``) with ``source``, ``scope`` and ``note`` added."""
         out: dict[str, Any] = {
             "state": self.state,

@@ -1,8 +1,9 @@
 """Occurrences of the tracked field in a document, and the document's status.
 
 An occurrence of field ``F`` is any object member whose key is exactly ``F``, at any depth,
-with its JSONPath; its value is *set* when not null (DESIGN.md, "Field semantics"). Null and
-missing are different statuses, and a document we could not see is ``unknown``, never null.
+with its JSONPath; its value is *set* when not null (docs/design.md, "Field semantics").
+Null and missing are different statuses, and a document we could not see is ``unknown``,
+never null.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
 A ``.$`` value that does not start with ``$`` is an intrinsic call. Arguments are nested
 calls, string literals in single quotes (``\\'``, ``\\{``, ``\\}`` and ``\\\\`` escape), numbers,
 ``null``/``true``/``false`` and paths (``$.x``, ``$$.Execution.Name``, ``$var``). Where the
-documentation is silent, behaviour follows what AWS recorded (../shared/corpus):
+documentation is silent, behaviour follows what AWS recorded (tests/data/aws-recorded):
 
 - ``States.Format`` prints non-string arguments as Java's ``toString`` does:
   ``{Arg1=1, Arg2=[]}`` for an object, ``[1, 2]`` for an array, ``1.1`` for a number.

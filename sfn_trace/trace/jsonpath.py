@@ -233,7 +233,7 @@ class PathMissing(Exception):
         self.depth = depth
 
     def invalid_path(self) -> StatesRuntime:
-        """AWS's message for InputPath/OutputPath/ItemsPath (reference section 3)."""
+        """AWS's message for InputPath/OutputPath/ItemsPath (docs/aws-reference.md section 3)."""
         segments = self.path.segments or ()
         if self.depth >= len(segments) - 1:
             detail = f"No results for path: {jayway_path(segments)}"
@@ -288,7 +288,7 @@ def _walk(value: Any, parsed: ParsedPath, segments: tuple[Segment, ...]) -> Any:
 
 def select(path: str | None, roots: Roots) -> Any:
     """``InputPath``/``OutputPath``/``ItemsPath``: ``null`` gives ``{}``, a missing node is
-    ``States.Runtime`` "Invalid path ..." (reference section 3)."""
+    ``States.Runtime`` "Invalid path ..." (docs/aws-reference.md section 3)."""
     if path is None:
         return {}
     try:

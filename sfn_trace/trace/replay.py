@@ -997,7 +997,7 @@ _NOT_CAUGHT_BY_ALL = frozenset({"States.Runtime"})
 def error_matches(error: str, names: Sequence[str]) -> bool:
     """Whether a Retry/Catch ``ErrorEquals`` covers ``error``: ``States.ALL`` covers all;
     ``States.TaskFailed`` all but ``States.Timeout``; nothing catches ``States.Runtime``
-    (reference section 3)."""
+    (docs/aws-reference.md section 3)."""
     if error in _NOT_CAUGHT_BY_ALL:
         return False
     if error in names:
@@ -1060,9 +1060,9 @@ def _item_context(run: _Run, index: int, item: Any) -> dict[str, Any]:
 
 
 def _check_wait(body: Mapping[str, Any], roots: Roots) -> None:
-    """``SecondsPath``/``TimestampPath`` failures, with AWS's messages (reference section 3).
-    Timestamp formats are not checked: the AWS-recorded corpus redacts timestamps, so such a
-    check could not be verified."""
+    """``SecondsPath``/``TimestampPath`` failures, with AWS's messages (docs/aws-reference.md
+    section 3). Timestamp formats are not checked: the AWS-recorded corpus redacts timestamps,
+    so such a check could not be verified."""
     for name in ("SecondsPath", "TimestampPath"):
         if not isinstance(body.get(name), str):
             continue
@@ -1086,7 +1086,7 @@ def _check_wait(body: Mapping[str, Any], roots: Roots) -> None:
 
 def _check_map_settings(body: Mapping[str, Any], roots: Roots) -> None:
     """A Map's ``*Path`` settings must hold numbers; AWS fails the state otherwise (messages
-    as recorded in ../shared/corpus)."""
+    as recorded in tests/data/aws-recorded)."""
     reader = body.get("ItemReader")
     reader_config = reader.get("ReaderConfig") if isinstance(reader, Mapping) else None
     settings = [

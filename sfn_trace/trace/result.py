@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class Verdict(str, Enum):
-    """DESIGN.md, "Field semantics"."""
+    """docs/design.md, "Field semantics"."""
 
     ABSENT = "absent"
     """No occurrence anywhere."""

@@ -16,7 +16,7 @@ flow -> ...) to the nearest *open* node that can own it.
   the nearest open visit with that name, ``*StateAborted`` the nearest of that type.
 
 See https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
-and ../shared/reference (section 2) for the observed ``previousEventId`` patterns.
+and docs/aws-reference.md (section 2) for the observed ``previousEventId`` patterns.
 """
 
 from __future__ import annotations
@@ -393,7 +393,7 @@ class _Builder:
 
     def _state_aborted(self, event: HistoryEvent) -> None:
         # AWS points every abort of a failed Map/Parallel at the failure that caused it
-        # (reference section 2), not at the aborted visit: when the climb finds nothing,
+        # (docs/aws-reference.md section 2), not at the aborted visit: when the climb finds nothing,
         # take the earliest open visit of that type; an abort of an already closed visit
         # changes nothing.
         state_type = event.state_type
