@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -47,6 +47,38 @@ class _MainFormGroup(TyperGroup):
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         formatter.write_usage("sfn-trace", "TARGET --field NAME [OPTIONS]")
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Like click's standalone mode, but a usage error is one line on stderr (exit 2),
+        not a usage block: every exit other than 0 and 1 says why in one line."""
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except Exception as error:
+            if not _is_click_error(error):
+                raise
+            clicked: Any = error
+            err(f"error: {_one_line(clicked.format_message())} ({_help_hint(clicked)})")
+            sys.exit(clicked.exit_code)
+        sys.exit(code or 0)
+
+
+def _is_click_error(error: Exception) -> bool:
+    """A click usage or parameter error (typer may bundle its own copy of click, so the
+    class is recognised by name rather than imported)."""
+    return any(cls.__name__ == "ClickException" for cls in type(error).__mro__)
+
+
+def _help_hint(error: Any) -> str:
+    ctx = getattr(error, "ctx", None)
+    command = getattr(getattr(ctx, "command", None), "name", None)
+    if command is None or command == _MainFormGroup.default_command:
+        return "sfn-trace --help shows the options"
+    return f"sfn-trace {command} --help shows the options"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class MainFormCommand(TyperCommand):
@@ -162,6 +194,19 @@ def _tolerate_lone_surrogates() -> None:
 def err(message: str) -> None:
     sys.stderr.write(f"sfn-trace: {message}\n")
     sys.stderr.flush()
+
+
+_ANSWERS = (ExitCode.INTACT, ExitCode.FINDING)
+"""The exits that are the report's own answer: no line says why."""
+
+
+def exit_with(code: ExitCode, reason: str | None) -> NoReturn:
+    """End a command once its report is out. Exits 0 and 1 are the report's answer; any
+    other exit says why in one line, the last one on stderr, whatever ``--format`` and
+    whether or not ``-o`` took the report (errors already said it in :func:`guarded`)."""
+    if code not in _ANSWERS:
+        err(reason or f"exit {int(code)}: {code.name.lower()}")
+    raise typer.Exit(code)
 
 
 # The options every command that reads AWS shares, declared once.

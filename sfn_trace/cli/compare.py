@@ -22,13 +22,17 @@ from sfn_trace.cli.app import (
     app,
     aws_options,
     err,
+    exit_with,
     guarded,
 )
 from sfn_trace.cli.subcommands import mention_in_main_help
-from sfn_trace.compare import compare
+from sfn_trace.compare import Comparison, compare
 from sfn_trace.errors import UsageError
 from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
 from sfn_trace.trace import analyze
+
+MAX_NAMED = 3
+"""Visits named in the exit-4 line; the report lists them all."""
 
 COMPARE_HELP = """Compare how a field flows through a good and a bad execution.
 
@@ -121,7 +125,21 @@ def compare_command(
         else:
             sys.stdout.write(text)
             sys.stdout.flush()
-    raise typer.Exit(comparison.exit_code)
+    exit_with(comparison.exit_code, _exit_reason(comparison))
+
+
+def _exit_reason(comparison: Comparison) -> str:
+    """Exit 4: no divergence where both runs could be seen; which visits could not be
+    compared, and in which documents."""
+    pairs = comparison.undetermined
+    named = [f"{p.label} ({', '.join(p.undetermined)})" for p in pairs[:MAX_NAMED]]
+    if len(pairs) > MAX_NAMED:
+        named.append(f"+{len(pairs) - MAX_NAMED} more")
+    return (
+        f"incomplete: no divergence where both runs could be seen, but {len(pairs)} "
+        f"visit{'s' if len(pairs) != 1 else ''} could not be compared (one run's document "
+        f"was not seen): {', '.join(named)}"
+    )
 
 
 mention_in_main_help(

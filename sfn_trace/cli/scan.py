@@ -19,12 +19,17 @@ from sfn_trace.cli.app import (
     app,
     aws_options,
     err,
+    exit_with,
     guarded,
 )
 from sfn_trace.cli.subcommands import mention_in_main_help
 from sfn_trace.errors import UsageError
 from sfn_trace.report.scan_report import ScanFormat, scan_renderer_for
 from sfn_trace.scan import DEFAULT_LIMIT, ScanQuery, ScanResult, ScanRow, parse_moment, scan
+from sfn_trace.trace.result import Verdict
+
+MAX_NAMED = 3
+"""Executions named in the exit-4 line; the report has a row for each."""
 
 SCAN_HELP = f"""Trace a field through the recent executions of a state machine.
 
@@ -147,7 +152,25 @@ def scan_command(
         else:
             sys.stdout.write(text)
             sys.stdout.flush()
-    raise typer.Exit(result.exit_code)
+    exit_with(result.exit_code, _exit_reason(result))
+
+
+def _exit_reason(result: ScanResult) -> str:
+    """Exit 4: none lost the field; which executions could not be read or traced to a
+    verdict (their rows say why)."""
+    untold = [r for r in result.rows if r.error is not None or r.verdict is Verdict.UNKNOWN]
+    named = [
+        f"{r.execution.name or r.execution.arn} ({'not read' if r.error else 'unknown'})"
+        for r in untold[:MAX_NAMED]
+    ]
+    if len(untold) > MAX_NAMED:
+        named.append(f"+{len(untold) - MAX_NAMED} more")
+    total = len(result.rows)
+    return (
+        f"incomplete: none of the {total} execution{'s' if total != 1 else ''} lost "
+        f"{result.query.field}, but {len(untold)} could not be read or traced to a verdict: "
+        f"{', '.join(named)}"
+    )
 
 
 def _summary_to_stderr(result: ScanResult) -> None:

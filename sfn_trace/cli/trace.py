@@ -26,6 +26,7 @@ from sfn_trace.cli.app import (
     app,
     aws_options,
     err,
+    exit_with,
     guarded,
 )
 from sfn_trace.errors import UsageError
@@ -206,7 +207,9 @@ def trace_command(
         if output is None:
             sys.stdout.write(text)
             sys.stdout.flush()
-    raise typer.Exit(result.exit_code)
+    from sfn_trace.report.table import exit_reason  # renderers load lazily: keep it so
+
+    exit_with(result.exit_code, exit_reason(result))
 
 
 def _with_drift(result: Any, data: Any, expected: Path) -> Any:

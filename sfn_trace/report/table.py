@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -9,13 +10,18 @@ from tabulate import tabulate
 
 from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.json import iso
-from sfn_trace.text import brief
+from sfn_trace.text import ELLIPSIS, brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status
 from sfn_trace.trace.logs import readable
 from sfn_trace.trace.result import Finding, TraceResult, Verdict, VisitTrace
 
 VALUE_WIDTH = 32
+PATH_WIDTH = 48
+"""An occurrence's path longer than this loses the middle of its parent's path, never its
+last segment (the field's own name)."""
 WRAP = 100
+REASONS_SHOWN = 3
+"""Distinct reasons named in the exit-4 line; the headline's ``Unseen`` lines list all."""
 
 _VERDICT_TEXT = {
     Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
@@ -64,9 +70,12 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
     if result.partial_verdict is not None:
         lines.append(f"           what could be seen says: {result.partial_verdict.value}")
     for unseen in result.unseen:
-        where = f"#{unseen.seq} {unseen.state}" if unseen.seq is not None else unseen.document
-        what = unseen.document if unseen.seq is not None else ""
-        lines.append(f"Unseen     {where} {what}: {unseen.reason}".replace("  ", " "))
+        where = (
+            f"#{unseen.seq} {unseen.state} {unseen.document}"
+            if unseen.seq is not None
+            else unseen.document
+        )
+        lines.append(f"{'Unseen':<10} {where}: {unseen.reason}")
     if result.first_null is not None:
         lines.extend(_finding("Went null", result.first_null, show_value=True))
     if result.lost_at is not None:
@@ -87,6 +96,32 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
     for warning in result.warnings:
         lines.append(f"Note       {warning}")
     return lines
+
+
+def exit_reason(result: TraceResult) -> str | None:
+    """Why the trace exits neither 0 nor 1, in one line (None when it does): for ``unknown``
+    (exit 4), how many documents the answer needs that the history does not hold, why, and
+    what the documents that could be seen say. The command prints it last on stderr,
+    whatever the report's format."""
+    if result.verdict is not Verdict.UNKNOWN:
+        return None
+    parts = []
+    if result.unseen:
+        count = len(result.unseen)
+        reasons = list(dict.fromkeys(u.reason or "unseen" for u in result.unseen))
+        shown = "; ".join(reasons[:REASONS_SHOWN])
+        if len(reasons) > REASONS_SHOWN:
+            shown += f"; +{len(reasons) - REASONS_SHOWN} more"
+        parts.append(
+            f"the answer needs {count} document{'s' if count != 1 else ''} "
+            f"the history does not hold ({shown})"
+        )
+    if result.partial_verdict is not None:
+        parts.append(f"partial verdict: {result.partial_verdict.value}")
+    else:
+        why = f" ({result.final.reason})" if result.final.reason else ""
+        parts.append(f"no partial verdict: {result.final_source} could not be seen{why}")
+    return "incomplete: " + "; ".join(parts)
 
 
 def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
@@ -318,9 +353,9 @@ def _timeline(result: TraceResult) -> str:
                 visit.type
                 + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
                 trace.input.status.value,
-                _cell(trace.input, result.field),
+                _cell(trace.input),
                 _status(trace),
-                _cell(trace.output, result.field),
+                _cell(trace.output),
                 _changed(trace),
                 marks.get(visit.seq, ""),
             ]
@@ -338,7 +373,7 @@ def _timeline(result: TraceResult) -> str:
             "output",
             "value in output",
             "changed",
-            "",
+            "finding",
         ],
         tablefmt="simple",
         disable_numparse=True,
@@ -362,21 +397,55 @@ def _changed(trace: VisitTrace) -> str:
     return f"yes ({trace.field_step.step.name})" if trace.field_step else "yes"
 
 
-def _cell(snapshot: Snapshot, field: str) -> str:
+def _cell(snapshot: Snapshot) -> str:
     if snapshot.status is Status.UNKNOWN:
         return f"({snapshot.reason})" if snapshot.reason else "?"
     if not snapshot.occurrences:
         return ""
-    return "\n".join(_occurrence(o, field) for o in snapshot.occurrences[:4]) + (
+    return "\n".join(_occurrence(o) for o in snapshot.occurrences[:4]) + (
         f"\n(+{len(snapshot.occurrences) - 4} more)" if len(snapshot.occurrences) > 4 else ""
     )
 
 
-def _occurrence(occurrence: Occurrence, field: str) -> str:
-    """``$.poll_results_data: "poll_r…json"``: where the member sits, then its value."""
-    path = occurrence.path
-    for suffix in (f".{field}", f"['{field}']"):
-        if path.endswith(suffix):
-            path = path[: -len(suffix)]
-            break
-    return f"{path}: {brief(occurrence.value, VALUE_WIDTH)}"
+def _occurrence(occurrence: Occurrence) -> str:
+    """``$.poll_results_data.poll_results_s3_key: "poll_r…json"``: the member's own path (as
+    the Markdown report and the CSV spell it), then its value."""
+    return f"{short_path(occurrence.path)}: {brief(occurrence.value, VALUE_WIDTH)}"
+
+
+# A path as ``format_path`` spells it: ``$``, then ``.name``, ``[3]`` or ``['any key']``.
+_SEGMENT = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\['(?:[^'\\]|\\.)*'\]", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def short_path(path: str, width: int = PATH_WIDTH) -> str:
+    """``path`` on one line, at most ``width`` characters unless its last segment alone is
+    longer: the middle of the parent's path goes (``$.a.b…y.poll_results_s3_key``), never the
+    last segment, so the field's name is always read whole."""
+    path = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), path)
+    if len(path) <= width:
+        return path
+    parent, last = _split_last(path)
+    if not last:  # not spelled by format_path: cut the middle, as values are
+        keep = max(width - len(ELLIPSIS), 2)
+        head = (keep + 1) // 2
+        return path[:head] + ELLIPSIS + path[len(path) - (keep - head) :]
+    room = width - len(last) - len(ELLIPSIS)
+    if room < 2:
+        return (parent if len(parent) <= 1 else parent[:1] + ELLIPSIS) + last
+    head = (room + 1) // 2
+    return parent[:head] + ELLIPSIS + parent[len(parent) - (room - head) :] + last
+
+
+def _split_last(path: str) -> tuple[str, str]:
+    """``(parent path, last segment)``; the last segment is empty when ``path`` is not
+    spelled as :func:`sfn_trace.trace.field.format_path` spells paths."""
+    if not path.startswith("$"):
+        return path, ""
+    position = start = 1
+    while position < len(path):
+        match = _SEGMENT.match(path, position)
+        if match is None:
+            return path, ""
+        start, position = match.start(), match.end()
+    return path[:start], path[start:]
