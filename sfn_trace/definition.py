@@ -52,7 +52,10 @@ class Definition:
     @classmethod
     def from_file(cls, path: str | Path) -> Definition:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            # utf-8-sig: editors on Windows save JSON with a byte-order mark.
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: the definition is not UTF-8 text") from None
         except OSError as exc:
             raise InputError(f"cannot read definition {path}: {exc.strerror or exc}") from exc
         return cls.from_text(text, origin=str(path))

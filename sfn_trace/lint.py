@@ -26,11 +26,13 @@ without a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sfn_trace.definition import Definition, StateDef
+from sfn_trace.errors import SfnTraceError
 from sfn_trace.trace import jsonata_eval
 from sfn_trace.trace.intrinsics import is_intrinsic, parse_intrinsic, paths_in
 from sfn_trace.trace.jsonpath import (
@@ -58,6 +60,45 @@ class LintFinding:
     """The state on that path that can drop the field."""
     reason: str
     hint: str
+    kind: str
+    """What kind of drop it is, one of :data:`DROP_KINDS` (machine-readable; ``reason`` says
+    the same in words)."""
+
+
+TEMPLATE_DROP = "template-drop"
+"""``Parameters``/``ItemSelector``/``Arguments``/``Output`` build a document without it."""
+RESULT_SELECTOR_DROP = "result-selector-drop"
+"""A ``ResultSelector`` without it, put over it by ``ResultPath``."""
+RESULT_LITERAL_DROP = "result-literal-drop"
+"""A Pass state's literal ``Result`` without it, put over it by ``ResultPath``."""
+NULL_PATH = "null-path"
+"""``InputPath: null`` or ``OutputPath: null``: the document becomes ``{}``."""
+CATCH_OVERWRITE = "catch-overwrite"
+"""On a caught error, the error output replaces the document (or the field's parent)."""
+DEPENDS_ON_TASK_RESULT = "depends-on-task-result"
+"""The value is copied back from a task's result: set only if the task returns it."""
+
+DROP_KINDS = (
+    TEMPLATE_DROP,
+    RESULT_SELECTOR_DROP,
+    RESULT_LITERAL_DROP,
+    NULL_PATH,
+    CATCH_OVERWRITE,
+    DEPENDS_ON_TASK_RESULT,
+)
+"""Every :attr:`LintFinding.kind`, in a fixed order."""
+
+
+@dataclass(frozen=True)
+class LintedDefinition:
+    """One definition file the lint was asked about: its findings, or why it is unreadable."""
+
+    source: Path
+    """The path as given on the command line."""
+    definition: Definition | None
+    """None when the file could not be read as a definition (then ``error`` says why)."""
+    findings: list[LintFinding]
+    error: str | None = None
 
 
 _ABSENT = object()
@@ -77,6 +118,22 @@ def lint(definition: Definition, field: str) -> list[LintFinding]:
                 key = (finding.reader, finding.expression, finding.dropper, finding.reason)
                 findings.setdefault(key, finding)
     return sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
+
+
+def lint_files(paths: Sequence[Path], field: str) -> list[LintedDefinition]:
+    """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
+    the others are still checked."""
+    linted: list[LintedDefinition] = []
+    for path in paths:
+        try:
+            definition = Definition.from_file(path)
+            linted.append(LintedDefinition(path, definition, lint(definition, field)))
+        except SfnTraceError as error:
+            linted.append(LintedDefinition(path, None, [], error.message))
+        except RecursionError:
+            message = f"{path}: nested too deeply to analyse"
+            linted.append(LintedDefinition(path, None, [], message))
+    return linted
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -214,6 +271,7 @@ class _Drop:
     state: str
     reason: str
     hint: str
+    kind: str
 
 
 def _analyse(
@@ -241,6 +299,7 @@ def _analyse(
                 dropper=drop.state,
                 reason=drop.reason,
                 hint=drop.hint,
+                kind=drop.kind,
             )
 
 
@@ -257,8 +316,8 @@ class _Backwards:
         self.edge = edge
         self.drops: list[_Drop] = []
 
-    def drop(self, reason: str, hint: str) -> None:
-        self.drops.append(_Drop(self.state.name, reason, hint))
+    def drop(self, kind: str, reason: str, hint: str) -> None:
+        self.drops.append(_Drop(self.state.name, reason, hint, kind))
 
     def through(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
         if self.edge.kind == "enter":
@@ -292,6 +351,7 @@ class _Backwards:
         value = self.body[name]
         if value is None:
             self.drop(
+                NULL_PATH,
                 f"{name}: null replaces the document with {{}}",
                 f"remove {name}: null from {self.state.name}, or point it at a node holding "
                 f"{self.field}",
@@ -316,6 +376,7 @@ class _Backwards:
             member = template_member(body["ResultSelector"], location)
             if member is None:
                 self.drop(
+                    RESULT_SELECTOR_DROP,
                     f"ResultSelector does not write {format_path(location)}, and ResultPath "
                     f"{where} puts its output there",
                     f"add a member for {self.field} to the ResultSelector of {name}",
@@ -338,6 +399,7 @@ class _Backwards:
             return None  # the task produces the field
         name = self.state.name
         self.drop(
+            DEPENDS_ON_TASK_RESULT,
             f"{via} copies {format_path(location)} of the result of {name}: it is only set "
             f"if the task returns the {self.field} its Parameters pass it "
             f"(from {format_path(passed)})",
@@ -360,6 +422,7 @@ class _Backwards:
         member = template_member(self.body[name], location)
         if member is None:
             self.drop(
+                TEMPLATE_DROP,
                 f"{name} builds a new document without {format_path(location)}",
                 f'add "{location[-1] if location else self.field}.$" to the {name} of '
                 f"{self.state.name}, copying {self.field} from its input",
@@ -376,6 +439,7 @@ class _Backwards:
     def check_literal(self, literal: Any, location: tuple[Segment, ...], name: str) -> None:
         if value_at(literal, location, _ABSENT) is _ABSENT:
             self.drop(
+                RESULT_LITERAL_DROP,
                 f"{name} replaces {format_path(location)} with a literal without it",
                 f"add {self.field} to the {name} of {self.state.name}, or use a ResultPath "
                 "that keeps the input",
@@ -418,6 +482,7 @@ class _Backwards:
 
     def catch_drop(self, reason: str) -> None:
         self.drop(
+            CATCH_OVERWRITE,
             f"on a caught error, {reason}",
             f'give the catcher of {self.state.name} a ResultPath such as "$.error" so the '
             "input is kept",
@@ -446,6 +511,7 @@ class _Backwards:
             member = template_member(template, location)
             if member is None:
                 self.drop(
+                    TEMPLATE_DROP,
                     f"{name} builds a new document without {format_path(location)}",
                     f"add {self.field} to the {name} of {self.state.name}",
                 )

@@ -11,8 +11,7 @@ import pytest
 
 from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode, InputError
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "aws-recorded"
+from tests.data import DEFINITION, corpus_definition, corpus_names
 
 
 def pass_state(next_state: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -274,10 +273,11 @@ def test_from_file_errors(tmp_path: Path) -> None:
 
 
 def _corpus_definitions() -> list[Any]:
-    found = sorted(CORPUS.glob("*.definition.json")) if CORPUS.is_dir() else []
-    if not found:
-        return [pytest.param(None, id="corpus-missing")]
-    return [pytest.param(p, id=p.name[: -len(".definition.json")]) for p in found]
+    found = [(name, corpus_definition(name)) for name in corpus_names()]
+    params = [pytest.param(path, id=name) for name, path in found if path is not None]
+    if not params:  # an empty parameter list would make pytest skip: fail the collection
+        raise LookupError("the recorded corpus holds no definition")
+    return params
 
 
 def _walk(
@@ -294,9 +294,7 @@ def _walk(
 
 
 @pytest.mark.parametrize("path", _corpus_definitions())
-def test_corpus_definition_parses(path: Path | None) -> None:
-    if path is None:
-        pytest.fail(f"the recorded corpus is missing: {CORPUS}")
+def test_corpus_definition_parses(path: Path) -> None:
     definition = Definition.from_file(path)
     expected = list(_walk(json.loads(path.read_text(encoding="utf-8"))["States"], None, None))
     assert len({name for name, *_ in expected}) == len(expected), "state names are unique"
@@ -304,3 +302,16 @@ def test_corpus_definition_parses(path: Path | None) -> None:
         name: (kind, parent, branch) for name, kind, parent, branch in expected
     }
     assert all(s.query_language in ("JSONPath", "JSONata") for s in definition.states.values())
+
+
+def test_a_definition_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    path = tmp_path / "bom.asl.json"
+    path.write_bytes(b"\xef\xbb\xbf" + DEFINITION.read_bytes())
+    assert Definition.from_file(path).body == Definition.from_file(DEFINITION).body
+
+
+def test_a_definition_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.asl.json"
+    path.write_bytes('{"StartAt": "Caf\xe9", "States": {}}'.encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        Definition.from_file(path)

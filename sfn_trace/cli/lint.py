@@ -1,8 +1,7 @@
-"""``sfn-trace lint DEFINITION --field F``: find the seed's bug class before it ships."""
+"""``sfn-trace lint DEFINITION... --field F``: find the seed's bug class before it ships."""
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -10,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace.cli.app import DebugOption, app, guarded
+from sfn_trace.cli.app import DebugOption, app, err, guarded
 from sfn_trace.cli.subcommands import mention_in_main_help
-from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode, UsageError
-from sfn_trace.lint import LintFinding, lint
+from sfn_trace.lint import lint_files
+from sfn_trace.report.lint_text import render_json, render_table
 
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
 
@@ -23,24 +22,32 @@ From the definition alone: for every path from StartAt to a state that reads the
 path that can drop it: Parameters without it, ResultPath overwriting its parent, OutputPath
 narrowing, a Catch with ResultPath "$", or a copy that depends on a Lambda returning it.
 
+Several DEFINITION files are checked in turn (as pre-commit passes them). --format sarif
+writes one SARIF 2.1.0 log for them all, each finding at the key of the state that can
+drop the field, for code scanning.
+
 \b
 Example:
   sfn-trace lint line_workflow.asl.json --field poll_results_s3_key
+  sfn-trace lint statemachines/*.asl.json -f poll_results_s3_key --format sarif > lint.sarif
 
 \b
-Exit codes: 0 no such path, 1 findings, 2 unreadable definition.
+Exit codes: 0 no such path, 1 findings, 2 an unreadable definition (one line each on
+stderr; the others are still checked and reported).
 """
 
 
 class LintFormat(str, Enum):
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
 
 
 @app.command("lint", help=LINT_HELP)
 def lint_command(
-    definition: Annotated[
-        Path, typer.Argument(metavar="DEFINITION", help="ASL definition (JSON) to check.")
+    definitions: Annotated[
+        list[Path],
+        typer.Argument(metavar="DEFINITION", help="ASL definitions (JSON) to check."),
     ],
     field: Annotated[
         str, typer.Option("--field", "-f", metavar="NAME", help="The JSON field to check.")
@@ -53,50 +60,24 @@ def lint_command(
     with guarded(debug):
         if not field:
             raise UsageError("--field must not be empty")
-        findings = lint(Definition.from_file(definition), field)
-        if output_format is LintFormat.JSON:
-            text = json.dumps(
-                {
-                    "schema": "sfn-trace-lint/1",
-                    "definition": str(definition),
-                    "field": field,
-                    "findings": [_finding_json(f) for f in findings],
-                },
-                indent=2,
-            )
-        else:
-            text = _table(findings, field)
-        sys.stdout.write(text + "\n")
-    raise typer.Exit(ExitCode.FINDING if findings else ExitCode.INTACT)
+        linted = lint_files(definitions, field)
+        unreadable = [each for each in linted if each.error is not None]
+        for each in unreadable:
+            err(f"error: {each.error}")
+        if len(linted) > 1 or not unreadable:
+            if output_format is LintFormat.SARIF:
+                from sfn_trace.report.lint_sarif import render_sarif
 
-
-def _finding_json(finding: LintFinding) -> dict[str, object]:
-    return {
-        "reader": finding.reader,
-        "expression": finding.expression,
-        "read": finding.read,
-        "path": list(finding.path),
-        "dropper": finding.dropper,
-        "reason": finding.reason,
-        "hint": finding.hint,
-    }
-
-
-def _table(findings: list[LintFinding], field: str) -> str:
-    if not findings:
-        return f"No path lets a state drop {field} before a state that reads it."
-    lines = [f"{len(findings)} way(s) {field} can be dropped before it is read:"]
-    for number, finding in enumerate(findings, start=1):
-        lines += [
-            "",
-            f"{number}. {finding.reader} reads {finding.read}: {finding.expression}",
-            f"   {finding.dropper} can drop it: {finding.reason}",
-            f"   path: {' -> '.join(finding.path)}",
-            f"   fix: {finding.hint}",
-        ]
-    return "\n".join(lines)
+                sys.stdout.write(render_sarif(linted, field))
+            elif output_format is LintFormat.JSON:
+                sys.stdout.write(render_json(linted, field))
+            else:
+                sys.stdout.write(render_table(linted, field))
+    if unreadable:
+        raise typer.Exit(ExitCode.USAGE)
+    raise typer.Exit(ExitCode.FINDING if any(e.findings for e in linted) else ExitCode.INTACT)
 
 
 mention_in_main_help(
-    "sfn-trace lint DEFINITION --field NAME", "paths where the field can be dropped before use"
+    "sfn-trace lint DEFINITION... --field NAME", "paths where the field can be dropped before use"
 )
