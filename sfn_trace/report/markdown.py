@@ -1,11 +1,13 @@
 """The incident report: Markdown to paste into a GitHub issue or a Jira ticket.
 
 Sections: a title with the verdict; the execution's facts with a console link; the finding
-(where the field went null, where the last copy went, the blame chain when the definition
-was replayed); a compact timeline (a GitHub-flavoured table); the culprit state's documents
-trimmed around the field; the relevant Lambda log lines; the command that reproduces the
-trace; next steps. Payloads are never dumped whole: the field's occurrences are shown with
-their parent objects, everything else is summarised with a note of what was cut.
+(where the field went null, where the last copy went, a Mermaid flowchart of the visits
+(:mod:`sfn_trace.report.mermaid`), the blame chain when the definition was replayed, its
+origin row saying what wrote the value); a compact timeline (a GitHub-flavoured table); the
+culprit state's documents trimmed around the field; the relevant Lambda log lines; the
+command that reproduces the trace; next steps. Payloads are never dumped whole: the field's
+occurrences are shown with their parent objects, everything else is summarised with a note
+of what was cut.
 
 Every value that comes from the execution is escaped (code spans with a long enough fence,
 ``\\|`` for pipes inside table cells, backslash escapes in prose), so a state name or a payload
@@ -26,6 +28,7 @@ from tabulate import tabulate
 from sfn_trace.history import NOT_JSON, Payload
 from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.json import iso
+from sfn_trace.report.mermaid import ITERATIONS_SHOWN, cut, flowchart
 from sfn_trace.text import brief
 from sfn_trace.trace.field import Occurrence, Snapshot, Status
 from sfn_trace.trace.result import Finding, TraceResult, Verdict, VisitTrace
@@ -65,6 +68,7 @@ class MarkdownRenderer:
             "## Finding",
             *_finding_blocks(result),
         ]
+        blocks += _flowchart_blocks(result)
         chain = _chain_table(result)
         if chain:
             blocks += ["### Blame chain", chain]
@@ -269,6 +273,7 @@ def _chain_table(result: TraceResult) -> str | None:
     rows = []
     for number, link in enumerate(result.chain, start=1):
         value = _get(link, "value")
+        writer = _get(link, "written_by")
         rows.append(
             [
                 str(number),
@@ -276,7 +281,7 @@ def _chain_table(result: TraceResult) -> str | None:
                 _code(str(_get(link, "read") or ""), table=True),
                 _code(brief(value, VALUE_WIDTH), table=True),
                 _code(str(_get(link, "expression") or ""), table=True),
-                _code(str(_get(link, "written_by") or ""), table=True),
+                _code(str(writer), table=True) if writer else _origin(result, link),
             ]
         )
     return _table(rows, ["#", "state", "read", "value", "expression", "written by"])
@@ -286,6 +291,95 @@ def _get(link: Any, key: str) -> Any:
     if isinstance(link, dict):
         return link.get(key)
     return getattr(link, key, None)
+
+
+_ORIGINS = {
+    "input": "the execution input",
+    "iteration": "the output of a Map iteration",
+    "branch": "the output of a Parallel branch",
+    "literal": "a literal in the definition",
+}
+NOTE_WIDTH = 80
+
+
+def _origin(result: TraceResult, link: Any) -> str:
+    """What wrote the value at the chain's origin (its hop names no state): the task result,
+    the execution input, a literal, the context object, a variable... (chain.OriginKind)."""
+    source, note = _get(link, "source"), _get(link, "note")
+    trace = next((t for t in result.visits if t.visit.seq == _get(link, "seq")), None)
+    if source == "result":
+        return _task_result(trace)
+    if source == "error":
+        error = trace.visit.error if trace is not None else None
+        return "the error output of a caught failure" + (
+            f" ({_code(error, table=True)})" if error else ""
+        )
+    if source in _ORIGINS:
+        return _ORIGINS[source]
+    if source == "computed" and note in (None, "computed"):
+        return "computed by this state (its steps were not replayed)"
+    if note:
+        return _text(cut(str(note), NOTE_WIDTH), table=True)
+    return "(origin)"
+
+
+def _task_result(trace: VisitTrace | None) -> str:
+    """``the Lambda result (function)``, ``the task result (dynamodb:getItem)``."""
+    if trace is not None and trace.invocation is not None:
+        return f"the Lambda result ({_code(trace.invocation.function, table=True)})"
+    service = _service(trace) if trace is not None else None
+    if service is None:
+        return "the task result"
+    what = "the Lambda result" if service.startswith("lambda:") else "the task result"
+    return f"{what} ({_code(service, table=True)})"
+
+
+def _service(trace: VisitTrace) -> str | None:
+    """``dynamodb:getItem``: the recorded resource type and resource, else the definition's."""
+    attempts = trace.visit.attempts
+    if attempts and attempts[-1].resource_type and attempts[-1].resource:
+        return f"{attempts[-1].resource_type}:{attempts[-1].resource}"
+    resource = trace.replay.resource if trace.replay is not None else None
+    if not resource:
+        return None
+    return resource.split(":::", 1)[1] if ":::" in resource else resource.split(":", 2)[-1]
+
+
+# --- the flowchart ---------------------------------------------------------------------------
+
+
+def _flowchart_blocks(result: TraceResult) -> list[str]:
+    chart = flowchart(result)
+    if chart is None:
+        return []
+    field = _code(result.field)
+    notes = [
+        f"One box per visit, numbered as in the timeline, coloured by the status of {field} in "
+        "the visit's output (its second line says the same)."
+    ]
+    marked = {
+        "a thick border marks where it went null": result.first_null,
+        "a thick dashed border marks where its last set copy went": result.lost_at,
+    }
+    if any(finding is not None for finding in marked.values()):
+        said = [text for text, finding in marked.items() if finding is not None]
+        sentence = "; ".join(said)
+        notes.append(f"{sentence[0].upper()}{sentence[1:]}.")
+    if result.chain:
+        notes.append(
+            "Thick arrows follow the blame chain, labelled with the expression that read the value."
+        )
+    if chart.merged:
+        notes.append(
+            f"A Map with more than {ITERATIONS_SHOWN} iterations is drawn as one box per "
+            "state, with counts."
+        )
+    if chart.hidden:
+        notes.append(
+            f'{chart.hidden:,} visits are grouped into "more visits" boxes; the CSV timeline '
+            "(`--csv FILE`) has every visit."
+        )
+    return [f"### Flow of {field}", _fenced(chart.text, "mermaid"), " ".join(notes)]
 
 
 # --- timeline --------------------------------------------------------------------------------
