@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from fixtures import demo
+from fixtures.lab import Lab
 
 
 @pytest.mark.moto_server
 def test_make_demo_diagnoses_the_seed_and_writes_the_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert demo.main() == 0
+    assert demo.diagnose(lab) == 0
     shown = capfd.readouterr()
     assert "Went null  SplitIntoChunks" in shown.out
     assert "Last copy  PrepareFinalMerge" in shown.out
