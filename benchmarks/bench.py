@@ -374,10 +374,10 @@ def oversized(report: Report, workdir: Path, env: dict[str, str]) -> None:
 
 def phases(path: Path, field: str, repeat: int = 3) -> dict[str, float]:
     """Seconds of each pipeline phase, in process (best of ``repeat``)."""
-    from sfn_trace.execution import ExecutionData, infer_info
-    from sfn_trace.history import events_from_api
+    from sfn_trace.model.events import events_from_api
+    from sfn_trace.model.execution import ExecutionData, infer_info
     from sfn_trace.report import OutputFormat, renderer_for
-    from sfn_trace.sources import read_json
+    from sfn_trace.sources.files import read_json
     from sfn_trace.trace import analyze
 
     best: dict[str, float] = {}

@@ -736,9 +736,9 @@ def check(generated: Generated, document: Mapping[str, Any]) -> list[str]:
 
 def validate(generated: Generated, *, with_definition: bool = True) -> list[str]:
     """Trace the generated history in process (no file) and :func:`check` the JSON report."""
-    from sfn_trace.definition import Definition
-    from sfn_trace.execution import ExecutionData, infer_info
-    from sfn_trace.history import events_from_api
+    from sfn_trace.model.definition import Definition
+    from sfn_trace.model.events import events_from_api
+    from sfn_trace.model.execution import ExecutionData, infer_info
     from sfn_trace.report import OutputFormat, renderer_for
     from sfn_trace.trace import analyze
 

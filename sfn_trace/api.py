@@ -11,18 +11,18 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sfn_trace.arn import looks_like_arn
-from sfn_trace.children import FollowChildren
-from sfn_trace.definition import Definition
 from sfn_trace.errors import UsageError
-from sfn_trace.execution import ExecutionData
-from sfn_trace.sources import load_target_file
+from sfn_trace.model.arn import looks_like_arn
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.options import FollowChildren
+from sfn_trace.sources.files import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.visits import build_visits
 
 if TYPE_CHECKING:
-    from sfn_trace.fetch import AwsOptions, ProgressCallback
+    from sfn_trace.sources.aws import AwsOptions, ProgressCallback
 
 
 def load(
@@ -121,13 +121,13 @@ def fetch(
     """Fetch an execution from AWS (history, description, the definition that ran).
 
     An Express ARN, or any ARN with ``express_log_group``, is read from the state machine's
-    CloudWatch Logs execution records (:mod:`sfn_trace.fetch.express`).
+    CloudWatch Logs execution records (:mod:`sfn_trace.sources.aws.express`).
     """
     # Imported here so that offline use never pays for importing boto3.
-    from sfn_trace.fetch import fetch_execution
+    from sfn_trace.sources.aws import fetch_execution
 
     if express_log_group is not None:
-        from sfn_trace.fetch.express import fetch_express_execution
+        from sfn_trace.sources.aws.express import fetch_express_execution
 
         return fetch_express_execution(
             arn, _options(options), log_group=express_log_group, on_page=on_page
@@ -142,16 +142,16 @@ def with_map_runs(
     is given, their first ``follow`` child executions (or ``"all"``) fetched."""
     if not any(e.type == "MapRunStarted" for e in data.events):
         return data
-    from sfn_trace.fetch.maprun import follow_map_runs
+    from sfn_trace.sources.aws.maprun import follow_map_runs
 
     return follow_map_runs(data, options, follow)
 
 
 def with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
     """``data`` with the log lines of every Lambda invocation its history made."""
-    from sfn_trace.arn import parse_execution_arn
-    from sfn_trace.fetch.aws import default_region
-    from sfn_trace.fetch.logs import fetch_lambda_logs
+    from sfn_trace.model.arn import parse_execution_arn
+    from sfn_trace.sources.aws.client import default_region
+    from sfn_trace.sources.aws.logs import fetch_lambda_logs
 
     region = options.region
     if region is None and data.info.arn and looks_like_arn(data.info.arn):
@@ -162,6 +162,6 @@ def with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
 
 
 def _options(options: AwsOptions | None) -> AwsOptions:
-    from sfn_trace.options import AwsOptions
+    from sfn_trace.model.options import AwsOptions
 
     return options or AwsOptions()

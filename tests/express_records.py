@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sfn_trace.history import parse_timestamp
+from sfn_trace.model.events import parse_timestamp
 
 EXPRESS_ARN = (
     "arn:aws:states:eu-central-1:123456789012:express:line-ingest-express:run-42:"

@@ -131,9 +131,9 @@ def _fixtures(recorder: Recorder) -> None:
 
 def _bundle(name: str, folder: Path) -> Path:
     """The fixture as a live fetch would have saved it (DescribeExecution's facts)."""
-    from sfn_trace.bundle import write_bundle
-    from sfn_trace.execution import ExecutionInfo
-    from sfn_trace.sources import load_history_file
+    from sfn_trace.model.execution import ExecutionInfo
+    from sfn_trace.sources.bundle import write_bundle
+    from sfn_trace.sources.files import load_history_file
 
     data = load_history_file(fixture_history(name), DEFINITION)
     describe = json.loads(fixture_describe(name).read_text(encoding="utf-8"))
@@ -292,7 +292,7 @@ def _fake_aws() -> Iterator[None]:
 
 
 def _import_scan_sources() -> None:
-    for candidate in ("sfn_trace.sources.aws.executions", "sfn_trace.fetch.executions"):
+    for candidate in ("sfn_trace.sources.files.aws.executions", "sfn_trace.sources.aws.executions"):
         try:
             __import__(candidate)
         except ImportError:

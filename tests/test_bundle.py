@@ -1,4 +1,4 @@
-"""sfn_trace.bundle: events back to the API shape, and bundles that replay a trace offline.
+"""sfn_trace.sources.bundle: events back to the API shape, and bundles that replay a trace offline.
 
 The round trip ``HistoryEvent.from_api(event_to_api(e)) == e`` is checked on every event of
 the recorded AWS corpus and of the line-ingest fixtures; a bundle written from a fixture and
@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.bundle import (
+from sfn_trace.errors import ExitCode, InputError, SfnTraceError
+from sfn_trace.model.events import HistoryEvent
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.sources.bundle import (
     SCHEMA,
     bundle_bytes,
     bundle_document,
@@ -25,11 +29,7 @@ from sfn_trace.bundle import (
     write_atomically,
     write_bundle,
 )
-from sfn_trace.errors import ExitCode, InputError, SfnTraceError
-from sfn_trace.execution import ExecutionData, ExecutionInfo
-from sfn_trace.history import HistoryEvent
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.sources import load_history_file, load_target_file, read_json
+from sfn_trace.sources.files import load_history_file, load_target_file, read_json
 from sfn_trace.trace import analyze
 from tests.data import (
     DEFINITION,
@@ -170,7 +170,7 @@ def test_a_history_file_still_loads_as_a_history() -> None:
 
 
 def test_bundled_lambda_logs_round_trip(tmp_path: Path) -> None:
-    from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
+    from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 
     data = _fixture_data("flat_split_drops_key")
     scheduled = next(e.id for e in data.events if e.type == "TaskScheduled")
@@ -285,7 +285,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     def fail(*_: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sfn_trace.bundle.os.replace", fail)
+    monkeypatch.setattr("sfn_trace.sources.bundle.os.replace", fail)
     with pytest.raises(SfnTraceError, match=r"cannot write .*No space left on device"):
         write_bundle(path, _fixture_data("flat_intact"), fetched_at=FETCHED)
     assert path.read_text() == "old"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from sfn_trace.model.replay import Replay, Step
 from sfn_trace.trace import analyze
 from sfn_trace.trace.chain import (
     OriginKind,
@@ -15,7 +16,6 @@ from sfn_trace.trace.chain import (
     explain_lost_at,
     trace_location,
 )
-from sfn_trace.trace.replay import Replay, Step
 from sfn_trace.trace.visits import build_visits
 from tests.test_replay import FIELD, SCENARIOS, by_state, line_ingest
 

@@ -1,4 +1,4 @@
-"""sfn_trace.compare and ``sfn-trace compare``: alignment of two runs and their divergence.
+"""sfn_trace.checks.compare and ``sfn-trace compare``: alignment of two runs and their divergence.
 
 The line-ingest pairs are recorded executions of the real workflow (fixtures/line_ingest);
 the shapes they do not hold (loops, retries, Parallel branches started in another order,
@@ -18,12 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from sfn_trace import api
+from sfn_trace.checks.compare import Comparison, Run, compare
 from sfn_trace.cli import app
-from sfn_trace.compare import Comparison, Run, compare
 from sfn_trace.errors import ExitCode
-from sfn_trace.execution import ExecutionData, ExecutionInfo
-from sfn_trace.history import events_from_api
-from sfn_trace.report.compare_json import SCHEMA
+from sfn_trace.model.events import events_from_api
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.report.compare.json import SCHEMA
 from sfn_trace.report.compare_report import (
     COMPARE_RENDERERS,
     CompareFormat,

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.execution import ExecutionData
-from sfn_trace.history import EventKind
-from sfn_trace.sources import load_history_file
+from sfn_trace.model.events import EventKind
+from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.snapshot import Status
+from sfn_trace.model.visits import Flow, FlowKind, Visit, VisitTree
+from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import Verdict, analyze
-from sfn_trace.trace.field import Status
-from sfn_trace.trace.visits import Flow, FlowKind, Visit, VisitTree, build_visits
+from sfn_trace.trace.visits import build_visits
 from tests.data import corpus_definition, corpus_history, corpus_names
 
 EXPECTED_HISTORIES = 329

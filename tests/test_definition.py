@@ -1,4 +1,4 @@
-"""sfn_trace.definition: the ASL definition indexed by (machine-unique) state name."""
+"""sfn_trace.model.definition: the ASL definition indexed by (machine-unique) state name."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode, InputError
+from sfn_trace.model.definition import Definition
 from tests.data import DEFINITION, corpus_definition, corpus_names
 
 

@@ -1,4 +1,4 @@
-"""sfn_trace.drift: which states differ between the definition that ran and another."""
+"""sfn_trace.asl.drift: which states differ between the definition that ran and another."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import copy
 import json
 from typing import Any
 
-from sfn_trace.definition import Definition
-from sfn_trace.drift import Change, StateDrift, compare_definitions
+from sfn_trace.asl.drift import compare_definitions
+from sfn_trace.model.definition import Change, Definition, StateDrift
 from tests.data import DEFINITION as SEED
 from tests.data import FIXED_DEFINITION as FIXED
 

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
-from sfn_trace.fetch import executions as executions_module
+from sfn_trace.sources.aws import executions as executions_module
 
 pytestmark = pytest.mark.moto_server
 

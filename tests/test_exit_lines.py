@@ -24,15 +24,15 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from sfn_trace import api
+from sfn_trace.checks.compare import compare
 from sfn_trace.cli import app
-from sfn_trace.compare import compare
 from sfn_trace.errors import ExitCode
-from sfn_trace.fetch import executions as executions_module
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
-from sfn_trace.report.markdown import MarkdownRenderer
-from sfn_trace.report.table import exit_reason
-from sfn_trace.sources import load_target_file
+from sfn_trace.report.trace.markdown import MarkdownRenderer
+from sfn_trace.report.trace.table import exit_reason
+from sfn_trace.sources.aws import executions as executions_module
+from sfn_trace.sources.files import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import fixture_history
 from tests.test_hostile_files import seed_events, without_execution_data

@@ -1,4 +1,5 @@
-"""sfn_trace.express: CloudWatch Logs execution records back into history events (pure).
+"""sfn_trace.sources.express_records: CloudWatch Logs execution records back into history
+events (pure).
 
 Two kinds of input: records written in the real format recorded on AWS
 (docs/aws-reference.md section 6, every envelope scalar a string), and Standard histories
@@ -17,8 +18,11 @@ from typing import Any
 import pytest
 
 from sfn_trace.errors import ExitCode, InputError
-from sfn_trace.execution import ExecutionData, infer_info
-from sfn_trace.express import (
+from sfn_trace.model.events import EventKind, HistoryEvent
+from sfn_trace.model.execution import ExecutionData, infer_info
+from sfn_trace.model.snapshot import Status
+from sfn_trace.report.trace.json import to_document
+from sfn_trace.sources.express_records import (
     ExpressLoggingError,
     LoggingConfig,
     details_member,
@@ -29,11 +33,8 @@ from sfn_trace.express import (
     records_notes,
     records_to_events,
 )
-from sfn_trace.history import EventKind, HistoryEvent
-from sfn_trace.report.json import to_document
-from sfn_trace.sources import load_history_file, read_json
+from sfn_trace.sources.files import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze
-from sfn_trace.trace.field import Status
 from tests.data import (
     DEFINITION,
     corpus_definition,

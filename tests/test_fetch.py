@@ -1,4 +1,4 @@
-"""sfn_trace.fetch against botocore's Stubber (requests validated against the real model).
+"""sfn_trace.sources.aws against botocore's Stubber (requests validated against the real model).
 
 The Stubber answers at ``before-call``, before retries, signing and sending, so these tests
 never sleep and never touch the network. The credential and endpoint tests use real clients
@@ -28,12 +28,12 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.stub import Stubber
 
 from sfn_trace import __version__
-from sfn_trace.arn import parse_execution_arn
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError, UsageError
-from sfn_trace.fetch import AwsOptions, fetch_execution, stepfunctions_client
-from sfn_trace.fetch.aws import Context as _Context
-from sfn_trace.fetch.aws import translate as _translate
-from sfn_trace.history import EventKind
+from sfn_trace.model.arn import parse_execution_arn
+from sfn_trace.model.events import EventKind
+from sfn_trace.sources.aws import AwsOptions, fetch_execution, stepfunctions_client
+from sfn_trace.sources.aws.client import Context as _Context
+from sfn_trace.sources.aws.client import translate as _translate
 
 REGION = "us-west-2"
 MACHINE = "line-ingest-sf-dev-1554303"

@@ -1,4 +1,5 @@
-"""sfn_trace.fetch.executions against botocore's Stubber (requests validated against the model).
+"""sfn_trace.sources.aws.executions against botocore's Stubber (requests validated against the
+service model).
 
 ListExecutions: pagination, one listing per status merged by start date, the time window
 (stop paging at the first execution older than --since), the limit, client-side filtering
@@ -17,16 +18,16 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from sfn_trace.checks.scan import trace_all
 from sfn_trace.errors import AwsError, ExitCode, UsageError
-from sfn_trace.fetch.executions import (
+from sfn_trace.sources.aws.executions import (
     HistoryFetcher,
     ListedExecution,
     list_executions,
     parse_state_machine_arn,
     statuses_from_text,
 )
-from sfn_trace.fetch.logs import RateLimiter
-from sfn_trace.scan import trace_all
+from sfn_trace.sources.aws.logs import RateLimiter
 
 REGION = "us-west-2"
 MACHINE = "line-ingest"

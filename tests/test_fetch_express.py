@@ -1,4 +1,5 @@
-"""sfn_trace.fetch.express: the Express API sequence against botocore's Stubber, then end to end.
+"""sfn_trace.sources.aws.express: the Express API sequence against botocore's Stubber, then end
+to end.
 
 Stubber validates every request and response against the real service models, so the call
 sequence here (DescribeStateMachine, FilterLogEvents search and window, paginated) is the one
@@ -25,15 +26,15 @@ from typer.testing import CliRunner
 from sfn_trace import api
 from sfn_trace.cli import app
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError
-from sfn_trace.execution import ExecutionData
-from sfn_trace.express import ExpressLoggingError, filter_pattern
-from sfn_trace.fetch import AwsOptions, fetch_execution
-from sfn_trace.fetch import express as express_fetch
-from sfn_trace.fetch.express import SEARCH_LOOKBACK, fetch_express_execution
-from sfn_trace.fetch.logs import RateLimiter
-from sfn_trace.history import parse_timestamp
-from sfn_trace.report.json import to_document
-from sfn_trace.sources import load_history_file, read_json
+from sfn_trace.model.events import parse_timestamp
+from sfn_trace.model.execution import ExecutionData
+from sfn_trace.report.trace.json import to_document
+from sfn_trace.sources.aws import AwsOptions, fetch_execution
+from sfn_trace.sources.aws import express as express_fetch
+from sfn_trace.sources.aws.express import SEARCH_LOOKBACK, fetch_express_execution
+from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.express_records import ExpressLoggingError, filter_pattern
+from sfn_trace.sources.files import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze
 from tests.data import DEFINITION as DEFINITION_FILE
 from tests.data import fixture_history
@@ -419,7 +420,7 @@ def test_fetch_execution_reads_express_arns_from_the_logs(
         seen.update(arn=arn, **kwargs)
         return marker
 
-    monkeypatch.setattr("sfn_trace.fetch.history.fetch_express_execution", fake)
+    monkeypatch.setattr("sfn_trace.sources.aws.history.fetch_express_execution", fake)
     assert fetch_execution(ARN, client=sfn) is marker
     assert seen["arn"] == ARN and seen["client"] is sfn
 

@@ -11,15 +11,15 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from sfn_trace.fetch.aws import AwsOptions
-from sfn_trace.fetch.logs import (
+from sfn_trace.model.visits import LambdaInvocation
+from sfn_trace.sources.aws.client import AwsOptions
+from sfn_trace.sources.aws.logs import (
     FILTER_PATTERN_LIMIT,
     WINDOW_PAGE_BUDGET,
     RateLimiter,
     fetch_lambda_logs,
     request_id_patterns,
 )
-from sfn_trace.trace.invocations import LambdaInvocation
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 MS = int(T0.timestamp() * 1000)
@@ -246,7 +246,7 @@ def test_unreadable_group_is_one_warning_and_others_still_read(
     logs.add_client_error("filter_log_events", code, "message from AWS")
     logs.add_response("filter_log_events", {"events": lines_of(2)})
     # one worker at a time keeps the stubbed responses in order
-    from sfn_trace.fetch import logs as module
+    from sfn_trace.sources.aws import logs as module
 
     original = module.MAX_PARALLEL_GROUPS
     module.MAX_PARALLEL_GROUPS = 1

@@ -13,15 +13,9 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.history import Payload
-from sfn_trace.trace.field import (
-    MISSING,
-    Occurrence,
-    Status,
-    find_occurrences,
-    snapshot,
-    snapshot_of,
-)
+from sfn_trace.model.events import Payload
+from sfn_trace.model.snapshot import MISSING, Occurrence, Status
+from sfn_trace.trace.field import find_occurrences, snapshot, snapshot_of
 
 F = "poll_results_s3_key"
 

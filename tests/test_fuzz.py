@@ -5,7 +5,7 @@ catches, Map iterations and Parallel branches interleaved, a terminal event or n
 damages it: ids shuffled, exits removed, orphan events, unknown types, duplicate ids, bad
 timestamps, payloads that are not JSON or are cut or flagged ``truncated``, documents nested
 thousands of levels deep, huge strings, unicode keys, and tracked field names with dots,
-brackets, quotes or ``$``. It goes through :func:`sfn_trace.history.events_from_api`,
+brackets, quotes or ``$``. It goes through :func:`sfn_trace.model.events.events_from_api`,
 :func:`sfn_trace.trace.analyze` and every renderer in :data:`sfn_trace.report.RENDERERS`,
 and must never raise. A payload that was cut, flagged truncated, or is not JSON although it
 mentions the field must come out ``unknown`` (never ``null``/``missing``/``set``): the
@@ -25,12 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfn_trace.definition import Definition
-from sfn_trace.execution import ExecutionData, infer_info
-from sfn_trace.history import HistoryEvent, Payload, events_from_api
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import HistoryEvent, Payload, events_from_api
+from sfn_trace.model.execution import ExecutionData, infer_info
+from sfn_trace.model.snapshot import Status
 from sfn_trace.report import RENDERERS, OutputFormat, renderer_for
 from sfn_trace.trace import Verdict, analyze
-from sfn_trace.trace.field import Status
 
 FUZZ = settings(
     derandomize=True,

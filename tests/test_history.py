@@ -1,4 +1,4 @@
-"""sfn_trace.history: API dicts -> typed, frozen events; payloads parsed lazily.
+"""sfn_trace.model.events: API dicts -> typed, frozen events; payloads parsed lazily.
 
 Event dicts here are shaped as GetExecutionHistory returns them (docs/aws-reference.md
 section 1): one ``*EventDetails`` member per event, payloads as JSON text.
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from sfn_trace import history
 from sfn_trace.errors import ExitCode, InputError
-from sfn_trace.history import (
+from sfn_trace.model import events as history
+from sfn_trace.model.events import (
     NOT_JSON,
     EventKind,
     HistoryEvent,

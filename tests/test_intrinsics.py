@@ -1,4 +1,4 @@
-"""sfn_trace.trace.intrinsics: one test per States.* function, and the call syntax.
+"""sfn_trace.asl.intrinsics: one test per States.* function, and the call syntax.
 
 Where AWS's behaviour is not in the documentation, the expected values are the ones AWS
 recorded in tests/data/aws-recorded (test_math_add, test_format_2, test_string_split...).
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.trace.intrinsics import (
+from sfn_trace.asl.intrinsics import (
     Call,
     Literal,
     PathArg,
@@ -18,7 +18,7 @@ from sfn_trace.trace.intrinsics import (
     parse_intrinsic,
     paths_in,
 )
-from sfn_trace.trace.jsonpath import Roots, StatesRuntime, Unreplayable
+from sfn_trace.asl.jsonpath import Roots, StatesRuntime, Unreplayable
 
 
 def run(text: str, document: Any = None, **roots: Any) -> Any:

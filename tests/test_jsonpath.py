@@ -1,4 +1,4 @@
-"""sfn_trace.trace.jsonpath: ASL paths, one test per data-flow step and per root.
+"""sfn_trace.asl.jsonpath: ASL paths, one test per data-flow step and per root.
 
 Expected messages are the ones AWS recorded (docs/aws-reference.md section 3 and the histories
 in tests/data/aws-recorded).
@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.trace.field import find_occurrences
-from sfn_trace.trace.jsonpath import (
+from sfn_trace.asl.jsonpath import (
     PathMissing,
     PathSyntaxError,
     Roots,
@@ -28,6 +27,7 @@ from sfn_trace.trace.jsonpath import (
     unknown,
     value_at,
 )
+from sfn_trace.trace.field import find_occurrences
 
 DOCUMENT: dict[str, Any] = {
     "a": {"b": 1, "n": None},

@@ -1,4 +1,4 @@
-"""sfn_trace.lint: from the definition alone, the paths on which a read field can be lost."""
+"""sfn_trace.checks.lint: from the definition alone, the paths on which a read field can be lost."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.definition import Definition
-from sfn_trace.lint import LintFinding, lint
+from sfn_trace.checks.lint import LintFinding, lint
+from sfn_trace.model.definition import Definition
 from tests.data import DEFINITION as SEED
 from tests.data import FIXED_DEFINITION as FIXED
 from tests.data import corpus_definition, corpus_names

@@ -26,12 +26,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sfn_trace.asl.positions import Position, state_positions
+from sfn_trace.checks.lint import DROP_KINDS, lint
 from sfn_trace.cli import app
-from sfn_trace.definition import Definition
 from sfn_trace.errors import ExitCode
-from sfn_trace.lint import DROP_KINDS, lint
-from sfn_trace.positions import Position, state_positions
-from sfn_trace.report.lint_sarif import RULES, render_sarif
+from sfn_trace.model.definition import Definition
+from sfn_trace.report.lint.sarif import RULES, render_sarif
 from tests.data import DEFINITION, FIXED_DEFINITION, ROOT
 
 FIELD = "poll_results_s3_key"

@@ -1,6 +1,6 @@
 """Distributed Map: Map Runs described, children listed, fetched and traced, findings inside them.
 
-Three depths: the pure part (``sfn_trace.children``) on histories built
+Three depths: the pure part (``sfn_trace.trace.maprun``) on histories built
 with ``tests/history_builder.py``; the API sequence (DescribeMapRun, ListExecutions with
 ``mapRunArn`` over several pages, the normal fetch per child, ListMapRuns) against botocore's
 Stubber; and end to end with moto, which runs Distributed Map parents but creates no children
@@ -24,22 +24,23 @@ from botocore.stub import Stubber
 from typer.testing import CliRunner
 
 from sfn_trace import api
-from sfn_trace.children import (
-    ChildExecution,
-    MapRunData,
-    numbered,
-    parse_follow_children,
-)
 from sfn_trace.cli import app
+from sfn_trace.cli.trace import parse_follow_children
 from sfn_trace.errors import ExitCode, UsageError
-from sfn_trace.execution import ExecutionData, ExecutionInfo, infer_info
-from sfn_trace.fetch import AwsOptions, fetch_execution
-from sfn_trace.fetch.logs import RateLimiter
-from sfn_trace.fetch.maprun import follow_map_runs
-from sfn_trace.history import events_from_api
+from sfn_trace.model.events import events_from_api
+from sfn_trace.model.execution import (
+    ChildExecution,
+    ExecutionData,
+    ExecutionInfo,
+    MapRunData,
+    infer_info,
+)
 from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.json import to_document
-from sfn_trace.sources import load_history_file
+from sfn_trace.report.trace.json import to_document
+from sfn_trace.sources.aws import AwsOptions, fetch_execution
+from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.aws.maprun import follow_map_runs, numbered
+from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from tests.data import corpus_history, corpus_names
 from tests.history_builder import History

@@ -1,4 +1,4 @@
-"""sfn_trace.redact: reports and bundles of a redacted execution hold no payload value but the
+"""sfn_trace.trace.redact: reports and bundles of a redacted execution hold no payload value but the
 tracked field's, and the trace of the field is unchanged."""
 
 from __future__ import annotations
@@ -10,20 +10,21 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.bundle import bundle_bytes, bundle_document
-from sfn_trace.execution import ExecutionData
-from sfn_trace.history import NOT_JSON, HistoryEvent, Payload
-from sfn_trace.redact import (
+from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
+from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.snapshot import Status
+from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.sources.bundle import bundle_bytes, bundle_document
+from sfn_trace.sources.files import load_target_file
+from sfn_trace.trace import analyze
+from sfn_trace.trace.field import snapshot
+from sfn_trace.trace.redact import (
     placeholder,
     redact,
     redact_log_message,
     redact_value,
     redaction_note,
 )
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.sources import load_target_file
-from sfn_trace.trace import analyze
-from sfn_trace.trace.field import Status, snapshot
 from tests.data import DEFINITION, fixture_history, fixture_names
 
 FIELD = "poll_results_s3_key"
@@ -270,7 +271,7 @@ def test_log_messages() -> None:
 
 
 def test_lambda_logs_are_redacted_too() -> None:
-    from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
+    from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 
     data = _data("flat_split_drops_key")
     lines = (LogLine(1, "START RequestId: r-1 Version: $LATEST", "s"), LogLine(2, "secret", "s"))

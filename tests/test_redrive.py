@@ -20,14 +20,15 @@ from typer.testing import CliRunner
 
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
-from sfn_trace.execution import ExecutionData, infer_info
-from sfn_trace.history import events_from_api
+from sfn_trace.model.events import events_from_api
+from sfn_trace.model.execution import ExecutionData, infer_info
+from sfn_trace.model.visits import Outcome
 from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.json import to_document
-from sfn_trace.sources import load_history_file
+from sfn_trace.report.trace.json import to_document
+from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from sfn_trace.trace.redrive import split_attempts
-from sfn_trace.trace.visits import Outcome, build_visits
+from sfn_trace.trace.visits import build_visits
 from tests.data import corpus_history, corpus_names
 from tests.history_builder import History
 

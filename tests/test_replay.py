@@ -1,4 +1,4 @@
-"""sfn_trace.trace.replay: each visit's data flow replayed step by step and checked.
+"""sfn_trace.asl.replay: each visit's data flow replayed step by step and checked.
 
 The line-ingest fixtures (recorded by running fixtures/line_ingest/definition.asl.json) give
 the seed's failure points; the AWS-recorded corpus gives JSONata states and variables; small
@@ -14,14 +14,17 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.definition import Definition
-from sfn_trace.execution import ExecutionData, ExecutionInfo
-from sfn_trace.history import events_from_api, parse_timestamp
-from sfn_trace.sources import load_history_file
-from sfn_trace.trace import analyze, jsonata_eval
-from sfn_trace.trace.field import Status
-from sfn_trace.trace.jsonpath import StatesError, Unreplayable
-from sfn_trace.trace.replay import Replay, ReplayStatus, field_step, replay_visits
+from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.jsonpath import StatesError, Unreplayable
+from sfn_trace.asl.replay import replay_visits
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import events_from_api, parse_timestamp
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.model.snapshot import Status
+from sfn_trace.sources.files import load_history_file
+from sfn_trace.trace import analyze
+from sfn_trace.trace.steps import field_step
 from sfn_trace.trace.visits import build_visits
 from tests.data import (
     DEFINITION,

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from sfn_trace.sources import load_history_file
-from sfn_trace.trace.replay import Replay, ReplayStatus, replay_visits
+from sfn_trace.asl.replay import replay_visits
+from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace.visits import build_visits
 from tests.data import corpus_definition, corpus_history, corpus_names
 

@@ -1,4 +1,4 @@
-"""sfn_trace.report.csv: one row per visit, read back as is by pandas and the csv module."""
+"""sfn_trace.report.trace.csv: one row per visit, read back as is by pandas and the csv module."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report import csv as csv_report
 from sfn_trace.report.interface import RenderOptions
-from sfn_trace.sources import load_history_file, load_target_file
+from sfn_trace.report.trace import csv as csv_report
+from sfn_trace.sources.files import load_history_file, load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, fixture_history
 from tests.history_builder import History
@@ -111,7 +111,7 @@ def test_quoting_unicode_and_empty_cells_round_trip(tmp_path: Path) -> None:
 
 
 def test_log_excerpt_lights_up_when_logs_were_fetched() -> None:
-    from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
+    from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     split = next(t for t in analyze(data, FIELD).visits if t.visit.state == "SplitIntoChunks")

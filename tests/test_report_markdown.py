@@ -1,4 +1,4 @@
-"""sfn_trace.report.markdown: an incident report that renders as intended.
+"""sfn_trace.report.trace.markdown: an incident report that renders as intended.
 
 Checked by parsing it with markdown-it-py (CommonMark plus GFM tables): every table must parse
 as a table with the same number of cells in every row, whatever the state names and payload
@@ -16,11 +16,11 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from sfn_trace.execution import ExecutionInfo
+from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.interface import RenderOptions
-from sfn_trace.report.markdown import MarkdownRenderer, console_link
-from sfn_trace.sources import load_history_file, load_target_file
+from sfn_trace.report.trace.markdown import MarkdownRenderer, console_link
+from sfn_trace.sources.files import load_history_file, load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, fixture_history, fixture_names
 from tests.history_builder import History
@@ -242,7 +242,7 @@ def test_the_blame_chain_is_rendered_when_present() -> None:
 
 
 def test_log_lines_of_the_culprit_are_shown() -> None:
-    from sfn_trace.execution import InvocationLogs, LambdaLogs, LogLine
+    from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     split = next(t for t in analyze(data, FIELD).visits if t.visit.state == "SplitIntoChunks")
@@ -264,7 +264,7 @@ def test_log_lines_of_the_culprit_are_shown() -> None:
 
 
 def test_redacted_reports_say_so() -> None:
-    from sfn_trace.redact import redact
+    from sfn_trace.trace.redact import redact
 
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     text = MarkdownRenderer().render(analyze(redact(data, FIELD), FIELD))

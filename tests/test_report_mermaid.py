@@ -1,4 +1,5 @@
-"""The Markdown report's flowchart (sfn_trace.report.mermaid) and its blame chain's origin row.
+"""The Markdown report's flowchart (sfn_trace.report.trace.mermaid) and its blame chain's
+origin row.
 
 No Mermaid renderer runs here: every diagram is read by a small checker of the Mermaid subset
 the report writes (every line one of: a node with a generated id and a double-quoted label, a
@@ -25,11 +26,12 @@ import pytest
 from markdown_it import MarkdownIt
 
 from benchmarks.generate_history import Generated, generate
-from sfn_trace.report.markdown import MarkdownRenderer
-from sfn_trace.report.mermaid import NAME_WIDTH, NODE_CAP, cut, escape, flowchart
-from sfn_trace.sources import load_history_file, load_target_file
+from sfn_trace.model.result import Hop
+from sfn_trace.report.trace.markdown import MarkdownRenderer
+from sfn_trace.report.trace.mermaid import NAME_WIDTH, NODE_CAP, cut, escape, flowchart
+from sfn_trace.sources.files import load_history_file, load_target_file
 from sfn_trace.trace import TraceResult, analyze
-from sfn_trace.trace.chain import Hop, OriginKind
+from sfn_trace.trace.chain import OriginKind
 from tests.data import DEFINITION, LINE_INGEST, fixture_names
 from tests.history_builder import History
 from tests.make_golden import field_of

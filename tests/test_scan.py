@@ -1,4 +1,4 @@
-"""sfn_trace.scan and ``sfn-trace scan``: rows, summary, exit codes, one bad execution.
+"""sfn_trace.checks.scan and ``sfn-trace scan``: rows, summary, exit codes, one bad execution.
 
 The orchestration is tested with fake loaders; the command line with a fake, thread-safe
 Step Functions client serving the recorded line-ingest histories (the Stubber, which answers
@@ -20,17 +20,17 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
+from sfn_trace.checks.scan import Culprit, ScanQuery, ScanResult, ScanRow, parse_moment, trace_all
 from sfn_trace.cli import app
 from sfn_trace.errors import AwsError, ExitCode
-from sfn_trace.execution import ExecutionData, ExecutionInfo
-from sfn_trace.fetch import executions as executions_module
-from sfn_trace.fetch.executions import ListedExecution
-from sfn_trace.report.scan_csv import COLUMNS
-from sfn_trace.report.scan_json import SCHEMA
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.result import Verdict
+from sfn_trace.report.scan.csv import COLUMNS
+from sfn_trace.report.scan.json import SCHEMA
 from sfn_trace.report.scan_report import SCAN_RENDERERS, ScanFormat, scan_renderer_for
-from sfn_trace.scan import Culprit, ScanQuery, ScanResult, ScanRow, parse_moment, trace_all
-from sfn_trace.sources import load_target_file
-from sfn_trace.trace.result import Verdict
+from sfn_trace.sources.aws import executions as executions_module
+from sfn_trace.sources.aws.executions import ListedExecution
+from sfn_trace.sources.files import load_target_file
 from tests.data import fixture_history
 
 FIELD = "poll_results_s3_key"

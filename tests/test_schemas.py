@@ -26,39 +26,37 @@ from jsonschema import Draft202012Validator, ValidationError
 from typer.testing import CliRunner
 
 from sfn_trace import api
-from sfn_trace.bundle import SCHEMA as BUNDLE_SCHEMA
-from sfn_trace.bundle import bundle_bytes, bundle_document, write_bundle
-from sfn_trace.children import (
-    ChildExecution,
-    MapRunCounts,
-    MapRunData,
-    MapRunDescription,
-)
+from sfn_trace.checks.compare import compare
+from sfn_trace.checks.scan import ScanQuery, ScanResult, trace_all
 from sfn_trace.cli import app
-from sfn_trace.compare import compare
 from sfn_trace.errors import AwsError, ExitCode, InputError
-from sfn_trace.execution import (
+from sfn_trace.model.events import events_from_api
+from sfn_trace.model.execution import (
+    ChildExecution,
     ExecutionData,
     InvocationLogs,
     LambdaLogs,
     LogLine,
+    MapRunCounts,
+    MapRunData,
+    MapRunDescription,
     infer_info,
 )
-from sfn_trace.fetch.executions import ListedExecution
-from sfn_trace.history import events_from_api
-from sfn_trace.redact import redact
 from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.compare_json import SCHEMA as COMPARE_SCHEMA
+from sfn_trace.report.compare.json import SCHEMA as COMPARE_SCHEMA
 from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
-from sfn_trace.report.json import SCHEMA as TRACE_SCHEMA
-from sfn_trace.report.lint_text import MULTI_SCHEMA as LINT_MULTI_SCHEMA
-from sfn_trace.report.lint_text import SCHEMA as LINT_SCHEMA
-from sfn_trace.report.scan_json import SCHEMA as SCAN_SCHEMA
+from sfn_trace.report.lint.text import MULTI_SCHEMA as LINT_MULTI_SCHEMA
+from sfn_trace.report.lint.text import SCHEMA as LINT_SCHEMA
+from sfn_trace.report.scan.json import SCHEMA as SCAN_SCHEMA
 from sfn_trace.report.scan_report import ScanFormat, scan_renderer_for
-from sfn_trace.scan import ScanQuery, ScanResult, trace_all
-from sfn_trace.sources import load_target_file
+from sfn_trace.report.trace.json import SCHEMA as TRACE_SCHEMA
+from sfn_trace.sources.aws.executions import ListedExecution
+from sfn_trace.sources.bundle import SCHEMA as BUNDLE_SCHEMA
+from sfn_trace.sources.bundle import bundle_bytes, bundle_document, write_bundle
+from sfn_trace.sources.files import load_target_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from sfn_trace.trace.invocations import all_invocations
+from sfn_trace.trace.redact import redact
 from sfn_trace.trace.visits import build_visits
 from tests.data import (
     CORPUS,
@@ -702,7 +700,7 @@ def test_json_output_doc_names_every_schema_version() -> None:
 
 
 def test_verdict_and_status_enums_match_the_code() -> None:
-    from sfn_trace.trace.field import Status
+    from sfn_trace.model.snapshot import Status
 
     defs = schema("trace")["$defs"]
     assert defs["verdict"]["enum"] == [v.value for v in Verdict]

@@ -342,12 +342,12 @@ def test_the_package_calls_no_operation_outside_the_allowed_ones() -> None:
     assert found <= ALLOWED, f"calls outside the read-only list: {sorted(found - ALLOWED)}"
 
 
-def test_only_the_fetch_layer_imports_boto3() -> None:
+def test_only_sources_aws_imports_boto3() -> None:
     importers = [
         str(path.relative_to(ROOT))
         for path, source in _package_sources().items()
         if re.search(r"^\s*(?:import|from)\s+(?:boto3|botocore)\b", source, re.M)
     ]
-    assert importers, "the fetch layer imports boto3"
-    outside = [p for p in importers if not p.startswith("sfn_trace/fetch")]
-    assert not outside, f"AWS clients may only come from sfn_trace/fetch: {outside}"
+    assert importers, "sources/aws imports boto3"
+    outside = [p for p in importers if not p.startswith("sfn_trace/sources/aws/")]
+    assert not outside, f"AWS clients may only come from sfn_trace/sources/aws: {outside}"

@@ -1,4 +1,5 @@
-"""sfn_trace.sources.load_history_file: the accepted file shapes, and one clear line for the rest.
+"""sfn_trace.sources.files.load_history_file: the accepted file shapes, and one clear line for
+the rest.
 
 Every unreadable input is an InputError: exit code 2 and a one-line message that names the file.
 """
@@ -14,8 +15,8 @@ from typing import Any
 import pytest
 
 from sfn_trace.errors import ExitCode, InputError
-from sfn_trace.history import EventKind
-from sfn_trace.sources import load_history_file, read_json
+from sfn_trace.model.events import EventKind
+from sfn_trace.sources.files import load_history_file, read_json
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:sm:run-1"
 

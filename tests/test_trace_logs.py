@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sfn_trace.trace.invocations import LambdaInvocation, split_function
-from sfn_trace.trace.logs import LogLine, assign, group_by_request, line_request_id, readable
+from sfn_trace.model.visits import LambdaInvocation
+from sfn_trace.sources.lambda_logs import (
+    LogLine,
+    assign,
+    group_by_request,
+    line_request_id,
+    readable,
+)
+from sfn_trace.trace.invocations import split_function
 
 A = "6f1c2a7e-1111-4a5d-b6d5-57022197226a"
 B = "6f1c2a7e-2222-4a5d-b6d5-57022197226a"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sfn_trace.definition import Definition
-from sfn_trace.history import EventKind, HistoryEvent, Payload, events_from_api
-from sfn_trace.trace.visits import Flow, FlowKind, Outcome, Visit, VisitTree, build_visits
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import EventKind, HistoryEvent, Payload, events_from_api
+from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
+from sfn_trace.trace.visits import build_visits
 
 
 def details_member(event_type: str) -> str:

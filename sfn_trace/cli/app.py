@@ -241,7 +241,7 @@ OutputOption = Annotated[
 def aws_options(
     region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
 ) -> Any:
-    from sfn_trace.options import AwsOptions
+    from sfn_trace.model.options import AwsOptions
 
     return AwsOptions(
         region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from sfn_trace import api
-from sfn_trace.arn import looks_like_arn
-from sfn_trace.bundle import write_atomically
+from sfn_trace.checks.compare import Comparison, compare
 from sfn_trace.cli.app import (
     DebugOption,
     EndpointOption,
@@ -26,9 +25,10 @@ from sfn_trace.cli.app import (
     guarded,
 )
 from sfn_trace.cli.subcommands import mention_in_main_help
-from sfn_trace.compare import Comparison, compare
 from sfn_trace.errors import UsageError
+from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
+from sfn_trace.sources.bundle import write_atomically
 from sfn_trace.trace import analyze
 
 MAX_NAMED = 3

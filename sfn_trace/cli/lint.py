@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
+from sfn_trace.checks.lint import lint_files
 from sfn_trace.cli.app import DebugOption, app, err, guarded
 from sfn_trace.cli.subcommands import mention_in_main_help
 from sfn_trace.errors import ExitCode, UsageError
-from sfn_trace.lint import lint_files
-from sfn_trace.report.lint_text import render_json, render_table
+from sfn_trace.report.lint.text import render_json, render_table
 
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
 
@@ -66,7 +66,7 @@ def lint_command(
             err(f"error: {each.error}")
         if len(linted) > 1 or not unreadable:
             if output_format is LintFormat.SARIF:
-                from sfn_trace.report.lint_sarif import render_sarif
+                from sfn_trace.report.lint.sarif import render_sarif
 
                 sys.stdout.write(render_sarif(linted, field))
             elif output_format is LintFormat.JSON:

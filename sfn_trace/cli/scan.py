@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sfn_trace.bundle import write_atomically
+from sfn_trace.checks.scan import DEFAULT_LIMIT, ScanQuery, ScanResult, ScanRow, parse_moment, scan
 from sfn_trace.cli.app import (
     DebugOption,
     EndpointOption,
@@ -24,9 +24,9 @@ from sfn_trace.cli.app import (
 )
 from sfn_trace.cli.subcommands import mention_in_main_help
 from sfn_trace.errors import UsageError
+from sfn_trace.model.result import Verdict
 from sfn_trace.report.scan_report import ScanFormat, scan_renderer_for
-from sfn_trace.scan import DEFAULT_LIMIT, ScanQuery, ScanResult, ScanRow, parse_moment, scan
-from sfn_trace.trace.result import Verdict
+from sfn_trace.sources.bundle import write_atomically
 
 MAX_NAMED = 3
 """Executions named in the exit-4 line; the report has a row for each."""
@@ -120,7 +120,7 @@ def scan_command(
     max_attempts: MaxAttemptsOption = 10,
     debug: DebugOption = False,
 ) -> None:
-    from sfn_trace.fetch.executions import parse_state_machine_arn, statuses_from_text
+    from sfn_trace.sources.aws.executions import parse_state_machine_arn, statuses_from_text
 
     fmt = output_format or (ScanFormat.TABLE if sys.stdout.isatty() else ScanFormat.JSON)
     with guarded(debug):
@@ -175,7 +175,7 @@ def _exit_reason(result: ScanResult) -> str:
 
 def _summary_to_stderr(result: ScanResult) -> None:
     """CSV keeps stdout to rows only: the summary and the histogram go to stderr."""
-    from sfn_trace.report.scan_table import summary_sentences
+    from sfn_trace.report.scan.table import summary_sentences
 
     for sentence in summary_sentences(result):
         err(sentence)

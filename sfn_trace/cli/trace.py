@@ -10,9 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from sfn_trace import api
-from sfn_trace.arn import looks_like_arn
-from sfn_trace.bundle import write_atomically
-from sfn_trace.children import parse_follow_children, with_children_data
 from sfn_trace.cli.app import (
     EXIT_CODES_HELP,
     DebugOption,
@@ -30,9 +27,13 @@ from sfn_trace.cli.app import (
     guarded,
 )
 from sfn_trace.errors import UsageError
-from sfn_trace.redact import redact as redact_data
+from sfn_trace.model.arn import looks_like_arn
+from sfn_trace.model.options import FollowChildren
 from sfn_trace.report import OutputFormat, RenderOptions, renderer_for
+from sfn_trace.sources.bundle import write_atomically
 from sfn_trace.trace import analyze
+from sfn_trace.trace.redact import redact as redact_data
+from sfn_trace.trace.redact import with_children_data
 
 MAIN_HELP = f"""Find the state where a field of a Step Functions execution went null.
 
@@ -207,7 +208,7 @@ def trace_command(
         if output is None:
             sys.stdout.write(text)
             sys.stdout.flush()
-    from sfn_trace.report.table import exit_reason  # renderers load lazily: keep it so
+    from sfn_trace.report.trace.table import exit_reason  # renderers load lazily: keep it so
 
     exit_with(result.exit_code, exit_reason(result))
 
@@ -215,8 +216,8 @@ def trace_command(
 def _with_drift(result: Any, data: Any, expected: Path) -> Any:
     import dataclasses
 
-    from sfn_trace.definition import Definition
-    from sfn_trace.drift import compare_definitions
+    from sfn_trace.asl.drift import compare_definitions
+    from sfn_trace.model.definition import Definition
 
     wanted = Definition.from_file(expected)
     if data.definition is None:
@@ -244,7 +245,7 @@ def _renderers(
 ) -> Callable[[OutputFormat], str]:
     def render(output_format: OutputFormat) -> str:
         if output_format is OutputFormat.MARKDOWN:
-            from sfn_trace.report.markdown import MarkdownRenderer
+            from sfn_trace.report.trace.markdown import MarkdownRenderer
 
             markdown = MarkdownRenderer(
                 target=target, definition=str(definition) if definition else None
@@ -256,7 +257,7 @@ def _renderers(
 
 
 def _bundle(data: Any, path: Path, redacted_field: str | None) -> bytes:
-    from sfn_trace.bundle import bundle_bytes, bundle_document
+    from sfn_trace.sources.bundle import bundle_bytes, bundle_document
 
     document = bundle_document(
         data, command=("sfn-trace", *sys.argv[1:]), redacted_field=redacted_field
@@ -297,3 +298,17 @@ class _Progress:
         self._bar.update(
             self._task, description=f"fetching history: {pages} page(s), {events} events"
         )
+
+
+def parse_follow_children(text: str) -> FollowChildren:
+    """``--follow-children N|all``: a positive count or ``all`` (any case)."""
+    value = text.strip().lower()
+    if value == "all":
+        return "all"
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(f"--follow-children takes a positive number or 'all', not {text!r}")
+    return count

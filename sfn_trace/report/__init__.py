@@ -1,4 +1,4 @@
-"""Renderers of a :class:`~sfn_trace.trace.result.TraceResult`.
+"""Renderers of a :class:`~sfn_trace.model.result.TraceResult`.
 
 The only package that imports tabulate (and, for CSV, pandas). Each renderer module is
 imported only when its format is used, so ``sfn-trace --help`` and JSON output stay fast.
@@ -21,10 +21,10 @@ def _lazy(module: str) -> Callable[[], Renderer]:
 
 
 RENDERERS: dict[OutputFormat, Callable[[], Renderer]] = {
-    OutputFormat.TABLE: _lazy("sfn_trace.report.table"),
-    OutputFormat.JSON: _lazy("sfn_trace.report.json"),
-    OutputFormat.CSV: _lazy("sfn_trace.report.csv"),
-    OutputFormat.MARKDOWN: _lazy("sfn_trace.report.markdown"),
+    OutputFormat.TABLE: _lazy("sfn_trace.report.trace.table"),
+    OutputFormat.JSON: _lazy("sfn_trace.report.trace.json"),
+    OutputFormat.CSV: _lazy("sfn_trace.report.trace.csv"),
+    OutputFormat.MARKDOWN: _lazy("sfn_trace.report.trace.markdown"),
 }
 
 

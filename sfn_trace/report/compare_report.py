@@ -1,7 +1,7 @@
 """The renderer seam of ``sfn-trace compare``: one format enum, one renderer per file.
 
 Same rules as :mod:`sfn_trace.report.interface` (a dict keyed by the enum, never an
-if-chain), for a :class:`~sfn_trace.compare.Comparison` instead of one trace.
+if-chain), for a :class:`~sfn_trace.checks.compare.Comparison` instead of one trace.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from enum import Enum
 from importlib import import_module
 from typing import Protocol
 
-from sfn_trace.compare import Comparison
+from sfn_trace.checks.compare import Comparison
 
 
 class CompareFormat(str, Enum):
     TABLE = "table"
     """The divergence with both runs' documents side by side, then the aligned timeline."""
     JSON = "json"
-    """The ``sfn-trace-compare/1`` document (:mod:`sfn_trace.report.compare_json`)."""
+    """The ``sfn-trace-compare/1`` document (:mod:`sfn_trace.report.compare.json`)."""
 
 
 class CompareRenderer(Protocol):
@@ -36,8 +36,8 @@ def _lazy(module: str) -> Callable[[], CompareRenderer]:
 
 
 COMPARE_RENDERERS: dict[CompareFormat, Callable[[], CompareRenderer]] = {
-    CompareFormat.TABLE: _lazy("sfn_trace.report.compare_table"),
-    CompareFormat.JSON: _lazy("sfn_trace.report.compare_json"),
+    CompareFormat.TABLE: _lazy("sfn_trace.report.compare.table"),
+    CompareFormat.JSON: _lazy("sfn_trace.report.compare.json"),
 }
 
 

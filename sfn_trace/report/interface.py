@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from sfn_trace.trace.result import TraceResult
+from sfn_trace.model.result import TraceResult
 
 
 class OutputFormat(str, Enum):
@@ -20,7 +20,8 @@ class OutputFormat(str, Enum):
     JSON = "json"
     """The ``sfn-trace/1`` schema of docs/json-output.md."""
     CSV = "csv"
-    """One row per visit, for pandas and spreadsheets (columns: :mod:`sfn_trace.report.csv`)."""
+    """One row per visit, for pandas and spreadsheets (columns:
+    :mod:`sfn_trace.report.trace.csv`)."""
     MARKDOWN = "markdown"
     """An incident report to paste into a GitHub issue or a Jira ticket."""
 

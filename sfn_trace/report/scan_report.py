@@ -1,7 +1,7 @@
 """The renderer seam of ``sfn-trace scan``: one format enum, one renderer per file.
 
 Same rules as :mod:`sfn_trace.report.interface` (a dict keyed by the enum, never an
-if-chain), for a :class:`~sfn_trace.scan.ScanResult` instead of one trace.
+if-chain), for a :class:`~sfn_trace.checks.scan.ScanResult` instead of one trace.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from enum import Enum
 from importlib import import_module
 from typing import Protocol
 
-from sfn_trace.scan import ScanResult
+from sfn_trace.checks.scan import ScanResult
 
 
 class ScanFormat(str, Enum):
     TABLE = "table"
     """One row per execution, then the summary and the histogram of culprit states."""
     JSON = "json"
-    """The ``sfn-trace-scan/1`` document (:mod:`sfn_trace.report.scan_json`)."""
+    """The ``sfn-trace-scan/1`` document (:mod:`sfn_trace.report.scan.json`)."""
     CSV = "csv"
-    """One row per execution (:mod:`sfn_trace.report.scan_csv`); the summary goes to stderr."""
+    """One row per execution (:mod:`sfn_trace.report.scan.csv`); the summary goes to stderr."""
 
 
 class ScanRenderer(Protocol):
@@ -38,9 +38,9 @@ def _lazy(module: str) -> Callable[[], ScanRenderer]:
 
 
 SCAN_RENDERERS: dict[ScanFormat, Callable[[], ScanRenderer]] = {
-    ScanFormat.TABLE: _lazy("sfn_trace.report.scan_table"),
-    ScanFormat.JSON: _lazy("sfn_trace.report.scan_json"),
-    ScanFormat.CSV: _lazy("sfn_trace.report.scan_csv"),
+    ScanFormat.TABLE: _lazy("sfn_trace.report.scan.table"),
+    ScanFormat.JSON: _lazy("sfn_trace.report.scan.json"),
+    ScanFormat.CSV: _lazy("sfn_trace.report.scan.csv"),
 }
 
 

@@ -20,23 +20,28 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sfn_trace.execution import ExecutionData, LambdaLogs
-from sfn_trace.history import NOT_JSON, EventKind, Payload
-from sfn_trace.text import brief
-from sfn_trace.trace.chain import Hop, blame_chain, explain_first_null, explain_lost_at
-from sfn_trace.trace.field import Occurrence, Snapshot, Status, snapshot, snapshot_of, unknown
-from sfn_trace.trace.invocations import visit_invocations
-from sfn_trace.trace.redrive import with_attempts
-from sfn_trace.trace.replay import Replay, ReplayStatus, field_step, replay_visits
-from sfn_trace.trace.result import (
+from sfn_trace.asl.replay import replay_visits
+from sfn_trace.model.events import NOT_JSON, EventKind, Payload
+from sfn_trace.model.execution import ExecutionData, LambdaLogs
+from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.model.result import (
     Finding,
+    Hop,
     LambdaCall,
     TraceResult,
     Unseen,
     Verdict,
     VisitTrace,
 )
-from sfn_trace.trace.visits import Flow, Visit, VisitTree, build_visits
+from sfn_trace.model.snapshot import Occurrence, Snapshot, Status, unknown
+from sfn_trace.model.text import brief
+from sfn_trace.model.visits import Flow, Visit, VisitTree
+from sfn_trace.trace.chain import blame_chain, explain_first_null, explain_lost_at
+from sfn_trace.trace.field import snapshot, snapshot_of
+from sfn_trace.trace.invocations import visit_invocations
+from sfn_trace.trace.redrive import with_attempts
+from sfn_trace.trace.steps import field_step
+from sfn_trace.trace.visits import build_visits
 
 
 def analyze(
@@ -165,8 +170,8 @@ def analyze(
         chain=chain,
     )
     # Redrive attempts, and Distributed Map runs with their children traced by this same
-    # function (imported here because sfn_trace.children imports this package).
-    from sfn_trace.children import trace_map_runs
+    # function (imported here because sfn_trace.trace.maprun imports this package).
+    from sfn_trace.trace.maprun import trace_map_runs
 
     result = with_attempts(result, data.events, tree.visits)
     return trace_map_runs(result, data, tree.visits, analyze)

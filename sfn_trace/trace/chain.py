@@ -23,12 +23,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sfn_trace.history import NOT_JSON, Payload
-from sfn_trace.text import brief
-from sfn_trace.trace import jsonata_eval
-from sfn_trace.trace.field import Snapshot, Status, find_occurrences, snapshot_of
-from sfn_trace.trace.intrinsics import is_intrinsic, parse_intrinsic, paths_in
-from sfn_trace.trace.jsonpath import (
+from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
+from sfn_trace.asl.jsonpath import (
     ParsedPath,
     Segment,
     StatesError,
@@ -38,17 +35,15 @@ from sfn_trace.trace.jsonpath import (
     parse_path,
     value_at,
 )
-from sfn_trace.trace.replay import (
-    FieldStep,
-    Replay,
-    ReplayStatus,
-    Step,
-    describe_member,
-    field_step,
-    same_json,
-    template_member,
-)
-from sfn_trace.trace.visits import Flow, FlowKind, Visit, VisitTree
+from sfn_trace.asl.replay import describe_member, same_json, template_member
+from sfn_trace.model.events import NOT_JSON, Payload
+from sfn_trace.model.replay import FieldStep, Replay, ReplayStatus, Step
+from sfn_trace.model.result import Hop
+from sfn_trace.model.snapshot import Snapshot, Status
+from sfn_trace.model.text import brief
+from sfn_trace.model.visits import Flow, FlowKind, Visit, VisitTree
+from sfn_trace.trace.field import find_occurrences, snapshot_of
+from sfn_trace.trace.steps import field_step
 
 # --- inside one visit -----------------------------------------------------------------------
 
@@ -319,44 +314,6 @@ def _through_item_selector(replay: Replay, step: Step, location: tuple[Segment, 
 
 
 # --- which visit wrote what -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One state in the blame chain: what it read, and who wrote that."""
-
-    state: str
-    seq: int
-    scope: tuple[str, ...]
-    read: str | None
-    """The path it read: in its input, or in its task result when ``source`` says so."""
-    source: str
-    """What ``read`` is a path in: an :class:`OriginKind` value."""
-    value: Any
-    expression: str | None
-    """The expressions that read and carried the value, e.g.
-    ``Parameters "poll_results_s3_key.$": "$.chunked_data.poll_results_s3_key"``."""
-    written_by: str | None
-    """The state that wrote ``read`` (the next hop's), or None at the origin."""
-    written_by_seq: int | None = None
-    note: str | None = None
-    """At the origin: what it is (``the Lambda result held null although ...``)."""
-
-    def as_json(self) -> dict[str, Any]:
-        """The docs/json-output.md ``chain`` item (``state``, ``read``, ``value``, ``expression``,
-        ``written_by``) with ``source``, ``scope`` and ``note`` added."""
-        out: dict[str, Any] = {
-            "state": self.state,
-            "read": self.read,
-            "value": self.value,
-            "expression": self.expression,
-            "written_by": self.written_by,
-            "source": self.source,
-            "scope": list(self.scope),
-        }
-        if self.note:
-            out["note"] = self.note
-        return out
 
 
 _MAX_HOPS = 200

@@ -11,71 +11,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from sfn_trace.history import Payload
-
-
-class Status(str, Enum):
-    SET = "set"
-    """Every occurrence holds a value."""
-    NULL = "null"
-    """Every occurrence is null."""
-    MIXED = "mixed"
-    """Some occurrences are set, some null."""
-    MISSING = "missing"
-    """No occurrence in the document."""
-    UNKNOWN = "unknown"
-    """The document could not be seen (truncated, not included, not JSON, never produced)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    path: str
-    value: Any
-    """The member's JSON value (``None`` is JSON null)."""
-
-    @property
-    def is_set(self) -> bool:
-        return self.value is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The field as one document holds it."""
-
-    status: Status
-    occurrences: tuple[Occurrence, ...] = ()
-    reason: str | None = None
-    """Why the status is ``unknown``."""
-
-    @property
-    def has_set(self) -> bool:
-        return self.status in (Status.SET, Status.MIXED)
-
-    @property
-    def has_null(self) -> bool:
-        return self.status in (Status.NULL, Status.MIXED)
-
-    @property
-    def known(self) -> bool:
-        return self.status is not Status.UNKNOWN
-
-    def value_at(self, path: str) -> Occurrence | None:
-        return next((o for o in self.occurrences if o.path == path), None)
-
-    def first_set(self) -> Occurrence | None:
-        return next((o for o in self.occurrences if o.is_set), None)
-
-
-MISSING = Snapshot(Status.MISSING)
-
-
-def unknown(reason: str) -> Snapshot:
-    return Snapshot(Status.UNKNOWN, reason=reason)
+from sfn_trace.model.events import Payload
+from sfn_trace.model.snapshot import MISSING, Occurrence, Snapshot, Status, unknown
 
 
 def snapshot(payload: Payload | None, field: str, *, absent: str) -> Snapshot:

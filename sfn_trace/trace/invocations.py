@@ -12,29 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 
-from sfn_trace.trace.visits import Attempt, Visit
-
-
-@dataclass(frozen=True, slots=True)
-class LambdaInvocation:
-    function: str
-    """The bare function name (log groups are named after it)."""
-    qualifier: str | None
-    """Alias or version, when the task named one."""
-    reference: str
-    """``FunctionName`` as the task gave it (name, partial or full ARN)."""
-    region: str | None
-    """The function's region when its ARN says so."""
-    request_id: str | None
-    attempt: int
-    start_event_id: int
-    """The attempt's ``TaskScheduled``/``LambdaFunctionScheduled`` event: its key."""
-    start: datetime | None
-    end: datetime | None
-
+from sfn_trace.model.visits import Attempt, LambdaInvocation, Visit
 
 _LAMBDA_ARN = re.compile(
     r"^arn:[^:]+:lambda:(?P<region>[^:]*):[^:]*:function:(?P<name>[^:]+)(?::(?P<q>.+))?$"

@@ -20,38 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from sfn_trace.execution import TERMINAL_STATUS
-from sfn_trace.history import EventKind, HistoryEvent
-from sfn_trace.trace.result import TraceResult
-from sfn_trace.trace.visits import Visit
-
-
-@dataclass(frozen=True, slots=True)
-class RedriveAttempt:
-    """One run of a (possibly redriven) execution: from ``ExecutionStarted`` or an
-    ``ExecutionRedriven`` up to the terminal event that ended it."""
-
-    number: int
-    """1 for the original run, 2 after the first redrive, ..."""
-    redrive_count: int
-    """0 for the original run, else ``ExecutionRedriven.redriveCount``."""
-    status: str
-    """``SUCCEEDED``, ``FAILED``, ``ABORTED``, ``TIMED_OUT``, or ``RUNNING`` (no end yet)."""
-    first_event_id: int
-    last_event_id: int
-    start: datetime | None
-    stop: datetime | None
-    error: str | None
-    cause: str | None
-    visits: tuple[int, ...]
-    """``seq`` of every visit entered during this attempt (states kept from earlier attempts
-    are not entered again, so they are not listed)."""
-    rerun: tuple[str, ...] = ()
-    """States entered again in this attempt after they ended unsuccessfully in an earlier
-    one (empty for the first attempt)."""
+from sfn_trace.model.events import EventKind, HistoryEvent
+from sfn_trace.model.execution import TERMINAL_STATUS
+from sfn_trace.model.result import RedriveAttempt, TraceResult
+from sfn_trace.model.visits import Visit
 
 
 def split_attempts(

@@ -1,0 +1,508 @@
+"""ASL intrinsic functions (``States.Format(...)`` and friends) for JSONPath states.
+
+https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
+
+A ``.$`` value that does not start with ``$`` is an intrinsic call. Arguments are nested
+calls, string literals in single quotes (``\\'``, ``\\{``, ``\\}`` and ``\\\\`` escape), numbers,
+``null``/``true``/``false`` and paths (``$.x``, ``$$.Execution.Name``, ``$var``). Where the
+documentation is silent, behaviour follows what AWS recorded (tests/data/aws-recorded):
+
+- ``States.Format`` prints non-string arguments as Java's ``toString`` does:
+  ``{Arg1=1, Arg2=[]}`` for an object, ``[1, 2]`` for an array, ``1.1`` for a number.
+- ``States.MathAdd`` rounds each operand half up (Java ``Math.round``): ``-1.5`` is ``-1``.
+- ``States.StringSplit`` splits as ``java.util.StringTokenizer``: on any delimiter character,
+  without empty tokens (``", , ,"`` split on ``","`` is ``[" ", " "]``).
+- ``States.StringToJson`` of a blank string is ``null``.
+
+``States.MathRandom`` and ``States.UUID`` are not reproducible (even a seeded MathRandom uses
+Java's generator): evaluating them raises :class:`~sfn_trace.asl.jsonpath.Unreplayable`.
+Failures raise ``States.Runtime`` as AWS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sfn_trace.asl.jsonpath import (
+    PathMissing,
+    Roots,
+    StatesRuntime,
+    Unreplayable,
+    compact,
+    parse_path,
+    read,
+)
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+    raw: str | None = None
+    """A string literal as written (escapes kept): ``States.Format`` needs ``\\{``."""
+
+
+@dataclass(frozen=True)
+class PathArg:
+    path: str
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    """Without the ``States.`` prefix, e.g. ``"Format"``."""
+    args: tuple[Argument, ...]
+    text: str
+
+
+Argument = Call | Literal | PathArg
+
+
+class IntrinsicSyntaxError(StatesRuntime):
+    def __init__(self, text: str, detail: str) -> None:
+        super().__init__(f"The intrinsic function '{text}' cannot be parsed: {detail}")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+_NAME = re.compile(r"States\.([A-Za-z0-9]+)\s*\(")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_WORD = re.compile(r"(null|true|false)\b")
+
+
+def is_intrinsic(text: Any) -> bool:
+    return isinstance(text, str) and text.lstrip().startswith("States.")
+
+
+@lru_cache(maxsize=1024)
+def parse_intrinsic(text: str) -> Call:
+    """Parse ``States.Name(arg, ...)``; raises :class:`IntrinsicSyntaxError`."""
+    parser = _Parser(text)
+    call = parser.call()
+    parser.skip_space()
+    if parser.position != len(text):
+        raise IntrinsicSyntaxError(text, f"unexpected text at {parser.position}")
+    return call
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+
+    def skip_space(self) -> None:
+        while self.position < len(self.text) and self.text[self.position].isspace():
+            self.position += 1
+
+    def fail(self, detail: str) -> IntrinsicSyntaxError:
+        return IntrinsicSyntaxError(self.text, detail)
+
+    def call(self) -> Call:
+        self.skip_space()
+        start = self.position
+        match = _NAME.match(self.text, self.position)
+        if match is None:
+            raise self.fail(f"expected States.<Function>( at {self.position}")
+        self.position = match.end()
+        args: list[Argument] = []
+        self.skip_space()
+        if self.peek() == ")":
+            self.position += 1
+            return Call(match.group(1), (), self.text[start : self.position])
+        while True:
+            args.append(self.argument())
+            self.skip_space()
+            char = self.peek()
+            self.position += 1
+            if char == ")":
+                return Call(match.group(1), tuple(args), self.text[start : self.position])
+            if char != ",":
+                raise self.fail(f"expected ',' or ')' at {self.position - 1}")
+
+    def peek(self) -> str:
+        return self.text[self.position] if self.position < len(self.text) else ""
+
+    def argument(self) -> Argument:
+        self.skip_space()
+        char = self.peek()
+        if char == "'":
+            return self.string()
+        if char == "$":
+            return PathArg(self.path())
+        if self.text.startswith("States.", self.position):
+            return self.call()
+        number = _NUMBER.match(self.text, self.position)
+        if number is not None:
+            self.position = number.end()
+            literal = number.group(0)
+            is_int = not any(c in literal for c in ".eE")
+            return Literal(int(literal) if is_int else float(literal))
+        word = _WORD.match(self.text, self.position)
+        if word is not None:
+            self.position = word.end()
+            return Literal({"null": None, "true": True, "false": False}[word.group(1)])
+        raise self.fail(f"unexpected argument at {self.position}")
+
+    def string(self) -> Literal:
+        self.position += 1
+        start = self.position
+        chars: list[str] = []
+        while self.position < len(self.text):
+            char = self.text[self.position]
+            if char == "\\" and self.position + 1 < len(self.text):
+                chars.append(self.text[self.position + 1])
+                self.position += 2
+                continue
+            if char == "'":
+                raw = self.text[start : self.position]
+                self.position += 1
+                return Literal("".join(chars), raw)
+            chars.append(char)
+            self.position += 1
+        raise self.fail("unterminated string literal")
+
+    def path(self) -> str:
+        """A path argument runs to the next ``,`` or ``)`` outside brackets and quotes."""
+        start, depth, quote = self.position, 0, ""
+        while self.position < len(self.text):
+            char = self.text[self.position]
+            if quote:
+                if char == "\\":
+                    self.position += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "'\"":
+                quote = char
+            elif char in "[(":
+                depth += 1
+            elif char in "])":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "," and depth == 0:
+                break
+            self.position += 1
+        return self.text[start : self.position].strip()
+
+
+def paths_in(call: Call) -> Iterator[str]:
+    """Every path the call reads, nested calls included (for the blame chain and lint)."""
+    for arg in call.args:
+        if isinstance(arg, PathArg):
+            yield arg.path
+        elif isinstance(arg, Call):
+            yield from paths_in(arg)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def evaluate_intrinsic(text: str | Call, roots: Roots, key: str = "") -> Any:
+    """Evaluate an intrinsic call against ``roots``; ``key`` names the ``.$`` field."""
+    call = parse_intrinsic(text) if isinstance(text, str) else text
+    return _evaluate(call, roots, key)
+
+
+def _evaluate(call: Call, roots: Roots, key: str) -> Any:
+    function = _FUNCTIONS.get(call.name)
+    if function is None:
+        raise StatesRuntime(f"The intrinsic function 'States.{call.name}' is not supported")
+    args = [_argument(arg, roots, key) for arg in call.args]
+    arity = _ARITY.get(call.name)
+    if arity is not None and not arity[0] <= len(args) <= arity[1]:
+        raise StatesRuntime(
+            f"States.{call.name} takes {_arity_text(arity)} argument(s), got {len(args)}"
+        )
+    if call.name == "Format":
+        # Format needs its template as written (with its escapes), not only its value.
+        return _format(call.args[0] if call.args else None, args)
+    return function(*args)
+
+
+def _arity_text(arity: tuple[int, int]) -> str:
+    low, high = arity
+    if low == high:
+        return str(low)
+    return f"at least {low}" if high >= _MANY else f"{low} to {high}"
+
+
+def _argument(arg: Argument, roots: Roots, key: str) -> Any:
+    if isinstance(arg, Literal):
+        return arg.value
+    if isinstance(arg, Call):
+        return _evaluate(arg, roots, key)
+    try:
+        return read(parse_path(arg.path), roots)
+    except PathMissing:
+        raise StatesRuntime(
+            f"The JSONPath '{arg.path}' specified for the field '{key}' could not be found "
+            f"in the input '{compact(roots.document)}'"
+        ) from None
+
+
+def _fail(function: str, detail: str) -> StatesRuntime:
+    return StatesRuntime(f"States.{function}: {detail}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integer(function: str, value: Any, what: str) -> int:
+    if _is_number(value) and float(value).is_integer():
+        return int(value)
+    raise _fail(function, f"{what} must be an integer, got {compact(value)}")
+
+
+def _array(function: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _fail(function, f"expected an array, got {compact(value)}")
+    return value
+
+
+def _string(function: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(function, f"expected a string, got {compact(value)}")
+    return value
+
+
+def _canonical(value: Any) -> str:
+    """A key under which JSON-equal values are equal (``true`` is not ``1``)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# The functions, each from its documentation page section.
+
+
+def _format(template: Argument | None, args: list[Any]) -> str:
+    values = args[1:]
+    if isinstance(template, Literal) and template.raw is not None:
+        # A literal keeps its escapes: an escaped brace is a brace, not a placeholder.
+        pieces = [_unescape(p) for p in re.split(r"(?<!\\)\{\}", template.raw)]
+    else:
+        pieces = _string("Format", args[0] if args else None).split("{}")
+    if len(pieces) - 1 != len(values):
+        raise _fail(
+            "Format",
+            f"the template has {len(pieces) - 1} placeholder(s) for {len(values)} argument(s)",
+        )
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        out.append(java_string(value))
+        out.append(piece)
+    return "".join(out)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def java_string(value: Any) -> str:
+    """How Java's ``toString`` prints a JSON value (what ``States.Format`` shows)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _java_double(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(java_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={java_string(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _java_double(value: float) -> str:
+    """``Double.toString``: plain between 1e-3 and 1e7, else ``1.0E10`` notation."""
+    if math.isnan(value) or math.isinf(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return f"{'-' if sign else ''}{mantissa}E{len(text) - 1 + int(exponent)}"
+
+
+def _string_to_json(text: Any) -> Any:
+    text = _string("StringToJson", text)
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _fail("StringToJson", f"not valid JSON: {text}") from None
+
+
+def _json_to_string(value: Any) -> str:
+    return compact(value)
+
+
+def _array_of(*values: Any) -> list[Any]:
+    return list(values)
+
+
+def _array_partition(array: Any, size: Any) -> list[Any]:
+    items = _array("ArrayPartition", array)
+    chunk = _integer("ArrayPartition", size, "the chunk size")
+    if chunk <= 0:
+        raise _fail("ArrayPartition", "the chunk size must be greater than 0")
+    return [items[i : i + chunk] for i in range(0, len(items), chunk)]
+
+
+def _array_contains(array: Any, value: Any) -> bool:
+    wanted = _canonical(value)
+    return any(_canonical(item) == wanted for item in _array("ArrayContains", array))
+
+
+def _array_range(start: Any, end: Any, step: Any) -> list[int]:
+    first = _integer("ArrayRange", start, "the start")
+    last = _integer("ArrayRange", end, "the end")
+    stride = _integer("ArrayRange", step, "the step")
+    if stride == 0:
+        raise _fail("ArrayRange", "the step must not be 0")
+    values = list(range(first, last + (1 if stride > 0 else -1), stride))
+    if len(values) > 1000:
+        raise _fail("ArrayRange", "the range holds more than 1000 items")
+    return values
+
+
+def _array_get_item(array: Any, index: Any) -> Any:
+    items = _array("ArrayGetItem", array)
+    position = _integer("ArrayGetItem", index, "the index")
+    if not 0 <= position < len(items):
+        raise _fail("ArrayGetItem", f"index {position} is out of bounds")
+    return items[position]
+
+
+def _array_length(array: Any) -> int:
+    return len(_array("ArrayLength", array))
+
+
+def _array_unique(array: Any) -> list[Any]:
+    seen: set[str] = set()
+    unique = []
+    for item in _array("ArrayUnique", array):
+        key = _canonical(item)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def _base64_encode(text: Any) -> str:
+    return base64.b64encode(_string("Base64Encode", text).encode("utf-8")).decode("ascii")
+
+
+def _base64_decode(text: Any) -> str:
+    try:
+        raw = base64.b64decode(_string("Base64Decode", text), validate=True)
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _fail("Base64Decode", "not valid base64-encoded UTF-8") from None
+
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384"}
+_HASHES["SHA-512"] = "sha512"
+
+
+def _hash(data: Any, algorithm: Any) -> str:
+    name = _HASHES.get(_string("Hash", algorithm))
+    if name is None:
+        raise _fail("Hash", f"unsupported algorithm {algorithm}; use one of {', '.join(_HASHES)}")
+    text = data if isinstance(data, str) else compact(data)
+    return hashlib.new(name, text.encode("utf-8")).hexdigest()
+
+
+def _json_merge(first: Any, second: Any, deep: Any) -> dict[str, Any]:
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        raise _fail("JsonMerge", "both arguments must be JSON objects")
+    if deep is not False:
+        # "Step Functions only supports the shallow merging mode".
+        raise _fail("JsonMerge", "only the shallow merge (false) is supported")
+    return {**first, **second}
+
+
+def _math_random(*_args: Any) -> Any:
+    raise Unreplayable("States.MathRandom returns a random number")
+
+
+def _uuid(*_args: Any) -> Any:
+    raise Unreplayable("States.UUID returns a random identifier")
+
+
+def _java_round(value: Any) -> int:
+    if not _is_number(value):
+        raise _fail("MathAdd", f"expected a number, got {compact(value)}")
+    return math.floor(float(value) + 0.5)
+
+
+def _math_add(first: Any, second: Any) -> int:
+    return _java_round(first) + _java_round(second)
+
+
+def _string_split(text: Any, delimiters: Any) -> list[str]:
+    source = _string("StringSplit", text)
+    separators = _string("StringSplit", delimiters)
+    if not separators:
+        return [source] if source else []
+    pattern = "[" + re.escape(separators) + "]"
+    return [token for token in re.split(pattern, source) if token]
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "Format": _format,
+    "StringToJson": _string_to_json,
+    "JsonToString": _json_to_string,
+    "Array": _array_of,
+    "ArrayPartition": _array_partition,
+    "ArrayContains": _array_contains,
+    "ArrayRange": _array_range,
+    "ArrayGetItem": _array_get_item,
+    "ArrayLength": _array_length,
+    "ArrayUnique": _array_unique,
+    "Base64Encode": _base64_encode,
+    "Base64Decode": _base64_decode,
+    "Hash": _hash,
+    "JsonMerge": _json_merge,
+    "MathRandom": _math_random,
+    "MathAdd": _math_add,
+    "StringSplit": _string_split,
+    "UUID": _uuid,
+}
+
+_MANY = 1000
+_ARITY: dict[str, tuple[int, int]] = {
+    "Format": (1, _MANY),
+    "StringToJson": (1, 1),
+    "JsonToString": (1, 1),
+    "Array": (0, _MANY),
+    "ArrayPartition": (2, 2),
+    "ArrayContains": (2, 2),
+    "ArrayRange": (3, 3),
+    "ArrayGetItem": (2, 2),
+    "ArrayLength": (1, 1),
+    "ArrayUnique": (1, 1),
+    "Base64Encode": (1, 1),
+    "Base64Decode": (1, 1),
+    "Hash": (2, 2),
+    "JsonMerge": (3, 3),
+    "MathRandom": (2, 3),
+    "MathAdd": (2, 2),
+    "StringSplit": (2, 2),
+    "UUID": (0, 0),
+}

@@ -1,0 +1,1164 @@
+"""Replay each visit's data flow from its recorded input, step by step, and check it.
+
+For every visit the definition's data-flow steps are recomputed from what the history
+recorded, in AWS's order
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-input-output-filtering.html):
+
+- JSONPath states: ``InputPath`` → ``Parameters``/``ItemSelector`` (with the context object
+  ``$$`` and the variables in scope) → the *recorded* raw result (a Task's result, a Pass
+  state's ``Result``, the array of a Map's iteration or a Parallel's branch outputs) →
+  ``ResultSelector`` → ``ResultPath`` (into the raw input) → ``OutputPath``; Choice, Wait
+  and Succeed only have ``InputPath``/``OutputPath``.
+- JSONata states (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html):
+  ``Arguments`` → result → ``Output``, and ``Assign``, with ``$states.input``,
+  ``$states.result``, ``$states.errorOutput`` and ``$states.context``.
+- A caught error: ``{"Error", "Cause"}`` placed by the catcher's ``ResultPath`` (or its
+  ``Output``), https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html.
+
+Tasks are never re-run: their results, like the errors of failed tasks and the outputs of Map
+iterations and Parallel branches, come from the history. What the replay computes is compared
+with what AWS recorded (the output or the error, the assigned variables, a Task's parameters
+and each iteration's and branch's input): ``match`` means the definition in hand explains the
+visit exactly, so its steps can be trusted to say where a field went; ``mismatch`` means the
+definition is not what ran, or a feature is not supported; no status means the visit cannot
+be replayed (a random intrinsic, a context value the history lacks, a Distributed Map, a visit
+that never finished).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
+from sfn_trace.asl.jsonpath import (
+    PathMissing,
+    Roots,
+    Segment,
+    StatesError,
+    StatesRuntime,
+    Unreplayable,
+    Unsupported,
+    apply_result_path,
+    compact,
+    first_unknown,
+    format_path,
+    is_path,
+    read,
+    read_parameter,
+    select,
+    unknown,
+    value_at,
+)
+from sfn_trace.model.definition import Definition, StateDef
+from sfn_trace.model.events import NOT_JSON, EventKind, Payload
+from sfn_trace.model.execution import ExecutionInfo
+from sfn_trace.model.replay import DEFINITION_DIFFERS, Failure, Replay, ReplayStatus, Step
+from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
+
+__all__ = [
+    "StatesError",
+    "StatesRuntime",
+    "replay_visits",
+    "same_json",
+]
+
+
+def replay_visits(
+    tree: VisitTree, definition: Definition, execution: ExecutionInfo | None = None
+) -> dict[int, Replay]:
+    """Replay every visit of ``tree`` against ``definition``, keyed by visit ``seq``.
+
+    ``execution`` fills the context object (``$$.Execution.Id``, ``$$.StateMachine.Name``...);
+    without it, paths that read those values make a visit unreplayable.
+    """
+    engine = _Engine(tree, definition, execution)
+    return {visit.seq: engine.replay(visit) for visit in tree.visits}
+
+
+# --- comparing JSON -------------------------------------------------------------------------
+
+
+def same_json(left: Any, right: Any) -> bool:
+    """Equal as parsed JSON: ``1 == 1.0``, but ``true`` is not ``1``; member order ignored.
+
+    Python's ``==`` (fast, in C) is JSON equality but for one thing: ``True == 1``. So ``==``
+    decides, and an iterative walk (no recursion, whatever the depth) looks only for a
+    boolean facing a number.
+    """
+    if left != right:
+        return False
+    stack = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        kind = type(a)
+        if kind is dict:
+            stack.extend((value, b[key]) for key, value in a.items())
+        elif kind is list:
+            stack.extend(zip(a, b, strict=True))
+        elif (kind is bool) is not (type(b) is bool):
+            return False
+    return True
+
+
+def first_difference(left: Any, right: Any, at: tuple[Segment, ...] = ()) -> str:
+    """Where two JSON documents first differ, as a path (for mismatch reasons)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in [*left, *(k for k in right if k not in left)]:
+            if key not in left or key not in right:
+                return format_path((*at, key))
+            if not same_json(left[key], right[key]):
+                return first_difference(left[key], right[key], (*at, key))
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            if not same_json(a, b):
+                return first_difference(a, b, (*at, index))
+    return format_path(at)
+
+
+# --- the engine -----------------------------------------------------------------------------
+
+
+class _Verdict(Exception):
+    """Ends a replay early with a status (None: unreplayable) and a reason."""
+
+    def __init__(self, status: ReplayStatus | None, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _mismatch(reason: str) -> _Verdict:
+    return _Verdict(ReplayStatus.MISMATCH, f"{DEFINITION_DIFFERS}: {reason}")
+
+
+_UNFINISHED = {
+    Outcome.ABORTED: "the visit was aborted: there is no output to compare",
+    Outcome.RUNNING: "the visit has no end in the history: there is no output to compare",
+}
+
+
+class _Engine:
+    def __init__(
+        self, tree: VisitTree, definition: Definition, execution: ExecutionInfo | None
+    ) -> None:
+        self.tree = tree
+        self.definition = definition
+        self.scopes = _variable_scopes(tree)
+        self.next_state = _next_states(tree)
+        self.execution_context = _execution_context(tree, execution)
+
+    def replay(self, visit: Visit) -> Replay:
+        run = _Run(self, visit, self.definition.state(visit.state))
+        run.execute()
+        return run.result()
+
+
+def _variable_scopes(tree: VisitTree) -> dict[int, Mapping[str, Any]]:
+    """Variables in scope at each visit's entry: those assigned by earlier visits of its flow
+    and of the flows around it. Branches and iterations read outer variables, but their own
+    assignments do not leak out
+    (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html)."""
+    scopes: dict[int, Mapping[str, Any]] = {}
+
+    def walk(flow: Flow, env: Mapping[str, Any]) -> None:
+        for visit in flow.visits:
+            scopes[visit.seq] = env
+            for child in visit.children:
+                walk(child, env)
+            if visit.variables:
+                env = {**env, **_decode_variables(visit.variables, visit.variables_truncated)}
+
+    walk(tree.root, {})
+    return scopes
+
+
+def _decode_variables(variables: Sequence[tuple[str, Payload]], truncated: bool) -> dict[str, Any]:
+    decoded = {}
+    for name, payload in variables:
+        value = payload.value
+        if truncated or payload.truncated or value is NOT_JSON:
+            value = unknown(f"variable ${name}")
+        decoded[name] = value
+    return decoded
+
+
+def _next_states(tree: VisitTree) -> dict[int, str]:
+    """The state each visit went to in its flow (to tell which Choice rule matched)."""
+    found: dict[int, str] = {}
+
+    def walk(flow: Flow) -> None:
+        for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
+            found[visit.seq] = after.state
+        for visit in flow.visits:
+            for child in visit.children:
+                walk(child)
+
+    walk(tree.root)
+    return found
+
+
+def _iso(moment: datetime | None, what: str) -> Any:
+    """Context timestamps are ISO 8601 in UTC with milliseconds."""
+    if moment is None:
+        return unknown(what)
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _execution_context(tree: VisitTree, execution: ExecutionInfo | None) -> dict[str, Any]:
+    """``$$.Execution`` and ``$$.StateMachine`` from the history and DescribeExecution
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html);
+    what neither holds is an unknown placeholder, unreplayable when read."""
+    arn = execution.arn if execution else None
+    name = execution.name if execution else None
+    machine = execution.state_machine_arn if execution else None
+    if arn and ":execution:" in arn:
+        prefix, rest = arn.split(":execution:", 1)
+        name = name or rest.rsplit(":", 1)[-1]
+        machine = machine or f"{prefix}:stateMachine:{rest.split(':', 1)[0]}"
+    execution_input = tree.execution_input.value if tree.execution_input else NOT_JSON
+    return {
+        "Execution": {
+            "Id": arn or unknown("$$.Execution.Id"),
+            "Input": unknown("$$.Execution.Input")
+            if execution_input is NOT_JSON
+            else execution_input,
+            "Name": name or unknown("$$.Execution.Name"),
+            "RoleArn": unknown("$$.Execution.RoleArn"),
+            "StartTime": _iso(execution.start if execution else None, "$$.Execution.StartTime"),
+            "RedriveCount": unknown("$$.Execution.RedriveCount"),
+        },
+        "StateMachine": {
+            "Id": machine or unknown("$$.StateMachine.Id"),
+            "Name": machine.rsplit(":", 1)[-1] if machine else unknown("$$.StateMachine.Name"),
+        },
+    }
+
+
+class _Run:
+    """The replay of one visit: runs the state's steps, then judges the outcome."""
+
+    def __init__(self, engine: _Engine, visit: Visit, state: StateDef | None) -> None:
+        self.engine = engine
+        self.visit = visit
+        self.state = state
+        self.body: Mapping[str, Any] = state.body if state else {}
+        self.steps: list[Step] = []
+        self.failure: Failure | None = None
+        self.caught: Failure | None = None
+        self.assigned: Mapping[str, Any] | None = None
+        self.variables = engine.scopes.get(visit.seq, {})
+        self.input: Any = None
+        self.status: ReplayStatus | None = None
+        self.reason: str | None = None
+        self.prefix = (
+            f"An error occurred while executing the state '{visit.state}' "
+            f"(entered at the event id #{visit.entered.id}). "
+        )
+        self.context = self._context()
+
+    def _context(self) -> dict[str, Any]:
+        visit = self.visit
+        context: dict[str, Any] = {
+            **self.engine.execution_context,
+            "State": {
+                "EnteredTime": _iso(visit.entered.timestamp, "$$.State.EnteredTime"),
+                "Name": visit.state,
+                "RetryCount": max(len(visit.attempts) - 1, 0) if visit.type == "Task" else 0,
+            },
+        }
+        if visit.type == "Task":
+            context["Task"] = {"Token": unknown("$$.Task.Token")}
+        return context
+
+    def result(self) -> Replay:
+        visit = self.visit
+        return Replay(
+            seq=visit.seq,
+            state=visit.state,
+            type=visit.type,
+            query_language=self.state.query_language if self.state else "JSONPath",
+            input=self.input,
+            steps=tuple(self.steps),
+            status=self.status,
+            reason=self.reason,
+            failure=self.failure,
+            caught=self.caught,
+            variables=self.variables,
+            assigned=self.assigned,
+            resource=_resource(self.body, visit),
+        )
+
+    # -- running
+
+    def execute(self) -> None:
+        try:
+            self._run_steps()
+            self.status = self._judge()
+        except _Verdict as verdict:
+            self.status, self.reason = verdict.status, verdict.reason
+        except Unreplayable as gap:
+            self.status, self.reason = None, gap.reason
+        except Unsupported as gap:
+            self.status, self.reason = ReplayStatus.MISMATCH, f"unsupported feature: {gap.feature}"
+        except RecursionError:
+            self.status, self.reason = None, "a document is nested too deeply to replay"
+
+    def _run_steps(self) -> None:
+        visit, state = self.visit, self.state
+        if state is None:
+            raise _mismatch(f"no state named {visit.state}")
+        if state.type != visit.type:
+            raise _mismatch(f"{visit.state} is a {state.type}, a {visit.type} ran")
+        payload = visit.input
+        if payload is None or payload.truncated or payload.value is NOT_JSON:
+            raise _Verdict(None, "the visit's input is not recorded")
+        self.input = payload.value
+        flow = _JsonataFlow(self) if state.query_language == "JSONata" else _JsonPathFlow(self)
+        try:
+            flow.execute()
+        except StatesError as error:
+            self.failure = Failure(error.error, self._cause(error))
+
+    def _cause(self, error: StatesError) -> str:
+        """AWS prefixes the cause of ``States.Runtime`` and evaluation errors with the state."""
+        if error.error == "States.Runtime" and not error.cause.startswith("An error occurred"):
+            return self.prefix + error.cause
+        return error.cause
+
+    def add(self, name: str, expression: Any, value: Any, **flags: bool) -> Any:
+        self.steps.append(Step(name, expression, value, **flags))
+        return value
+
+    def roots(self, document: Any, context: Any = None) -> Roots:
+        return Roots(document, self.context if context is None else context, self.variables)
+
+    # -- judging
+
+    def _judge(self) -> ReplayStatus:
+        visit = self.visit
+        if not visit.exited and visit.outcome in _UNFINISHED:
+            raise _Verdict(None, _UNFINISHED[visit.outcome])
+        if self.failure is not None:
+            self._judge_failure(self.failure)
+        else:
+            self._judge_output()
+        self._judge_assignments()
+        return ReplayStatus.MATCH
+
+    def _judge_failure(self, failure: Failure) -> None:
+        visit = self.visit
+        if visit.exited or visit.outcome is not Outcome.FAILED:
+            raise _mismatch(
+                f"the replay fails with {failure.error} ({failure.cause}), but the visit "
+                f"{visit.outcome.value}"
+            )
+        if failure.error != (visit.error or ""):
+            raise _mismatch(
+                f"the replay fails with {failure.error}, the visit failed with {visit.error}"
+            )
+        # An empty replayed cause is one whose text AWS's documentation does not give.
+        if visit.cause and failure.cause and not _same_cause(failure.cause, visit.cause):
+            raise _mismatch(
+                f"the replay fails with {failure.error} as recorded, but with the cause "
+                f"{failure.cause!r}"
+            )
+
+    def _judge_output(self) -> None:
+        visit = self.visit
+        if not visit.exited:
+            raise _mismatch(
+                f"the replay produced an output, but the visit failed with {visit.error}"
+            )
+        recorded = visit.output
+        if recorded is None or recorded.truncated or recorded.value is NOT_JSON:
+            raise _Verdict(None, "the visit's output is not recorded")
+        replayed = self.steps[-1].value
+        if not same_json(replayed, recorded.value):
+            where = first_difference(replayed, recorded.value)
+            raise _mismatch(f"the replayed output differs from the recorded one at {where}")
+
+    def _judge_assignments(self) -> None:
+        recorded = self.visit.variables
+        if self.assigned is None or recorded is None:
+            return
+        values = _decode_variables(recorded, self.visit.variables_truncated)
+        if first_unknown(values) is not None:
+            return
+        names = sorted(values.keys() | self.assigned.keys())
+        differing = [
+            n
+            for n in names
+            if n not in values
+            or n not in self.assigned
+            or not same_json(values[n], self.assigned[n])
+        ]
+        if differing:
+            raise _mismatch(f"Assign sets {', '.join('$' + n for n in differing)} differently")
+
+    # -- what the history holds
+
+    def recorded_parameters(self) -> Any:
+        recorded = self.visit.parameters
+        if recorded is None or recorded.truncated or recorded.value is NOT_JSON:
+            return _MISSING
+        return recorded.value
+
+    def sent_parameters(self, name: str, template: Any, replayed: Any) -> Any:
+        """Add a Task's Parameters/Arguments step, checked against what the task was sent.
+
+        Only the members the template *computes* (``.$`` paths and intrinsics, ``{% %}``
+        expressions) must agree: integrations add members (ECS adds ``StartedBy``) and a
+        deployment rewrites literals (``${AWS::Region}``), neither of which is data flow.
+        When the documents differ only there, the step shows what was really sent.
+        """
+        recorded = self.recorded_parameters()
+        if recorded is _MISSING or same_json(replayed, recorded):
+            return self.add(name, template, replayed)
+        for location in computed_locations(template):
+            here, there = (
+                value_at(replayed, location, _MISSING),
+                value_at(recorded, location, _MISSING),
+            )
+            if there is _MISSING or not same_json(here, there):
+                raise _mismatch(
+                    f"the replayed {name} differ from the recorded parameters at "
+                    f"{format_path(location)}"
+                )
+        return self.add(name, template, recorded, recorded=True)
+
+    def task_result(self) -> Any:
+        attempt = self.visit.attempts[-1] if self.visit.attempts else None
+        if attempt is None or attempt.end is None:
+            raise _Verdict(None, _UNFINISHED.get(self.visit.outcome, "the task has no result"))
+        if attempt.result is None or attempt.result.truncated or attempt.result.value is NOT_JSON:
+            raise _Verdict(None, "the task result is not recorded")
+        return attempt.result.value
+
+    def failed(self) -> bool:
+        """Whether the task (or an iteration or branch of a Map/Parallel) failed: then only a
+        Catch can give the visit an output."""
+        visit = self.visit
+        if visit.type == "Task" and visit.attempts:
+            return visit.attempts[-1].failed
+        return visit.outcome in (Outcome.CAUGHT, Outcome.FAILED) and visit.error is not None
+
+    def flows(self, kind: FlowKind) -> list[Flow]:
+        """The iterations or branches of the last (re)try of a Map or Parallel visit."""
+        visit = self.visit
+        epoch = visit.attempts[-1].start.id if visit.attempts else visit.entered.id
+        current = [
+            f for f in visit.children if f.kind is kind and (f.start is None or f.start.id >= epoch)
+        ]
+        return sorted(current, key=lambda f: f.index or 0)
+
+    # -- errors
+
+    def catcher(self, error: str) -> Mapping[str, Any] | None:
+        for catcher in self.body.get("Catch") or ():
+            if not isinstance(catcher, Mapping):
+                continue
+            names = catcher.get("ErrorEquals")
+            if isinstance(names, list) and error_matches(error, [str(n) for n in names]):
+                return catcher
+        return None
+
+    def error_output(self) -> dict[str, Any]:
+        """``{"Error", "Cause"}`` of the event that failed the visit: null members when that
+        event has neither, an empty Cause when it has only an error (as AWS recorded)."""
+        raw = _failure_event(self.visit)
+        if raw is None:
+            return {"Error": self.visit.error, "Cause": self.visit.cause}
+        error, cause = raw
+        if error is None and cause is None:
+            return {"Error": None, "Cause": None}
+        return {"Error": error, "Cause": "" if cause is None else cause}
+
+
+_MISSING = object()
+
+
+class _Flow:
+    """The steps every state type shares; the query language decides how each is written."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.body = run.body
+        self.type = run.visit.type
+
+    def execute(self) -> None:
+        raw = self.run.input
+        handlers = {
+            "Task": self.task,
+            "Parallel": self.parallel,
+            "Map": self.map,
+            "Pass": self.plain,
+            "Choice": self.plain,
+            "Wait": self.plain,
+            "Succeed": self.plain,
+            "Fail": self.fail,
+        }
+        handler = handlers.get(self.type)
+        if handler is None:
+            raise Unsupported(f"state type {self.type}")
+        handler(raw)
+
+    # Language hooks.
+
+    def effective(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def plain(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    def fail(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    def check_settings(self, effective: Any) -> None:
+        """Map settings read from the input (JSONPath ``*Path`` fields)."""
+
+    def task_input(self, effective: Any) -> None:
+        raise NotImplementedError
+
+    def branch_input(self, effective: Any) -> Any:
+        raise NotImplementedError
+
+    def items(self, effective: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
+        raise NotImplementedError
+
+    def finish(self, raw: Any, result: Any) -> None:
+        raise NotImplementedError
+
+    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
+        raise NotImplementedError
+
+    # Shared shapes.
+
+    def task(self, raw: Any) -> None:
+        self.task_input(self.effective(raw))
+        if self.run.failed():
+            self.catch(raw)
+            return
+        result = self.run.task_result()
+        self.run.add("Result", self.body.get("Resource"), result, recorded=True)
+        self.finish(raw, result)
+
+    def parallel(self, raw: Any) -> None:
+        branch_input = self.branch_input(self.effective(raw))
+        flows = self.run.flows(FlowKind.BRANCH)
+        _check_flow_inputs([(flow, branch_input) for flow in flows])
+        self.collect(raw, flows, "Branches", expected=None)
+
+    def map(self, raw: Any) -> None:
+        body = self.body
+        effective = self.effective(raw)
+        self.check_settings(effective)
+        if "ItemReader" in body:
+            raise Unreplayable("the Map reads its items with an ItemReader (from S3)")
+        items = self.items(effective)
+        if "ItemBatcher" in body:
+            raise Unsupported("Map ItemBatcher")
+        selected = self.select_items(effective, items)
+        if _distributed(body) and not self.run.visit.children:
+            raise Unreplayable("a Distributed Map's iterations run as child executions")
+        flows = self.run.flows(FlowKind.ITERATION)
+        _check_flow_inputs(
+            [
+                (f, selected[f.index])
+                for f in flows
+                if f.index is not None and f.index < len(selected)
+            ]
+        )
+        if "ResultWriter" in body and not self.run.failed():
+            raise Unreplayable("the Map writes its results to S3 (ResultWriter)")
+        self.collect(raw, flows, "Iterations", expected=len(items))
+
+    def collect(self, raw: Any, flows: list[Flow], what: str, expected: int | None) -> None:
+        """The result of a Map or Parallel: the outputs of its iterations or branches."""
+        if self.run.failed():
+            self.catch(raw)
+            return
+        if expected is not None and len(flows) != expected:
+            raise _Verdict(None, f"{len(flows)} of {expected} iterations are in the history")
+        result = [_flow_output(flow) for flow in flows]
+        self.run.add("Result", what, result, recorded=True)
+        self.finish(raw, result)
+
+    def catch(self, raw: Any) -> None:
+        """A failure: the first catcher that matches makes the output of ``{"Error",
+        "Cause"}``; without one the visit fails with the error
+        (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+        run = self.run
+        error = run.visit.error or "States.TaskFailed"
+        catcher = run.catcher(error)
+        if catcher is None:
+            raise StatesError(error, run.visit.cause or "")
+        run.caught = Failure(error, run.visit.cause)
+        self.caught_output(raw, catcher, run.error_output())
+
+
+def _flow_output(flow: Flow) -> Any:
+    last = flow.visits[-1] if flow.visits else None
+    if last is None or not last.exited or last.output is None:
+        raise _Verdict(None, f"{flow.label} has no recorded output")
+    if last.output.truncated or last.output.value is NOT_JSON:
+        raise _Verdict(None, f"the output of {flow.label} is not recorded")
+    return last.output.value
+
+
+def _check_flow_inputs(pairs: Sequence[tuple[Flow, Any]]) -> None:
+    """Each iteration's and branch's first input is recorded: it must be what was sent."""
+    for flow, value in pairs:
+        first = flow.visits[0] if flow.visits else None
+        if first is None or first.input is None or first.input.value is NOT_JSON:
+            continue
+        if not same_json(value, first.input.value):
+            where = first_difference(value, first.input.value)
+            raise _mismatch(
+                f"the replayed input of {flow.label} differs from the recorded one at {where}"
+            )
+
+
+# --- JSONPath states ------------------------------------------------------------------------
+
+
+class _JsonPathFlow(_Flow):
+    """InputPath → Parameters → result → ResultSelector → ResultPath → OutputPath."""
+
+    def effective(self, raw: Any) -> Any:
+        return self.path_step("InputPath", raw)
+
+    def path_step(self, name: str, document: Any) -> Any:
+        run = self.run
+        if name not in self.body:
+            return run.add(name, "$", document, default=True)
+        expression = self.body[name]
+        return run.add(name, expression, select(expression, run.roots(document)))
+
+    def template_step(self, name: str, document: Any) -> Any:
+        template = self.body[name]
+        return self.run.add(name, template, render_template(template, self.run.roots(document)))
+
+    def plain(self, raw: Any) -> None:
+        effective = self.effective(raw)
+        if self.type == "Pass":
+            result = (
+                self.template_step("Parameters", effective)
+                if "Parameters" in self.body
+                else effective
+            )
+            if "Result" in self.body:
+                result = self.run.add("Result", self.body["Result"], self.body["Result"])
+            self.finish(raw, result)
+            return
+        if self.type == "Wait":
+            _check_wait(self.body, self.run.roots(effective))
+        assign = self.body.get("Assign")
+        if self.type == "Choice":
+            assign = _choice_assign(self.run, effective)
+        self.path_step("OutputPath", effective)
+        self.assign(assign, effective)
+
+    def fail(self, raw: Any) -> None:
+        body, roots = self.body, self.run.roots(raw)
+        error = _fail_field(body, "Error", roots)
+        cause = _fail_field(body, "Cause", roots)
+        raise StatesError("" if error is None else str(error), "" if cause is None else str(cause))
+
+    def task_input(self, effective: Any) -> None:
+        run, body = self.run, self.body
+        if "Parameters" not in body:
+            return
+        try:
+            replayed = render_template(body["Parameters"], run.roots(effective))
+        except Unreplayable:
+            recorded = run.recorded_parameters()
+            if recorded is _MISSING:
+                raise
+            run.add("Parameters", body["Parameters"], recorded, recorded=True)
+            return
+        run.sent_parameters("Parameters", body["Parameters"], replayed)
+
+    def branch_input(self, effective: Any) -> Any:
+        return (
+            self.template_step("Parameters", effective) if "Parameters" in self.body else effective
+        )
+
+    def check_settings(self, effective: Any) -> None:
+        _check_map_settings(self.body, self.run.roots(effective))
+
+    def items(self, effective: Any) -> list[Any]:
+        items = self.path_step("ItemsPath", effective)
+        if not isinstance(items, list):
+            raise StatesRuntime(f"Map state input must be an array but was: {compact(items)}")
+        return items
+
+    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
+        # The legacy Map used Parameters for what ItemSelector now does.
+        name = next((n for n in ("ItemSelector", "Parameters") if n in self.body), None)
+        if name is None:
+            return items
+        template, run = self.body[name], self.run
+        selected = [
+            render_template(template, run.roots(effective, _item_context(run, i, item)))
+            for i, item in enumerate(items)
+        ]
+        return list(run.add(name, template, selected))
+
+    def finish(self, raw: Any, result: Any) -> None:
+        run, body = self.run, self.body
+        selected = result
+        if "ResultSelector" in body and self.type != "Pass":
+            selected = self.template_step("ResultSelector", result)
+        if "ResultPath" in body:
+            path = body["ResultPath"]
+            after = run.add("ResultPath", path, apply_result_path(path, raw, selected))
+        else:
+            after = run.add("ResultPath", "$", selected, default=True)
+        self.path_step("OutputPath", after)
+        # A JSONPath Assign reads the state's result, after ResultSelector.
+        self.assign(body.get("Assign"), selected)
+
+    def assign(self, template: Any, document: Any) -> None:
+        if template is not None:
+            self.run.assigned = render_template(template, self.run.roots(document))
+
+    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
+        path = catcher.get("ResultPath", "$")
+        self.run.add("Catch", catcher, apply_result_path(path, raw, error))
+        # On Catch only the catcher's Assign runs, over the error output.
+        self.assign(catcher.get("Assign"), error)
+
+
+def _fail_field(body: Mapping[str, Any], name: str, roots: Roots) -> Any:
+    """A Fail state's ``Error``/``Cause``, or its ``ErrorPath``/``CausePath``."""
+    path = body.get(name + "Path")
+    if not isinstance(path, str):
+        return body.get(name)
+    if is_intrinsic(path):
+        return evaluate_intrinsic(path, roots, name + "Path")
+    return read_parameter(path, name + "Path", roots)
+
+
+# --- JSONata states -------------------------------------------------------------------------
+
+
+class _JsonataFlow(_Flow):
+    """Arguments → result → Output, and Assign, with ``$states`` and the variables."""
+
+    def states(self, **extra: Any) -> dict[str, Any]:
+        return {"input": self.run.input, "context": self.run.context, **extra}
+
+    def render(self, name: str, template: Any, states: Mapping[str, Any]) -> Any:
+        return jsonata_eval.render(template, states, self.run.variables, name, self.run.prefix)
+
+    def effective(self, raw: Any) -> Any:
+        return raw
+
+    def plain(self, raw: Any) -> None:
+        body, states = self.body, self.states()
+        assign = body.get("Assign")
+        if self.type == "Choice":
+            assign = _choice_assign(self.run, raw)
+        for name in ("Seconds", "Timestamp"):
+            if self.type == "Wait" and name in body:
+                self.render(name, body[name], states)
+        self.output(raw, states, assign)
+
+    def fail(self, raw: Any) -> None:
+        states = self.states()
+        error = self.render("Error", self.body.get("Error"), states)
+        cause = self.render("Cause", self.body.get("Cause"), states)
+        raise StatesError("" if error is None else str(error), "" if cause is None else str(cause))
+
+    def arguments(self, raw: Any) -> Any:
+        run, body = self.run, self.body
+        if "Arguments" not in body:
+            return raw
+        try:
+            value = self.render("Arguments", body["Arguments"], self.states())
+        except Unreplayable:
+            recorded = run.recorded_parameters()
+            if recorded is _MISSING:
+                raise
+            return run.add("Arguments", body["Arguments"], recorded, recorded=True)
+        if self.type == "Task":
+            return run.sent_parameters("Arguments", body["Arguments"], value)
+        return run.add("Arguments", body["Arguments"], value)
+
+    def task_input(self, effective: Any) -> None:
+        self.arguments(effective)
+
+    def branch_input(self, effective: Any) -> Any:
+        return self.arguments(effective)
+
+    def items(self, effective: Any) -> list[Any]:
+        run, body = self.run, self.body
+        if "Items" not in body:
+            if not isinstance(effective, list):
+                raise StatesError(
+                    jsonata_eval.QUERY_EVALUATION_ERROR,
+                    f"{run.prefix}Map state input must be an array but was: {compact(effective)}",
+                )
+            return effective
+        items = run.add("Items", body["Items"], self.render("Items", body["Items"], self.states()))
+        if not isinstance(items, list):
+            text = _expression_text(body["Items"])
+            raise StatesError(
+                jsonata_eval.QUERY_EVALUATION_ERROR,
+                f"{run.prefix}The JSONata expression '{text}' specified for the field 'Items' "
+                "returned an unexpected result type. Expected 'array', but was "
+                f"'{jsonata_eval.type_name(items)}' for value: {compact(items)}",
+            )
+        return items
+
+    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
+        if "ItemSelector" not in self.body:
+            return items
+        template, run = self.body["ItemSelector"], self.run
+        selected = [
+            self.render(
+                "ItemSelector",
+                template,
+                {"input": effective, "context": _item_context(run, i, item)},
+            )
+            for i, item in enumerate(items)
+        ]
+        return list(run.add("ItemSelector", template, selected))
+
+    def finish(self, raw: Any, result: Any) -> None:
+        self.output(result, self.states(result=result), self.body.get("Assign"))
+
+    def output(self, default: Any, states: Mapping[str, Any], assign: Any) -> None:
+        """``Output`` (default: the result, or the input for states without one) and
+        ``Assign``, both evaluated with the variables as they were at entry."""
+        run, body = self.run, self.body
+        if "Output" in body:
+            run.add("Output", body["Output"], self.render("Output", body["Output"], states))
+        else:
+            run.add("Output", None, default, default=True)
+        if assign is not None:
+            run.assigned = self.render("Assign", assign, states)
+
+    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
+        states = self.states(errorOutput=error)
+        value = self.render("Output", catcher["Output"], states) if "Output" in catcher else error
+        self.run.add("Catch", catcher, value)
+        if "Assign" in catcher:
+            self.run.assigned = self.render("Assign", catcher["Assign"], states)
+
+
+def _expression_text(value: Any) -> str:
+    return jsonata_eval.expression_text(value) if isinstance(value, str) else compact(value)
+
+
+# --- templates, errors and settings ---------------------------------------------------------
+
+
+def render_template(template: Any, roots: Roots) -> Any:
+    """A ``Parameters``/``ResultSelector``/``ItemSelector``/``Assign`` payload template: keys
+    ending in ``.$`` take the value of their path or intrinsic, without the suffix
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html)."""
+    if isinstance(template, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in template.items():
+            if key.endswith(".$") and isinstance(value, str):
+                out[key[:-2]] = _dollar_value(key, value, roots)
+            else:
+                out[key] = render_template(value, roots)
+        return out
+    if isinstance(template, list):
+        return [render_template(item, roots) for item in template]
+    return template
+
+
+def _dollar_value(key: str, expression: str, roots: Roots) -> Any:
+    if is_path(expression):
+        return read_parameter(expression, key, roots)
+    if is_intrinsic(expression):
+        return evaluate_intrinsic(expression, roots, key)
+    raise StatesRuntime(
+        f"The value for the field '{key}' must be a valid JSONPath or an intrinsic function call"
+    )
+
+
+def computed_locations(template: Any) -> Iterator[tuple[Segment, ...]]:
+    """Where a rendered template holds values computed from data rather than literals."""
+
+    def walk(node: Any, at: tuple[Segment, ...]) -> Iterator[tuple[Segment, ...]]:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key.endswith(".$") and isinstance(value, str):
+                    yield (*at, key[:-2])
+                else:
+                    yield from walk(value, (*at, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from walk(value, (*at, index))
+        elif jsonata_eval.is_expression(node):
+            yield at
+
+    return walk(template, ())
+
+
+_NOT_CAUGHT_BY_ALL = frozenset({"States.Runtime"})
+
+
+def error_matches(error: str, names: Sequence[str]) -> bool:
+    """Whether a Retry/Catch ``ErrorEquals`` covers ``error``: ``States.ALL`` covers all;
+    ``States.TaskFailed`` all but ``States.Timeout``; nothing catches ``States.Runtime``
+    (docs/aws-reference.md section 3)."""
+    if error in _NOT_CAUGHT_BY_ALL:
+        return False
+    if error in names:
+        return True
+    return "States.ALL" in names or ("States.TaskFailed" in names and error != "States.Timeout")
+
+
+def _failure_event(visit: Visit) -> tuple[str | None, str | None] | None:
+    """The error and cause members of the event that failed the visit, as recorded."""
+    end = visit.attempts[-1].end if visit.attempts else None
+    if end is None:
+        return None
+    if end.kind is EventKind.TASK_FAILED:
+        return end.error, end.cause
+    if end.kind in (EventKind.MAP_FAILED, EventKind.PARALLEL_FAILED):
+        inner = _failed_inside(visit)
+        return _failure_event(inner) if inner is not None else None
+    return None
+
+
+def _failed_inside(visit: Visit) -> Visit | None:
+    """The latest failed visit inside a Map or Parallel: its error is the container's."""
+    failed = [
+        inner
+        for flow in visit.children
+        for top in flow.visits
+        for inner in top.walk()
+        if inner.error is not None and inner.outcome is Outcome.FAILED
+    ]
+    return max(failed, key=lambda v: (v.end or v.entered).id, default=None)
+
+
+_PLACEHOLDER = re.compile(r"<[^<>\s]+>")
+
+
+def _same_cause(replayed: str, recorded: str) -> bool:
+    """Causes are compared as text; the AWS-recorded corpus redacts run-time values as
+    ``<json-input:1>`` or ``<timestamp>``, which stand for any text."""
+    if replayed == recorded:
+        return True
+    if "<" not in recorded:
+        return False
+    pattern = ".*".join(re.escape(p) for p in _PLACEHOLDER.split(recorded))
+    return re.fullmatch(pattern, replayed, re.DOTALL) is not None
+
+
+def _resource(body: Mapping[str, Any], visit: Visit) -> str | None:
+    resource = body.get("Resource")
+    return resource if isinstance(resource, str) else visit.resource
+
+
+def _distributed(body: Mapping[str, Any]) -> bool:
+    processor = body.get("ItemProcessor", body.get("Iterator"))
+    config = processor.get("ProcessorConfig") if isinstance(processor, Mapping) else None
+    return isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED"
+
+
+def _item_context(run: _Run, index: int, item: Any) -> dict[str, Any]:
+    return {**run.context, "Map": {"Item": {"Index": index, "Value": item}}}
+
+
+def _check_wait(body: Mapping[str, Any], roots: Roots) -> None:
+    """``SecondsPath``/``TimestampPath`` failures, with AWS's messages (docs/aws-reference.md
+    section 3). Timestamp formats are not checked: the AWS-recorded corpus redacts timestamps,
+    so such a check could not be verified."""
+    for name in ("SecondsPath", "TimestampPath"):
+        if not isinstance(body.get(name), str):
+            continue
+        path = body[name]
+        try:
+            value = read(path, roots)
+        except PathMissing:
+            raise StatesRuntime(
+                f"The {name} parameter does not reference an input value: {path}"
+            ) from None
+        if name == "SecondsPath" and _is_number(value):
+            if not float(value).is_integer():
+                raise StatesRuntime(
+                    f"The SecondsPath parameter cannot be parsed as a long value: {path} == {value}"
+                )
+            if value < 0:
+                raise StatesRuntime(
+                    f"The SecondsPath parameter references a negative value: {path} == {int(value)}"
+                )
+
+
+def _check_map_settings(body: Mapping[str, Any], roots: Roots) -> None:
+    """A Map's ``*Path`` settings must hold numbers; AWS fails the state otherwise (messages
+    as recorded in tests/data/aws-recorded)."""
+    reader = body.get("ItemReader")
+    reader_config = reader.get("ReaderConfig") if isinstance(reader, Mapping) else None
+    settings = [
+        (body, "MaxConcurrencyPath", "integer"),
+        (body, "ToleratedFailurePercentagePath", "float"),
+        (body, "ToleratedFailureCountPath", "integer"),
+        (reader_config, "MaxItemsPath", "integer"),
+    ]
+    for holder, name, kind in settings:
+        if not isinstance(holder, Mapping) or not isinstance(holder.get(name), str):
+            continue
+        path = holder[name]
+        value = select(path, roots)
+        if not _is_number(value) or (kind == "integer" and not float(value).is_integer()):
+            raise StatesRuntime(
+                f'The {name} field refers to value "{java_string(value)}" which is not a '
+                f"valid {kind}: {path}"
+            )
+        if name == "ToleratedFailureCountPath" and value < 0:
+            raise StatesRuntime("ToleratedFailureCount cannot be negative.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+# --- Choice rules ---------------------------------------------------------------------------
+
+
+def _choice_assign(run: _Run, document: Any) -> Any:
+    """The matched rule's ``Assign``, else the state's own (taken with ``Default``); no match
+    and no ``Default`` is ``States.NoChoiceMatched``
+    (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html)."""
+    for rule in run.body.get("Choices") or ():
+        if isinstance(rule, Mapping) and _rule_matches(run, rule, document):
+            return rule.get("Assign")
+    if "Default" not in run.body:
+        raise StatesError("States.NoChoiceMatched", "")
+    return run.body.get("Assign")
+
+
+def _rule_matches(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
+    try:
+        return _evaluate_rule(run, rule, document)
+    except Unsupported:
+        # A comparison this replay does not evaluate: go by where the execution went.
+        return rule.get("Next") == run.engine.next_state.get(run.visit.seq)
+
+
+def _evaluate_rule(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
+    if "Condition" in rule:
+        states = {"input": run.input, "context": run.context}
+        return jsonata_eval.render(rule["Condition"], states, run.variables, "Condition") is True
+    if "And" in rule:
+        return all(_evaluate_rule(run, r, document) for r in rule["And"])
+    if "Or" in rule:
+        return any(_evaluate_rule(run, r, document) for r in rule["Or"])
+    if "Not" in rule:
+        return not _evaluate_rule(run, rule["Not"], document)
+    roots = run.roots(document)
+    variable = rule.get("Variable")
+    if not isinstance(variable, str):
+        raise Unsupported("a Choice rule without Variable")
+    try:
+        value, present = read(variable, roots), True
+    except PathMissing:
+        value, present = None, False
+    operators = [k for k in rule if k not in ("Variable", "Next", "Assign", "Comment")]
+    if len(operators) != 1:
+        raise Unsupported("a Choice rule without exactly one comparison")
+    operator, operand = operators[0], rule[operators[0]]
+    if operator.endswith("Path"):
+        operator, operand = operator[: -len("Path")], read(str(operand), roots)
+    return _compare(operator, value, operand, present)
+
+
+def _compare(operator: str, value: Any, operand: Any, present: bool) -> bool:
+    if operator == "IsPresent":
+        return present is bool(operand)
+    if not present:
+        raise StatesRuntime("Invalid path: the Choice rule's Variable is not in the input")
+    kinds = {
+        "IsNull": value is None,
+        "IsNumeric": _is_number(value),
+        "IsString": isinstance(value, str),
+        "IsBoolean": isinstance(value, bool),
+    }
+    if operator in kinds:
+        return kinds[operator] is bool(operand)
+    if operator == "BooleanEquals":
+        return isinstance(value, bool) and value == operand
+    if operator == "StringMatches":
+        return isinstance(value, str) and _wildcard(str(operand)).fullmatch(value) is not None
+    for prefix, accepts in (("String", _is_string), ("Numeric", _is_number)):
+        if operator.startswith(prefix):
+            if not (accepts(value) and accepts(operand)):
+                return False
+            return _relate(operator[len(prefix) :], value, operand)
+    raise Unsupported(f"the Choice operator {operator}")
+
+
+def _relate(relation: str, left: Any, right: Any) -> bool:
+    relations = {
+        "Equals": lambda: left == right,
+        "LessThan": lambda: left < right,
+        "GreaterThan": lambda: left > right,
+        "LessThanEquals": lambda: left <= right,
+        "GreaterThanEquals": lambda: left >= right,
+    }
+    if relation not in relations:
+        raise Unsupported(f"the Choice comparison {relation}")
+    return bool(relations[relation]())
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """``StringMatches``: ``*`` is any text, ``\\*`` a literal star."""
+    parts = re.split(r"(?<!\\)\*", pattern)
+    return re.compile(".*".join(re.escape(p.replace("\\*", "*")) for p in parts), re.DOTALL)
+
+
+# --- how a template member is written --------------------------------------------------------
+
+
+def describe_member(step: str, key: str, value: Any) -> str:
+    """``Parameters "k.$": "$.x"``: a template member as the definition spells it."""
+    if not key:
+        return f"{step} {compact(value)}"
+    return f"{step} {compact(key)}: {compact(value)}"
+
+
+def template_member(
+    template: Mapping[str, Any], location: Sequence[Segment]
+) -> tuple[str, Any, int] | None:
+    """The template member that produced ``location`` of the rendered document: its key (a
+    ``"key.$"`` path or intrinsic, a JSONata ``{% %}`` string, or a literal), its value and
+    how many steps of ``location`` it accounts for; None when the template does not write
+    ``location``."""
+    node: Any = template
+    for depth, segment in enumerate(location):
+        if isinstance(node, Mapping) and isinstance(segment, str):
+            if segment + ".$" in node:
+                return segment + ".$", node[segment + ".$"], depth + 1
+            if segment not in node:
+                return None
+            node = node[segment]
+        elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+            node = node[segment]
+        else:
+            return None
+        if jsonata_eval.is_expression(node) or depth == len(location) - 1:
+            return str(segment), node, depth + 1
+    if jsonata_eval.is_expression(node):
+        return "", node, len(location)
+    return None

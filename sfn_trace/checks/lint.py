@@ -1,0 +1,534 @@
+"""Find, from the definition alone, the paths on which a field can be lost before it is read.
+
+``sfn-trace lint definition.asl.json --field F`` (issue 4). For every state that *reads* the
+field (a ``.$`` path or intrinsic argument ending in ``F``, or a JSONata expression with a
+plain ``$states.input`` path ending in ``F``) and every path from ``StartAt`` to it (Choice
+branches, catchers, into Map processors and Parallel branches; a loop is walked once), the
+read location is followed backwards through each earlier state's data
+flow (the same steps the replay runs, read in reverse) to where the value is made:
+
+- the execution input, a literal, the context, a variable, or a Task that *produces* it:
+  fine;
+- a Task whose result is copied back (``ResultSelector "F.$": "$.Payload.F"``, or a
+  ``ResultPath`` over the field's parent) although its ``Parameters`` pass the field in: the
+  value survives only if the Lambda (or service) returns what it was given. This is the
+  seed incident: ``PrepareFinalMerge`` read ``$.chunked_data.poll_results_s3_key``, which
+  only ``SplitIntoChunks``'s Lambda could keep set;
+- a step that cannot hold it: ``Parameters``/``ItemSelector``/``Output`` without it, a
+  ``ResultSelector`` or ``Result`` without it, ``OutputPath: null``, a Catch whose
+  ``ResultPath`` (``$`` by default) puts the error output over it.
+
+Known gaps: values that come out of a Map's or Parallel's result are not followed into the
+iterations; indefinite paths, intrinsics and JSONata beyond plain paths end the analysis
+without a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
+from sfn_trace.asl.jsonpath import (
+    Segment,
+    StatesError,
+    compact,
+    format_path,
+    parse_path,
+    value_at,
+)
+from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.errors import SfnTraceError
+from sfn_trace.model.definition import Definition, StateDef
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    reader: str
+    """The state that reads the field."""
+    expression: str
+    """How it reads it, e.g. ``Parameters "F.$": "$.chunked_data.F"``."""
+    read: str
+    """The location it reads, in its raw input."""
+    path: tuple[str, ...]
+    """The states from ``StartAt`` to the reader (inclusive)."""
+    dropper: str
+    """The state on that path that can drop the field."""
+    reason: str
+    hint: str
+    kind: str
+    """What kind of drop it is, one of :data:`DROP_KINDS` (machine-readable; ``reason`` says
+    the same in words)."""
+
+
+TEMPLATE_DROP = "template-drop"
+"""``Parameters``/``ItemSelector``/``Arguments``/``Output`` build a document without it."""
+RESULT_SELECTOR_DROP = "result-selector-drop"
+"""A ``ResultSelector`` without it, put over it by ``ResultPath``."""
+RESULT_LITERAL_DROP = "result-literal-drop"
+"""A Pass state's literal ``Result`` without it, put over it by ``ResultPath``."""
+NULL_PATH = "null-path"
+"""``InputPath: null`` or ``OutputPath: null``: the document becomes ``{}``."""
+CATCH_OVERWRITE = "catch-overwrite"
+"""On a caught error, the error output replaces the document (or the field's parent)."""
+DEPENDS_ON_TASK_RESULT = "depends-on-task-result"
+"""The value is copied back from a task's result: set only if the task returns it."""
+
+DROP_KINDS = (
+    TEMPLATE_DROP,
+    RESULT_SELECTOR_DROP,
+    RESULT_LITERAL_DROP,
+    NULL_PATH,
+    CATCH_OVERWRITE,
+    DEPENDS_ON_TASK_RESULT,
+)
+"""Every :attr:`LintFinding.kind`, in a fixed order."""
+
+
+@dataclass(frozen=True)
+class LintedDefinition:
+    """One definition file the lint was asked about: its findings, or why it is unreadable."""
+
+    source: Path
+    """The path as given on the command line."""
+    definition: Definition | None
+    """None when the file could not be read as a definition (then ``error`` says why)."""
+    findings: list[LintFinding]
+    error: str | None = None
+
+
+_ABSENT = object()
+_MAX_PATHS = 2000
+"""Per reader: enough for real machines, a bound for pathological ones."""
+_VISITS_PER_PATH = 2
+"""Once through a loop shows what its body can drop; more only repeats it."""
+
+
+def lint(definition: Definition, field: str) -> list[LintFinding]:
+    """Every (reader, state that can drop the field) pair, with the first path that shows it."""
+    graph = _Graph(definition)
+    findings: dict[tuple[str, str, str, str], LintFinding] = {}
+    for reader, expression, location in _readers(definition, field):
+        for path, edges in graph.paths_to(reader):
+            for finding in _analyse(definition, field, path, edges, expression, location):
+                key = (finding.reader, finding.expression, finding.dropper, finding.reason)
+                findings.setdefault(key, finding)
+    return sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
+
+
+def lint_files(paths: Sequence[Path], field: str) -> list[LintedDefinition]:
+    """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
+    the others are still checked."""
+    linted: list[LintedDefinition] = []
+    for path in paths:
+        try:
+            definition = Definition.from_file(path)
+            linted.append(LintedDefinition(path, definition, lint(definition, field)))
+        except SfnTraceError as error:
+            linted.append(LintedDefinition(path, None, [], error.message))
+        except RecursionError:
+            message = f"{path}: nested too deeply to analyse"
+            linted.append(LintedDefinition(path, None, [], message))
+    return linted
+
+
+# --- readers ----------------------------------------------------------------------------------
+
+
+def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
+    """(state, expression, location in the state's raw input) for every read of the field."""
+    for name, state in definition.states.items():
+        body = state.body
+        for step in ("Parameters", "ItemSelector", "Arguments", "Output", "Assign"):
+            template = body.get(step)
+            for key, value in _members(template):
+                for path in _field_paths(key, value, field):
+                    location = _in_raw_input(state, step, path)
+                    if location is not None:
+                        yield name, describe_member(step, key, value), location
+
+
+def _members(template: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(template, Mapping):
+        for key, value in template.items():
+            if key.endswith(".$") or jsonata_eval.is_expression(value):
+                yield key, value
+            else:
+                yield from _members(value)
+    elif isinstance(template, list):
+        for value in template:
+            yield from _members(value)
+    elif jsonata_eval.is_expression(template):
+        yield "", template
+
+
+_STATES_INPUT = re.compile(r"\$states\.input((?:\.[A-Za-z_]\w*|\[\d+\])+)")
+
+
+def _field_paths(key: str, value: Any, field: str) -> Iterator[tuple[Segment, ...]]:
+    """Locations (relative to the document the step reads) of reads ending in the field."""
+    if not isinstance(value, str):
+        return
+    if key.endswith(".$"):
+        paths = [value]
+        if is_intrinsic(value):
+            try:
+                paths = list(paths_in(parse_intrinsic(value)))
+            except StatesError:
+                return
+        for path in paths:
+            segments = _segments(path)
+            if segments and segments[-1] == field:
+                yield segments
+        return
+    for match in _STATES_INPUT.finditer(jsonata_eval.expression_text(value)):
+        segments = _jsonata_segments(match.group(1))
+        if segments and segments[-1] == field:
+            yield (_JSONATA_RAW, *segments)
+
+
+_JSONATA_RAW = "\0raw"
+"""Marks a JSONata read: ``$states.input`` is the raw input, no InputPath applies."""
+
+
+def _segments(path: str) -> tuple[Segment, ...] | None:
+    try:
+        parsed = parse_path(path)
+    except StatesError:
+        return None
+    if parsed.root != "$" or parsed.segments is None:
+        return None
+    return parsed.segments
+
+
+def _jsonata_segments(text: str) -> tuple[Segment, ...]:
+    return tuple(
+        int(index) if index else name
+        for name, index in re.findall(r"\.([A-Za-z_]\w*)|\[(\d+)\]", text)
+    )
+
+
+def _in_raw_input(
+    state: StateDef, step: str, location: tuple[Segment, ...]
+) -> tuple[Segment, ...] | None:
+    if location and location[0] == _JSONATA_RAW:
+        return location[1:]
+    input_path = state.body.get("InputPath", "$")
+    if input_path is None:
+        return None
+    prefix = _segments(str(input_path))
+    return None if prefix is None else prefix + location
+
+
+# --- paths --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Edge:
+    kind: str
+    """``next``, ``choice``, ``default``, ``catch`` or ``enter`` (into a Map/Parallel)."""
+    catcher: int | None = None
+
+
+class _Graph:
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.incoming: dict[str, list[tuple[str, _Edge]]] = {}
+        for name in definition.states:
+            for transition in definition.transitions(name):
+                edge = _Edge(transition.kind, transition.catcher)
+                self.incoming.setdefault(transition.target, []).append((name, edge))
+            for start in definition.inner_starts(name):
+                self.incoming.setdefault(start, []).append((name, _Edge("enter")))
+
+    def paths_to(self, target: str) -> Iterator[tuple[tuple[str, ...], tuple[_Edge, ...]]]:
+        """Paths from the machine's ``StartAt`` to ``target``, searched backwards; a state
+        appears at most twice in a path, so a loop is walked once and then cut. The edges
+        are those leaving each state of the path."""
+        start = self.definition.start_at
+        count = 0
+        stack: list[tuple[tuple[str, ...], tuple[_Edge, ...]]] = [((target,), ())]
+        while stack and count < _MAX_PATHS:
+            path, edges = stack.pop()
+            if path[0] == start:
+                count += 1
+                yield path, edges
+                continue
+            for source, edge in self.incoming.get(path[0], ()):
+                if path.count(source) < _VISITS_PER_PATH:
+                    stack.append(((source, *path), (edge, *edges)))
+
+
+# --- following a location backwards -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Drop:
+    state: str
+    reason: str
+    hint: str
+    kind: str
+
+
+def _analyse(
+    definition: Definition,
+    field: str,
+    path: tuple[str, ...],
+    edges: tuple[_Edge, ...],
+    expression: str,
+    location: tuple[Segment, ...],
+) -> Iterator[LintFinding]:
+    reader = path[-1]
+    current: tuple[Segment, ...] | None = location
+    for position in range(len(path) - 2, -1, -1):
+        if current is None:
+            return
+        state = definition.states[path[position]]
+        back = _Backwards(state, field, edges[position])
+        current = back.through(current)
+        for drop in back.drops:
+            yield LintFinding(
+                reader=reader,
+                expression=expression,
+                read=format_path(location),
+                path=path,
+                dropper=drop.state,
+                reason=drop.reason,
+                hint=drop.hint,
+                kind=drop.kind,
+            )
+
+
+class _Backwards:
+    """One state read in reverse: where ``location`` of its output comes from in its input.
+
+    ``through`` returns the location in the state's raw input, or None when the value is
+    made here (then ``drops`` says whether that is a risk)."""
+
+    def __init__(self, state: StateDef, field: str, edge: _Edge) -> None:
+        self.state = state
+        self.body = state.body
+        self.field = field
+        self.edge = edge
+        self.drops: list[_Drop] = []
+
+    def drop(self, kind: str, reason: str, hint: str) -> None:
+        self.drops.append(_Drop(self.state.name, reason, hint, kind))
+
+    def through(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        if self.edge.kind == "enter":
+            return self.entering(location)
+        if self.edge.kind == "catch":
+            return self.caught(location)
+        if self.state.query_language == "JSONata":
+            return self.jsonata(location)
+        return self.jsonpath(location)
+
+    # -- JSONPath
+
+    def jsonpath(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        body, kind = self.body, self.state.type
+        output = self.reference("OutputPath", location)
+        if output is None or kind in ("Choice", "Wait", "Succeed", "Fail"):
+            return None if output is None else self.reference("InputPath", output)
+        if "ResultPath" in body and body["ResultPath"] is None:
+            return output
+        result_path = _segments(str(body.get("ResultPath", "$")))
+        if result_path is None:
+            return None
+        if tuple(output[: len(result_path)]) != result_path:
+            return output
+        inside = output[len(result_path) :]
+        return self.result(inside, result_path)
+
+    def reference(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        if name not in self.body:
+            return location
+        value = self.body[name]
+        if value is None:
+            self.drop(
+                NULL_PATH,
+                f"{name}: null replaces the document with {{}}",
+                f"remove {name}: null from {self.state.name}, or point it at a node holding "
+                f"{self.field}",
+            )
+            return None
+        prefix = _segments(str(value))
+        return None if prefix is None else prefix + location
+
+    def result(
+        self, location: tuple[Segment, ...], result_path: tuple[Segment, ...]
+    ) -> tuple[Segment, ...] | None:
+        body, kind, name = self.body, self.state.type, self.state.name
+        where = format_path(result_path)
+        if kind == "Pass":
+            if "Result" in body:
+                self.check_literal(body["Result"], location, "Result")
+                return None
+            return self.template("Parameters", location)
+        if kind != "Task":
+            return None  # Map/Parallel results: not followed into the iterations
+        if "ResultSelector" in body:
+            member = template_member(body["ResultSelector"], location)
+            if member is None:
+                self.drop(
+                    RESULT_SELECTOR_DROP,
+                    f"ResultSelector does not write {format_path(location)}, and ResultPath "
+                    f"{where} puts its output there",
+                    f"add a member for {self.field} to the ResultSelector of {name}",
+                )
+                return None
+            key, value, consumed = member
+            if not (key.endswith(".$") and isinstance(value, str)):
+                return None
+            source = _segments(value)
+            if source is None:
+                return None
+            via = describe_member("ResultSelector", key, value)
+            return self.task_result(source + location[consumed:], via)
+        return self.task_result(location, f"ResultPath {compact(body.get('ResultPath', '$'))}")
+
+    def task_result(self, location: tuple[Segment, ...], via: str) -> tuple[Segment, ...] | None:
+        """A location in the task result: a risk when the task was given the field."""
+        passed = self.passed_in()
+        if passed is None:
+            return None  # the task produces the field
+        name = self.state.name
+        self.drop(
+            DEPENDS_ON_TASK_RESULT,
+            f"{via} copies {format_path(location)} of the result of {name}: it is only set "
+            f"if the task returns the {self.field} its Parameters pass it "
+            f"(from {format_path(passed)})",
+            f"read {format_path(passed)} (what {name} was given) where it is still in the "
+            f"document, or keep it with ResultPath instead of relying on {name} to return it",
+        )
+        return passed
+
+    def passed_in(self) -> tuple[Segment, ...] | None:
+        """Where the task's Parameters/Arguments read the field, in its raw input."""
+        for step in ("Parameters", "Arguments"):
+            for key, value in _members(self.body.get(step)):
+                for path in _field_paths(key, value, self.field):
+                    return _in_raw_input(self.state, step, path)
+        return None
+
+    def template(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        if name not in self.body:
+            return self.reference("InputPath", location)
+        member = template_member(self.body[name], location)
+        if member is None:
+            self.drop(
+                TEMPLATE_DROP,
+                f"{name} builds a new document without {format_path(location)}",
+                f'add "{location[-1] if location else self.field}.$" to the {name} of '
+                f"{self.state.name}, copying {self.field} from its input",
+            )
+            return None
+        key, value, consumed = member
+        if not (key.endswith(".$") and isinstance(value, str)):
+            return None
+        source = _segments(value)
+        if source is None:
+            return None
+        return self.reference("InputPath", source + location[consumed:])
+
+    def check_literal(self, literal: Any, location: tuple[Segment, ...], name: str) -> None:
+        if value_at(literal, location, _ABSENT) is _ABSENT:
+            self.drop(
+                RESULT_LITERAL_DROP,
+                f"{name} replaces {format_path(location)} with a literal without it",
+                f"add {self.field} to the {name} of {self.state.name}, or use a ResultPath "
+                "that keeps the input",
+            )
+
+    def entering(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        """The input of an iteration or branch: ItemSelector/Parameters over the container's
+        effective input (or the item itself)."""
+        body = self.body
+        for name in ("ItemSelector", "Parameters", "Arguments"):
+            if name in body:
+                if self.state.query_language == "JSONata":
+                    return self.jsonata_template(name, location)
+                return self.template(name, location)
+        if self.state.type == "Map":
+            return None  # the item itself: an element of ItemsPath
+        return self.reference("InputPath", location)
+
+    def caught(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        catchers = self.body.get("Catch") or []
+        catcher = catchers[self.edge.catcher or 0] if catchers else {}
+        if self.state.query_language == "JSONata":
+            if "Output" in catcher:
+                return self.jsonata_member(catcher["Output"], location, "Catch Output")
+            self.catch_drop("the error output replaces the input")
+            return None
+        path = catcher.get("ResultPath", "$") if isinstance(catcher, Mapping) else "$"
+        if path is None:
+            return location
+        prefix = _segments(str(path))
+        if prefix is None:
+            return None
+        if tuple(location[: len(prefix)]) == prefix:
+            self.catch_drop(
+                f"the catcher's ResultPath {compact(path)} puts the error output over "
+                f"{format_path(location)}"
+            )
+            return None
+        return location
+
+    def catch_drop(self, reason: str) -> None:
+        self.drop(
+            CATCH_OVERWRITE,
+            f"on a caught error, {reason}",
+            f'give the catcher of {self.state.name} a ResultPath such as "$.error" so the '
+            "input is kept",
+        )
+
+    # -- JSONata
+
+    def jsonata(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        if "Output" in self.body:
+            return self.jsonata_member(self.body["Output"], location, "Output")
+        if self.state.type in ("Task", "Map", "Parallel"):
+            if self.state.type == "Task":
+                return self.task_result(location, "the default Output ($states.result)")
+            return None
+        return location
+
+    def jsonata_template(
+        self, name: str, location: tuple[Segment, ...]
+    ) -> tuple[Segment, ...] | None:
+        return self.jsonata_member(self.body[name], location, name)
+
+    def jsonata_member(
+        self, template: Any, location: tuple[Segment, ...], name: str
+    ) -> tuple[Segment, ...] | None:
+        if isinstance(template, Mapping):
+            member = template_member(template, location)
+            if member is None:
+                self.drop(
+                    TEMPLATE_DROP,
+                    f"{name} builds a new document without {format_path(location)}",
+                    f"add {self.field} to the {name} of {self.state.name}",
+                )
+                return None
+            _, value, consumed = member
+            rest = location[consumed:]
+        else:
+            value, rest = template, location
+        if not jsonata_eval.is_expression(value):
+            return None
+        text = jsonata_eval.expression_text(value)
+        plain = re.fullmatch(r"\$states\.(input|result)((?:\.[A-Za-z_]\w*|\[\d+\])*)", text)
+        if plain is None:
+            return None
+        segments = _jsonata_segments(plain.group(2)) + rest
+        if plain.group(1) == "input":
+            return segments
+        if self.state.type == "Task":
+            return self.task_result(segments, f"{name} {compact(value)}")
+        return None

@@ -1,0 +1,193 @@
+"""The Amazon States Language definition an execution ran, indexed by state name.
+
+State names are unique across a whole state machine, nested Map and Parallel states
+included (https://states-language.net/#state-machine-structure), so one flat index answers
+"which state is this, and which Parallel branch holds it".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from sfn_trace.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class StateDef:
+    name: str
+    type: str
+    body: Mapping[str, Any]
+    location: str
+    """JSON location in the definition, e.g. ``States.Fan.ItemProcessor.States.Convert``."""
+    parent: str | None
+    """The Map or Parallel state that contains this one, if any."""
+    branch: int | None
+    """Index in the parent's ``Branches`` (Parallel) or None."""
+    query_language: str
+    """``JSONPath`` or ``JSONata``: the state's own setting, else the machine's."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    body: Mapping[str, Any]
+    text: str
+    states: Mapping[str, StateDef] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, text: str, origin: str = "definition") -> Definition:
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{origin}: not valid JSON ({exc})") from exc
+        if not isinstance(body, Mapping) or not isinstance(body.get("States"), Mapping):
+            raise InputError(f"{origin}: not an Amazon States Language definition (no 'States')")
+        language = str(body.get("QueryLanguage", "JSONPath"))
+        states = dict(_index(body["States"], "States", None, None, language))
+        return cls(body=body, text=text, states=states)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Definition:
+        try:
+            # utf-8-sig: editors on Windows save JSON with a byte-order mark.
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: the definition is not UTF-8 text") from None
+        except OSError as exc:
+            raise InputError(f"cannot read definition {path}: {exc.strerror or exc}") from exc
+        return cls.from_text(text, origin=str(path))
+
+    def state(self, name: str) -> StateDef | None:
+        return self.states.get(name)
+
+    @property
+    def start_at(self) -> str | None:
+        start = self.body.get("StartAt")
+        return start if isinstance(start, str) else None
+
+    def inner_starts(self, name: str) -> tuple[str, ...]:
+        """The first state of a Map's processor, or of each Parallel branch (in order)."""
+        state = self.states.get(name)
+        if state is None:
+            return ()
+        bodies: list[Any] = [state.body.get("ItemProcessor"), state.body.get("Iterator")]
+        branches = state.body.get("Branches")
+        if isinstance(branches, list):
+            bodies.extend(branches)
+        return tuple(
+            str(body["StartAt"])
+            for body in bodies
+            if isinstance(body, Mapping) and isinstance(body.get("StartAt"), str)
+        )
+
+    def transitions(self, name: str) -> tuple[Transition, ...]:
+        """Where a state can go next: ``Next``, each Choice rule and ``Default``, each
+        catcher (https://states-language.net/#transitions)."""
+        state = self.states.get(name)
+        if state is None:
+            return ()
+        body = state.body
+        found: list[Transition] = []
+        if isinstance(body.get("Next"), str):
+            found.append(Transition(name, body["Next"], "next"))
+        for rule in body.get("Choices") or ():
+            if isinstance(rule, Mapping) and isinstance(rule.get("Next"), str):
+                found.append(Transition(name, rule["Next"], "choice"))
+        if isinstance(body.get("Default"), str):
+            found.append(Transition(name, body["Default"], "default"))
+        for number, catcher in enumerate(body.get("Catch") or ()):
+            if isinstance(catcher, Mapping) and isinstance(catcher.get("Next"), str):
+                found.append(Transition(name, catcher["Next"], "catch", number))
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An edge of the state graph."""
+
+    source: str
+    target: str
+    kind: str
+    """``next``, ``choice``, ``default`` or ``catch``."""
+    catcher: int | None = None
+    """Index in the source's ``Catch`` for a ``catch`` edge."""
+
+
+def _index(
+    states: Mapping[str, Any],
+    location: str,
+    parent: str | None,
+    branch: int | None,
+    language: str,
+) -> Iterator[tuple[str, StateDef]]:
+    for name, body in states.items():
+        if not isinstance(body, Mapping):
+            continue
+        here = f"{location}.{name}"
+        own_language = str(body.get("QueryLanguage", language))
+        yield (
+            name,
+            StateDef(
+                name=name,
+                type=str(body.get("Type", "")),
+                body=body,
+                location=here,
+                parent=parent,
+                branch=branch,
+                query_language=own_language,
+            ),
+        )
+        for key in ("ItemProcessor", "Iterator"):
+            processor = body.get(key)
+            if isinstance(processor, Mapping) and isinstance(processor.get("States"), Mapping):
+                inner_language = str(processor.get("QueryLanguage", own_language))
+                yield from _index(
+                    processor["States"], f"{here}.{key}.States", name, None, inner_language
+                )
+        branches = body.get("Branches")
+        if isinstance(branches, list):
+            for i, branch_body in enumerate(branches):
+                if isinstance(branch_body, Mapping) and isinstance(
+                    branch_body.get("States"), Mapping
+                ):
+                    inner_language = str(branch_body.get("QueryLanguage", own_language))
+                    yield from _index(
+                        branch_body["States"],
+                        f"{here}.Branches[{i}].States",
+                        name,
+                        i,
+                        inner_language,
+                    )
+
+
+class Change(str, Enum):
+    ADDED = "added"
+    """In the expected definition only (the one that ran lacks it)."""
+    REMOVED = "removed"
+    """In the definition that ran only."""
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class StateDrift:
+    state: str
+    change: Change
+    keys: tuple[str, ...] = ()
+    """The state's top-level keys that differ (``changed`` only), sorted."""
+    location: str = ""
+    """Where the state sits, e.g. ``States.Fan.ItemProcessor.States.Convert``."""
+
+
+@dataclass(frozen=True)
+class Drift:
+    states: tuple[StateDrift, ...]
+    machine_keys: tuple[str, ...] = ()
+    """Top-level keys other than ``States`` that differ (``StartAt``, ``QueryLanguage``...)."""
+
+    @property
+    def identical(self) -> bool:
+        return not self.states and not self.machine_keys

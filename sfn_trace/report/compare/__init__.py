@@ -1,0 +1,1 @@
+"""Renderers of a comparison (:class:`~sfn_trace.checks.compare.Comparison`): table, JSON."""

@@ -1,0 +1,220 @@
+"""``sfn-trace lint --format sarif``: the findings as a SARIF 2.1.0 log, for code scanning.
+
+One run for every definition given. Each finding is one ``result`` located at the key of the
+state that can drop the field (``"SplitIntoChunks": {``), with the reader's key as its
+related location, so GitHub or GitLab code scanning shows it on the definition's lines:
+
+- ``ruleId``/``ruleIndex``: the finding's kind (:data:`sfn_trace.checks.lint.DROP_KINDS`); every
+  kind is described in ``tool.driver.rules``, in that order;
+- ``level``: ``warning``: the state *can* drop the field (a Lambda that returns what it was
+  given keeps it); the exit code 1 still fails the check;
+- ``artifactLocation.uri``: the definition's path as given, with forward slashes and
+  percent-encoded (a relative path is resolved against the repository root by the
+  consumer; an absolute one becomes a ``file://`` URI);
+- ``region``: ``startLine``/``startColumn``, 1-based, columns in UTF-16 code units
+  (``run.columnKind`` says so), lines ending at CRLF, LF or a lone CR
+  (``run.newlineSequences``);
+- ``partialFingerprints["sfnTraceFinding/v1"]``: a hash of the rule, field, file, reader,
+  how it reads the field and the dropper, then ``:N`` for the N-th result with that hash:
+  stable across runs and across edits elsewhere in the file.
+
+A definition that cannot be read has no results; it makes ``executionSuccessful`` false and
+gets an error notification in ``invocations``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sfn_trace import __version__
+from sfn_trace.asl.positions import Position, state_positions
+from sfn_trace.checks.lint import (
+    CATCH_OVERWRITE,
+    DEPENDS_ON_TASK_RESULT,
+    DROP_KINDS,
+    NULL_PATH,
+    RESULT_LITERAL_DROP,
+    RESULT_SELECTOR_DROP,
+    TEMPLATE_DROP,
+    LintedDefinition,
+    LintFinding,
+)
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT = "sfnTraceFinding/v1"
+LEVEL = "warning"
+
+RULES: dict[str, tuple[str, str, str]] = {
+    TEMPLATE_DROP: (
+        "TemplateDropsField",
+        "A Parameters, ItemSelector, Arguments or Output template builds a new document "
+        "without the field.",
+        "The state replaces its input with the document its template builds; a later state "
+        "that reads the field finds nothing. Copy the field in the template "
+        '("FIELD.$": "$.FIELD"), or read it from where it still is.',
+    ),
+    RESULT_SELECTOR_DROP: (
+        "ResultSelectorDropsField",
+        "A ResultSelector without the field is put over it by ResultPath.",
+        "The task's ResultPath writes the ResultSelector's output where the field was; the "
+        "ResultSelector has no member for it. Add one, or use a ResultPath that keeps it.",
+    ),
+    RESULT_LITERAL_DROP: (
+        "ResultLiteralDropsField",
+        "A Pass state's literal Result without the field is put over it.",
+        "The Pass state's ResultPath writes its Result where the field was, and the literal "
+        "does not hold it. Add the field to the Result, or use a ResultPath that keeps it.",
+    ),
+    NULL_PATH: (
+        "NullPathDropsDocument",
+        "InputPath or OutputPath null replaces the document with {}.",
+        "With InputPath: null or OutputPath: null the state passes on an empty document, "
+        "so every field of its input is gone. Remove it, or point it at a node that holds "
+        "the field.",
+    ),
+    CATCH_OVERWRITE: (
+        "CatchOverwritesField",
+        "On a caught error, the catcher's ResultPath puts the error output over the field.",
+        'A catcher without ResultPath (or with ResultPath "$") replaces the input with the '
+        'error output. Give it a ResultPath such as "$.error" so the input is kept.',
+    ),
+    DEPENDS_ON_TASK_RESULT: (
+        "FieldDependsOnTaskResult",
+        "The field is copied back from a task's result: it is only set if the task returns it.",
+        "The task is given the field in its Parameters, and the field is then read from "
+        "its result (ResultSelector or ResultPath): if the Lambda or service does not echo "
+        "it, it is gone. Read it from where it still is, or keep it with a ResultPath.",
+    ),
+}
+"""Per kind: rule name, short description, full description (the help)."""
+
+
+def render_sarif(linted: Sequence[LintedDefinition], field: str) -> str:
+    return json.dumps(sarif_log(linted, field), indent=2, allow_nan=False) + "\n"
+
+
+def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
+    for each in linted:
+        uri = artifact_uri(each.source)
+        if each.definition is None:
+            notifications.append(
+                {
+                    "level": "error",
+                    "message": {"text": each.error or "unreadable definition"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                }
+            )
+            continue
+        positions = state_positions(each.definition.text)
+        at = {
+            name: positions[state.location]
+            for name, state in each.definition.states.items()
+            if state.location in positions
+        }
+        seen: dict[str, int] = {}
+        for finding in each.findings:
+            digest = fingerprint(finding, field, uri)
+            seen[digest] = seen.get(digest, 0) + 1
+            dropper_at, reader_at = at.get(finding.dropper), at.get(finding.reader)
+            results.append(
+                _result(finding, field, uri, dropper_at, reader_at, f"{digest}:{seen[digest]}")
+            )
+    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sfn-trace",
+                        "version": __version__,
+                        "rules": [_rule(kind) for kind in DROP_KINDS],
+                    }
+                },
+                "invocations": [invocation],
+                "columnKind": "utf16CodeUnits",
+                "newlineSequences": ["\r\n", "\n", "\r"],
+                "results": results,
+            }
+        ],
+    }
+
+
+def _rule(kind: str) -> dict[str, Any]:
+    name, short, full = RULES[kind]
+    return {
+        "id": kind,
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": full},
+        "defaultConfiguration": {"level": LEVEL},
+        "properties": {"tags": ["step-functions", "data-flow"]},
+    }
+
+
+def _result(
+    finding: LintFinding,
+    field: str,
+    uri: str,
+    dropper_at: Position | None,
+    reader_at: Position | None,
+    fingerprint_value: str,
+) -> dict[str, Any]:
+    text = (
+        f"{finding.reader} reads {finding.read} ({finding.expression}), and "
+        f"{finding.dropper} can drop {field} before it: {finding.reason}. "
+        f"Path: {' -> '.join(finding.path)}. Fix: {finding.hint}."
+    )
+    related = {
+        "id": 1,
+        **_location(uri, reader_at),
+        "message": {"text": f"{finding.reader} reads {finding.read} here"},
+    }
+    return {
+        "ruleId": finding.kind,
+        "ruleIndex": DROP_KINDS.index(finding.kind),
+        "level": LEVEL,
+        "message": {"text": text},
+        "locations": [_location(uri, dropper_at)],
+        "relatedLocations": [related],
+        "partialFingerprints": {FINGERPRINT: fingerprint_value},
+        "properties": {
+            "field": field,
+            "reader": finding.reader,
+            "read": finding.read,
+            "dropper": finding.dropper,
+            "path": list(finding.path),
+        },
+    }
+
+
+def _location(uri: str, position: Position | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    if position is not None:
+        physical["region"] = {"startLine": position.line, "startColumn": position.utf16_column}
+    return {"physicalLocation": physical}
+
+
+def artifact_uri(path: Path) -> str:
+    """The path as given, as a URI reference: relative with forward slashes, or ``file:``."""
+    if path.is_absolute():
+        return path.as_uri()
+    return quote(path.as_posix(), safe="/", errors="surrogateescape")
+
+
+def fingerprint(finding: LintFinding, field: str, uri: str) -> str:
+    """What identifies a finding across runs: not its line, nor the path that shows it."""
+    parts = (finding.kind, field, uri, finding.reader, finding.expression, finding.dropper)
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,0 +1,108 @@
+"""The ``sfn-trace-scan/1`` JSON document of ``sfn-trace scan``.
+
+Keys may be added over time; none of those below may be removed or renamed.
+
+.. code-block:: text
+
+    {
+      "schema": "sfn-trace-scan/1",
+      "state_machine_arn": "...",
+      "field": "poll_results_s3_key",
+      "filters": {"statuses": ["SUCCEEDED", "FAILED"],   # [] = any status
+                  "since": ISO | null, "until": ISO | null, "limit": 100},
+      "truncated": false,              # more executions matched than "limit"
+      "executions": [                  # newest first
+        {"arn", "name", "status", "start", "stop",
+         "verdict": "lost" | "intact" | "never_set" | "absent" | "unknown" | null,
+         "first_null": WHERE | null, "lost_at": WHERE | null,
+         "error": null | "one line",   # set (and verdict null) when it could not be read
+         "error_exit_code": null | 3,  # what the main form would exit with for it
+         "warnings": [...]}
+      ],
+      "summary": {
+        "executions": 200,
+        "lost_the_field": 66,          # verdict lost, never_set or absent
+        "verdicts": {"absent": 0, "never_set": 0, "lost": 66, "intact": 134, "unknown": 0},
+        "unreadable": 0,
+        "culprits": [{"state": "Normalize", "executions": 30}, ...],   # most first
+        "history_calls": 200, "list_calls": 1
+      },
+      "exit_code": 1
+    }
+
+    WHERE = {"state", "scope": [...], "event_id", "map_iteration", "became"}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
+from sfn_trace.report.trace.json import iso
+
+SCHEMA = "sfn-trace-scan/1"
+
+
+class ScanJsonRenderer:
+    def render(self, result: ScanResult) -> str:
+        return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERER = ScanJsonRenderer()
+
+
+def to_document(result: ScanResult) -> dict[str, Any]:
+    query = result.query
+    return {
+        "schema": SCHEMA,
+        "state_machine_arn": query.state_machine_arn,
+        "field": query.field,
+        "filters": {
+            "statuses": list(query.statuses),
+            "since": iso(query.since),
+            "until": iso(query.until),
+            "limit": query.limit,
+        },
+        "truncated": result.truncated,
+        "executions": [_row(row) for row in result.rows],
+        "summary": {
+            "executions": len(result.rows),
+            "lost_the_field": len(result.lost),
+            "verdicts": {v.value: n for v, n in result.verdicts.items()},
+            "unreadable": len(result.unreadable),
+            "culprits": [{"state": s, "executions": n} for s, n in result.culprits],
+            "history_calls": result.history_calls,
+            "list_calls": result.list_calls,
+        },
+        "exit_code": int(result.exit_code),
+    }
+
+
+def _row(row: ScanRow) -> dict[str, Any]:
+    info = row.execution
+    return {
+        "arn": info.arn,
+        "name": info.name,
+        "status": info.status,
+        "start": iso(info.start),
+        "stop": iso(info.stop),
+        "verdict": row.verdict.value if row.verdict else None,
+        "first_null": culprit_json(row.first_null),
+        "lost_at": culprit_json(row.lost_at),
+        "error": row.error,
+        "error_exit_code": int(row.error_exit_code) if row.error_exit_code is not None else None,
+        "warnings": list(row.warnings),
+    }
+
+
+def culprit_json(culprit: Culprit | None) -> dict[str, Any] | None:
+    if culprit is None:
+        return None
+    return {
+        "state": culprit.state,
+        "scope": list(culprit.scope),
+        "event_id": culprit.event_id,
+        "map_iteration": culprit.map_iteration,
+        "became": culprit.became,
+    }

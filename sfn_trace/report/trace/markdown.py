@@ -1,0 +1,881 @@
+"""The incident report: Markdown to paste into a GitHub issue or a Jira ticket.
+
+Sections: a title with the verdict; the execution's facts with a console link; the finding
+(where the field went null, where the last copy went, a Mermaid flowchart of the visits
+(:mod:`sfn_trace.report.trace.mermaid`), the blame chain when the definition was replayed, its
+origin row saying what wrote the value); a compact timeline (a GitHub-flavoured table); the
+culprit state's documents trimmed around the field; the relevant Lambda log lines; the
+command that reproduces the trace; next steps. Payloads are never dumped whole: the field's
+occurrences are shown with their parent objects, everything else is summarised with a note
+of what was cut.
+
+Every value that comes from the execution is escaped (code spans with a long enough fence,
+``\\|`` for pipes inside table cells, backslash escapes in prose), so a state name or a payload
+cannot break the tables or the layout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from tabulate import tabulate
+
+from sfn_trace.model.events import NOT_JSON, Payload
+from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
+from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
+from sfn_trace.model.text import brief
+from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace.json import iso
+from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
+
+TIMELINE_MAX_ROWS = 60
+VALUE_WIDTH = 40
+STRING_WIDTH = 80
+"""Strings longer than this are cut in the trimmed documents (the field's own: 4x)."""
+MEMBERS_SHOWN = 20
+OCCURRENCES_SHOWN = 8
+LOG_LINE_WIDTH = 300
+
+_CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):\d{12}:(?:execution|express):"
+)
+
+
+class MarkdownRenderer:
+    """``target``/``definition``: the TARGET and ``--definition`` as the user typed them, for
+    the "reproduce" command (default: the execution ARN)."""
+
+    def __init__(self, *, target: str | None = None, definition: str | None = None) -> None:
+        self.target = target
+        self.definition = definition
+
+    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+        blocks: list[str] = [
+            f"# {_title(result)}",
+            _verdict_line(result),
+            "## Execution",
+            _facts(result),
+            "## Finding",
+            *_finding_blocks(result),
+        ]
+        blocks += _flowchart_blocks(result)
+        chain = _chain_table(result)
+        if chain:
+            blocks += ["### Blame chain", chain]
+        blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
+        blocks += _attempt_blocks(result)
+        blocks += _map_run_blocks(result)
+        blocks += _culprit_blocks(result)
+        blocks += _log_blocks(result, options.log_lines)
+        blocks += ["## Reproduce", _fenced(self._command(result), "sh")]
+        blocks += ["## Next steps", _bullets(_next_steps(result, self.definition))]
+        return "\n\n".join(blocks) + "\n"
+
+    def _command(self, result: TraceResult) -> str:
+        target = self.target or result.execution.arn or "HISTORY_FILE"
+        words = ["sfn-trace", shlex.quote(target), "--field", shlex.quote(result.field)]
+        if self.definition:
+            words += ["--definition", shlex.quote(self.definition)]
+        followed = sum(len(run.children) for run in result.map_runs if run.followed)
+        if followed:
+            # The same count follows the same children again (the first ones in start order).
+            words += ["--follow-children", str(followed)]
+        return " ".join(words)
+
+
+RENDERER = MarkdownRenderer()
+
+
+# --- title and facts -------------------------------------------------------------------------
+
+
+def _title(result: TraceResult) -> str:
+    field = _code(result.field)
+    verdict = result.verdict
+    first, lost = result.first_null, result.lost_at
+    if verdict is Verdict.LOST and first is not None:
+        text = f"LOST: {field} went {first.became} in {_code(first.leaf.visit.state)}"
+        if first.child is not None:
+            text += f" (child {first.child.ref.number} of {_code(first.child.ref.map_state)})"
+    elif verdict is Verdict.LOST and lost is not None:
+        text = f"LOST: {field} was lost after {_code(lost.visit.state)}"
+    else:
+        text = {
+            Verdict.LOST: f"LOST: {field} was lost",
+            Verdict.INTACT: f"INTACT: {field} reached the end set",
+            Verdict.NEVER_SET: f"NEVER SET: {field} is never set",
+            Verdict.ABSENT: f"ABSENT: no document holds {field}",
+            Verdict.UNKNOWN: f"UNKNOWN: the history cannot tell what happened to {field}",
+        }[verdict]
+    name = _execution_name(result)
+    return f"{text} (execution {_code(name)})" if name else text
+
+
+def _execution_name(result: TraceResult) -> str | None:
+    info = result.execution
+    if info.name:
+        return info.name
+    if info.arn:
+        return info.arn.rsplit(":", 1)[-1]
+    return None
+
+
+def _verdict_line(result: TraceResult) -> str:
+    field, final = _code(result.field), _text(result.final_source)
+    how = {
+        Status.NULL: "holds it only as null",
+        Status.MISSING: "holds no copy of it",
+        Status.MIXED: "holds a null copy beside set ones",
+    }.get(result.final.status, "")
+    sentence = {
+        Verdict.LOST: f"{field} was set, but {final} {how}.",
+        Verdict.INTACT: f"{final} holds {field} set.",
+        Verdict.NEVER_SET: f"{field} occurs, but is never set in any document.",
+        Verdict.ABSENT: f"no document of the execution holds {field}.",
+        Verdict.UNKNOWN: "the answer depends on data the history does not hold.",
+    }[result.verdict]
+    line = f"**Verdict: {result.verdict.value}**: {sentence}"
+    if result.partial_verdict is not None:
+        line += f" What could be seen says: **{result.partial_verdict.value}**."
+    return line
+
+
+def _facts(result: TraceResult) -> str:
+    info = result.execution
+    facts = [
+        ("Execution", _code(info.arn) if info.arn else "(from a history file, ARN unknown)"),
+    ]
+    link = console_link(info.arn)
+    if link:
+        facts.append(("Console", f"[open in the Step Functions console]({link})"))
+    if info.state_machine_arn:
+        facts.append(("State machine", _code(info.state_machine_arn)))
+    facts.append(("Status", _text(info.status or "unknown")))
+    facts.append(("Started", iso(info.start) or "unknown"))
+    facts.append(("Stopped", iso(info.stop) or ("(running)" if info.status == "RUNNING" else "?")))
+    if info.start and info.stop:
+        facts.append(("Duration", _duration(info.start, info.stop)))
+    facts.append(("Field", _code(result.field)))
+    facts.append(("Visits", str(len(result.visits))))
+    facts.append(
+        (
+            "Definition",
+            "available" if result.definition_available else "not available (steps not explained)",
+        )
+    )
+    if getattr(result, "logs_fetched", False):
+        facts.append(("Lambda logs", "fetched"))
+    return _bullets(f"**{label}:** {value}" for label, value in facts)
+
+
+def console_link(arn: str | None) -> str | None:
+    """The execution's page in the AWS console, for the ARN's partition and region."""
+    match = _ARN.match(arn or "")
+    if match is None or match["partition"] not in _CONSOLE_DOMAINS:
+        return None
+    region, domain = match["region"], _CONSOLE_DOMAINS[match["partition"]]
+    return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{arn}"
+
+
+def _duration(start: datetime, stop: datetime) -> str:
+    ms = round((stop - start).total_seconds() * 1000)
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.3f} s"
+    seconds, _ = divmod(ms, 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (f"{hours} h " if hours else "") + f"{minutes} min {seconds} s"
+
+
+# --- the finding -----------------------------------------------------------------------------
+
+
+def _finding_blocks(result: TraceResult) -> list[str]:
+    blocks: list[str] = []
+    if result.first_null is not None:
+        blocks += _finding("Went null", result.first_null, show_value=True)
+    if result.lost_at is not None:
+        blocks += _finding("Last copy", result.lost_at, show_value=False)
+    consumer = getattr(result, "consumer", None)
+    if (
+        result.verdict is Verdict.LOST
+        and isinstance(consumer, VisitTrace)
+        and consumer.parameters is not None
+        and not consumer.parameters.has_set
+    ):
+        function = consumer.invocation.function if consumer.invocation else None
+        who = f"{_code(consumer.visit.state)}" + (f" ({_code(function)})" if function else "")
+        blocks.append(
+            f"**Symptom:** {who}, the last Lambda handed {_code(result.field)}, received "
+            f"{_status_words(consumer.parameters)} in its parameters."
+        )
+    if not blocks:
+        blocks.append(
+            {
+                Verdict.INTACT: f"Nothing was lost: {_code(result.field)} stays set to the end.",
+                Verdict.ABSENT: f"{_code(result.field)} never occurs: check the field name.",
+                Verdict.NEVER_SET: f"{_code(result.field)} only ever occurs as null.",
+            }.get(result.verdict, "No visit could be named.")
+        )
+    if result.unseen:
+        blocks.append("Documents that could not be seen:")
+        blocks.append(
+            _bullets(
+                (f"#{u.seq} {_code(u.state)} " if u.seq is not None and u.state else "")
+                + f"{_text(u.document)}: {_text(u.reason)}"
+                for u in result.unseen
+            )
+        )
+    if result.warnings:
+        blocks.append("Notes:")
+        blocks.append(_bullets(_text(w) for w in result.warnings))
+    return blocks
+
+
+def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
+    visit = finding.leaf.visit
+    where = _code(" > ".join(finding.scope))
+    event = visit.exit_event_id or (visit.end or visit.entered).id
+    of_child = " of the child" if finding.child is not None else ""
+    head = f"**{label}:** {where} ({_text(visit.type)}, event {event}{of_child})"
+    if show_value and finding.last_value is not None:
+        head += f": was {_code(brief(finding.last_value, 80))}, became {finding.became}"
+        if finding.path:
+            head += f" at {_code(finding.path)}"
+    elif not show_value:
+        head += ": no set copy remained after it"
+    return [head, _text(finding.explanation, line_start=True)]
+
+
+def _status_words(snapshot: Snapshot) -> str:
+    return {
+        Status.NULL: "it only as null",
+        Status.MISSING: "no copy of it",
+        Status.UNKNOWN: "something that could not be seen",
+    }.get(snapshot.status, snapshot.status.value)
+
+
+def _chain_table(result: TraceResult) -> str | None:
+    if not result.chain:
+        return None
+    rows = []
+    for number, link in enumerate(result.chain, start=1):
+        value = _get(link, "value")
+        writer = _get(link, "written_by")
+        rows.append(
+            [
+                str(number),
+                _code(str(_get(link, "state") or ""), table=True),
+                _code(str(_get(link, "read") or ""), table=True),
+                _code(brief(value, VALUE_WIDTH), table=True),
+                _code(str(_get(link, "expression") or ""), table=True),
+                _code(str(writer), table=True) if writer else _origin(result, link),
+            ]
+        )
+    return _table(rows, ["#", "state", "read", "value", "expression", "written by"])
+
+
+def _get(link: Any, key: str) -> Any:
+    if isinstance(link, dict):
+        return link.get(key)
+    return getattr(link, key, None)
+
+
+_ORIGINS = {
+    "input": "the execution input",
+    "iteration": "the output of a Map iteration",
+    "branch": "the output of a Parallel branch",
+    "literal": "a literal in the definition",
+}
+NOTE_WIDTH = 80
+
+
+def _origin(result: TraceResult, link: Any) -> str:
+    """What wrote the value at the chain's origin (its hop names no state): the task result,
+    the execution input, a literal, the context object, a variable... (chain.OriginKind)."""
+    source, note = _get(link, "source"), _get(link, "note")
+    trace = next((t for t in result.visits if t.visit.seq == _get(link, "seq")), None)
+    if source == "result":
+        return _task_result(trace)
+    if source == "error":
+        error = trace.visit.error if trace is not None else None
+        return "the error output of a caught failure" + (
+            f" ({_code(error, table=True)})" if error else ""
+        )
+    if source in _ORIGINS:
+        return _ORIGINS[source]
+    if source == "computed" and note in (None, "computed"):
+        return "computed by this state (its steps were not replayed)"
+    if note:
+        return _text(cut(str(note), NOTE_WIDTH), table=True)
+    return "(origin)"
+
+
+def _task_result(trace: VisitTrace | None) -> str:
+    """``the Lambda result (function)``, ``the task result (dynamodb:getItem)``."""
+    if trace is not None and trace.invocation is not None:
+        return f"the Lambda result ({_code(trace.invocation.function, table=True)})"
+    service = _service(trace) if trace is not None else None
+    if service is None:
+        return "the task result"
+    what = "the Lambda result" if service.startswith("lambda:") else "the task result"
+    return f"{what} ({_code(service, table=True)})"
+
+
+def _service(trace: VisitTrace) -> str | None:
+    """``dynamodb:getItem``: the recorded resource type and resource, else the definition's."""
+    attempts = trace.visit.attempts
+    if attempts and attempts[-1].resource_type and attempts[-1].resource:
+        return f"{attempts[-1].resource_type}:{attempts[-1].resource}"
+    resource = trace.replay.resource if trace.replay is not None else None
+    if not resource:
+        return None
+    return resource.split(":::", 1)[1] if ":::" in resource else resource.split(":", 2)[-1]
+
+
+# --- the flowchart ---------------------------------------------------------------------------
+
+
+def _flowchart_blocks(result: TraceResult) -> list[str]:
+    chart = flowchart(result)
+    if chart is None:
+        return []
+    field = _code(result.field)
+    notes = [
+        f"One box per visit, numbered as in the timeline, coloured by the status of {field} in "
+        "the visit's output (its second line says the same)."
+    ]
+    marked = {
+        "a thick border marks where it went null": result.first_null,
+        "a thick dashed border marks where its last set copy went": result.lost_at,
+    }
+    if any(finding is not None for finding in marked.values()):
+        said = [text for text, finding in marked.items() if finding is not None]
+        sentence = "; ".join(said)
+        notes.append(f"{sentence[0].upper()}{sentence[1:]}.")
+    if result.chain:
+        notes.append(
+            "Thick arrows follow the blame chain, labelled with the expression that read the value."
+        )
+    if chart.merged:
+        notes.append(
+            f"A Map with more than {ITERATIONS_SHOWN} iterations is drawn as one box per "
+            "state, with counts."
+        )
+    if chart.hidden:
+        notes.append(
+            f'{chart.hidden:,} visits are grouped into "more visits" boxes; the CSV timeline '
+            "(`--csv FILE`) has every visit."
+        )
+    return [f"### Flow of {field}", _fenced(chart.text, "mermaid"), " ".join(notes)]
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+def _timeline(result: TraceResult) -> list[str]:
+    marks: dict[int, str] = {}
+    if result.first_null is not None:
+        marks[result.first_null.visit.seq] = _mark(result.first_null, "← went null")
+    if result.lost_at is not None:
+        seq = result.lost_at.visit.seq
+        text = _mark(result.lost_at, "last copy")
+        marks[seq] = f"{marks[seq]}, {text}" if seq in marks else f"← {text}"
+    traces = list(result.visits)
+    omitted = 0
+    if len(traces) > TIMELINE_MAX_ROWS:
+        # Keep what tells the story: visits where the field changed, and the marked ones.
+        keep = [t for t in traces if t.visit.seq in marks or t.changed is not False]
+        keep = keep[:TIMELINE_MAX_ROWS]
+        omitted = len(traces) - len(keep)
+        traces = keep
+    rows = []
+    for trace in traces:
+        visit = trace.visit
+        note = marks.get(visit.seq, "")
+        if visit.outcome.value != "succeeded":
+            note = f"{note}; {visit.outcome.value}" if note else visit.outcome.value
+        rows.append(
+            [
+                str(visit.seq),
+                _code(" > ".join(visit.scope), table=True),
+                _text(visit.type, table=True),
+                trace.input.status.value,
+                trace.output.status.value if visit.exited else "-",
+                _cell(trace.output),
+                {None: "?", True: "yes", False: ""}[trace.changed],
+                _text(note, table=True),
+            ]
+        )
+    headers = ["#", "state", "type", "input", "output", "value in output", "changed", "note"]
+    blocks = [_table(rows, headers)]
+    if omitted:
+        blocks.append(
+            f"({omitted:,} visits where {_code(result.field)} did not change are not shown; "
+            "the CSV timeline (`--csv FILE`) has every visit.)"
+        )
+    return blocks
+
+
+def _mark(finding: Finding, text: str) -> str:
+    return f"{text} in child {finding.child.ref.number}" if finding.child else text
+
+
+# --- redrive attempts and Distributed Map runs -------------------------------------------------
+
+
+def _attempt_blocks(result: TraceResult) -> list[str]:
+    if not result.attempts:
+        return []
+    rows = [
+        [
+            str(a.number),
+            _text(a.status, table=True),
+            f"{a.first_event_id}–{a.last_event_id}",
+            ", ".join(f"#{seq}" for seq in a.visits) or "none",
+            _code(", ".join(a.rerun), table=True) if a.rerun else "",
+            _code(a.error, table=True) if a.error else "",
+        ]
+        for a in result.attempts
+    ]
+    last = result.attempts[-1]
+    return [
+        "## Redrive attempts",
+        f"The execution was redriven {len(result.attempts) - 1} time(s). The verdict is about "
+        f"attempt {last.number} ({_text(last.status)}); states that succeeded in earlier "
+        "attempts were not rerun, and their outputs carried on into the later ones.",
+        _table(rows, ["attempt", "status", "events", "visits", "reran", "error"]),
+    ]
+
+
+def _map_run_blocks(result: TraceResult) -> list[str]:
+    if not result.map_runs:
+        return []
+    blocks = ["## Distributed Map runs"]
+    for run in result.map_runs:
+        counts = run.description.execution_counts if run.description else None
+        line = f"{_code(run.state)} (event {run.event_id}) started Map Run {_code(run.arn)}: "
+        line += _text(run.status)
+        if counts is not None:
+            line += f", child executions {_text(counts.summary())}"
+        blocks.append(line + ".")
+        if not run.followed:
+            why = f" ({_text(run.note)})" if run.note else ""
+            blocks.append(f"Its child executions were not followed{why}. Follow them with:")
+            blocks.append(_fenced(run.follow_command, "sh"))
+            continue
+        rows = []
+        for child in run.children:
+            traced = child.result
+            first = traced.first_null if traced else None
+            rows.append(
+                [
+                    str(child.ref.number),
+                    _code(child.ref.name, table=True),
+                    _text(child.status or "?", table=True),
+                    _code(brief(child.ref.item_value, VALUE_WIDTH), table=True)
+                    if child.ref.item
+                    else "",
+                    child.item.status.value,
+                    traced.verdict.value
+                    if traced
+                    else _text(f"not read: {child.error}", table=True),
+                    _code(" > ".join(first.scope), table=True) if first else "",
+                ]
+            )
+        blocks.append(
+            f"Followed {len(run.children)} of {run.listed} child executions, in start order:"
+        )
+        if rows:
+            blocks.append(
+                _table(rows, ["#", "child", "status", "item", "item field", "verdict", "went null"])
+            )
+    return blocks
+
+
+def _cell(snapshot: Snapshot) -> str:
+    if snapshot.status is Status.UNKNOWN:
+        return _text(f"({snapshot.reason})" if snapshot.reason else "?", table=True)
+    shown = [_occurrence(o) for o in snapshot.occurrences[:3]]
+    if len(snapshot.occurrences) > 3:
+        shown.append(f"(+{len(snapshot.occurrences) - 3} more)")
+    return "; ".join(shown)
+
+
+def _occurrence(occurrence: Occurrence) -> str:
+    return (
+        f"{_code(occurrence.path, table=True)} "
+        f"{_code(brief(occurrence.value, VALUE_WIDTH), table=True)}"
+    )
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    table: str = tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+    return table
+
+
+# --- the culprit's documents -----------------------------------------------------------------
+
+
+def _culprit(result: TraceResult) -> Finding | None:
+    """The finding whose visit the report details: inside a Distributed Map child, the
+    child's own (its documents are the ones that tell what happened)."""
+    found = result.first_null or result.lost_at
+    return found.leaf if found is not None else None
+
+
+def _culprit_blocks(result: TraceResult) -> list[str]:
+    finding = _culprit(result)
+    if finding is None:
+        return []
+    trace, field = finding.trace, result.field
+    visit = trace.visit
+    blocks = [f"## The culprit: {_code(visit.state)}"]
+    outer = result.first_null or result.lost_at
+    scope = outer.scope if outer is not None else visit.scope
+    if scope[:-1]:
+        blocks.append(f"Inside {_code(' > '.join(scope[:-1]))}.")
+    documents: list[tuple[str, Payload | None]] = [
+        (f"Input (event {visit.entered.id})", visit.input)
+    ]
+    if trace.parameters is not None and trace.parameters.occurrences:
+        documents.append(("Effective parameters (sent to the task)", visit.parameters))
+    if trace.result is not None and trace.result.status is not Status.MISSING:
+        documents.append(("Task result (raw, before ResultSelector)", visit.result))
+    if visit.exited:
+        documents.append((f"Output (event {visit.exit_event_id})", visit.output))
+    for title, payload in documents:
+        blocks.append(f"### {title}")
+        blocks += _document(payload, field)
+    return blocks
+
+
+def _document(payload: Payload | None, field: str) -> list[str]:
+    if payload is None:
+        return ["(not recorded in the history)"]
+    if payload.truncated:
+        return ["(truncated in the history: not shown)"]
+    document = payload.value
+    if document is NOT_JSON:
+        return [f"(not JSON: {len(payload.text):,} characters, not shown)"]
+    paths = list(_locate(document, field))
+    shown = paths[:OCCURRENCES_SHOWN]
+    blocks = []
+    if not paths:
+        blocks.append(f"{_code(field)} does not occur in this document; its top level:")
+    view = _trim(document, shown)
+    blocks.append(_fenced(json.dumps(view, indent=2, ensure_ascii=False), "json"))
+    notes = []
+    if len(paths) > len(shown):
+        notes.append(f"{len(paths) - len(shown):,} more occurrences not shown")
+    if view != document:
+        notes.append(
+            f"trimmed around {_code(field)}: the whole document is {len(payload.text):,} characters"
+        )
+    if notes:
+        blocks.append(f"({'; '.join(notes)}.)")
+    return blocks
+
+
+_Key = str | int
+
+
+def _locate(document: Any, field: str) -> Iterator[tuple[_Key, ...]]:
+    """Key paths of the members named ``field``, in the order find_occurrences gives them."""
+    stack: list[tuple[Iterator[tuple[_Key, Any]], tuple[_Key, ...]]] = []
+    if isinstance(document, (dict, list)):
+        stack.append((_items(document), ()))
+    while stack:
+        children, path = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        key, value = child
+        here = (*path, key)
+        if isinstance(key, str) and key == field:
+            yield here
+        if isinstance(value, (dict, list)):
+            stack.append((_items(value), here))
+
+
+def _items(node: dict[str, Any] | list[Any]) -> Iterator[tuple[_Key, Any]]:
+    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
+
+
+_LEAF: Any = object()
+"""Marks an occurrence in the tree of wanted paths."""
+
+
+def _trim(document: Any, paths: Sequence[tuple[_Key, ...]]) -> Any:
+    """``document`` cut down to the paths, their parent objects, and notes of what was cut."""
+    wanted: dict[_Key, Any] = {}
+    for path in paths:
+        node = wanted
+        for key in path[:-1]:
+            child = node.get(key)
+            if child is _LEAF:
+                break  # inside an occurrence shown whole (paths come outermost first)
+            if child is None:
+                child = node[key] = {}
+            node = child
+        else:
+            node.setdefault(path[-1], _LEAF)
+    return _view(document, wanted)
+
+
+def _view(value: Any, wanted: dict[_Key, Any]) -> Any:
+    if isinstance(value, dict):
+        parent = any(child is _LEAF for child in wanted.values()) or not wanted
+        shown: dict[str, Any] = {}
+        hidden = 0
+        for key, member in value.items():
+            child = wanted.get(key)
+            if child is _LEAF:
+                shown[key] = _summary(member, own=True)
+            elif child is not None:
+                shown[key] = _view(member, child)
+            elif parent and len(shown) < MEMBERS_SHOWN:
+                shown[key] = _summary(member)
+            else:
+                hidden += 1
+        if hidden:
+            shown["…"] = f"({hidden:,} more member{'s' if hidden != 1 else ''})"
+        return shown
+    if isinstance(value, list):
+        items: list[Any] = []
+        skipped = 0
+        for index, item in enumerate(value):
+            child = wanted.get(index)
+            if child is None or child is _LEAF:
+                skipped += 1
+                continue
+            if skipped:
+                items.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
+                skipped = 0
+            items.append(_view(item, child))
+        if skipped:
+            items.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
+        return items
+    return _summary(value)
+
+
+def _summary(value: Any, own: bool = False) -> Any:
+    """A sibling's value (or, ``own``, the field's) small enough to show."""
+    width = STRING_WIDTH * (4 if own else 1)
+    if isinstance(value, str):
+        if len(value) <= width:
+            return value
+        cut = width - 20
+        return value[:cut] + f"… ({len(value) - cut:,} more characters)"
+    if isinstance(value, dict):
+        if own and len(json.dumps(value, ensure_ascii=False)) <= width:
+            return value
+        if not value:
+            return {}
+        if own:
+            return _view(value, {})
+        return {"…": f"({len(value):,} member{'s' if len(value) != 1 else ''})"}
+    if isinstance(value, list):
+        if own and len(json.dumps(value, ensure_ascii=False)) <= width:
+            return value
+        if not value:
+            return []
+        return [f"(… {len(value):,} item{'s' if len(value) != 1 else ''})"]
+    return value
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def log_lines(trace: VisitTrace) -> list[str]:
+    """The log lines of the visit's last Lambda invocation, when logs were fetched.
+
+    Read through ``getattr`` so that renderers work with or without the log fetch: the lines
+    live in ``trace.last_call.logs.lines`` (or a ``log_lines`` attribute of the invocation).
+    """
+    call = getattr(trace, "last_call", None)
+    lines = getattr(getattr(call, "logs", None), "lines", None)
+    if lines is None:
+        lines = getattr(trace.invocation, "log_lines", None) or getattr(trace, "log_lines", None)
+    return [_line_text(line) for line in lines or ()]
+
+
+def _line_text(line: Any) -> str:
+    if isinstance(line, str):
+        text = line
+    elif isinstance(line, dict):
+        text = str(line.get("message", ""))
+    else:
+        text = str(getattr(line, "message", line))
+    return text.rstrip("\n")
+
+
+def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
+    relevant: list[VisitTrace] = []
+    for finding in (result.first_null, result.lost_at):
+        if finding is not None:
+            relevant.append(finding.trace)
+    consumer = getattr(result, "consumer", None)
+    if isinstance(consumer, VisitTrace):
+        relevant.append(consumer)
+    blocks: list[str] = []
+    seen: set[int] = set()
+    for trace in relevant:
+        if trace.visit.seq in seen:
+            continue
+        seen.add(trace.visit.seq)
+        lines = log_lines(trace)
+        if not lines:
+            continue
+        invocation = trace.invocation
+        head = f"### {_code(trace.visit.state)}"
+        if invocation is not None:
+            head += f" ({_code(invocation.function)}"
+            head += f", request {_code(invocation.request_id)})" if invocation.request_id else ")"
+        shown = [
+            line if len(line) <= LOG_LINE_WIDTH else line[: LOG_LINE_WIDTH - 1] + "…"
+            for line in lines[:shown_lines]
+        ]
+        blocks += [head, _fenced("\n".join(shown), "text")]
+        if len(lines) > shown_lines:
+            blocks.append(f"(… {len(lines) - shown_lines:,} more lines)")
+    return ["## Lambda log lines", *blocks] if blocks else []
+
+
+# --- next steps ------------------------------------------------------------------------------
+
+
+def _next_steps(result: TraceResult, definition: str | None) -> list[str]:
+    field = _code(result.field)
+    steps: list[str] = []
+    culprit = _culprit(result)
+    if culprit is not None:
+        steps.append(_fix_step(culprit, field))
+        lost = result.lost_at.leaf if result.lost_at is not None else None
+        if lost is not None and lost.visit is not culprit.visit:
+            steps.append(
+                f"Check why {_code(lost.visit.state)} passes on no set copy of {field}: "
+                "the last one went there."
+            )
+        invocation = culprit.trace.invocation
+        if invocation is not None and invocation.request_id and not log_lines(culprit.trace):
+            steps.append(
+                f"Read the CloudWatch logs of {_code(invocation.function)} for request "
+                f"{_code(invocation.request_id)} (or run sfn-trace with Lambda logs)."
+            )
+    elif result.verdict is Verdict.INTACT:
+        steps.append(f"Nothing to fix: {field} reaches the end of the execution set.")
+    elif result.verdict is Verdict.ABSENT:
+        steps.append(f"Check the field name: no document of this execution holds {field}.")
+    elif result.verdict is Verdict.NEVER_SET:
+        steps.append(f"Find the state that should set {field}: it only ever occurs as null.")
+    if result.verdict is Verdict.UNKNOWN:
+        steps.append(
+            "Get the data the history lacks (payloads cut or not included, a cut history) and "
+            "trace again: the answer depends on it."
+        )
+    if result.definition_available:
+        where = shlex.quote(definition) if definition else "DEFINITION"
+        steps.append(
+            f"Run `sfn-trace lint {where} --field {shlex.quote(result.field)}` to list every "
+            f"step of the definition that can drop {field}."
+        )
+    else:
+        steps.append(
+            "Trace again with `--definition FILE` (the definition that ran) so that each data "
+            "flow step is explained."
+        )
+    return steps
+
+
+def _fix_step(finding: Finding, field: str) -> str:
+    trace = finding.trace
+    visit = trace.visit
+    state = _code(visit.state)
+    invocation = trace.invocation
+    params, raw = trace.parameters, trace.result
+    passed = invocation is not None and params is not None and params.has_set
+    if passed and invocation is not None and raw is not None and raw.known and not raw.has_set:
+        return (
+            f"Check that {_code(invocation.function)}'s handler returns {field}: {state} "
+            f"passed it set, and the function returned {_status_words(raw)}."
+        )
+    if raw is not None and raw.has_set:
+        return (
+            f"Check {state}'s ResultSelector, ResultPath and OutputPath (or JSONata Output): "
+            f"the task returned {field} set, the state's output lost it."
+        )
+    if invocation is not None:
+        return f"Check what {_code(invocation.function)} (behind {state}) does with {field}."
+    if visit.type == "Pass":
+        return (
+            f"Check {state}'s Parameters, Result, ResultPath and OutputPath (or JSONata Output) "
+            f"for {field}."
+        )
+    if visit.type in ("Map", "Parallel"):
+        return (
+            f"Check how {state} builds its result (ItemSelector, ResultSelector, ResultPath, "
+            f"OutputPath) and what its iterations or branches return for {field}."
+        )
+    return f"Check {state}'s data flow (InputPath, Parameters, ResultPath, OutputPath) for {field}."
+
+
+# --- Markdown escaping -----------------------------------------------------------------------
+
+# Always special inline; "_" only at a word's edge (intraword "_" is never emphasis in
+# CommonMark, and paths like $.poll_results_s3_key stay readable); "&" only as an entity.
+_SPECIAL = re.compile(r"[\\`*\[\]<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=[A-Za-z#])")
+_LINE_START = re.compile(r"^(\s*)(\d*)([-+=>#.)])")
+
+
+def _text(text: str, *, table: bool = False, line_start: bool = False) -> str:
+    """Plain text, escaped so that no character is read as Markdown (pipes included)."""
+    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    if line_start:
+        # A list marker, heading, quote or "1." at the start of a line: escape its punctuation.
+        escaped = _LINE_START.sub(lambda m: f"{m[1]}{m[2]}\\{m[3]}", escaped, count=1)
+    return escaped
+
+
+def _code(text: str | None, *, table: bool = False) -> str:
+    """A code span that holds ``text`` verbatim, whatever backticks it contains.
+
+    In a table cell pipes are escaped as ``\\|``: GFM splits cells before reading code spans
+    and drops the backslash of ``\\|`` inside them (https://github.github.com/gfm/#tables-extension-).
+    """
+    body = " ".join(str(text).splitlines()) if text is not None else ""
+    if table:
+        body = body.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    if (
+        body.startswith("`")
+        or body.endswith("`")
+        or (body[:1] == body[-1:] == " " and body.strip())
+    ):
+        # CommonMark strips one space from each end of a code span when both have one.
+        body = f" {body} "
+    return f"{fence}{body or ' '}{fence}"
+
+
+def _fenced(text: str, language: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _bullets(items: Any) -> str:
+    return "\n".join(f"- {item}" for item in items)

@@ -1,0 +1,451 @@
+"""The terminal view: a headline, then the field's timeline, one row per visit."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+from tabulate import tabulate
+
+from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
+from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
+from sfn_trace.model.text import ELLIPSIS, brief
+from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace.json import iso
+from sfn_trace.sources.lambda_logs import readable
+
+VALUE_WIDTH = 32
+PATH_WIDTH = 48
+"""An occurrence's path longer than this loses the middle of its parent's path, never its
+last segment (the field's own name)."""
+WRAP = 100
+REASONS_SHOWN = 3
+"""Distinct reasons named in the exit-4 line; the headline's ``Unseen`` lines list all."""
+
+_VERDICT_TEXT = {
+    Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
+    Verdict.INTACT: "INTACT: {final} holds {field} set",
+    Verdict.NEVER_SET: "NEVER SET: {field} occurs, but is never set in any document",
+    Verdict.ABSENT: "ABSENT: no document of the execution holds {field}",
+    Verdict.UNKNOWN: "UNKNOWN: the answer depends on data the history does not hold",
+}
+
+
+class TableRenderer:
+    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+        lines = [*_facts(result), "", *_headline(result, options), ""]
+        lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
+        lines.append(_timeline(result))
+        lines.extend(_children_section(result))
+        lines.extend(_logs_section(result, options))
+        return "\n".join(lines) + "\n"
+
+
+RENDERER = TableRenderer()
+
+
+def _facts(result: TraceResult) -> list[str]:
+    info = result.execution
+    status = info.status or "?"
+    if info.start:
+        status += f"   {iso(info.start)} -> {iso(info.stop) if info.stop else '(running)'}"
+    return [
+        f"Execution  {info.arn or '(from file)'}",
+        f"Status     {status}",
+        f"Field      {result.field}",
+    ]
+
+
+def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
+    verdict = result.verdict
+    final = result.final
+    how = (
+        "it only as null"
+        if final.status is Status.NULL
+        else ("no copy of it" if final.status is Status.MISSING else "a null copy beside set ones")
+    )
+    text = _VERDICT_TEXT[verdict].format(field=result.field, final=result.final_source, how=how)
+    lines = [f"Verdict    {text}"]
+    if result.partial_verdict is not None:
+        lines.append(f"           what could be seen says: {result.partial_verdict.value}")
+    for unseen in result.unseen:
+        where = (
+            f"#{unseen.seq} {unseen.state} {unseen.document}"
+            if unseen.seq is not None
+            else unseen.document
+        )
+        lines.append(f"{'Unseen':<10} {where}: {unseen.reason}")
+    if result.first_null is not None:
+        lines.extend(_finding("Went null", result.first_null, show_value=True))
+    if result.lost_at is not None:
+        lines.extend(_finding("Last copy", result.lost_at, show_value=False))
+    lines.extend(_chain(result))
+    lines.extend(_drift(result))
+    lines.extend(_attempts(result))
+    lines.extend(_map_runs(result))
+    shown: set[int] = set()
+    for label, trace, own_lines in (
+        ("Logs", result.first_null.trace if result.first_null else None, False),
+        ("Consumer", result.consumer, True),
+    ):
+        if trace is None or trace.visit.seq in shown or trace.last_call is None:
+            continue
+        shown.add(trace.visit.seq)
+        lines.extend(_headline_logs(label, trace, result.field, options, own_lines))
+    for warning in result.warnings:
+        lines.append(f"Note       {warning}")
+    return lines
+
+
+def exit_reason(result: TraceResult) -> str | None:
+    """Why the trace exits neither 0 nor 1, in one line (None when it does): for ``unknown``
+    (exit 4), how many documents the answer needs that the history does not hold, why, and
+    what the documents that could be seen say. The command prints it last on stderr,
+    whatever the report's format."""
+    if result.verdict is not Verdict.UNKNOWN:
+        return None
+    parts = []
+    if result.unseen:
+        count = len(result.unseen)
+        reasons = list(dict.fromkeys(u.reason or "unseen" for u in result.unseen))
+        shown = "; ".join(reasons[:REASONS_SHOWN])
+        if len(reasons) > REASONS_SHOWN:
+            shown += f"; +{len(reasons) - REASONS_SHOWN} more"
+        parts.append(
+            f"the answer needs {count} document{'s' if count != 1 else ''} "
+            f"the history does not hold ({shown})"
+        )
+    if result.partial_verdict is not None:
+        parts.append(f"partial verdict: {result.partial_verdict.value}")
+    else:
+        why = f" ({result.final.reason})" if result.final.reason else ""
+        parts.append(f"no partial verdict: {result.final_source} could not be seen{why}")
+    return "incomplete: " + "; ".join(parts)
+
+
+def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
+    visit = finding.leaf.visit
+    where = " > ".join(finding.scope)
+    event = f"event {visit.exit_event_id}" + (" of the child" if finding.child else "")
+    head = f"{label:<10} {where} ({visit.type}, {event})"
+    if show_value and finding.last_value is not None:
+        head += f": was {brief(finding.last_value, 60)}, became {finding.became}"
+    elif not show_value:
+        head += ": no set copy remained after it"
+    body = textwrap.wrap(
+        finding.explanation, width=WRAP, break_long_words=False, break_on_hyphens=False
+    )
+    return [head, *(f"{'':<10} {line}" for line in body)]
+
+
+def _wrap(text: str) -> list[str]:
+    # Names such as embedding-split-into-chunks-lambda-dev must not break at their hyphens.
+    return textwrap.wrap(text, width=WRAP, break_long_words=False, break_on_hyphens=False)
+
+
+def _drift(result: TraceResult) -> list[str]:
+    """--expect-definition: which states differ between what ran and the file."""
+    drift = result.drift
+    if drift is None:
+        return []
+    if drift.identical:
+        return ["Definition the one that ran is the expected one (--expect-definition)"]
+    lines = [f"Definition {len(drift.states)} state(s) differ from --expect-definition:"]
+    for state in drift.states:
+        keys = f" ({', '.join(state.keys)})" if state.keys else ""
+        lines.append(f"{'':<11}{state.state}: {state.change.value}{keys}")
+    if drift.machine_keys:
+        lines.append(f"{'':<11}top-level keys differ: {', '.join(drift.machine_keys)}")
+    return lines
+
+
+def _chain(result: TraceResult) -> list[str]:
+    """The blame chain, from the last reader back to where the value came from."""
+    lines = []
+    for number, hop in enumerate(result.chain):
+        label = "Chain" if number == 0 else ""
+        where = " > ".join(hop.scope)
+        read = f" read {hop.read} = {brief(hop.value, 40)}" if hop.read else ""
+        origin = f", written by {hop.written_by}" if hop.written_by else " (origin)"
+        text = f"{where}{read}{origin}: {hop.expression or ''}".rstrip(": ")
+        if hop.note:
+            text += f"; {hop.note}"
+        body = _wrap(text)
+        arrow = "<-" if number else "  "
+        lines.append(f"{label:<8}{arrow} {body[0]}")
+        lines.extend(f"{'':<11}{line}" for line in body[1:])
+    return lines
+
+
+def _headline_logs(
+    label: str, trace: VisitTrace, field: str, options: RenderOptions, handler_only: bool
+) -> list[str]:
+    """A visit's own log lines in the headline; for the consumer, its handler's lines only
+    (what it did with what it was given, e.g. "No poll results to mark as complete")."""
+    call = trace.last_call
+    if call is None or call.logs is None:
+        return []
+    selected = [
+        line for line in call.logs.lines if not (handler_only and _is_platform(line.message))
+    ][: options.log_lines]
+    head = f"{label + ':':<10} {trace.visit.state} ({call.invocation.function})"
+    return [head, *(f"{'':<10} {_log_line(line.message, field)}" for line in selected)]
+
+
+def _logs_section(result: TraceResult, options: RenderOptions) -> list[str]:
+    """Each Lambda visit's own lines, in visit order, under a heading naming the visit."""
+    if not result.logs_fetched:
+        return []
+    out = [
+        "",
+        f"Lambda logs (up to {options.log_lines} lines per invocation; all in --format json)",
+    ]
+    for trace in result.visits:
+        for call in trace.calls:
+            invocation = call.invocation
+            where = " > ".join(trace.visit.scope)
+            attempt = f", attempt {invocation.attempt}" if len(trace.calls) > 1 else ""
+            logs = call.logs
+            rid = invocation.request_id or (logs.request_id if logs else None)
+            how = f" (matched by {logs.matched_by.replace('_', ' ')})" if logs else ""
+            out.append(
+                f"#{trace.visit.seq} {where}{attempt}: {invocation.function}"
+                f"  request {rid or '?'}{how}"
+            )
+            if logs is None or not logs.lines:
+                out.append(f"    (no lines found in {call.log_group or 'its log group'})")
+                continue
+            for line in logs.lines[: options.log_lines]:
+                out.append(f"    {_log_line(line.message, result.field)}")
+            hidden = len(logs.lines) - options.log_lines
+            if hidden > 0:
+                out.append(f"    (+{hidden} more lines)")
+    return out
+
+
+def _is_platform(message: str) -> bool:
+    return readable(message).startswith(("START", "END", "REPORT", "INIT_START"))
+
+
+def _log_line(message: str, field: str) -> str:
+    """One log line on one line; a ``*`` marks lines that mention the tracked field."""
+    text = readable(message).replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
+    if len(text) > 160:
+        text = text[:159] + "…"
+    return ("* " if field in message else "  ") + text
+
+
+def _attempts(result: TraceResult) -> list[str]:
+    """One line per redrive attempt; the verdict is about the last one."""
+    lines = []
+    for attempt in result.attempts:
+        label = "Attempts" if attempt.number == 1 else ""
+        visits = _seqs(attempt.visits)
+        text = (
+            f"#{attempt.number} {attempt.status:<9} events {attempt.first_event_id}-"
+            f"{attempt.last_event_id}, visits {visits}"
+        )
+        if attempt.rerun:
+            text += f", reran {', '.join(attempt.rerun)}"
+        if attempt.error:
+            text += f": {attempt.error}"
+        if attempt is result.attempts[-1]:
+            text += "  <- the verdict is about this attempt"
+        lines.append(f"{label:<10} {text}")
+    return lines
+
+
+def _seqs(seqs: tuple[int, ...]) -> str:
+    if not seqs:
+        return "none"
+    if list(seqs) == list(range(seqs[0], seqs[-1] + 1)):
+        return f"#{seqs[0]}" if len(seqs) == 1 else f"#{seqs[0]}-#{seqs[-1]}"
+    return ", ".join(f"#{seq}" for seq in seqs)
+
+
+def _map_runs(result: TraceResult) -> list[str]:
+    """One line per Distributed Map run: where, how it ended, its counts, what was followed."""
+    lines = []
+    for run in result.map_runs:
+        described = run.description
+        counts = described.execution_counts if described else None
+        text = f"{run.state} (event {run.event_id}): {run.status}"
+        if counts is not None:
+            text += f", child executions {counts.summary()}"
+        if run.followed:
+            text += f"; followed {len(run.children)} of {run.listed}"
+        else:
+            text += "; children not followed"
+        lines.append(f"{'Map Run':<10} {text}")
+        lines.append(f"{'':<10} {run.arn}")
+    return lines
+
+
+def _children_section(result: TraceResult) -> list[str]:
+    """Per followed Map Run, one row per child: its item and what its own trace found."""
+    out: list[str] = []
+    for run in result.map_runs:
+        if not run.children:
+            continue
+        rows = []
+        for child in run.children:
+            traced = child.result
+            first = traced.first_null if traced else None
+            lost = traced.lost_at if traced else None
+            rows.append(
+                [
+                    child.ref.number,
+                    child.ref.name,
+                    child.status or "?",
+                    brief(child.ref.item_value, VALUE_WIDTH) if child.ref.item else "",
+                    child.item.status.value,
+                    traced.verdict.value if traced else f"(not read: {child.error})",
+                    " > ".join(first.scope) if first else "",
+                    " > ".join(lost.scope) if lost else "",
+                ]
+            )
+        shown = f"{len(run.children)} of {run.listed}" if run.listed else str(len(run.children))
+        out += ["", f"Children of {run.state} ({shown} followed, in start order)"]
+        out.append(
+            tabulate(
+                rows,
+                headers=[
+                    "#",
+                    "child",
+                    "status",
+                    "item",
+                    "item field",
+                    "verdict",
+                    "went null",
+                    "last copy",
+                ],
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
+    return out
+
+
+def _mark(finding: Finding, text: str) -> str:
+    return f"{text} in child {finding.child.ref.number}" if finding.child else text
+
+
+def _timeline(result: TraceResult) -> str:
+    marks: dict[int, str] = {}
+    if result.first_null is not None:
+        marks[result.first_null.visit.seq] = _mark(result.first_null, "<- went null")
+    if result.lost_at is not None:
+        seq = result.lost_at.visit.seq
+        text = _mark(result.lost_at, "last copy")
+        marks[seq] = (marks[seq] + ", " + text) if seq in marks else "<- " + text
+    redriven = bool(result.attempts)
+    attempt_of = {seq: a.number for a in result.attempts for seq in a.visits}
+    rows: list[list[Any]] = []
+    for trace in result.visits:
+        visit = trace.visit
+        rows.append(
+            ([attempt_of.get(visit.seq, "")] if redriven else [])
+            + [
+                visit.seq,
+                " > ".join(visit.scope[:-1]) or "-",
+                visit.state,
+                visit.type
+                + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
+                trace.input.status.value,
+                _cell(trace.input),
+                _status(trace),
+                _cell(trace.output),
+                _changed(trace),
+                marks.get(visit.seq, ""),
+            ]
+        )
+    table: str = tabulate(
+        rows,
+        headers=(["try"] if redriven else [])
+        + [
+            "#",
+            "scope",
+            "state",
+            "type",
+            "input",
+            "value in input",
+            "output",
+            "value in output",
+            "changed",
+            "finding",
+        ],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
+    return table
+
+
+def _status(trace: VisitTrace) -> str:
+    if not trace.visit.exited:
+        return "-"
+    return trace.output.status.value
+
+
+def _changed(trace: VisitTrace) -> str:
+    """``yes``, with the replayed step that did it when the definition says (``Parameters``)."""
+    changed = trace.changed
+    if changed is None:
+        return "?"
+    if not changed:
+        return ""
+    return f"yes ({trace.field_step.step.name})" if trace.field_step else "yes"
+
+
+def _cell(snapshot: Snapshot) -> str:
+    if snapshot.status is Status.UNKNOWN:
+        return f"({snapshot.reason})" if snapshot.reason else "?"
+    if not snapshot.occurrences:
+        return ""
+    return "\n".join(_occurrence(o) for o in snapshot.occurrences[:4]) + (
+        f"\n(+{len(snapshot.occurrences) - 4} more)" if len(snapshot.occurrences) > 4 else ""
+    )
+
+
+def _occurrence(occurrence: Occurrence) -> str:
+    """``$.poll_results_data.poll_results_s3_key: "poll_r…json"``: the member's own path (as
+    the Markdown report and the CSV spell it), then its value."""
+    return f"{short_path(occurrence.path)}: {brief(occurrence.value, VALUE_WIDTH)}"
+
+
+# A path as ``format_path`` spells it: ``$``, then ``.name``, ``[3]`` or ``['any key']``.
+_SEGMENT = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\['(?:[^'\\]|\\.)*'\]", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def short_path(path: str, width: int = PATH_WIDTH) -> str:
+    """``path`` on one line, at most ``width`` characters unless its last segment alone is
+    longer: the middle of the parent's path goes (``$.a.b…y.poll_results_s3_key``), never the
+    last segment, so the field's name is always read whole."""
+    path = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), path)
+    if len(path) <= width:
+        return path
+    parent, last = _split_last(path)
+    if not last:  # not spelled by format_path: cut the middle, as values are
+        keep = max(width - len(ELLIPSIS), 2)
+        head = (keep + 1) // 2
+        return path[:head] + ELLIPSIS + path[len(path) - (keep - head) :]
+    room = width - len(last) - len(ELLIPSIS)
+    if room < 2:
+        return (parent if len(parent) <= 1 else parent[:1] + ELLIPSIS) + last
+    head = (room + 1) // 2
+    return parent[:head] + ELLIPSIS + parent[len(parent) - (room - head) :] + last
+
+
+def _split_last(path: str) -> tuple[str, str]:
+    """``(parent path, last segment)``; the last segment is empty when ``path`` is not
+    spelled as :func:`sfn_trace.trace.field.format_path` spells paths."""
+    if not path.startswith("$"):
+        return path, ""
+    position = start = 1
+    while position < len(path):
+        match = _SEGMENT.match(path, position)
+        if match is None:
+            return path, ""
+        start, position = match.start(), match.end()
+    return path[:start], path[start:]

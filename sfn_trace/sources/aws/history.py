@@ -1,0 +1,139 @@
+"""Fetch one Standard execution: DescribeExecution, the definition it ran, its history.
+
+API facts: https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+and docs/aws-reference.md section 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sfn_trace.errors import AwsError, InputError
+from sfn_trace.model.arn import parse_execution_arn
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import events_from_api, parse_timestamp
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.sources.aws.client import (
+    ACCESS_DENIED,
+    DEFAULT_OPTIONS,
+    AwsOptions,
+    Context,
+    ProgressCallback,
+    error_code,
+    one_line,
+    stepfunctions_client,
+    translate,
+)
+from sfn_trace.sources.aws.express import fetch_express_execution
+
+_HISTORY_PAGE_SIZE = 1000  # the API maximum; the default (100) would mean 10x the calls
+# A missing definition only costs the per-step replay, so these do not stop the trace.
+_DEFINITION_OPTIONAL = ACCESS_DENIED | {"KmsAccessDeniedException"}
+
+
+def fetch_execution(
+    arn: str,
+    options: AwsOptions = DEFAULT_OPTIONS,
+    *,
+    client: Any = None,
+    on_page: ProgressCallback | None = None,
+) -> ExecutionData:
+    """Fetch everything the trace needs about one Standard execution (an Express one is
+    read from its execution records: :mod:`sfn_trace.sources.aws.express`).
+
+    The ARN is parsed before any call so that a typo fails with exit 2 and no network. The
+    definition is optional (a warning when it cannot be had); the history is all or nothing:
+    a failure part way raises, saying how far it got, rather than returning a cut history.
+    """
+    parsed = parse_execution_arn(arn)
+    if parsed.express:
+        # No GetExecutionHistory for Express: the history is in the CloudWatch Logs records.
+        return fetch_express_execution(arn, options, client=client, on_page=on_page)
+    if client is None:
+        client = stepfunctions_client(parsed, options)
+    ctx = Context(parsed, client, options.max_attempts, target=parsed.arn)
+    warnings: list[str] = []
+
+    try:
+        described = client.describe_execution(executionArn=parsed.arn)
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, ctx, "DescribeExecution") from exc
+    info = ExecutionInfo(
+        arn=described.get("executionArn", parsed.arn),
+        name=described.get("name"),
+        status=described.get("status"),
+        state_machine_arn=described.get("stateMachineArn"),
+        start=parse_timestamp(described.get("startDate")),
+        stop=parse_timestamp(described.get("stopDate")),
+    )
+
+    definition = _fetch_definition(client, ctx, warnings)
+    events = events_from_api(_fetch_history(client, ctx, on_page))
+    if info.status == "RUNNING":
+        warnings.append(
+            f"execution is still RUNNING: traced as far as it got ({len(events)} events)"
+        )
+    return ExecutionData(
+        info=info, events=events, definition=definition, source="aws", warnings=tuple(warnings)
+    )
+
+
+def _fetch_definition(client: Any, ctx: Context, warnings: list[str]) -> Definition | None:
+    """The definition the execution actually ran (not the machine's current one), if allowed."""
+    try:
+        response = client.describe_state_machine_for_execution(executionArn=ctx.target)
+    except ClientError as exc:
+        error = translate(exc, ctx, "DescribeStateMachineForExecution")
+        if error_code(exc) not in _DEFINITION_OPTIONAL:
+            raise error from exc
+        warnings.append(f"definition not available, tracing without it: {error.message}")
+        return None
+    except BotoCoreError as exc:
+        raise translate(exc, ctx, "DescribeStateMachineForExecution") from exc
+    try:
+        return Definition.from_text(
+            str(response.get("definition", "")),
+            origin="definition from DescribeStateMachineForExecution",
+        )
+    except InputError as exc:
+        warnings.append(f"definition not used, tracing without it: {one_line(exc.message)}")
+        return None
+
+
+def _fetch_history(
+    client: Any, ctx: Context, on_page: ProgressCallback | None
+) -> list[Mapping[str, Any]]:
+    """All history events, oldest first, with execution data.
+
+    A ``nextToken`` expires (``InvalidToken``) and cannot be refreshed, so the only recovery
+    is to start again from the first page; that is tried once.
+    """
+    paginator = client.get_paginator("get_execution_history")
+    for attempt in (1, 2):
+        raw: list[Mapping[str, Any]] = []
+        pages = 0
+        try:
+            for page in paginator.paginate(
+                executionArn=ctx.target,
+                includeExecutionData=True,
+                reverseOrder=False,
+                PaginationConfig={"PageSize": _HISTORY_PAGE_SIZE},
+            ):
+                pages += 1
+                raw.extend(page.get("events", []))
+                if on_page is not None:
+                    on_page(pages, len(raw))
+            return raw
+        except ClientError as exc:
+            if error_code(exc) == "InvalidToken" and attempt == 1:
+                continue
+            error = translate(exc, ctx, "GetExecutionHistory", (pages, len(raw)))
+            if error_code(exc) == "InvalidToken":
+                error = AwsError(f"{error.message} (also after restarting from the first page)")
+            raise error from exc
+        except BotoCoreError as exc:
+            raise translate(exc, ctx, "GetExecutionHistory", (pages, len(raw))) from exc
+    raise AssertionError("unreachable: the loop returns or raises")

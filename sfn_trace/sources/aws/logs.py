@@ -1,0 +1,288 @@
+"""The CloudWatch Logs lines of the Lambda invocations in one execution, in few calls.
+
+Per function, ``GetFunctionConfiguration`` says where it logs (``LoggingConfig.LogGroup``,
+else ``/aws/lambda/<name>``). Per log group, ONE ``FilterLogEvents`` query over the time
+window of that group's invocations (plus a small margin), paginated to the end, returns
+everything needed to split lines per invocation (:mod:`sfn_trace.sources.lambda_logs`): platform
+lines, application lines with their request id, and ``print()`` lines that have none and are
+known only by their place in the stream. So the number of calls is log groups × pages, never
+the number of invocations.
+
+A request-id filter pattern (``?"id1" ?"id2" ...``) cannot return ``print()`` lines and needs
+a query per 26 ids (patterns are limited to 1,024 characters), so it is only the fallback for
+a shared function whose window holds more than :data:`WINDOW_PAGE_BUDGET` pages of other
+invocations' lines.
+
+Calls are paced under the FilterLogEvents quota (5 per second per account and region) and
+run a few log groups at a time. A log group that cannot be read (access denied, missing,
+throttled past retries) costs only its lines: the trace goes on and a warning says why.
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sfn_trace.model.visits import LambdaInvocation
+from sfn_trace.sources.aws.client import (
+    ACCESS_DENIED,
+    AwsOptions,
+    Context,
+    error_code,
+    make_client,
+    translate,
+)
+from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
+
+ClientFactory = Callable[[str, str], Any]
+"""(service, region) -> boto3 client."""
+
+FILTER_PATTERN_LIMIT = 1024
+WINDOW_PAGE_BUDGET = 10
+CALLS_PER_SECOND = 5.0
+MAX_PARALLEL_GROUPS = 4
+_MARGIN_BEFORE_MS = 2_000
+_MARGIN_AFTER_MS = 10_000
+_MAX_RUN_MS = 15 * 60 * 1000  # Lambda's longest run: the window of an unfinished attempt
+
+
+class RateLimiter:
+    """At most ``rate`` calls per second across threads (evenly spaced)."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            moment = max(now, self._next)
+            self._next = moment + self.interval
+        if moment > now:
+            self._sleep(moment - now)
+
+
+@dataclass(frozen=True)
+class _Group:
+    region: str
+    name: str
+    invocations: tuple[LambdaInvocation, ...]
+
+
+def fetch_lambda_logs(
+    invocations: Sequence[LambdaInvocation],
+    options: AwsOptions,
+    region: str,
+    *,
+    clients: ClientFactory | None = None,
+    limiter: RateLimiter | None = None,
+) -> LambdaLogs:
+    """Find the log lines of every invocation; never raises for a log group it cannot read."""
+    if not invocations:
+        return LambdaLogs()
+    factory = clients or _client_factory(options)
+    limiter = limiter or RateLimiter(CALLS_PER_SECOND)
+    warnings: list[str] = []
+    log_groups = _log_groups(invocations, region, factory, options, warnings)
+    grouped: dict[tuple[str, str], list[LambdaInvocation]] = defaultdict(list)
+    for invocation in invocations:
+        grouped[(invocation.region or region, log_groups[invocation.function])].append(invocation)
+    groups = [_Group(r, name, tuple(items)) for (r, name), items in grouped.items()]
+
+    def read(group: _Group) -> tuple[dict[int, Any], list[str]]:
+        return _read_group(group, factory, options, limiter)
+
+    by_attempt: dict[int, Any] = {}
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_GROUPS, len(groups))) as pool:
+        for found, notes in pool.map(read, groups):
+            by_attempt.update(found)
+            warnings.extend(notes)
+    return LambdaLogs(by_attempt=by_attempt, log_groups=log_groups, warnings=tuple(warnings))
+
+
+def _client_factory(options: AwsOptions) -> ClientFactory:
+    cache: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def factory(service: str, region: str) -> Any:
+        with lock:
+            if (service, region) not in cache:
+                cache[(service, region)] = make_client(service, region, options)
+            return cache[(service, region)]
+
+    return factory
+
+
+def _log_groups(
+    invocations: Sequence[LambdaInvocation],
+    region: str,
+    factory: ClientFactory,
+    options: AwsOptions,
+    warnings: list[str],
+) -> dict[str, str]:
+    """Function name -> log group, one GetFunctionConfiguration per function."""
+    groups: dict[str, str] = {}
+    for invocation in invocations:
+        name = invocation.function
+        if name in groups:
+            continue
+        default = f"/aws/lambda/{name}"
+        client = factory("lambda", invocation.region or region)
+        ctx = Context(None, client, options.max_attempts, target=name)
+        try:
+            config = client.get_function_configuration(FunctionName=invocation.reference)
+            logging = config.get("LoggingConfig") or {}
+            groups[name] = str(logging.get("LogGroup") or default)
+        except (ClientError, BotoCoreError) as exc:
+            groups[name] = default
+            if isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException":
+                why = f"function {name} not found (deleted since?)"
+            else:
+                why = translate(exc, ctx, "GetFunctionConfiguration").message
+            warnings.append(f"{why}; reading its logs from the default group {default}")
+    return groups
+
+
+def _read_group(
+    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: RateLimiter
+) -> tuple[dict[int, Any], list[str]]:
+    client = factory("logs", group.region)
+    ctx = Context(None, client, options.max_attempts, target=group.name)
+    functions = sorted({i.function for i in group.invocations})
+    begin, end = _window(group.invocations)
+    lines: list[LogLine] = []
+    try:
+        try:
+            lines = list(_filter(client, limiter, group.name, begin, end, None, WINDOW_PAGE_BUDGET))
+            note = None
+        except _TooManyPages:
+            lines, note = _by_request_ids(client, limiter, group, begin, end)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "ResourceNotFoundException":
+            why = f"log group {group.name} does not exist (logging off, or another group?)"
+        elif code in ACCESS_DENIED:
+            why = f"access denied (logs:FilterLogEvents on {group.name})"
+        else:
+            why = translate(exc, ctx, "FilterLogEvents").message
+        return {}, [f"logs of {', '.join(functions)} not read: {why}"]
+    except BotoCoreError as exc:
+        why = translate(exc, ctx, "FilterLogEvents").message
+        return {}, [f"logs of {', '.join(functions)} not read: {why}"]
+    found = assign(group.invocations, group.name, lines)
+    notes = [note] if note else []
+    missing = [
+        i
+        for i in group.invocations
+        if not found.get(i.start_event_id, None) or not found[i.start_event_id].lines
+    ]
+    if missing:
+        notes.append(
+            f"no log lines in {group.name} for {len(missing)} of {len(group.invocations)} "
+            f"invocation(s) of {', '.join(functions)} (not yet ingested, or retention expired)"
+        )
+    return found, notes
+
+
+class _TooManyPages(Exception):
+    pass
+
+
+def _filter(
+    client: Any,
+    limiter: RateLimiter,
+    log_group: str,
+    begin: int,
+    end: int,
+    pattern: str | None,
+    page_budget: int | None,
+) -> Iterator[LogLine]:
+    """FilterLogEvents to the last page (pages may be empty while nextToken is present)."""
+    arguments: dict[str, Any] = {"logGroupName": log_group, "startTime": begin, "endTime": end}
+    if pattern:
+        arguments["filterPattern"] = pattern
+    pages = 0
+    token: str | None = None
+    while True:
+        if page_budget is not None and pages >= page_budget:
+            raise _TooManyPages
+        limiter.wait()
+        response = client.filter_log_events(**arguments, **({"nextToken": token} if token else {}))
+        pages += 1
+        for event in response.get("events", []):
+            yield LogLine(
+                timestamp=int(event.get("timestamp", 0)),
+                message=str(event.get("message", "")).rstrip("\n"),
+                stream=str(event.get("logStreamName", "")),
+                event_id=str(event.get("eventId", "")),
+            )
+        token = response.get("nextToken")
+        if not token:
+            return
+
+
+def request_id_patterns(request_ids: Sequence[str], limit: int = FILTER_PATTERN_LIMIT) -> list[str]:
+    """``?"id1" ?"id2" ...`` patterns, each within the API's length limit.
+
+    Quotes are required: request ids contain hyphens, which the unquoted term syntax splits.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+    """
+    patterns: list[str] = []
+    current = ""
+    for rid in dict.fromkeys(request_ids):
+        term = f'?"{rid}"'
+        candidate = f"{current} {term}" if current else term
+        if len(candidate) > limit and current:
+            patterns.append(current)
+            candidate = term
+        current = candidate
+    if current:
+        patterns.append(current)
+    return patterns
+
+
+def _by_request_ids(
+    client: Any, limiter: RateLimiter, group: _Group, begin: int, end: int
+) -> tuple[list[LogLine], str]:
+    ids = [i.request_id for i in group.invocations if i.request_id]
+    lines: dict[str, LogLine] = {}
+    for pattern in request_id_patterns(ids):
+        for line in _filter(client, limiter, group.name, begin, end, pattern, None):
+            lines[line.event_id or f"{line.stream}/{line.timestamp}/{line.message}"] = line
+    note = (
+        f"{group.name} is busy with other invocations: read only the lines that name a "
+        "request id (plain print() lines are not shown)"
+    )
+    return list(lines.values()), note
+
+
+def _window(invocations: Sequence[LambdaInvocation]) -> tuple[int, int]:
+    starts = [_ms(i.start) for i in invocations if i.start is not None]
+    ends = [
+        _ms(i.end) if i.end is not None else _ms(i.start) + _MAX_RUN_MS
+        for i in invocations
+        if i.start is not None
+    ]
+    begin = min(starts) if starts else 0
+    end = max(ends) if ends else int(time.time() * 1000)
+    return begin - _MARGIN_BEFORE_MS, end + _MARGIN_AFTER_MS
+
+
+def _ms(moment: datetime | None) -> int:
+    return 0 if moment is None else int(moment.timestamp() * 1000)

@@ -1,0 +1,390 @@
+"""A replayable bundle: everything one trace was made from, in one versioned JSON document.
+
+``sfn-trace <arn> --field F --save-bundle incident.json.gz`` writes it;
+``sfn-trace incident.json.gz --field F`` (or any other field) reads it back with no AWS call
+and gives byte-identical JSON output. Shape (schema ``sfn-trace-bundle/1``)::
+
+    {
+      "schema": "sfn-trace-bundle/1",
+      "tool": {"name": "sfn-trace", "version": "0.1.0"},
+      "command": ["sfn-trace", "arn:...", "--field", "F", "--save-bundle", "b.json.gz"],
+      "fetched_at": "2025-11-17T06:02:11.123456+00:00",
+      "source": "aws",
+      "redacted_field": null,
+      "execution": {"executionArn": ..., "name": ..., "status": ..., "stateMachineArn": ...,
+                    "startDate": ..., "stopDate": ...},
+      "definition": "<the ASL text that ran, as DescribeStateMachineForExecution gave it>",
+      "warnings": ["what could not be fetched, as the live run reported it"],
+      "events": [<every history event, AWS CLI JSON shape, ISO 8601 timestamps>],
+      "logs": null | {"log_groups": {...}, "warnings": [...], "invocations": [...]}
+    }
+
+``execution`` uses DescribeExecution's member names. ``events`` are rebuilt from the typed
+:class:`~sfn_trace.model.events.HistoryEvent` values by :func:`event_to_api`: every member the
+tracer reads is kept exactly (payload texts byte for byte, ids, links, timestamps to the
+microsecond); detail members sfn-trace never reads (``roleArn``, ``region``,
+``timeoutInSeconds``, ``heartbeatInSeconds``, ``taskCredentials``, ``workerName``, alias
+and version ARNs) are not carried, because the typed events do not keep them.
+
+Gzip-compressed when the file name ends in ``.gz`` (any bundle is recognised by content, not
+by name). Written atomically. A bundle from a newer sfn-trace, or a corrupt or cut one, is an
+:class:`~sfn_trace.errors.InputError`: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sfn_trace import __version__
+from sfn_trace.errors import InputError, UsageError
+from sfn_trace.model import execution as _execution
+from sfn_trace.model.definition import Definition
+
+# _PAYLOAD_MEMBER: which payload member an event must carry; its absence means "execution
+# data not included", and event_to_api must keep that (the same table the reader uses).
+from sfn_trace.model.events import _PAYLOAD_MEMBER, EventKind, HistoryEvent, events_from_api
+from sfn_trace.model.events import parse_timestamp as _parse_timestamp
+from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+
+SCHEMA_NAME = "sfn-trace-bundle"
+VERSION = 1
+SCHEMA = f"{SCHEMA_NAME}/{VERSION}"
+
+_SCHEMA_RE = re.compile(rf"^{SCHEMA_NAME}/(\d+)$")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle read back: the execution data to trace, and how it was made."""
+
+    data: ExecutionData
+    tool_version: str | None
+    command: tuple[str, ...]
+    fetched_at: str | None
+    redacted_field: str | None
+    """The field kept by ``--redact`` (every other payload value is a placeholder: statuses
+    of any field, null versus set versus missing, are still right, its values are not)."""
+    original_source: str | None
+    """Where the bundled data came from when it was written (``"aws"`` or a file path)."""
+
+
+# --- events back to the API shape ------------------------------------------------------------
+
+
+def event_to_api(event: HistoryEvent) -> dict[str, Any]:
+    """``event`` as GetExecutionHistory returns it (AWS CLI JSON: ISO 8601 timestamps).
+
+    The inverse of :meth:`HistoryEvent.from_api`: ``HistoryEvent.from_api(event_to_api(e))
+    == e`` for every event (asserted over the recorded AWS corpus).
+    """
+    raw: dict[str, Any] = {}
+    if event.timestamp is not None:
+        raw["timestamp"] = event.timestamp.isoformat()
+    raw["type"] = event.type
+    raw["id"] = event.id
+    raw["previousEventId"] = event.previous_id
+    details = _details(event)
+    if details:
+        raw[_details_member(event.type)] = details
+    return raw
+
+
+def _details(event: HistoryEvent) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if event.name is not None:
+        details["state" if event.kind is EventKind.EVALUATION_FAILED else "name"] = event.name
+    # A payload member the event should carry but that is absent means "execution data not
+    # included"; a member present as JSON null is included-but-null. Keep the difference.
+    expected = _PAYLOAD_MEMBER.get(event.kind)
+    for key, payload in (("input", event.input), ("output", event.output)):
+        if payload is not None:
+            details[key] = payload.text
+            details[f"{key}Details"] = {"truncated": payload.truncated}
+        elif key == expected and event.data_included:
+            details[key] = None
+    if event.parameters is not None:
+        details["parameters"] = event.parameters.text
+    for key, value in (
+        ("error", event.error),
+        ("cause", event.cause),
+        ("resourceType", event.resource_type),
+        ("resource", event.resource),
+        ("index", event.index),
+        ("length", event.length),
+        ("mapRunArn", event.map_run_arn),
+        ("redriveCount", event.redrive_count),
+        ("location", event.location),
+    ):
+        if value is not None:
+            details[key] = value
+    if event.assigned_variables is not None:
+        details["assignedVariables"] = {name: p.text for name, p in event.assigned_variables}
+    if event.assigned_variables is not None or event.variables_truncated:
+        details["assignedVariablesDetails"] = {"truncated": event.variables_truncated}
+    return details
+
+
+def _details_member(event_type: str) -> str:
+    """``TaskStateEntered`` -> ``stateEnteredEventDetails``, ``MapRunFailed`` ->
+    ``mapRunFailedEventDetails`` (the API's naming; the reader accepts any ``*EventDetails``)."""
+    for suffix in ("StateEntered", "StateExited"):
+        if event_type.endswith(suffix) and event_type != suffix:
+            return f"state{suffix[5:]}EventDetails"
+    return event_type[:1].lower() + event_type[1:] + "EventDetails"
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def bundle_document(
+    data: ExecutionData,
+    *,
+    command: Sequence[str] = (),
+    fetched_at: datetime | None = None,
+    redacted_field: str | None = None,
+) -> dict[str, Any]:
+    """The bundle of ``data`` as a JSON-ready dict (``fetched_at``: now when not given).
+
+    ``redacted_field``: ``data`` went through :func:`sfn_trace.trace.redact.redact` for that field.
+    """
+    info = data.info
+    moment = fetched_at or datetime.now(timezone.utc)
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "sfn-trace", "version": __version__},
+        "command": list(command),
+        "fetched_at": moment.isoformat(),
+        "source": data.source,
+        "redacted_field": redacted_field,
+        "execution": {
+            "executionArn": info.arn,
+            "name": info.name,
+            "status": info.status,
+            "stateMachineArn": info.state_machine_arn,
+            "startDate": info.start.isoformat() if info.start else None,
+            "stopDate": info.stop.isoformat() if info.stop else None,
+        },
+        "definition": data.definition.text if data.definition is not None else None,
+        "warnings": list(data.warnings),
+        "events": [event_to_api(e) for e in data.events],
+        "logs": _logs_json(getattr(data, "lambda_logs", None)),
+    }
+
+
+def bundle_bytes(document: Mapping[str, Any], *, compress: bool) -> bytes:
+    """Serialised bundle; gzip output is deterministic (no file name, mtime 0)."""
+    raw = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
+
+
+def write_bundle(
+    path: str | Path,
+    data: ExecutionData,
+    *,
+    command: Sequence[str] = (),
+    fetched_at: datetime | None = None,
+    redacted_field: str | None = None,
+) -> None:
+    """Write the bundle of ``data`` to ``path`` atomically; gzip when the name ends in .gz."""
+    path = Path(path)
+    document = bundle_document(
+        data, command=command, fetched_at=fetched_at, redacted_field=redacted_field
+    )
+    write_atomically(path, bundle_bytes(document, compress=path.name.endswith(".gz")))
+
+
+def write_atomically(path: str | Path, content: bytes | str) -> None:
+    """Write via a temporary file in the same directory and rename, so a failure never leaves
+    a half-written file (text is written as UTF-8)."""
+    path = Path(path)
+    # backslashreplace turns a lone surrogate (valid in JSON text) into its JSON escape.
+    data = content.encode("utf-8", "backslashreplace") if isinstance(content, str) else content
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def is_bundle(document: Any) -> bool:
+    """Whether a parsed JSON document claims to be a bundle (of any version)."""
+    return (
+        isinstance(document, Mapping)
+        and isinstance(document.get("schema"), str)
+        and document["schema"].startswith(f"{SCHEMA_NAME}/")
+    )
+
+
+def read_bundle(path: str | Path) -> Bundle:
+    """Read a bundle file (plain or gzip); every failure is a one-line InputError."""
+    from sfn_trace.sources.files import read_json  # sources imports this module for bundles
+
+    document = read_json(path, "bundle")
+    if not is_bundle(document):
+        raise InputError(f"{path}: not an sfn-trace bundle (no {SCHEMA_NAME} schema)")
+    return bundle_from_document(document, str(path))
+
+
+def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
+    """A parsed bundle document -> :class:`Bundle`; ``origin`` names it in messages."""
+    schema = document.get("schema")
+    match = _SCHEMA_RE.match(schema) if isinstance(schema, str) else None
+    if match is None:
+        raise InputError(f"{origin}: unknown bundle schema {schema!r}")
+    if int(match.group(1)) > VERSION:
+        raise InputError(
+            f"{origin}: bundle written by a newer sfn-trace ({schema}); upgrade sfn-trace "
+            f"(this version reads {SCHEMA})"
+        )
+    execution = _member(document, "execution", Mapping, origin)
+    raw_events = _member(document, "events", list, origin)
+    for position, raw in enumerate(raw_events, start=1):
+        if not isinstance(raw, Mapping):
+            raise InputError(f"{origin}: bundle event #{position} is not an object")
+    try:
+        events = events_from_api(raw_events)
+    except InputError as error:
+        raise InputError(f"{origin}: {error.message}") from None
+    if not events:
+        raise InputError(f"{origin}: the bundle holds no events")
+    definition_text = document.get("definition")
+    if definition_text is not None and not isinstance(definition_text, str):
+        raise InputError(f"{origin}: bundle member 'definition' must be the definition's text")
+    definition = (
+        Definition.from_text(definition_text, origin=f"{origin} (definition)")
+        if definition_text is not None
+        else None
+    )
+    warnings = _member(document, "warnings", list, origin, default=[])
+    command = _member(document, "command", list, origin, default=[])
+    tool = document.get("tool")
+    data = ExecutionData(
+        info=ExecutionInfo(
+            arn=_str(execution.get("executionArn")),
+            name=_str(execution.get("name")),
+            status=_str(execution.get("status")),
+            state_machine_arn=_str(execution.get("stateMachineArn")),
+            start=_parse_timestamp(execution.get("startDate")),
+            stop=_parse_timestamp(execution.get("stopDate")),
+        ),
+        events=events,
+        definition=definition,
+        source=origin,
+        warnings=tuple(str(w) for w in warnings),
+    )
+    logs = _logs_from_json(document.get("logs"), origin)
+    if logs is not None:
+        data = dataclasses.replace(data, lambda_logs=logs)  # type: ignore[call-arg]
+    return Bundle(
+        data=data,
+        tool_version=_str(tool.get("version")) if isinstance(tool, Mapping) else None,
+        command=tuple(str(c) for c in command),
+        fetched_at=_str(document.get("fetched_at")),
+        redacted_field=_str(document.get("redacted_field")),
+        original_source=_str(document.get("source")),
+    )
+
+
+def _member(
+    document: Mapping[str, Any], key: str, kind: type, origin: str, default: Any = None
+) -> Any:
+    value = document.get(key, default)
+    if not isinstance(value, kind):
+        what = "an object" if kind is Mapping else "a list"
+        raise InputError(f"{origin}: bundle member {key!r} must be {what}")
+    return value
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- Lambda log lines ------------------------------------------------------------------------
+#
+# ``ExecutionData.lambda_logs`` (a LambdaLogs of InvocationLogs of LogLine) is stored as plain
+# JSON and rebuilt with whatever classes sfn_trace.model.execution defines, so a bundle keeps the
+# lines that the live run matched to each invocation.
+
+
+def _logs_json(logs: Any) -> dict[str, Any] | None:
+    if logs is None:
+        return None
+    return {
+        "log_groups": dict(getattr(logs, "log_groups", {}) or {}),
+        "warnings": list(getattr(logs, "warnings", ()) or ()),
+        "invocations": [
+            {
+                "scheduled_event_id": event_id,
+                "request_id": found.request_id,
+                "log_group": found.log_group,
+                "log_stream": found.log_stream,
+                "matched_by": found.matched_by,
+                "lines": [dataclasses.asdict(line) for line in found.lines],
+            }
+            for event_id, found in sorted((getattr(logs, "by_attempt", {}) or {}).items())
+        ],
+    }
+
+
+def _logs_from_json(document: Any, origin: str) -> Any:
+    if document is None:
+        return None
+    lambda_logs = getattr(_execution, "LambdaLogs", None)
+    invocation_logs = getattr(_execution, "InvocationLogs", None)
+    log_line = getattr(_execution, "LogLine", None)
+    if lambda_logs is None or invocation_logs is None or log_line is None:
+        return None
+    try:
+        return lambda_logs(
+            by_attempt={
+                int(item["scheduled_event_id"]): invocation_logs(
+                    request_id=item.get("request_id"),
+                    log_group=item["log_group"],
+                    log_stream=item.get("log_stream"),
+                    matched_by=item["matched_by"],
+                    lines=tuple(log_line(**line) for line in item["lines"]),
+                )
+                for item in document["invocations"]
+            },
+            log_groups=dict(document.get("log_groups") or {}),
+            warnings=tuple(document.get("warnings") or ()),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{origin}: bundle member 'logs' is malformed ({exc})") from None
+
+
+__all__ = [
+    "SCHEMA",
+    "Bundle",
+    "bundle_bytes",
+    "bundle_document",
+    "bundle_from_document",
+    "event_to_api",
+    "is_bundle",
+    "read_bundle",
+    "write_atomically",
+    "write_bundle",
+]

@@ -1,0 +1,119 @@
+"""Reading an execution from a saved file instead of AWS.
+
+Accepted shapes: what ``aws stepfunctions get-execution-history --output json`` prints
+(``{"events": [...]}``, ISO 8601 or epoch timestamps), a JSON list of boto3-style events, a
+bundle saved by ``--save-bundle`` (:mod:`sfn_trace.sources.bundle`), and any of them
+gzip-compressed. Anything else is one clear line and exit 2.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sfn_trace.errors import InputError
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import events_from_api
+from sfn_trace.model.execution import ExecutionData, infer_info
+from sfn_trace.sources.bundle import bundle_from_document, is_bundle
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """Parse a JSON (optionally gzip) file, turning every failure into an InputError."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} is a directory, not a file: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+    if not raw.strip():
+        raise InputError(f"{path}: the file is empty")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to read") from None
+    except MemoryError:
+        raise InputError(
+            f"{path}: out of memory reading {len(raw) / 1e6:.0f} MB of JSON "
+            "(a Step Functions history holds at most 25,000 events)"
+        ) from None
+
+
+def load_target_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
+    """An :class:`ExecutionData` from a file TARGET: a saved history or an sfn-trace bundle.
+
+    A bundle is recognised by its ``schema`` member, whatever the file is called; it carries
+    its own definition, which ``definition_path`` replaces when given.
+    """
+    document = read_json(path, "file")
+    if is_bundle(document):
+        data = bundle_from_document(document, str(path)).data
+        if definition_path is not None:
+            data = replace(data, definition=Definition.from_file(definition_path))
+        return data
+    return _history_data(document, path, definition_path)
+
+
+def load_history_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
+    """An :class:`ExecutionData` from a saved history (and, optionally, its definition)."""
+    return _history_data(read_json(path, "history file"), path, definition_path)
+
+
+def _history_data(
+    document: Any, path: str | Path, definition_path: str | Path | None
+) -> ExecutionData:
+    raw_events = _events_of(document, path)
+    try:
+        events = events_from_api(raw_events)
+    except InputError as error:
+        raise InputError(f"{path}: {error.message}") from None
+    if not events:
+        raise InputError(f"{path}: the history holds no events")
+    definition = Definition.from_file(definition_path) if definition_path else None
+    arn = None
+    if isinstance(document, Mapping) and isinstance(document.get("executionArn"), str):
+        arn = document["executionArn"]
+    return ExecutionData(
+        info=infer_info(events, arn=arn),
+        events=events,
+        definition=definition,
+        source=str(path),
+    )
+
+
+def _events_of(document: Any, path: str | Path) -> list[Mapping[str, Any]]:
+    if isinstance(document, Mapping):
+        events = document.get("events")
+        if events is None:
+            raise InputError(
+                f'{path}: not a Step Functions history: expected an object with "events" '
+                "(aws stepfunctions get-execution-history --output json) or a list of events"
+            )
+    else:
+        events = document
+    if not isinstance(events, list):
+        raise InputError(f'{path}: "events" must be a list of history events')
+    for position, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            raise InputError(f"{path}: event #{position + 1} is not an object")
+    return events
