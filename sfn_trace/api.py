@@ -16,7 +16,7 @@ from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.options import FollowChildren
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.visits import build_visits

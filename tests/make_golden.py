@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.trace.markdown import MarkdownRenderer
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, GOLDEN, ROOT, SCENARIOS, fixture_history, fixture_names
 

@@ -29,7 +29,8 @@ from sfn_trace.sources.bundle import (
     write_atomically,
     write_bundle,
 )
-from sfn_trace.sources.files import load_history_file, load_target_file, read_json
+from sfn_trace.sources.files import load_history_file, read_json
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from tests.data import (
     DEFINITION,

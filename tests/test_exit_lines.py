@@ -32,7 +32,7 @@ from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
 from sfn_trace.report.trace.markdown import MarkdownRenderer
 from sfn_trace.report.trace.table import exit_reason
 from sfn_trace.sources.aws import executions as executions_module
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import fixture_history
 from tests.test_hostile_files import seed_events, without_execution_data

@@ -15,7 +15,7 @@ from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.snapshot import Status
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.sources.bundle import bundle_bytes, bundle_document
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.field import snapshot
 from sfn_trace.trace.redact import (

@@ -16,7 +16,8 @@ import pytest
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.interface import RenderOptions
 from sfn_trace.report.trace import csv as csv_report
-from sfn_trace.sources.files import load_history_file, load_target_file
+from sfn_trace.sources.files import load_history_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, fixture_history
 from tests.history_builder import History

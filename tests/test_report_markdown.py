@@ -20,7 +20,8 @@ from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.interface import RenderOptions
 from sfn_trace.report.trace.markdown import MarkdownRenderer, console_link
-from sfn_trace.sources.files import load_history_file, load_target_file
+from sfn_trace.sources.files import load_history_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, fixture_history, fixture_names
 from tests.history_builder import History

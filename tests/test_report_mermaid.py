@@ -29,7 +29,8 @@ from benchmarks.generate_history import Generated, generate
 from sfn_trace.model.result import Hop
 from sfn_trace.report.trace.markdown import MarkdownRenderer
 from sfn_trace.report.trace.mermaid import NAME_WIDTH, NODE_CAP, cut, escape, flowchart
-from sfn_trace.sources.files import load_history_file, load_target_file
+from sfn_trace.sources.files import load_history_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.chain import OriginKind
 from tests.data import DEFINITION, LINE_INGEST, fixture_names

@@ -18,7 +18,7 @@ from sfn_trace.model.result import Verdict
 from sfn_trace.model.text import ELLIPSIS
 from sfn_trace.report import OutputFormat, renderer_for
 from sfn_trace.report.trace.table import PATH_WIDTH, VALUE_WIDTH, exit_reason, short_path
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.field import find_occurrences
 from tests.data import DEFINITION, fixture_history, fixture_names

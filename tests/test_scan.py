@@ -30,7 +30,7 @@ from sfn_trace.report.scan.json import SCHEMA
 from sfn_trace.report.scan_report import SCAN_RENDERERS, ScanFormat, scan_renderer_for
 from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.aws.executions import ListedExecution
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from tests.data import fixture_history
 
 FIELD = "poll_results_s3_key"

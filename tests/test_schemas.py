@@ -53,7 +53,7 @@ from sfn_trace.report.trace.json import SCHEMA as TRACE_SCHEMA
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.bundle import SCHEMA as BUNDLE_SCHEMA
 from sfn_trace.sources.bundle import bundle_bytes, bundle_document, write_bundle
-from sfn_trace.sources.files import load_target_file
+from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact

@@ -55,6 +55,7 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import _PAYLOAD_MEMBER, EventKind, HistoryEvent, events_from_api
 from sfn_trace.model.events import parse_timestamp as _parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.sources.files import read_json
 
 SCHEMA_NAME = "sfn-trace-bundle"
 VERSION = 1
@@ -240,8 +241,6 @@ def is_bundle(document: Any) -> bool:
 
 def read_bundle(path: str | Path) -> Bundle:
     """Read a bundle file (plain or gzip); every failure is a one-line InputError."""
-    from sfn_trace.sources.files import read_json  # sources imports this module for bundles
-
     document = read_json(path, "bundle")
     if not is_bundle(document):
         raise InputError(f"{path}: not an sfn-trace bundle (no {SCHEMA_NAME} schema)")

@@ -12,7 +12,6 @@ import gzip
 import json
 import zlib
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from sfn_trace.errors import InputError
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import ExecutionData, infer_info
-from sfn_trace.sources.bundle import bundle_from_document, is_bundle
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -59,27 +57,12 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         ) from None
 
 
-def load_target_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
-    """An :class:`ExecutionData` from a file TARGET: a saved history or an sfn-trace bundle.
-
-    A bundle is recognised by its ``schema`` member, whatever the file is called; it carries
-    its own definition, which ``definition_path`` replaces when given.
-    """
-    document = read_json(path, "file")
-    if is_bundle(document):
-        data = bundle_from_document(document, str(path)).data
-        if definition_path is not None:
-            data = replace(data, definition=Definition.from_file(definition_path))
-        return data
-    return _history_data(document, path, definition_path)
-
-
 def load_history_file(path: str | Path, definition_path: str | Path | None = None) -> ExecutionData:
     """An :class:`ExecutionData` from a saved history (and, optionally, its definition)."""
-    return _history_data(read_json(path, "history file"), path, definition_path)
+    return history_data(read_json(path, "history file"), path, definition_path)
 
 
-def _history_data(
+def history_data(
     document: Any, path: str | Path, definition_path: str | Path | None
 ) -> ExecutionData:
     raw_events = _events_of(document, path)
