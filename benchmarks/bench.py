@@ -376,7 +376,7 @@ def phases(path: Path, field: str, repeat: int = 3) -> dict[str, float]:
     """Seconds of each pipeline phase, in process (best of ``repeat``)."""
     from sfn_trace.model.events import events_from_api
     from sfn_trace.model.execution import ExecutionData, infer_info
-    from sfn_trace.report import OutputFormat, renderer_for
+    from sfn_trace.report import Command, TraceFormat, render
     from sfn_trace.sources.files import read_json
     from sfn_trace.trace import analyze
 
@@ -392,7 +392,7 @@ def phases(path: Path, field: str, repeat: int = 3) -> dict[str, float]:
         result = analyze(ExecutionData(info=infer_info(events), events=events), field)
         took["analyze"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        renderer_for(OutputFormat.JSON).render(result)
+        render(Command.TRACE, TraceFormat.JSON, result)
         took["render"] = time.perf_counter() - clock
         del document, events, result
         best = {k: min(v, best.get(k, v)) for k, v in took.items()}
@@ -406,13 +406,13 @@ def first_line(text: str) -> str:
 def profile(path: Path) -> str:
     """Where the in-process trace of ``path`` spends its time (cProfile), as text."""
     from sfn_trace import api
-    from sfn_trace.report import OutputFormat, renderer_for
+    from sfn_trace.report import Command, TraceFormat, render
 
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
     result = api.trace_file(path, FIELD)
-    renderer_for(OutputFormat.JSON).render(result)
+    render(Command.TRACE, TraceFormat.JSON, result)
     profiler.disable()
     elapsed = time.perf_counter() - start
     text = io.StringIO()
@@ -433,7 +433,7 @@ def memory_profile(path: Path) -> str:
     import tracemalloc
 
     from sfn_trace import api
-    from sfn_trace.report import OutputFormat, renderer_for
+    from sfn_trace.report import Command, TraceFormat, render
 
     gc.collect()
     tracemalloc.start(8)
@@ -441,7 +441,7 @@ def memory_profile(path: Path) -> str:
     result = api.trace_file(path, FIELD)
     after_trace = tracemalloc.take_snapshot()
     traced_after_trace = tracemalloc.get_traced_memory()[0] - baseline
-    text = renderer_for(OutputFormat.JSON).render(result)
+    text = render(Command.TRACE, TraceFormat.JSON, result)
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del result, text

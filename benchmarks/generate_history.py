@@ -739,7 +739,7 @@ def validate(generated: Generated, *, with_definition: bool = True) -> list[str]
     from sfn_trace.model.definition import Definition
     from sfn_trace.model.events import events_from_api
     from sfn_trace.model.execution import ExecutionData, infer_info
-    from sfn_trace.report import OutputFormat, renderer_for
+    from sfn_trace.report import Command, TraceFormat, render
     from sfn_trace.trace import analyze
 
     events = events_from_api(generated.events)
@@ -750,7 +750,7 @@ def validate(generated: Generated, *, with_definition: bool = True) -> list[str]
         if with_definition
         else None,
     )
-    report = renderer_for(OutputFormat.JSON).render(analyze(data, generated.field))
+    report = render(Command.TRACE, TraceFormat.JSON, analyze(data, generated.field))
     return check(generated, json.loads(report))
 
 

@@ -1,35 +1,288 @@
-"""The library entry points: everything the CLI does, without the CLI.
+"""The library: everything the command line does, as functions that return results.
 
->>> from sfn_trace.api import trace_file
->>> result = trace_file("history.json", "poll_results_s3_key", definition="definition.json")
->>> result.verdict, result.first_null.visit.state
+One function per command, each running the whole pipeline (sources → trace → checks) with
+the same options as its command-line form, and :func:`render` for any output format::
+
+    >>> from sfn_trace import api
+    >>> run = api.trace("history.json", "poll_results_s3_key", definition="definition.json")
+    >>> run.result.verdict, run.result.first_null.visit.state
+    >>> print(api.render(api.Command.TRACE, "markdown", run.result))
+
+Nothing here prints, exits or writes a file (the CLI does, in :mod:`sfn_trace.cli.output`);
+AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``), with
+boto3's normal credential chain, and boto3 is imported only then.
+
+Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from sfn_trace.checks.compare import Comparison
+from sfn_trace.checks.compare import compare as compare_traces
+from sfn_trace.checks.lint import LintReport, lint_files
+from sfn_trace.checks.scan import (
+    DEFAULT_LIMIT,
+    ScanProgress,
+    ScanQuery,
+    ScanResult,
+    parse_moment,
+    statuses_from_text,
+)
+from sfn_trace.checks.scan import scan as scan_executions
 from sfn_trace.errors import UsageError
-from sfn_trace.model.arn import looks_like_arn
+from sfn_trace.model.arn import looks_like_arn, parse_state_machine_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData
-from sfn_trace.model.options import FollowChildren
+from sfn_trace.model.options import AwsOptions, FollowChildren, ProgressCallback
+from sfn_trace.model.result import TraceResult
+from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
+from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.target import load_target_file
-from sfn_trace.trace import TraceResult, analyze
+from sfn_trace.trace import analyze
 from sfn_trace.trace.invocations import all_invocations
+from sfn_trace.trace.redact import redact_all
 from sfn_trace.trace.visits import build_visits
 
-if TYPE_CHECKING:
-    from sfn_trace.sources.aws import AwsOptions, ProgressCallback
+DEFAULT_SCAN_LIMIT = DEFAULT_LIMIT
+"""How many executions ``scan`` traces at most, newest first, unless told otherwise."""
+
+__all__ = [
+    "DEFAULT_SCAN_LIMIT",
+    "Command",
+    "RenderOptions",
+    "TraceRun",
+    "bundle",
+    "compare",
+    "lint",
+    "load",
+    "render",
+    "scan",
+    "trace",
+    "trace_execution",
+    "trace_file",
+]
+
+
+@dataclass(frozen=True)
+class TraceRun:
+    """One trace: its result, and the execution data it was made from (as shown: redacted
+    when redaction was asked), which :func:`bundle` saves."""
+
+    result: TraceResult
+    data: ExecutionData
+    redacted_field: str | None = None
+    """The field the data was redacted for (None: not redacted)."""
+
+
+def trace(
+    target: str | Path,
+    field: str,
+    *,
+    definition: str | Path | None = None,
+    aws: AwsOptions | None = None,
+    logs: bool = True,
+    file_logs: bool = False,
+    express_log_group: str | None = None,
+    follow_children: FollowChildren | None = None,
+    redact: bool = False,
+    expect_definition: str | Path | None = None,
+    on_page: ProgressCallback | None = None,
+) -> TraceRun:
+    """``sfn-trace TARGET --field F``: trace ``field`` through an execution (ARN) or a saved
+    history or bundle (path). The options are the command's (docs/cli.md):
+
+    - ``definition``: the definition to use instead of the one that came with the target;
+    - ``logs``: read the Lambda invocations' logs for an ARN; ``file_logs``: for a file too;
+    - ``express_log_group``: read the execution from these CloudWatch Logs records;
+    - ``follow_children``: trace the first N (or ``"all"``) Distributed Map children;
+    - ``redact``: every payload value but the field's replaced by a placeholder (the data
+      flow is still replayed on the real values);
+    - ``expect_definition``: the definition you expect to have run; how the one that ran
+      differs is reported (needs the definition that ran).
+    """
+    if not field:
+        raise UsageError("--field must not be empty")
+    data = load(
+        target,
+        definition=definition,
+        aws=aws,
+        on_page=on_page,
+        logs=logs,
+        file_logs=file_logs,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+    )
+    shown = redact_all(data, field) if redact else data
+    expected = None
+    if expect_definition is not None:
+        expected = Definition.from_file(expect_definition)
+        if data.definition is None:
+            raise UsageError(
+                "--expect-definition needs the definition that ran: it is fetched for an "
+                "execution ARN; for a history file pass it with --definition"
+            )
+    result = analyze(
+        shown,
+        field,
+        replay_source=data if redact else None,
+        expected=expected,
+        expected_source=str(expect_definition),
+    )
+    return TraceRun(result, shown, field if redact else None)
+
+
+def trace_file(
+    path: str | Path,
+    field: str,
+    definition: str | Path | None = None,
+    logs: AwsOptions | None = None,
+) -> TraceResult:
+    """Trace ``field`` through a saved history or bundle; no AWS call unless ``logs`` is
+    given (then the Lambda log lines are fetched with those options)."""
+    return trace(path, field, definition=definition, aws=logs, file_logs=logs is not None).result
+
+
+def trace_execution(
+    arn: str,
+    field: str,
+    options: AwsOptions | None = None,
+    on_page: ProgressCallback | None = None,
+    definition: str | Path | None = None,
+    logs: bool = True,
+    *,
+    express_log_group: str | None = None,
+    follow_children: FollowChildren | None = None,
+) -> TraceResult:
+    """Fetch an execution from AWS and trace ``field`` through it (see :func:`trace`)."""
+    return trace(
+        arn,
+        field,
+        definition=definition,
+        aws=options,
+        on_page=on_page,
+        logs=logs,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+    ).result
+
+
+def compare(
+    good: str | Path,
+    bad: str | Path,
+    field: str,
+    *,
+    definition: str | Path | None = None,
+    aws: AwsOptions | None = None,
+) -> Comparison:
+    """``sfn-trace compare GOOD BAD --field F``: both runs traced (without Lambda logs: they
+    do not change a status), aligned, and where the bad one parts from the good one.
+    ``definition`` applies to history files; an ARN uses the definition that ran. Each run's
+    warnings are in ``comparison.good.result.warnings`` and ``comparison.bad.result``."""
+    if not field:
+        raise UsageError("--field must not be empty")
+    results = [
+        trace(
+            target,
+            field,
+            definition=None if looks_like_arn(str(target)) else definition,
+            aws=aws,
+            logs=False,
+        ).result
+        for target in (good, bad)
+    ]
+    return compare_traces(results[0], results[1], sources=(str(good), str(bad)))
+
+
+def scan(
+    state_machine_arn: str,
+    field: str,
+    *,
+    status: str | Sequence[str] | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+    aws: AwsOptions | None = None,
+    on_listed: Callable[[int], None] | None = None,
+    on_progress: ScanProgress | None = None,
+) -> ScanResult:
+    """``sfn-trace scan STATE_MACHINE_ARN --field F``: the newest ``limit`` executions with
+    one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
+    ``since`` and ``until`` (a datetime, ISO 8601, or a duration before now such as ``24h``),
+    each traced from its history (docs/cli.md)."""
+    if not field:
+        raise UsageError("--field must not be empty")
+    parse_state_machine_arn(state_machine_arn)  # a typo is exit 2, before any call
+    statuses = (
+        statuses_from_text(status)
+        if status is None or isinstance(status, str)
+        else tuple(s.strip().upper() for s in status)
+    )
+    query = ScanQuery(
+        state_machine_arn=state_machine_arn.strip(),
+        field=field,
+        statuses=statuses,
+        since=_moment(since),
+        until=_moment(until),
+        limit=limit,
+    )
+    return scan_executions(query, aws or AwsOptions(), on_listed=on_listed, on_progress=on_progress)
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_moment(value) if value else None
+
+
+def lint(definitions: Sequence[str | Path], field: str) -> LintReport:
+    """``sfn-trace lint DEFINITION... --field F``: from each definition alone, the paths on
+    which a state can drop the field before another reads it."""
+    if not field:
+        raise UsageError("--field must not be empty")
+    return lint_files(definitions, field)
+
+
+def render(
+    command: Command,
+    output_format: str,
+    result: object,
+    options: RenderOptions = DEFAULT_OPTIONS,
+) -> str:
+    """A result of ``command`` as text in ``output_format`` (the registry's formats)."""
+    return render_result(command, output_format, result, options)
+
+
+def bundle(
+    run: TraceRun,
+    *,
+    command: Sequence[str] = (),
+    compress: bool = False,
+    fetched_at: datetime | None = None,
+) -> bytes:
+    """The replayable bundle of ``run`` (``--save-bundle``): everything it was made from,
+    gzip-compressed when ``compress``; ``sfn-trace BUNDLE --field F`` replays it offline."""
+    from sfn_trace.sources.bundle import bundle_bytes, bundle_document
+
+    document = bundle_document(
+        run.data, command=command, fetched_at=fetched_at, redacted_field=run.redacted_field
+    )
+    return bundle_bytes(document, compress=compress)
+
+
+# --- loading --------------------------------------------------------------------------------
 
 
 def load(
     target: str | Path,
     *,
     definition: str | Path | None = None,
-    options: AwsOptions | None = None,
+    aws: AwsOptions | None = None,
     on_page: ProgressCallback | None = None,
     logs: bool = True,
     file_logs: bool = False,
@@ -45,13 +298,14 @@ def load(
     ``follow_children`` (a count or ``"all"``) fetches the child executions of the history's
     Distributed Map runs; without it a live trace only describes the Map Runs.
     """
+    options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
-        data = fetch(target, options, on_page, express_log_group=express_log_group)
+        data = _fetch(target, options, on_page, express_log_group)
         if definition is not None:
             data = dataclasses.replace(data, definition=Definition.from_file(definition))
         if logs:
-            data = with_lambda_logs(data, _options(options))
-        return with_map_runs(data, _options(options), follow_children)
+            data = _with_lambda_logs(data, options)
+        return _with_map_runs(data, options, follow_children)
     if express_log_group is not None:
         raise UsageError("--express-log-group needs an execution ARN as TARGET, not a file")
     if not Path(target).exists():
@@ -61,81 +315,31 @@ def load(
         )
     data = load_target_file(target, definition)
     if file_logs and data.lambda_logs is None:
-        data = with_lambda_logs(data, _options(options))
+        data = _with_lambda_logs(data, options)
     if follow_children is not None:
-        data = with_map_runs(data, _options(options), follow_children)
+        data = _with_map_runs(data, options, follow_children)
     return data
 
 
-def trace_file(
-    path: str | Path,
-    field: str,
-    definition: str | Path | None = None,
-    logs: AwsOptions | None = None,
-) -> TraceResult:
-    """Trace ``field`` through a saved history or bundle.
-
-    No AWS call unless ``logs`` is given: then the Lambda log lines are fetched with those
-    options (the normal credential chain).
-    """
-    data = load(path, definition=definition, options=logs, file_logs=logs is not None)
-    return analyze(data, field)
-
-
-def trace_execution(
+def _fetch(
     arn: str,
-    field: str,
-    options: AwsOptions | None = None,
-    on_page: ProgressCallback | None = None,
-    definition: str | Path | None = None,
-    logs: bool = True,
-    *,
-    express_log_group: str | None = None,
-    follow_children: FollowChildren | None = None,
-) -> TraceResult:
-    """Fetch an execution from AWS and trace ``field`` through it.
-
-    ``definition`` replaces the definition DescribeStateMachineForExecution returned;
-    ``logs=False`` skips the Lambda log lines. ``express_log_group`` and ``follow_children``
-    are ``--express-log-group`` and ``--follow-children`` (see :func:`load`).
-    """
-    data = load(
-        arn,
-        definition=definition,
-        options=options,
-        on_page=on_page,
-        logs=logs,
-        express_log_group=express_log_group,
-        follow_children=follow_children,
-    )
-    return analyze(data, field)
-
-
-def fetch(
-    arn: str,
-    options: AwsOptions | None = None,
-    on_page: ProgressCallback | None = None,
-    *,
-    express_log_group: str | None = None,
+    options: AwsOptions,
+    on_page: ProgressCallback | None,
+    express_log_group: str | None,
 ) -> ExecutionData:
-    """Fetch an execution from AWS (history, description, the definition that ran).
-
-    An Express ARN, or any ARN with ``express_log_group``, is read from the state machine's
-    CloudWatch Logs execution records (:mod:`sfn_trace.sources.aws.express`).
-    """
+    """An execution from AWS (history, description, the definition that ran); from its
+    CloudWatch Logs execution records for an Express ARN or with ``express_log_group``."""
     # Imported here so that offline use never pays for importing boto3.
-    from sfn_trace.sources.aws import fetch_execution
-
     if express_log_group is not None:
         from sfn_trace.sources.aws.express import fetch_express_execution
 
-        return fetch_express_execution(
-            arn, _options(options), log_group=express_log_group, on_page=on_page
-        )
-    return fetch_execution(arn, _options(options), on_page=on_page)
+        return fetch_express_execution(arn, options, log_group=express_log_group, on_page=on_page)
+    from sfn_trace.sources.aws.history import fetch_execution
+
+    return fetch_execution(arn, options, on_page=on_page)
 
 
-def with_map_runs(
+def _with_map_runs(
     data: ExecutionData, options: AwsOptions, follow: FollowChildren | None
 ) -> ExecutionData:
     """``data`` with its Distributed Map runs described (DescribeMapRun) and, when ``follow``
@@ -147,7 +351,7 @@ def with_map_runs(
     return follow_map_runs(data, options, follow)
 
 
-def with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
+def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
     """``data`` with the log lines of every Lambda invocation its history made."""
     from sfn_trace.model.arn import parse_execution_arn
     from sfn_trace.sources.aws.client import default_region
@@ -159,9 +363,3 @@ def with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
     invocations = all_invocations(build_visits(data.events, data.definition).visits)
     logs = fetch_lambda_logs(invocations, options, region or default_region(options))
     return dataclasses.replace(data, lambda_logs=logs)
-
-
-def _options(options: AwsOptions | None) -> AwsOptions:
-    from sfn_trace.model.options import AwsOptions
-
-    return options or AwsOptions()

@@ -17,22 +17,22 @@ import json
 import sys
 from pathlib import Path
 
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.trace.markdown import MarkdownRenderer
+from sfn_trace import report
+from sfn_trace.report import Command, RenderOptions, TraceFormat
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, GOLDEN, ROOT, SCENARIOS, fixture_history, fixture_names
 
 SUFFIXES = {
-    OutputFormat.TABLE: "txt",
-    OutputFormat.JSON: "json",
-    OutputFormat.CSV: "csv",
-    OutputFormat.MARKDOWN: "md",
+    TraceFormat.TABLE: "txt",
+    TraceFormat.JSON: "json",
+    TraceFormat.CSV: "csv",
+    TraceFormat.MARKDOWN: "md",
 }
 DEFAULT_FIELD = "poll_results_s3_key"
 
 
-def golden_path(name: str, output_format: OutputFormat) -> Path:
+def golden_path(name: str, output_format: TraceFormat) -> Path:
     return GOLDEN / f"{name}.{SUFFIXES[output_format]}"
 
 
@@ -56,26 +56,23 @@ def _as_typed(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def render(name: str, output_format: OutputFormat) -> str:
+def render(name: str, output_format: TraceFormat) -> str:
     """The report as the CLI prints it for the fixture's history (paths as typed from ROOT)."""
-    result = traced(name)
-    if output_format is OutputFormat.MARKDOWN:
-        renderer = MarkdownRenderer(
-            target=_as_typed(fixture_history(name)), definition=_as_typed(DEFINITION)
-        )
-        return renderer.render(result)
-    return renderer_for(output_format).render(result)
+    options = RenderOptions(
+        target=_as_typed(fixture_history(name)), definition=_as_typed(DEFINITION)
+    )
+    return report.render(Command.TRACE, output_format, traced(name), options)
 
 
 def expected_files() -> set[Path]:
-    return {golden_path(n, f) for n in fixture_names() for f in OutputFormat}
+    return {golden_path(n, f) for n in fixture_names() for f in TraceFormat}
 
 
 def main(argv: list[str] | None = None) -> int:
     """``--only FORMAT`` (repeatable) rewrites only those formats' files."""
     args = sys.argv[1:] if argv is None else argv
-    only = {OutputFormat(args[i + 1]) for i, a in enumerate(args) if a == "--only"}
-    formats = [f for f in OutputFormat if not only or f in only]
+    only = {TraceFormat(args[i + 1]) for i, a in enumerate(args) if a == "--only"}
+    formats = [f for f in TraceFormat if not only or f in only]
     GOLDEN.mkdir(parents=True, exist_ok=True)
     changed = 0
     for name in fixture_names():

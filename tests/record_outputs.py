@@ -132,8 +132,8 @@ def _fixtures(recorder: Recorder) -> None:
 def _bundle(name: str, folder: Path) -> Path:
     """The fixture as a live fetch would have saved it (DescribeExecution's facts)."""
     from sfn_trace.model.execution import ExecutionInfo
-    from sfn_trace.sources.bundle import write_bundle
     from sfn_trace.sources.files import load_history_file
+    from tests.bundles import write_bundle
 
     data = load_history_file(fixture_history(name), DEFINITION)
     describe = json.loads(fixture_describe(name).read_text(encoding="utf-8"))

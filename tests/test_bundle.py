@@ -16,22 +16,22 @@ from typing import Any
 
 import pytest
 
+from sfn_trace.cli.output import write_atomically
 from sfn_trace.errors import ExitCode, InputError, SfnTraceError
 from sfn_trace.model.events import HistoryEvent
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.sources.bundle import (
     SCHEMA,
     bundle_bytes,
     bundle_document,
     event_to_api,
     read_bundle,
-    write_atomically,
-    write_bundle,
 )
 from sfn_trace.sources.files import load_history_file, read_json
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
+from tests.bundles import write_bundle
 from tests.data import (
     DEFINITION,
     corpus_history,
@@ -113,7 +113,7 @@ def _fixture_data(name: str) -> ExecutionData:
 
 
 def _json_report(data: ExecutionData, field: str = FIELD) -> str:
-    return renderer_for(OutputFormat.JSON).render(analyze(data, field))
+    return render(Command.TRACE, TraceFormat.JSON, analyze(data, field))
 
 
 NAMES = fixture_names()
@@ -286,9 +286,11 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     def fail(*_: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sfn_trace.sources.bundle.os.replace", fail)
+    monkeypatch.setattr("sfn_trace.cli.output.os.replace", fail)
     with pytest.raises(SfnTraceError, match=r"cannot write .*No space left on device"):
-        write_bundle(path, _fixture_data("flat_intact"), fetched_at=FETCHED)
+        write_atomically(
+            path, bundle_bytes(bundle_document(_fixture_data("flat_intact")), compress=False)
+        )
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["b.json"]
 

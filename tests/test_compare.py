@@ -23,12 +23,8 @@ from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
 from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.report import RENDERERS, Command, CompareFormat, render
 from sfn_trace.report.compare.json import SCHEMA
-from sfn_trace.report.compare_report import (
-    COMPARE_RENDERERS,
-    CompareFormat,
-    compare_renderer_for,
-)
 from sfn_trace.trace import TraceResult, analyze
 from tests.data import DEFINITION, corpus_history, corpus_names, fixture_history
 
@@ -366,9 +362,9 @@ def test_a_state_the_bad_run_failed_in_is_an_outcome_not_a_status() -> None:
     (load,) = comparison.timeline
     assert load.outcomes_differ and load.differs == () and load.undetermined == ()
     assert comparison.divergence is None and comparison.exit_code is ExitCode.INTACT
-    text = compare_renderer_for(CompareFormat.TABLE).render(comparison)
+    text = render(Command.COMPARE, CompareFormat.TABLE, comparison)
     assert "Outcome    Load: succeeded in good, failed in bad" in text
-    document = json.loads(compare_renderer_for(CompareFormat.JSON).render(comparison))
+    document = json.loads(render(Command.COMPARE, CompareFormat.JSON, comparison))
     assert document["outcomes_differ"] == [
         {
             "state": "Load",
@@ -400,19 +396,19 @@ def test_every_recorded_aws_history_aligns_with_itself() -> None:
         assert all(p.shared and not p.differs for p in comparison.timeline), path.name
         assert comparison.divergence is None and comparison.extra_iterations == ()
         for output_format in CompareFormat:
-            assert compare_renderer_for(output_format).render(comparison).endswith("\n")
+            assert render(Command.COMPARE, output_format, comparison).endswith("\n")
 
 
 # --- renderers -------------------------------------------------------------------------------
 
 
 def test_every_format_has_a_renderer() -> None:
-    assert set(COMPARE_RENDERERS) == set(CompareFormat)
+    assert {f for c, f in RENDERERS if c is Command.COMPARE} == {f.value for f in CompareFormat}
 
 
 def test_json_document() -> None:
     comparison = line_ingest("flat_intact", "hierarchical_create_groups_drops_key")
-    document = json.loads(compare_renderer_for(CompareFormat.JSON).render(comparison))
+    document = json.loads(render(Command.COMPARE, CompareFormat.JSON, comparison))
 
     assert document["schema"] == SCHEMA == "sfn-trace-compare/1"
     assert document["field"] == FIELD
@@ -449,7 +445,7 @@ def test_json_document() -> None:
 
 def test_table_shows_both_runs_side_by_side() -> None:
     comparison = line_ingest("flat_intact", "flat_split_drops_key")
-    text = compare_renderer_for(CompareFormat.TABLE).render(comparison)
+    text = render(Command.COMPARE, CompareFormat.TABLE, comparison)
     assert "Diverges   SplitIntoChunks (Task) received the field set in both runs" in text
     assert f"$.chunked_data.{FIELD} = null" in text
     assert "output <-" in text
@@ -462,8 +458,10 @@ def test_table_lists_extra_map_iterations() -> None:
     good.map("Fan", {"key": "k"}, [({"key": "k"}, {"key": "k"})])
     bad = History({"key": "k"})
     bad.map("Fan", {"key": "k"}, [({"key": "k"}, {"key": "k"})] * 3)
-    text = compare_renderer_for(CompareFormat.TABLE).render(
-        compare(good.result({"key": "k"}), bad.result({"key": "k"}))
+    text = render(
+        Command.COMPARE,
+        CompareFormat.TABLE,
+        compare(good.result({"key": "k"}), bad.result({"key": "k"})),
     )
     assert "Map sizes  Fan: iterations 1, 2 only in bad" in text
     assert "Only in bad    (none)" in text  # summed up on the Map sizes line

@@ -11,7 +11,6 @@ loopback, nothing leaves the machine) and 130 (Ctrl-C).
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections.abc import Sequence
@@ -27,10 +26,8 @@ from sfn_trace import api
 from sfn_trace.checks.compare import compare
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
-from sfn_trace.report.trace.markdown import MarkdownRenderer
-from sfn_trace.report.trace.table import exit_reason
+from sfn_trace.report import Command, CompareFormat, RenderOptions, TraceFormat, render
+from sfn_trace.report.lines import exit_reason
 from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
@@ -46,7 +43,7 @@ MACHINE = "line-ingest"
 SM_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE}"
 UNREACHABLE = ("--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "1")
 
-TRACE_FORMATS = [f.value for f in OutputFormat]
+TRACE_FORMATS = [f.value for f in TraceFormat]
 COMPARE_FORMATS = [f.value for f in CompareFormat]
 SCAN_FORMATS = ["table", "json", "csv"]
 
@@ -135,9 +132,10 @@ def traced(path: Path) -> TraceResult:
 def trace_report(path: Path, fmt: str) -> str:
     """The report exactly as the main form renders it for a history file."""
     result = traced(path)
-    if fmt == OutputFormat.MARKDOWN.value:
-        return MarkdownRenderer(target=str(path), definition=None).render(result)
-    return renderer_for(OutputFormat(fmt)).render(result)
+    if fmt == TraceFormat.MARKDOWN.value:
+        options = RenderOptions(target=str(path))
+        return render(Command.TRACE, TraceFormat.MARKDOWN, result, options)
+    return render(Command.TRACE, TraceFormat(fmt), result)
 
 
 # --- the main form ----------------------------------------------------------------------------
@@ -149,7 +147,7 @@ def test_trace_exit_4_says_what_is_missing(blind: Path, fmt: str) -> None:
     assert result.exit_code == ExitCode.INCOMPLETE
     assert result.stdout == trace_report(blind, fmt), "stdout carries the report only"
     reason = reason_of(result)
-    assert reason == PREFIX + (exit_reason(traced(blind)) or "")
+    assert reason == PREFIX + (exit_reason(Command.TRACE, traced(blind)) or "")
     assert reason.startswith("sfn-trace: incomplete: the answer needs 15 documents the history")
     assert "execution data not included" in reason
 
@@ -163,7 +161,7 @@ def test_trace_exit_4_says_why_with_the_report_in_a_file(
     assert result.exit_code == ExitCode.INCOMPLETE
     assert result.stdout == ""
     assert output.read_text(encoding="utf-8") == trace_report(blind, fmt)
-    assert reason_of(result) == PREFIX + (exit_reason(traced(blind)) or "")
+    assert reason_of(result) == PREFIX + (exit_reason(Command.TRACE, traced(blind)) or "")
 
 
 def test_trace_exit_4_with_a_partial_verdict(tmp_path: Path) -> None:
@@ -218,7 +216,7 @@ def test_trace_exit_3_unreachable_endpoint(fmt: str) -> None:
 
 def compare_report(good: Path, bad: Path, fmt: str) -> str:
     comparison = compare(traced(good), traced(bad), sources=(str(good), str(bad)))
-    return compare_renderer_for(CompareFormat(fmt)).render(comparison)
+    return render(Command.COMPARE, CompareFormat(fmt), comparison)
 
 
 @pytest.mark.parametrize("fmt", COMPARE_FORMATS)
@@ -452,8 +450,7 @@ def _interrupted(*args: object, **kwargs: object) -> Any:
 )
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
     monkeypatch.setattr(api, "load", _interrupted)
-    scan_command = importlib.import_module("sfn_trace.cli.scan")
-    monkeypatch.setattr(scan_command, "scan", _interrupted)
+    monkeypatch.setattr(api, "scan_executions", _interrupted)
     result = invoke(*args)
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stdout == ""

@@ -18,15 +18,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from sfn_trace.checks.scan import trace_all
+from sfn_trace.checks.scan import statuses_from_text, trace_all
 from sfn_trace.errors import AwsError, ExitCode, UsageError
-from sfn_trace.sources.aws.executions import (
-    HistoryFetcher,
-    ListedExecution,
-    list_executions,
-    parse_state_machine_arn,
-    statuses_from_text,
-)
+from sfn_trace.model.arn import parse_state_machine_arn
+from sfn_trace.sources.aws.executions import HistoryFetcher, ListedExecution, list_executions
 from sfn_trace.sources.aws.logs import RateLimiter
 
 REGION = "us-west-2"

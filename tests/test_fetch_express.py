@@ -499,8 +499,8 @@ def test_an_express_execution_in_moto_traces_like_its_standard_run(lab: Any) -> 
     put_records(lab, group, [*to_messages(raw, express_arn), *to_messages(raw, other)])
     options = AwsOptions(endpoint_url=lab.endpoint_url, max_attempts=2)
 
-    from_logs = api.load(express_arn, options=options, logs=False)
-    from_history = api.load(standard_arn, options=options, logs=False)
+    from_logs = api.load(express_arn, aws=options, logs=False)
+    from_history = api.load(standard_arn, aws=options, logs=False)
 
     assert len(from_logs.events) == len(raw)
     expected, got = analyze(from_history, LAB_FIELD), analyze(from_logs, LAB_FIELD)

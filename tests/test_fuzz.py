@@ -6,7 +6,7 @@ damages it: ids shuffled, exits removed, orphan events, unknown types, duplicate
 timestamps, payloads that are not JSON or are cut or flagged ``truncated``, documents nested
 thousands of levels deep, huge strings, unicode keys, and tracked field names with dots,
 brackets, quotes or ``$``. It goes through :func:`sfn_trace.model.events.events_from_api`,
-:func:`sfn_trace.trace.analyze` and every renderer in :data:`sfn_trace.report.RENDERERS`,
+:func:`sfn_trace.trace.analyze` and every trace renderer of :data:`sfn_trace.report.RENDERERS`,
 and must never raise. A payload that was cut, flagged truncated, or is not JSON although it
 mentions the field must come out ``unknown`` (never ``null``/``missing``/``set``): the
 truth cannot be known from it (docs/design.md, "Field semantics"; issue 7).
@@ -29,7 +29,7 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import HistoryEvent, Payload, events_from_api
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.model.snapshot import Status
-from sfn_trace.report import RENDERERS, OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.trace import Verdict, analyze
 
 FUZZ = settings(
@@ -365,10 +365,10 @@ def run_pipeline(raw: list[dict], field: str, definition: Definition | None = No
     events = events_from_api(raw)
     data = ExecutionData(info=infer_info(events), events=events, definition=definition)
     result = analyze(data, field)
-    for output_format in RENDERERS:
-        rendered = renderer_for(output_format).render(result)
+    for output_format in TraceFormat:
+        rendered = render(Command.TRACE, output_format, result)
         assert isinstance(rendered, str) and rendered.endswith("\n")
-        if output_format is OutputFormat.JSON:
+        if output_format is TraceFormat.JSON:
             document = json.loads(rendered)
             assert document["verdict"] in {v.value for v in Verdict}
             assert len(document["visits"]) == len(result.visits)

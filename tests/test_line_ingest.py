@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sfn_trace.api import trace_file
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.trace import Verdict
 from tests.data import DEFINITION, fixture_history
 from tests.data import SCENARIOS as SCENARIOS_FILE
@@ -92,7 +92,7 @@ def test_hierarchical_run_has_map_scopes() -> None:
 
 def test_seed_incident_json_matches_the_schema_example() -> None:
     result = trace_file(fixture_history("flat_split_drops_key"), FIELD, DEFINITION)
-    document = json.loads(renderer_for(OutputFormat.JSON).render(result))
+    document = json.loads(render(Command.TRACE, TraceFormat.JSON, result))
     assert document["schema"] == "sfn-trace/1"
     assert document["verdict"] == "lost"
     first = document["first_null"]
@@ -127,19 +127,18 @@ def test_seed_incident_json_matches_the_schema_example() -> None:
 
 def test_json_output_is_deterministic() -> None:
     path = fixture_history("hierarchical_create_groups_drops_key")
-    renderer = renderer_for(OutputFormat.JSON)
-    assert renderer.render(trace_file(path, FIELD, DEFINITION)) == renderer.render(
-        trace_file(path, FIELD, DEFINITION)
+    assert render(Command.TRACE, TraceFormat.JSON, trace_file(path, FIELD, DEFINITION)) == render(
+        Command.TRACE, TraceFormat.JSON, trace_file(path, FIELD, DEFINITION)
     )
 
 
 def test_every_output_format_has_a_renderer() -> None:
-    for output_format in OutputFormat:
-        assert (
-            renderer_for(output_format)
-            .render(trace_file(fixture_history("flat_intact"), FIELD, DEFINITION))
-            .endswith("\n")
-        )
+    for output_format in TraceFormat:
+        assert render(
+            Command.TRACE,
+            output_format,
+            trace_file(fixture_history("flat_intact"), FIELD, DEFINITION),
+        ).endswith("\n")
 
 
 def test_a_replay_failure_costs_the_explanation_not_the_trace(

@@ -27,11 +27,12 @@ import yaml
 from typer.testing import CliRunner
 
 from sfn_trace.asl.positions import Position, state_positions
-from sfn_trace.checks.lint import DROP_KINDS, lint
+from sfn_trace.checks.lint import DROP_KINDS, LintReport, lint
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
 from sfn_trace.model.definition import Definition
-from sfn_trace.report.lint.sarif import RULES, render_sarif
+from sfn_trace.report.lint.sarif import RULES
+from sfn_trace.report.lint.sarif import render as render_sarif
 from tests.data import DEFINITION, FIXED_DEFINITION, ROOT
 
 FIELD = "poll_results_s3_key"
@@ -271,7 +272,7 @@ def test_the_fixed_definition_gives_a_valid_log_with_no_results() -> None:
 
 
 def test_every_kind_has_a_rule_in_a_fixed_order() -> None:
-    log = check_sarif(render_sarif([], FIELD))
+    log = check_sarif(render_sarif(LintReport(FIELD, ())))
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules] == list(DROP_KINDS)
     assert set(RULES) == set(DROP_KINDS)

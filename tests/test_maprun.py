@@ -35,7 +35,7 @@ from sfn_trace.model.execution import (
     MapRunData,
     infer_info,
 )
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.aws import AwsOptions, fetch_execution
 from sfn_trace.sources.aws.logs import RateLimiter
@@ -175,17 +175,17 @@ def test_json_names_the_child_and_its_item() -> None:
 
 def test_reports_show_the_child() -> None:
     result = analyze(parent_data(lossy=2), F)
-    table = renderer_for(OutputFormat.TABLE).render(result)
+    table = render(Command.TRACE, TraceFormat.TABLE, result)
     assert "Went null  Fan(child 2: item-2) > Convert (Pass, event 3 of the child)" in table
     assert "Map Run    Fan (event 4): SUCCEEDED; followed 3 of 3" in table
     assert "Children of Fan (3 of 3 followed, in start order)" in table
     assert "<- went null in child 2, last copy in child 2" in table
-    markdown = renderer_for(OutputFormat.MARKDOWN).render(result)
+    markdown = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert markdown.startswith("# LOST: `key` went null in `Convert` (child 2 of `Fan`)")
     assert "## Distributed Map runs" in markdown
     assert "## The culprit: `Convert`" in markdown and "Inside `Fan(child 2: item-2)`." in markdown
     assert f"sfn-trace {PARENT} --field key --follow-children 3\n" in markdown
-    rows = list(csv.DictReader(io.StringIO(renderer_for(OutputFormat.CSV).render(result))))
+    rows = list(csv.DictReader(io.StringIO(render(Command.TRACE, TraceFormat.CSV, result))))
     # The parent's timeline marks the Map visit that holds the child.
     assert [(r["state"], r["first_null"]) for r in rows] == [("Fan", "True")]
 
@@ -480,7 +480,7 @@ def test_a_child_that_cannot_be_read_is_reported_in_its_row() -> None:
     assert any(w.startswith("Fan(child 2: item-2) could not be read:") for w in result.warnings)
     document = to_document(result)
     assert document["map_runs"][0]["children"][1]["verdict"] is None
-    assert "not read" in renderer_for(OutputFormat.TABLE).render(result)
+    assert "not read" in render(Command.TRACE, TraceFormat.TABLE, result)
 
 
 def test_children_that_cannot_be_listed_do_not_stop_the_trace() -> None:
@@ -509,9 +509,9 @@ def test_without_following_only_describe_map_run_is_called() -> None:
     (run,) = result.map_runs
     assert run.total == 3 and not run.followed
     assert run.follow_command == f"sfn-trace {PARENT} --field key --follow-children all"
-    table = renderer_for(OutputFormat.TABLE).render(result)
+    table = render(Command.TRACE, TraceFormat.TABLE, result)
     assert "child executions 3 total: 2 succeeded, 1 failed; children not followed" in table
-    markdown = renderer_for(OutputFormat.MARKDOWN).render(result)
+    markdown = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert f"sfn-trace {PARENT} --field key --follow-children all" in markdown
 
 
@@ -642,7 +642,7 @@ def test_a_moto_parent_leads_to_the_child_that_lost_the_field(lab: Any) -> None:
     parent_arn = lab.run(lab.deploy_state_machine(machine, distributed("Fan")), input={
         "items": MOTO_ITEMS})  # fmt: skip
     options = AwsOptions(endpoint_url=lab.endpoint_url, max_attempts=2)
-    parent = api.fetch(parent_arn, options)
+    parent = api.load(parent_arn, aws=options, logs=False)
     (map_run_arn,) = {e.map_run_arn for e in parent.events if e.map_run_arn}
     described = lab.sfn.describe_map_run(mapRunArn=map_run_arn)  # real moto
     described.pop("ResponseMetadata")

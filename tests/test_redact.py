@@ -13,7 +13,7 @@ import pytest
 from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.snapshot import Status
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.sources.bundle import bundle_bytes, bundle_document
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
@@ -67,11 +67,11 @@ def test_the_trace_of_the_field_is_unchanged(name: str) -> None:
     assert redact(redacted, FIELD).warnings == redacted.warnings
     # With the same warnings, every rendering of the trace is identical.
     same_notes = dataclasses.replace(redacted, warnings=data.warnings)
-    for output_format in (OutputFormat.JSON, OutputFormat.CSV, OutputFormat.TABLE):
-        renderer = renderer_for(output_format)
+    for output_format in (TraceFormat.JSON, TraceFormat.CSV, TraceFormat.TABLE):
         # the definition's data flow is replayed on the real values (as the CLI does)
         redacted_trace = analyze(same_notes, FIELD, replay_source=data)
-        assert renderer.render(redacted_trace) == renderer.render(analyze(data, FIELD))
+        expected = render(Command.TRACE, output_format, analyze(data, FIELD))
+        assert render(Command.TRACE, output_format, redacted_trace) == expected
 
 
 def _leaves(value: Any, field: str) -> Iterator[Any]:
@@ -139,7 +139,7 @@ def test_no_payload_value_but_the_fields_leaves_in_any_output(name: str) -> None
     assert all(s in unredacted or json.dumps(s)[1:-1] in unredacted for s in secrets)
     redacted = redact(data, FIELD)
     result = analyze(redacted, FIELD)
-    outputs = {fmt.value: renderer_for(fmt).render(result) for fmt in OutputFormat}
+    outputs = {fmt.value: render(Command.TRACE, fmt, result) for fmt in TraceFormat}
     assert "redacted" in outputs["markdown"]
     outputs["bundle"] = bundle_bytes(
         bundle_document(redacted, redacted_field=FIELD), compress=False

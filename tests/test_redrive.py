@@ -23,7 +23,7 @@ from sfn_trace.errors import ExitCode
 from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.model.visits import Outcome
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
@@ -211,15 +211,15 @@ def test_an_inline_map_redrive_reruns_only_the_failed_iteration() -> None:
 def test_reports_show_the_attempts(tmp_path: Path) -> None:
     h, _ = inline_map_redriven()
     result = trace(h)
-    table = renderer_for(OutputFormat.TABLE).render(result)
+    table = render(Command.TRACE, TraceFormat.TABLE, result)
     assert "Attempts   #1 FAILED    events 1-" in table
     assert "#2 SUCCEEDED events" in table and "<- the verdict is about this attempt" in table
     assert "reran Fan, Store" in table
     timeline = table.split("Timeline of", 1)[1].splitlines()
     assert timeline[1].split()[:2] == ["try", "#"]
-    markdown = renderer_for(OutputFormat.MARKDOWN).render(result)
+    markdown = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert "## Redrive attempts" in markdown and "The verdict is about attempt 2" in markdown
-    document = json.loads(renderer_for(OutputFormat.JSON).render(result))
+    document = json.loads(render(Command.TRACE, TraceFormat.JSON, result))
     assert [a["visits"] for a in document["attempts"]] == [[1, 2, 3, 4, 5], [6, 7, 8]]
     assert document["first_null"]["attempt"] == 2
 

@@ -13,8 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.interface import RenderOptions
+from sfn_trace.report import Command, RenderOptions, TraceFormat, render
 from sfn_trace.report.trace import csv as csv_report
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.sources.target import load_target_file
@@ -28,7 +27,7 @@ TRICKY_VALUE = 'a,b "c"\nnext line; ünïcode ✓ =1+1'
 
 
 def _render(result: TraceResult, **options: Any) -> str:
-    return renderer_for(OutputFormat.CSV).render(result, RenderOptions(**options))
+    return render(Command.TRACE, TraceFormat.CSV, result, RenderOptions(**options))
 
 
 def _read(text: str) -> pd.DataFrame:

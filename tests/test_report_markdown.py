@@ -17,9 +17,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from sfn_trace.model.execution import ExecutionInfo
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.interface import RenderOptions
-from sfn_trace.report.trace.markdown import MarkdownRenderer, console_link
+from sfn_trace.report import Command, RenderOptions, TraceFormat, render
+from sfn_trace.report.trace.markdown import console_link
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
@@ -75,7 +74,7 @@ def _headings(text: str) -> list[str]:
 @pytest.mark.parametrize("name", fixture_names())
 def test_every_fixture_report_parses_with_its_timeline_table(name: str) -> None:
     result = _fixture(name)
-    text = renderer_for(OutputFormat.MARKDOWN).render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     timeline = _timeline(text)
     assert timeline[0] == [
         "#",
@@ -102,7 +101,7 @@ def test_the_seed_incident_report() -> None:
             result.execution, arn=ARN, name=ARN.rsplit(":", 1)[1], state_machine_arn="arn:sm"
         ),
     )
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     headings = _headings(text)
     assert headings[0] == (
         "LOST: poll_results_s3_key went null in SplitIntoChunks "
@@ -161,7 +160,9 @@ def _weird(tmp_path: Path) -> TraceResult:
 
 
 def test_markdown_in_names_and_values_cannot_break_the_tables(tmp_path: Path) -> None:
-    text = MarkdownRenderer(target="my dir/h.json").render(_weird(tmp_path))
+    text = render(
+        Command.TRACE, TraceFormat.MARKDOWN, _weird(tmp_path), RenderOptions(target="my dir/h.json")
+    )
     timeline = _timeline(text)
     assert [row[1] for row in timeline[1:]] == ["Load | `x` *y* [z](u)", "# Drop _it_"]
     assert '"a|b `c` <b>d</b>"' in timeline[1][5]
@@ -194,8 +195,10 @@ def test_long_payloads_are_trimmed_around_the_field(tmp_path: Path) -> None:
     history.start(big)
     history.pass_state("Drop", big, {**big, "holder": {**big["holder"], FIELD: None}})
     history.succeed({FIELD: None})
-    text = MarkdownRenderer().render(
-        analyze(load_history_file(history.write(tmp_path / "h.json")), FIELD)
+    text = render(
+        Command.TRACE,
+        TraceFormat.MARKDOWN,
+        analyze(load_history_file(history.write(tmp_path / "h.json")), FIELD),
     )
     assert secret not in text and "y" * 300 not in text
     assert len(text) < 8000, len(text)
@@ -233,13 +236,13 @@ def test_the_blame_chain_is_rendered_when_present() -> None:
             written_by="embedding-split-into-chunks-lambda-dev",
         ),
     )
-    text = MarkdownRenderer().render(dataclasses.replace(_fixture(), chain=chain))
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, dataclasses.replace(_fixture(), chain=chain))
     assert "Blame chain" in _headings(text)
     table = _tables(text)[0]
     assert table[0] == ["#", "state", "read", "value", "expression", "written by"]
     assert table[1][1] == "MarkBatchesComplete" and table[2][4] == "ResultSelector | pipe"
     without = dataclasses.replace(_fixture(), chain=())
-    assert "Blame chain" not in _headings(MarkdownRenderer().render(without))
+    assert "Blame chain" not in _headings(render(Command.TRACE, TraceFormat.MARKDOWN, without))
 
 
 def test_log_lines_of_the_culprit_are_shown() -> None:
@@ -257,7 +260,7 @@ def test_log_lines_of_the_culprit_are_shown() -> None:
         }
     )
     result = analyze(dataclasses.replace(data, lambda_logs=logs), FIELD)
-    text = MarkdownRenderer().render(result, RenderOptions(log_lines=2))
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result, RenderOptions(log_lines=2))
     assert "Lambda log lines" in _headings(text)
     fences = [t for t in _MD.parse(text) if t.type == "fence" and t.info == "text"]
     assert [f.content.splitlines() for f in fences] == [messages[:2]]
@@ -268,7 +271,7 @@ def test_redacted_reports_say_so() -> None:
     from sfn_trace.trace.redact import redact
 
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
-    text = MarkdownRenderer().render(analyze(redact(data, FIELD), FIELD))
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, analyze(redact(data, FIELD), FIELD))
     assert "payload values other than poll_results_s3_key's are redacted" in _plain(text)
 
 
@@ -279,7 +282,7 @@ def test_a_report_without_findings_or_arn(tmp_path: Path) -> None:
     history.succeed({"other": 2})
     result = analyze(load_history_file(history.write(tmp_path / "h.json")), FIELD)
     result = dataclasses.replace(result, execution=ExecutionInfo(status="SUCCEEDED"))
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert _headings(text)[0] == "ABSENT: no document holds poll_results_s3_key"
     assert "sfn-trace HISTORY_FILE --field poll_results_s3_key" in text
     assert "Check the field name" in _plain(text)
@@ -297,7 +300,7 @@ def test_a_long_timeline_keeps_the_visits_that_tell_the_story(tmp_path: Path) ->
         history.pass_state(f"Step{i}", {FIELD: None}, {FIELD: None})
     history.succeed({FIELD: None})
     result = analyze(load_history_file(history.write(tmp_path / "h.json")), FIELD)
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     timeline = _timeline(text)
     assert [row[1] for row in timeline[1:]] == ["Step50"]
     assert "(79 visits where poll_results_s3_key did not change are not shown" in _plain(text)

@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 
 from benchmarks.generate_history import Generated, generate
 from sfn_trace.model.result import Hop
-from sfn_trace.report.trace.markdown import MarkdownRenderer
+from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.mermaid import NAME_WIDTH, NODE_CAP, cut, escape, flowchart
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.sources.target import load_target_file
@@ -165,7 +165,7 @@ def _fixture(name: str = "flat_split_drops_key") -> TraceResult:
 @pytest.mark.parametrize("name", fixture_names())
 def test_every_fixture_report_has_one_flowchart_with_a_node_per_visit(name: str) -> None:
     result = _fixture(name)
-    chart = chart_of(MarkdownRenderer().render(result))
+    chart = chart_of(render(Command.TRACE, TraceFormat.MARKDOWN, result))
     assert chart.visit_nodes() == [f"v{t.visit.seq}" for t in _drawing_order(result)]
     for trace in result.visits:
         node = f"v{trace.visit.seq}"
@@ -207,7 +207,7 @@ def _drawing_order(result: TraceResult) -> list[Any]:
 
 
 def test_the_seed_flowchart_marks_the_culprits_and_labels_the_chain() -> None:
-    text = MarkdownRenderer().render(_fixture())
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, _fixture())
     chart = chart_of(text)
     assert chart.labels["v2"].split("\n")[2:] == ["went null"]
     assert chart.labels["v4"].split("\n")[2:] == ["last copy"]
@@ -234,7 +234,11 @@ def test_the_seed_flowchart_marks_the_culprits_and_labels_the_chain() -> None:
 
 
 def test_map_iterations_are_subgraphs_entered_from_their_map() -> None:
-    chart = chart_of(MarkdownRenderer().render(_fixture("hierarchical_create_groups_drops_key")))
+    chart = chart_of(
+        render(
+            Command.TRACE, TraceFormat.MARKDOWN, _fixture("hierarchical_create_groups_drops_key")
+        )
+    )
     titles = sorted(title for title, _ in chart.subgraphs.values() if title.startswith("Merge"))
     assert titles == [f"MergeChunkGroups[{i}]" for i in range(3)]
     for node in ("v7", "v8", "v9"):
@@ -244,7 +248,7 @@ def test_map_iterations_are_subgraphs_entered_from_their_map() -> None:
 
 
 def test_an_intact_execution_has_no_marks() -> None:
-    chart = chart_of(MarkdownRenderer().render(_fixture("flat_intact")))
+    chart = chart_of(render(Command.TRACE, TraceFormat.MARKDOWN, _fixture("flat_intact")))
     assert all(c <= {"isSet", "isMissing"} for c in chart.classes.values())
     assert all(edge == ("normal", None) for edge in chart.edges.values())
 
@@ -303,7 +307,7 @@ def _shown(name: str) -> str:
 @pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
 def test_a_hostile_state_name_stays_inside_its_label(tmp_path: Path, name: str) -> None:
     result = _pass_history(tmp_path, ["Load", name, "After"], drop=1)
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     blocks = mermaid_blocks(text)
     assert len(blocks) == 1, "the fence was closed early or another one opened"
     chart = parse_chart(blocks[0].rstrip("\n"))
@@ -322,7 +326,9 @@ def test_hostile_expressions_stay_inside_the_edge_labels() -> None:
     result = _fixture()
     evil = 'Parameters "k.$": "$.a"]-->|x| v1\nclick v1 "javascript:alert(1)"; %%{init}%% ```'
     chain = tuple(dataclasses.replace(hop, expression=evil) for hop in result.chain)
-    chart = chart_of(MarkdownRenderer().render(dataclasses.replace(result, chain=chain)))
+    chart = chart_of(
+        render(Command.TRACE, TraceFormat.MARKDOWN, dataclasses.replace(result, chain=chain))
+    )
     kind, label = chart.edges[("v3", "v4")]
     assert kind == "thick" and label is not None
     assert label == "Parameters k.$ ← $.a]-->|x| v1 click v1 javascript:alert(1); %%{init}%% ```"
@@ -359,7 +365,7 @@ def test_a_2000_iteration_map_is_drawn_one_node_per_inner_state(
 ) -> None:
     generated, result = big_map
     assert generated.items == 2_000 and len(result.visits) == 8_003
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     chart = chart_of(text)
     assert len(chart.labels) <= NODE_CAP
     assert len(chart.visit_nodes()) == 7
@@ -384,7 +390,7 @@ def _flat(tmp_path: Path, count: int, drop: int) -> TraceResult:
 
 def test_a_long_execution_keeps_the_findings_and_counts_the_rest(tmp_path: Path) -> None:
     result = _flat(tmp_path, 400, drop=200)
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     chart = chart_of(text)
     assert len(chart.labels) <= NODE_CAP
     drawn = [n for n in chart.visit_nodes() if n.startswith("v")]
@@ -415,7 +421,7 @@ def test_many_parallel_branches_stay_under_the_cap(tmp_path: Path) -> None:
     history.succeed(outputs)
     result = analyze(load_history_file(history.write(tmp_path / "h.json")), FIELD)
     assert len(result.visits) == 102
-    chart = chart_of(MarkdownRenderer().render(result))
+    chart = chart_of(render(Command.TRACE, TraceFormat.MARKDOWN, result))
     assert len(chart.labels) <= NODE_CAP
     fan = chart.node("1. Fan")
     assert "went null in Fan.Branches[42] > B42" in chart.labels[fan].split("\n")
@@ -427,7 +433,7 @@ def test_many_parallel_branches_stay_under_the_cap(tmp_path: Path) -> None:
 
 
 def _origin_cell(result: TraceResult, hop: Hop) -> str:
-    text = MarkdownRenderer().render(dataclasses.replace(result, chain=(hop,)))
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, dataclasses.replace(result, chain=(hop,)))
     tokens = _MD.parse(text)
     start = next(
         i
@@ -516,7 +522,7 @@ def test_every_origin_kind_is_worded() -> None:
 def test_a_chain_of_plain_records_still_names_its_origin() -> None:
     hop = {"state": "S", "read": "$.x", "value": None, "expression": "e", "written_by": None}
     result = dataclasses.replace(_fixture(), chain=(hop,))
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert "| ` `" not in text and "(origin)" in text
 
 
@@ -594,7 +600,7 @@ def test_traced_origins_are_worded(tmp_path: Path, case: str) -> None:
     states, outputs, start, source, expected = RUNS[case]
     result = _run(tmp_path, states, outputs, start)
     assert result.chain and result.chain[-1].source == source
-    text = MarkdownRenderer().render(result)
+    text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert _origin_cell(result, result.chain[-1]) == expected
     chart_of(text)
 

@@ -16,8 +16,9 @@ import pytest
 
 from sfn_trace.model.result import Verdict
 from sfn_trace.model.text import ELLIPSIS
-from sfn_trace.report import OutputFormat, renderer_for
-from sfn_trace.report.trace.table import PATH_WIDTH, VALUE_WIDTH, exit_reason, short_path
+from sfn_trace.report import Command, TraceFormat, render
+from sfn_trace.report.lines import exit_reason as exit_reason_of
+from sfn_trace.report.trace.table import PATH_WIDTH, VALUE_WIDTH, short_path
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.field import find_occurrences
@@ -30,7 +31,7 @@ FIELD = "poll_results_s3_key"
 
 
 def table_of(result: TraceResult) -> str:
-    return renderer_for(OutputFormat.TABLE).render(result)
+    return render(Command.TRACE, TraceFormat.TABLE, result)
 
 
 def traced_file(path: Path, field: str = FIELD) -> TraceResult:
@@ -193,7 +194,7 @@ def test_unseen_lines_line_up_with_the_other_labels(tmp_path: Path) -> None:
 def test_exit_reason_of_a_history_without_execution_data(tmp_path: Path) -> None:
     result = traced_file(_without_data(tmp_path))
     assert result.verdict is Verdict.UNKNOWN and result.partial_verdict is None
-    assert exit_reason(result) == (
+    assert exit_reason_of(Command.TRACE, result) == (
         f"incomplete: the answer needs {len(result.unseen)} documents the history does not "
         "hold (execution input not included in the history; execution data not included); "
         "no partial verdict: the execution output could not be seen (execution output not "
@@ -212,7 +213,7 @@ def test_exit_reason_names_the_partial_verdict(tmp_path: Path) -> None:
     exited["stateExitedEventDetails"]["outputDetails"] = {"truncated": True}
     path = tmp_path / "history.json"
     path.write_text(json.dumps({"events": events}))
-    assert exit_reason(traced_file(path)) == (
+    assert exit_reason_of(Command.TRACE, traced_file(path)) == (
         "incomplete: the answer needs 1 document the history does not hold "
         "(payload truncated); partial verdict: lost"
     )
@@ -222,4 +223,4 @@ def test_exit_reason_names_the_partial_verdict(tmp_path: Path) -> None:
 def test_no_exit_reason_for_a_verdict(name: str) -> None:
     result = analyze(load_target_file(fixture_history(name), DEFINITION), field_of(name))
     assert result.verdict is not Verdict.UNKNOWN
-    assert exit_reason(result) is None
+    assert exit_reason_of(Command.TRACE, result) is None

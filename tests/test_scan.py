@@ -25,9 +25,9 @@ from sfn_trace.cli import app
 from sfn_trace.errors import AwsError, ExitCode
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.result import Verdict
+from sfn_trace.report import RENDERERS, Command, ScanFormat, render
 from sfn_trace.report.scan.csv import COLUMNS
 from sfn_trace.report.scan.json import SCHEMA
-from sfn_trace.report.scan_report import SCAN_RENDERERS, ScanFormat, scan_renderer_for
 from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.target import load_target_file
@@ -199,7 +199,7 @@ def test_exit_codes(rows: tuple[ScanRow, ...], code: ExitCode) -> None:
 
 
 def test_every_format_has_a_renderer() -> None:
-    assert set(SCAN_RENDERERS) == set(ScanFormat)
+    assert {f for c, f in RENDERERS if c is Command.SCAN} == {f.value for f in ScanFormat}
 
 
 # --- the command line, against a fake Step Functions ------------------------------------------
@@ -393,17 +393,17 @@ def test_cli_listing_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
-    from sfn_trace.cli.scan import _Progress
+    from sfn_trace.cli.progress import ScanProgressBar
 
-    progress = _Progress()  # pytest captures stderr: not a terminal
+    progress = ScanProgressBar()  # pytest captures stderr: not a terminal
     assert progress.on_listed is None and progress.on_progress is None
 
 
 def test_renderers_agree_on_an_empty_scan() -> None:
     result = ScanResult(ScanQuery(SM_ARN, FIELD, statuses=("FAILED",)), ())
-    table = scan_renderer_for(ScanFormat.TABLE).render(result)
+    table = render(Command.SCAN, ScanFormat.TABLE, result)
     assert "Summary        no execution matched" in table
     assert "(status FAILED)" in table
-    document = json.loads(scan_renderer_for(ScanFormat.JSON).render(result))
+    document = json.loads(render(Command.SCAN, ScanFormat.JSON, result))
     assert document["summary"]["culprits"] == [] and document["exit_code"] == 0
-    assert scan_renderer_for(ScanFormat.CSV).render(result) == ",".join(COLUMNS) + "\n"
+    assert render(Command.SCAN, ScanFormat.CSV, result) == ",".join(COLUMNS) + "\n"

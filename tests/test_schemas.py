@@ -42,22 +42,21 @@ from sfn_trace.model.execution import (
     MapRunDescription,
     infer_info,
 )
-from sfn_trace.report import OutputFormat, renderer_for
+from sfn_trace.report import Command, CompareFormat, ScanFormat, TraceFormat, render
 from sfn_trace.report.compare.json import SCHEMA as COMPARE_SCHEMA
-from sfn_trace.report.compare_report import CompareFormat, compare_renderer_for
-from sfn_trace.report.lint.text import MULTI_SCHEMA as LINT_MULTI_SCHEMA
-from sfn_trace.report.lint.text import SCHEMA as LINT_SCHEMA
+from sfn_trace.report.lint.json import MULTI_SCHEMA as LINT_MULTI_SCHEMA
+from sfn_trace.report.lint.json import SCHEMA as LINT_SCHEMA
 from sfn_trace.report.scan.json import SCHEMA as SCAN_SCHEMA
-from sfn_trace.report.scan_report import ScanFormat, scan_renderer_for
 from sfn_trace.report.trace.json import SCHEMA as TRACE_SCHEMA
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.bundle import SCHEMA as BUNDLE_SCHEMA
-from sfn_trace.sources.bundle import bundle_bytes, bundle_document, write_bundle
+from sfn_trace.sources.bundle import bundle_bytes, bundle_document
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact
 from sfn_trace.trace.visits import build_visits
+from tests.bundles import write_bundle
 from tests.data import (
     CORPUS,
     DEFINITION,
@@ -130,7 +129,7 @@ def assert_valid(name: str, document: Any, what: str = "") -> None:
 
 def trace_json(result: TraceResult) -> Any:
     """The JSON report exactly as the CLI prints it, parsed back."""
-    return json.loads(renderer_for(OutputFormat.JSON).render(result))
+    return json.loads(render(Command.TRACE, TraceFormat.JSON, result))
 
 
 # --- the schemas themselves ----------------------------------------------------------------------
@@ -489,7 +488,7 @@ PAIRS = [(good, bad) for good in fixture_names() for bad in fixture_names()]
 @pytest.mark.parametrize(("good", "bad"), PAIRS, ids=[f"{g}-vs-{b}" for g, b in PAIRS])
 def test_compare_json_of_fixture_pairs_validates(good: str, bad: str) -> None:
     comparison = compare(_fixture_trace(good), _fixture_trace(bad), sources=(good, bad))
-    document = json.loads(compare_renderer_for(CompareFormat.JSON).render(comparison))
+    document = json.loads(render(Command.COMPARE, CompareFormat.JSON, comparison))
     assert_valid("compare", document, f"compare {good} {bad}")
 
 
@@ -526,7 +525,7 @@ def _mapped(items: int, *, fail: bool = False, unseen: bool = False) -> TraceRes
 
 def test_compare_json_with_extra_iterations_outcomes_and_unseen_documents_validates() -> None:
     comparison = compare(_mapped(2), _mapped(3, fail=True, unseen=True), sources=("a", "b"))
-    document = json.loads(compare_renderer_for(CompareFormat.JSON).render(comparison))
+    document = json.loads(render(Command.COMPARE, CompareFormat.JSON, comparison))
     for key in ("extra_iterations", "outcomes_differ", "undetermined", "warnings"):
         assert document[key], key
     assert_valid("compare", document)
@@ -563,12 +562,12 @@ def test_scan_json_validates() -> None:
     )
     rows = trace_all(listed, load, FIELD, workers=4)
     result = ScanResult(query, rows, truncated=True, history_calls=len(rows), list_calls=2)
-    document = json.loads(scan_renderer_for(ScanFormat.JSON).render(result))
+    document = json.loads(render(Command.SCAN, ScanFormat.JSON, result))
     assert document["summary"]["culprits"] and document["summary"]["unreadable"] == 2
     assert {r["error_exit_code"] for r in document["executions"]} == {None, 2, 3}
     assert_valid("scan", document)
     empty = ScanResult(ScanQuery(machine, FIELD), ())
-    assert_valid("scan", json.loads(scan_renderer_for(ScanFormat.JSON).render(empty)))
+    assert_valid("scan", json.loads(render(Command.SCAN, ScanFormat.JSON, empty)))
 
 
 # --- sfn-trace-lint/1 ----------------------------------------------------------------------------

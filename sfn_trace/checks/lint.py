@@ -42,7 +42,7 @@ from sfn_trace.asl.jsonpath import (
     value_at,
 )
 from sfn_trace.asl.replay import describe_member, template_member
-from sfn_trace.errors import SfnTraceError
+from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
 
 
@@ -120,11 +120,32 @@ def lint(definition: Definition, field: str) -> list[LintFinding]:
     return sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
 
 
-def lint_files(paths: Sequence[Path], field: str) -> list[LintedDefinition]:
+@dataclass(frozen=True)
+class LintReport:
+    """What ``sfn-trace lint`` found in the definitions it was given, in their order."""
+
+    field: str
+    definitions: tuple[LintedDefinition, ...]
+
+    @property
+    def unreadable(self) -> tuple[LintedDefinition, ...]:
+        return tuple(each for each in self.definitions if each.error is not None)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """2 when a definition could not be read, else 1 when any has findings, else 0."""
+        if self.unreadable:
+            return ExitCode.USAGE
+        if any(each.findings for each in self.definitions):
+            return ExitCode.FINDING
+        return ExitCode.INTACT
+
+
+def lint_files(paths: Sequence[str | Path], field: str) -> LintReport:
     """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
     the others are still checked."""
     linted: list[LintedDefinition] = []
-    for path in paths:
+    for path in map(Path, paths):
         try:
             definition = Definition.from_file(path)
             linted.append(LintedDefinition(path, definition, lint(definition, field)))
@@ -133,7 +154,7 @@ def lint_files(paths: Sequence[Path], field: str) -> list[LintedDefinition]:
         except RecursionError:
             message = f"{path}: nested too deeply to analyse"
             linted.append(LintedDefinition(path, None, [], message))
-    return linted
+    return LintReport(field, tuple(linted))
 
 
 # --- readers ----------------------------------------------------------------------------------

@@ -167,7 +167,9 @@ class ScanResult:
 
 Loader = Callable[["ListedExecution"], ExecutionData]
 """Reads one listed execution; on AWS, :class:`~sfn_trace.sources.aws.executions.HistoryFetcher`."""
-Progress = Callable[[int, int, ScanRow], None]
+ScanProgress = Callable[[int, int, ScanRow], None]
+"""Called as each execution is traced: (done, total, its row)."""
+Progress = ScanProgress
 """Called after each execution with (executions done, total, its row)."""
 
 
@@ -265,6 +267,14 @@ def scan(
         history_calls=fetcher.calls,
         list_calls=listing.calls,
     )
+
+
+def statuses_from_text(text: str | None) -> tuple[str, ...]:
+    """``"succeeded,FAILED"`` -> ``("SUCCEEDED", "FAILED")``; validated by
+    :func:`list_executions`."""
+    if not text:
+        return ()
+    return tuple(part.strip().upper() for part in text.split(",") if part.strip())
 
 
 def parse_moment(text: str, now: datetime | None = None) -> datetime:

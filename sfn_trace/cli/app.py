@@ -1,6 +1,8 @@
-"""The command line: parse options, run the pipeline, pick the renderer, map errors to exits.
+"""The command line: the typer app, the options every command shares, and the error guard.
 
-The ``cli`` package is the only place that prints to the terminal or exits. ``sfn-trace TARGET
+The ``cli`` package is the only place that prints to the terminal or exits; each command
+parses its options, makes one :mod:`sfn_trace.api` call and hands the result to
+:mod:`.output`. ``sfn-trace TARGET
 --field F`` is the main form (:mod:`.trace`); sub-commands sit beside it (one module each), and
 any first word that is not a sub-command is taken as a TARGET of the main form. Every command
 runs inside :func:`guarded`, which maps each expected failure to one line and its exit code.
@@ -8,20 +10,34 @@ runs inside :func:`guarded`, which maps each expected failure to one line and it
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from sfn_trace import __version__
+from sfn_trace.cli.output import err
 from sfn_trace.errors import ExitCode, SfnTraceError
+from sfn_trace.model.options import AwsOptions
+
+SUBCOMMANDS_HELP = """\b
+Sub-commands:
+  sfn-trace compare GOOD BAD --field NAME        where a bad run parts from a good one
+  sfn-trace lint DEFINITION... --field NAME      paths where the field can be dropped before use
+  sfn-trace scan STATE_MACHINE_ARN --field NAME  how many executions lost it, and where
+"""
+"""The main form's epilog: ``sfn-trace --help`` shows the main form's help (any first word
+that is not a sub-command is a TARGET), so the sub-commands are listed there."""
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -191,24 +207,6 @@ def _tolerate_lone_surrogates() -> None:
                 reconfigure(errors="backslashreplace")
 
 
-def err(message: str) -> None:
-    sys.stderr.write(f"sfn-trace: {message}\n")
-    sys.stderr.flush()
-
-
-_ANSWERS = (ExitCode.INTACT, ExitCode.FINDING)
-"""The exits that are the report's own answer: no line says why."""
-
-
-def exit_with(code: ExitCode, reason: str | None) -> NoReturn:
-    """End a command once its report is out. Exits 0 and 1 are the report's answer; any
-    other exit says why in one line, the last one on stderr, whatever ``--format`` and
-    whether or not ``-o`` took the report (errors already said it in :func:`guarded`)."""
-    if code not in _ANSWERS:
-        err(reason or f"exit {int(code)}: {code.name.lower()}")
-    raise typer.Exit(code)
-
-
 # The options every command that reads AWS shares, declared once.
 RegionOption = Annotated[
     str | None, typer.Option("--region", help="AWS region [default: the ARN's region].")
@@ -232,17 +230,77 @@ FieldOption = Annotated[
         "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
     ),
 ]
+FORMAT_OPTION = typer.Option(
+    "--format",
+    case_sensitive=False,
+    help="Report format [default: table on a terminal, json otherwise].",
+    show_default=False,
+)
+"""``--format`` of the commands whose default depends on the terminal; each command gives
+its own choices (:data:`sfn_trace.report.registry.FORMATS`)."""
+
 OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
 ]
 
 
-def aws_options(
-    region: str | None, profile: str | None, endpoint_url: str | None, max_attempts: int
-) -> Any:
-    from sfn_trace.model.options import AwsOptions
+_AWS_PARAMETERS = (
+    inspect.Parameter(
+        "region", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=RegionOption
+    ),
+    inspect.Parameter(
+        "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOption
+    ),
+    inspect.Parameter(
+        "endpoint_url", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=EndpointOption
+    ),
+    inspect.Parameter(
+        "max_attempts", inspect.Parameter.KEYWORD_ONLY, default=10, annotation=MaxAttemptsOption
+    ),
+)
 
-    return AwsOptions(
-        region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
-    )
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def with_aws_options(command: Command) -> Command:
+    """Declare the AWS options once for every command that reads AWS: the command's
+    ``aws: AwsOptions`` parameter becomes ``--region``, ``--profile``, ``--endpoint-url`` and
+    ``--max-attempts`` at its place in the help, and the command receives them as one
+    :class:`~sfn_trace.model.options.AwsOptions` (boto3's normal resolution for each one
+    left out)."""
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "aws":
+            parameters.extend(_AWS_PARAMETERS)
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def parsed(
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 10,
+        **options: Any,
+    ) -> Any:
+        aws = AwsOptions(
+            region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
+        )
+        return command(aws=aws, **options)
+
+    parsed.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    parsed.__annotations__ = {p.name: p.annotation for p in parameters}
+    return parsed  # type: ignore[return-value]
+
+
+FormatT = TypeVar("FormatT", bound=Enum)
+
+
+def default_format(chosen: FormatT | None, formats: type[FormatT]) -> FormatT:
+    """``--format``, or by default a table on a terminal and JSON otherwise (a pipe)."""
+    if chosen is not None:
+        return chosen
+    return formats("table" if sys.stdout.isatty() else "json")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sfn_trace.checks.lint import lint_files
-from sfn_trace.cli.app import DebugOption, app, err, guarded
-from sfn_trace.cli.subcommands import mention_in_main_help
-from sfn_trace.errors import ExitCode, UsageError
-from sfn_trace.report.lint.text import render_json, render_table
+from sfn_trace import api
+from sfn_trace.cli import output
+from sfn_trace.cli.app import DebugOption, app, guarded
+from sfn_trace.report.lines import exit_reason
+from sfn_trace.report.registry import Command, LintFormat
 
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
 
@@ -37,12 +35,6 @@ stderr; the others are still checked and reported).
 """
 
 
-class LintFormat(str, Enum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-
-
 @app.command("lint", help=LINT_HELP)
 def lint_command(
     definitions: Annotated[
@@ -58,26 +50,10 @@ def lint_command(
     debug: DebugOption = False,
 ) -> None:
     with guarded(debug):
-        if not field:
-            raise UsageError("--field must not be empty")
-        linted = lint_files(definitions, field)
-        unreadable = [each for each in linted if each.error is not None]
-        for each in unreadable:
-            err(f"error: {each.error}")
-        if len(linted) > 1 or not unreadable:
-            if output_format is LintFormat.SARIF:
-                from sfn_trace.report.lint.sarif import render_sarif
-
-                sys.stdout.write(render_sarif(linted, field))
-            elif output_format is LintFormat.JSON:
-                sys.stdout.write(render_json(linted, field))
-            else:
-                sys.stdout.write(render_table(linted, field))
-    if unreadable:
-        raise typer.Exit(ExitCode.USAGE)
-    raise typer.Exit(ExitCode.FINDING if any(e.findings for e in linted) else ExitCode.INTACT)
-
-
-mention_in_main_help(
-    "sfn-trace lint DEFINITION... --field NAME", "paths where the field can be dropped before use"
-)
+        report = api.lint(definitions, field)
+        for each in report.unreadable:
+            output.err(f"error: {each.error}")
+        # One unreadable definition alone leaves nothing to report.
+        if len(report.definitions) > 1 or not report.unreadable:
+            output.deliver(api.render(Command.LINT, output_format, report), None)
+    output.exit_with(report.exit_code, exit_reason(Command.LINT, report))

@@ -3,37 +3,32 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from sfn_trace import api
+from sfn_trace.cli import output
 from sfn_trace.cli.app import (
     EXIT_CODES_HELP,
+    FORMAT_OPTION,
+    SUBCOMMANDS_HELP,
     DebugOption,
-    EndpointOption,
     FieldOption,
     MainFormCommand,
-    MaxAttemptsOption,
     OutputOption,
-    ProfileOption,
-    RegionOption,
     app,
-    aws_options,
-    err,
-    exit_with,
+    default_format,
     guarded,
+    with_aws_options,
 )
+from sfn_trace.cli.progress import HistoryProgress
 from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn
-from sfn_trace.model.options import FollowChildren
-from sfn_trace.report import OutputFormat, RenderOptions, renderer_for
-from sfn_trace.sources.bundle import write_atomically
-from sfn_trace.trace import analyze
-from sfn_trace.trace.redact import redact as redact_data
-from sfn_trace.trace.redact import with_children_data
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, FollowChildren
+from sfn_trace.report.lines import exit_reason
+from sfn_trace.report.registry import Command, RenderOptions, TraceFormat
 
 MAIN_HELP = f"""Find the state where a field of a Step Functions execution went null.
 
@@ -55,7 +50,8 @@ Examples:
 {EXIT_CODES_HELP}"""
 
 
-@app.command("trace", cls=MainFormCommand, help=MAIN_HELP)
+@app.command("trace", cls=MainFormCommand, help=MAIN_HELP, epilog=SUBCOMMANDS_HELP)
+@with_aws_options
 def trace_command(
     target: Annotated[
         str,
@@ -71,20 +67,9 @@ def trace_command(
             help="ASL definition for a history file (live: the definition that ran is fetched).",
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--format",
-            case_sensitive=False,
-            help="Report format [default: table on a terminal, json otherwise].",
-            show_default=False,
-        ),
-    ] = None,
-    output: OutputOption = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointOption = None,
-    max_attempts: MaxAttemptsOption = 10,
+    output_format: Annotated[TraceFormat | None, FORMAT_OPTION] = None,
+    output_file: OutputOption = None,
+    aws: AwsOptions = DEFAULT_OPTIONS,
     csv_file: Annotated[
         Path | None,
         typer.Option("--csv", metavar="FILE", help="Also write the timeline as CSV to FILE."),
@@ -160,144 +145,53 @@ def trace_command(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    fmt = output_format or (OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSON)
+    fmt = default_format(output_format, TraceFormat)
     with guarded(debug):
         if logs and no_logs:
             raise UsageError("--logs and --no-logs contradict each other")
-        if not field:
-            raise UsageError("--field must not be empty")
-        _check_outputs(output, csv_file, report_file, save_bundle)
+        output.check_distinct(output_file, csv_file, report_file, save_bundle)
         follow = parse_follow_children(follow_children) if follow_children is not None else None
-        aws = aws_options(region, profile, endpoint_url, max_attempts)
-        if not looks_like_arn(target) and not logs and (region or profile or endpoint_url):
-            err("warning: --region/--profile/--endpoint-url only matter for a file with --logs")
-        with _Progress() as progress:
-            data = api.load(
+        if (
+            not looks_like_arn(target)
+            and not logs
+            and (aws.region or aws.profile or aws.endpoint_url)
+        ):
+            output.err(
+                "warning: --region/--profile/--endpoint-url only matter for a file with --logs"
+            )
+        with HistoryProgress() as progress:
+            run = api.trace(
                 target,
+                field,
                 definition=definition,
-                options=aws,
+                aws=aws,
                 on_page=progress.on_page,
                 logs=not no_logs,
                 file_logs=logs,
                 express_log_group=express_log_group,
                 follow_children=follow,
+                redact=redact,
+                expect_definition=expect_definition,
             )
-        original = data
-        if redact:
-            data = redact_data(data, field)
-            data = with_children_data(data, lambda child: redact_data(child, field))
-        result = analyze(data, field, replay_source=original if redact else None)
-        if expect_definition is not None:
-            result = _with_drift(result, data, expect_definition)
-        for warning in result.warnings:
-            err(f"warning: {warning}")
+        result = run.result
+        output.warn(result.warnings)
         # Everything is rendered before anything is written: a failure leaves no file.
-        render = _renderers(result, RenderOptions(log_lines=log_lines), target, definition)
-        text = render(fmt)
-        files: list[tuple[Path, str | bytes]] = []
+        options = RenderOptions(
+            log_lines=log_lines, target=target, definition=str(definition) if definition else None
+        )
+        files: list[tuple[Path, output.Content]] = []
         if csv_file is not None:
-            files.append((csv_file, render(OutputFormat.CSV)))
+            files.append((csv_file, api.render(Command.TRACE, TraceFormat.CSV, result, options)))
         if report_file is not None:
-            files.append((report_file, render(OutputFormat.MARKDOWN)))
+            markdown = api.render(Command.TRACE, TraceFormat.MARKDOWN, result, options)
+            files.append((report_file, markdown))
         if save_bundle is not None:
-            files.append((save_bundle, _bundle(data, save_bundle, field if redact else None)))
-        if output is not None:
-            files.append((output, text))
-        for path, content in files:
-            write_atomically(path, content)
-        if output is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-    from sfn_trace.report.trace.table import exit_reason  # renderers load lazily: keep it so
-
-    exit_with(result.exit_code, exit_reason(result))
-
-
-def _with_drift(result: Any, data: Any, expected: Path) -> Any:
-    import dataclasses
-
-    from sfn_trace.asl.drift import compare_definitions
-    from sfn_trace.model.definition import Definition
-
-    wanted = Definition.from_file(expected)
-    if data.definition is None:
-        raise UsageError(
-            "--expect-definition needs the definition that ran: it is fetched for an execution "
-            "ARN; for a history file pass it with --definition"
-        )
-    drift = compare_definitions(data.definition, wanted)
-    warnings = result.warnings
-    if not drift.identical:
-        names = ", ".join(d.state for d in drift.states) or "top-level keys"
-        warnings = (*warnings, f"the definition that ran differs from {expected}: {names}")
-    return dataclasses.replace(result, drift=drift, warnings=warnings)
-
-
-def _check_outputs(*paths: Path | None) -> None:
-    """Refuse two output options that name the same file (one would silently win)."""
-    resolved = [p.resolve() for p in paths if p is not None]
-    if len(set(resolved)) != len(resolved):
-        raise UsageError("two output options name the same file")
-
-
-def _renderers(
-    result: Any, options: RenderOptions, target: str, definition: Path | None
-) -> Callable[[OutputFormat], str]:
-    def render(output_format: OutputFormat) -> str:
-        if output_format is OutputFormat.MARKDOWN:
-            from sfn_trace.report.trace.markdown import MarkdownRenderer
-
-            markdown = MarkdownRenderer(
-                target=target, definition=str(definition) if definition else None
+            bundle = api.bundle(
+                run, command=("sfn-trace", *sys.argv[1:]), compress=save_bundle.name.endswith(".gz")
             )
-            return markdown.render(result, options)
-        return renderer_for(output_format).render(result, options)
-
-    return render
-
-
-def _bundle(data: Any, path: Path, redacted_field: str | None) -> bytes:
-    from sfn_trace.sources.bundle import bundle_bytes, bundle_document
-
-    document = bundle_document(
-        data, command=("sfn-trace", *sys.argv[1:]), redacted_field=redacted_field
-    )
-    return bundle_bytes(document, compress=path.name.endswith(".gz"))
-
-
-class _Progress:
-    """A progress bar for long history fetches on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        self.on_page: Any = None
-        if sys.stderr.isatty():
-            self.on_page = self._page
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def _page(self, pages: int, events: int) -> None:
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            self._bar = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("")
-        self._bar.update(
-            self._task, description=f"fetching history: {pages} page(s), {events} events"
-        )
+            files.append((save_bundle, bundle))
+        output.deliver(api.render(Command.TRACE, fmt, result, options), output_file, files)
+    output.exit_with(result.exit_code, exit_reason(Command.TRACE, result))
 
 
 def parse_follow_children(text: str) -> FollowChildren:

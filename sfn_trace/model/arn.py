@@ -67,3 +67,42 @@ def parse_execution_arn(text: str) -> ExecutionArn:
         name=match["name"],
         express=kind == "express",
     )
+
+
+_STATE_MACHINE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*):states:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
+    r"(?P<account>\d{12}):stateMachine:(?P<name>[^:\s]+)(?::(?P<qualifier>[^:\s]+))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineArn:
+    """A state machine ARN, possibly qualified by a version (``:3``) or an alias (``:PROD``);
+    ListExecutions accepts all three and lists only that version's or alias's executions."""
+
+    arn: str
+    region: str
+    name: str
+    qualifier: str | None
+
+
+def parse_state_machine_arn(text: str) -> StateMachineArn:
+    """Parse a state machine ARN before any call, so that a typo exits 2 with no network."""
+    match = _STATE_MACHINE_ARN.match(text.strip())
+    if match is None:
+        if ":execution:" in text or ":express:" in text:
+            try:
+                machine = parse_execution_arn(text).state_machine_arn
+            except UsageError:
+                machine = "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
+            raise UsageError(
+                f"{text!r} is an execution ARN; scan needs the state machine's ARN "
+                f"({machine}); to trace this one execution: sfn-trace {text} --field F"
+            )
+        raise UsageError(
+            f"malformed state machine ARN {text!r}: expected "
+            "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
+        )
+    return StateMachineArn(
+        arn=text.strip(), region=match["region"], name=match["name"], qualifier=match["qualifier"]
+    )

@@ -1,42 +1,38 @@
-"""Renderers of a :class:`~sfn_trace.model.result.TraceResult`.
+"""The last stage: a result rendered as the user asked (table, JSON, CSV, Markdown, SARIF).
 
-The only package that imports tabulate (and, for CSV, pandas). Each renderer module is
-imported only when its format is used, so ``sfn-trace --help`` and JSON output stay fast.
+One sub-package per command (``trace/``, ``scan/``, ``compare/``, ``lint/``), one module per
+format, all picked from one registry (:mod:`.registry`). The only package that imports
+tabulate and pandas, each only when its format is used.
+
+Import rule: ``report`` imports the earlier stages (model, asl, sources, trace, checks) and
+:mod:`sfn_trace.errors`, never :mod:`sfn_trace.api` or :mod:`sfn_trace.cli`
+(docs/architecture.md).
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from importlib import import_module
-
-from sfn_trace.report.interface import DEFAULT_OPTIONS, OutputFormat, Renderer, RenderOptions
-
-
-def _lazy(module: str) -> Callable[[], Renderer]:
-    def load() -> Renderer:
-        renderer: Renderer = import_module(module).RENDERER
-        return renderer
-
-    return load
-
-
-RENDERERS: dict[OutputFormat, Callable[[], Renderer]] = {
-    OutputFormat.TABLE: _lazy("sfn_trace.report.trace.table"),
-    OutputFormat.JSON: _lazy("sfn_trace.report.trace.json"),
-    OutputFormat.CSV: _lazy("sfn_trace.report.trace.csv"),
-    OutputFormat.MARKDOWN: _lazy("sfn_trace.report.trace.markdown"),
-}
-
-
-def renderer_for(output_format: OutputFormat) -> Renderer:
-    return RENDERERS[output_format]()
-
+from sfn_trace.report.registry import (
+    DEFAULT_OPTIONS,
+    FORMATS,
+    RENDERERS,
+    Command,
+    CompareFormat,
+    LintFormat,
+    RenderOptions,
+    ScanFormat,
+    TraceFormat,
+    render,
+    renderer,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "FORMATS",
     "RENDERERS",
-    "OutputFormat",
+    "Command",
+    "CompareFormat",
+    "LintFormat",
     "RenderOptions",
-    "Renderer",
-    "renderer_for",
+    "ScanFormat",
+    "TraceFormat",
+    "render",
+    "renderer",
 ]

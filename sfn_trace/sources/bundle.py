@@ -36,9 +36,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from sfn_trace import __version__
-from sfn_trace.errors import InputError, UsageError
+from sfn_trace.errors import InputError
 from sfn_trace.model import execution as _execution
 from sfn_trace.model.definition import Definition
 
@@ -186,48 +184,6 @@ def bundle_bytes(document: Mapping[str, Any], *, compress: bool) -> bytes:
     """Serialised bundle; gzip output is deterministic (no file name, mtime 0)."""
     raw = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
-
-
-def write_bundle(
-    path: str | Path,
-    data: ExecutionData,
-    *,
-    command: Sequence[str] = (),
-    fetched_at: datetime | None = None,
-    redacted_field: str | None = None,
-) -> None:
-    """Write the bundle of ``data`` to ``path`` atomically; gzip when the name ends in .gz."""
-    path = Path(path)
-    document = bundle_document(
-        data, command=command, fetched_at=fetched_at, redacted_field=redacted_field
-    )
-    write_atomically(path, bundle_bytes(document, compress=path.name.endswith(".gz")))
-
-
-def write_atomically(path: str | Path, content: bytes | str) -> None:
-    """Write via a temporary file in the same directory and rename, so a failure never leaves
-    a half-written file (text is written as UTF-8)."""
-    path = Path(path)
-    # backslashreplace turns a lone surrogate (valid in JSON text) into its JSON escape.
-    data = content.encode("utf-8", "backslashreplace") if isinstance(content, str) else content
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-# --- reading ---------------------------------------------------------------------------------
 
 
 def is_bundle(document: Any) -> bool:
@@ -384,6 +340,4 @@ __all__ = [
     "event_to_api",
     "is_bundle",
     "read_bundle",
-    "write_atomically",
-    "write_bundle",
 ]

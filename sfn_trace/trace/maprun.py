@@ -29,20 +29,16 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from sfn_trace.model.events import EventKind, HistoryEvent
 from sfn_trace.model.execution import ChildExecution, ExecutionData
 from sfn_trace.model.result import (
-    ChildFinding,
     ChildRef,
     ChildTrace,
-    Finding,
     MapRunTrace,
     TraceResult,
-    VisitTrace,
 )
-from sfn_trace.model.text import brief
 from sfn_trace.model.visits import Visit
 from sfn_trace.trace.field import snapshot
 
@@ -84,16 +80,18 @@ def map_run_starts(
 
 
 def trace_map_runs(
-    result: TraceResult,
     data: ExecutionData,
     visits: Sequence[Visit],
+    field: str,
     analyze: Callable[[ExecutionData, str], TraceResult],
-) -> TraceResult:
-    """``result`` with its Map Runs, every fetched child traced with ``analyze``, and
-    ``first_null``/``lost_at`` moved into a child when the loss happened there."""
+) -> tuple[tuple[MapRunTrace, ...], tuple[str, ...]]:
+    """The Map Runs the execution started, every fetched child traced with ``analyze``,
+    and the notes to show about them (runs not followed, children not read). Whether a
+    child's loss becomes the execution's ``first_null`` is the verdict's to decide
+    (:mod:`sfn_trace.trace.verdict`)."""
     starts = map_run_starts(data.events, visits)
     if not starts:
-        return result
+        return (), ()
     fetched = {run.arn: run for run in data.map_runs}
     target = data.info.arn if data.source == "aws" else data.source
     runs: list[MapRunTrace] = []
@@ -103,7 +101,7 @@ def trace_map_runs(
         got = fetched.get(arn)
         description = got.description if got else None
         children = tuple(
-            _trace_child(visit.state, arn, child, result.field, analyze)
+            _trace_child(visit.state, arn, child, field, analyze)
             for child in (got.children if got else ())
         )
         run = MapRunTrace(
@@ -119,19 +117,10 @@ def trace_map_runs(
             follow_command="",
             note=got.note if got else None,
         )
-        run = dataclasses.replace(
-            run, follow_command=follow_command(target, result.field, run.total)
-        )
+        run = dataclasses.replace(run, follow_command=follow_command(target, field, run.total))
         runs.append(run)
         notes.extend(_notes(run))
-    by_seq = {t.visit.seq: t for t in result.visits}
-    return dataclasses.replace(
-        result,
-        map_runs=tuple(runs),
-        first_null=_first_null(result.first_null, runs, by_seq),
-        lost_at=_lost_at(result.lost_at, runs, by_seq),
-        warnings=(*result.warnings, *notes),
-    )
+    return tuple(runs), tuple(notes)
 
 
 def follow_command(target: str | None, field: str, total: int | None) -> str:
@@ -194,52 +183,3 @@ def _notes(run: MapRunTrace) -> list[str]:
     if run.note:
         notes.append(f"{run.state}: {run.note}")
     return notes
-
-
-def _position(visit: Visit) -> int:
-    """Where a Map visit's children sit in the parent's exit order: at the Map's own exit."""
-    end = visit.exit or visit.end
-    return end.id if end is not None else 1 << 62
-
-
-def _wrap(map_trace: VisitTrace, child: ChildTrace, inner: Finding) -> Finding:
-    ref = child.ref
-    item = f", item {brief(ref.item_value, 60)}" if ref.item is not None else ""
-    return Finding(
-        trace=map_trace,
-        became=inner.became,
-        last_value=inner.last_value,
-        last_path=inner.last_path,
-        path=inner.path,
-        explanation=f"in child execution {ref.number} of {ref.map_state} ({ref.name}{item}): "
-        f"{inner.explanation}",
-        child=ChildFinding(ref, inner),
-    )
-
-
-def _first_null(
-    found: Finding | None, runs: Sequence[MapRunTrace], by_seq: Mapping[int, VisitTrace]
-) -> Finding | None:
-    best, best_key = found, (found.visit.exit_event_id or 0) if found else None
-    for run in runs:
-        child = next((c for c in run.children if c.result and c.result.first_null), None)
-        if child is None or child.result is None or child.result.first_null is None:
-            continue
-        key = _position(by_seq[run.seq].visit)
-        if best_key is None or key <= best_key:
-            best, best_key = _wrap(by_seq[run.seq], child, child.result.first_null), key
-    return best
-
-
-def _lost_at(
-    found: Finding | None, runs: Sequence[MapRunTrace], by_seq: Mapping[int, VisitTrace]
-) -> Finding | None:
-    if found is None or found.child is not None:
-        return found
-    for run in runs:
-        if run.seq != found.visit.seq:
-            continue
-        child = next((c for c in run.children if c.result and c.result.lost_at), None)
-        if child is not None and child.result is not None and child.result.lost_at is not None:
-            return _wrap(by_seq[run.seq], child, child.result.lost_at)
-    return found

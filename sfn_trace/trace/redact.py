@@ -246,3 +246,8 @@ def with_children_data(
         for run in data.map_runs
     )
     return dataclasses.replace(data, map_runs=runs)
+
+
+def redact_all(data: ExecutionData, field: str) -> ExecutionData:
+    """:func:`redact` applied to ``data`` and to every followed Distributed Map child."""
+    return with_children_data(redact(data, field), lambda child: redact(child, field))

@@ -18,12 +18,11 @@ when the null was written there and carried on.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from sfn_trace.model.events import EventKind, HistoryEvent
 from sfn_trace.model.execution import TERMINAL_STATUS
-from sfn_trace.model.result import RedriveAttempt, TraceResult
+from sfn_trace.model.result import RedriveAttempt
 from sfn_trace.model.visits import Visit
 
 
@@ -64,18 +63,13 @@ def split_attempts(
     return tuple(attempts)
 
 
-def with_attempts(
-    result: TraceResult, events: Sequence[HistoryEvent], visits: Sequence[Visit]
-) -> TraceResult:
-    """``result`` with its redrive attempts, and a note saying which attempt the verdict is
-    about when there is more than one."""
-    attempts = split_attempts(events, visits)
+def attempts_note(attempts: Sequence[RedriveAttempt]) -> tuple[str, ...]:
+    """Which attempt the verdict is about, when there is more than one."""
     if not attempts:
-        return result
+        return ()
     last = attempts[-1]
-    note = (
+    return (
         f"the execution was redriven {len(attempts) - 1} time(s): the verdict is about attempt "
         f"{last.number} ({last.status}); states that succeeded in earlier attempts were not "
-        "rerun and their outputs carried on"
+        "rerun and their outputs carried on",
     )
-    return dataclasses.replace(result, attempts=attempts, warnings=(*result.warnings, note))

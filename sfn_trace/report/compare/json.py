@@ -51,17 +51,15 @@ from typing import Any
 
 from sfn_trace.checks.compare import Comparison, Pair, Placed, Run
 from sfn_trace.model.result import Finding, TraceResult
-from sfn_trace.report.trace.json import iso, snapshot_json
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace.json import snapshot_json
 
 SCHEMA = "sfn-trace-compare/1"
 
 
-class CompareJsonRenderer:
-    def render(self, comparison: Comparison) -> str:
-        return json.dumps(to_document(comparison), indent=2, ensure_ascii=False) + "\n"
-
-
-RENDERER = CompareJsonRenderer()
+def render(comparison: Comparison, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    return json.dumps(to_document(comparison), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_document(comparison: Comparison) -> dict[str, Any]:

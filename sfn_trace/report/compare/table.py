@@ -11,34 +11,31 @@ from sfn_trace.checks.compare import Comparison, Pair, Placed, Run
 from sfn_trace.model.result import TraceResult, Verdict
 from sfn_trace.model.snapshot import Snapshot, Status
 from sfn_trace.model.text import brief
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 VALUE_WIDTH = 32
 MAX_OCCURRENCES = 6
 MAX_LISTED = 12
 
 
-class CompareTableRenderer:
-    def render(self, comparison: Comparison) -> str:
-        lines = [f"Field      {comparison.field}"]
-        lines += _run("Good", comparison.good, comparison.sources[0])
-        lines += _run("Bad", comparison.bad, comparison.sources[1])
-        lines.append("")
-        lines += _divergence(comparison)
-        lines.append("")
-        lines += _only_in(comparison)
-        lines += _notes(comparison)
-        lines.append("")
-        counts = (
-            f"{len(comparison.shared)} in both, {len(comparison.only_in(Run.GOOD))} only in "
-            f"good, {len(comparison.only_in(Run.BAD))} only in bad"
-        )
-        lines.append(f"Timeline of {comparison.field} ({counts})")
-        lines.append(_timeline(comparison))
-        return "\n".join(lines) + "\n"
-
-
-RENDERER = CompareTableRenderer()
+def render(comparison: Comparison, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    lines = [f"Field      {comparison.field}"]
+    lines += _run("Good", comparison.good, comparison.sources[0])
+    lines += _run("Bad", comparison.bad, comparison.sources[1])
+    lines.append("")
+    lines += _divergence(comparison)
+    lines.append("")
+    lines += _only_in(comparison)
+    lines += _notes(comparison)
+    lines.append("")
+    counts = (
+        f"{len(comparison.shared)} in both, {len(comparison.only_in(Run.GOOD))} only in "
+        f"good, {len(comparison.only_in(Run.BAD))} only in bad"
+    )
+    lines.append(f"Timeline of {comparison.field} ({counts})")
+    lines.append(_timeline(comparison))
+    return "\n".join(lines) + "\n"
 
 
 def _run(label: str, result: TraceResult, source: str) -> list[str]:

@@ -43,7 +43,9 @@ from sfn_trace.checks.lint import (
     TEMPLATE_DROP,
     LintedDefinition,
     LintFinding,
+    LintReport,
 )
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -95,8 +97,8 @@ RULES: dict[str, tuple[str, str, str]] = {
 """Per kind: rule name, short description, full description (the help)."""
 
 
-def render_sarif(linted: Sequence[LintedDefinition], field: str) -> str:
-    return json.dumps(sarif_log(linted, field), indent=2, allow_nan=False) + "\n"
+def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    return json.dumps(sarif_log(report.definitions, report.field), indent=2, allow_nan=False) + "\n"
 
 
 def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:

@@ -33,7 +33,8 @@ from typing import Any
 import pandas as pd
 
 from sfn_trace.checks.scan import ScanResult, ScanRow
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 COLUMNS = (
     "start",
@@ -56,17 +57,13 @@ COLUMNS = (
 _INTEGERS = ("first_null_event_id", "lost_at_event_id")
 
 
-class ScanCsvRenderer:
-    def render(self, result: ScanResult) -> str:
-        frame = pd.DataFrame([_row(row) for row in result.rows], columns=list(COLUMNS))
-        for column in _INTEGERS:
-            frame[column] = frame[column].astype("Int64")  # never "12.0" beside empty cells
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, lineterminator="\n", encoding="utf-8")
-        return buffer.getvalue()
-
-
-RENDERER = ScanCsvRenderer()
+def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    frame = pd.DataFrame([_row(row) for row in result.rows], columns=list(COLUMNS))
+    for column in _INTEGERS:
+        frame[column] = frame[column].astype("Int64")  # never "12.0" beside empty cells
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n", encoding="utf-8")
+    return buffer.getvalue()
 
 
 def _row(row: ScanRow) -> dict[str, Any]:

@@ -39,17 +39,14 @@ import json
 from typing import Any
 
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SCHEMA = "sfn-trace-scan/1"
 
 
-class ScanJsonRenderer:
-    def render(self, result: ScanResult) -> str:
-        return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
-
-
-RENDERER = ScanJsonRenderer()
+def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_document(result: ScanResult) -> dict[str, Any]:

@@ -9,26 +9,23 @@ from tabulate import tabulate
 
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
 from sfn_trace.model.result import Verdict
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 BAR_WIDTH = 40
 ERROR_WIDTH = 120
 
 
-class ScanTableRenderer:
-    def render(self, result: ScanResult) -> str:
-        lines = [*header_lines(result), ""]
-        if result.rows:
-            lines.append(_rows(result.rows))
-            lines.append("")
-        lines.extend(summary_lines(result))
-        histogram = _histogram(result)
-        if histogram:
-            lines.extend(["", histogram])
-        return "\n".join(lines) + "\n"
-
-
-RENDERER = ScanTableRenderer()
+def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    lines = [*header_lines(result), ""]
+    if result.rows:
+        lines.append(_rows(result.rows))
+        lines.append("")
+    lines.extend(summary_lines(result))
+    histogram = _histogram(result)
+    if histogram:
+        lines.extend(["", histogram])
+    return "\n".join(lines) + "\n"
 
 
 def header_lines(result: ScanResult) -> list[str]:

@@ -52,8 +52,8 @@ import pandas as pd
 
 from sfn_trace.model.result import TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Snapshot, Status
-from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.markdown import log_lines
 
 COLUMNS = (
@@ -91,21 +91,17 @@ _INTEGERS = ("seq", "entered_event_id", "exited_event_id", "duration_ms", "map_i
 LOG_LINE_WIDTH = 300
 
 
-class CsvRenderer:
-    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-        first = result.first_null.visit.seq if result.first_null else None
-        lost = result.lost_at.visit.seq if result.lost_at else None
-        rows = [_row(trace, first, lost, options.log_lines) for trace in result.visits]
-        frame = pd.DataFrame(rows, columns=list(COLUMNS))
-        for column in _INTEGERS:
-            # Nullable integers: an empty cell, never "12.0", when some rows have no value.
-            frame[column] = frame[column].astype("Int64")
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, lineterminator="\n", encoding="utf-8")
-        return buffer.getvalue()
-
-
-RENDERER = CsvRenderer()
+def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    first = result.first_null.visit.seq if result.first_null else None
+    lost = result.lost_at.visit.seq if result.lost_at else None
+    rows = [_row(trace, first, lost, options.log_lines) for trace in result.visits]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for column in _INTEGERS:
+        # Nullable integers: an empty cell, never "12.0", when some rows have no value.
+        frame[column] = frame[column].astype("Int64")
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n", encoding="utf-8")
+    return buffer.getvalue()
 
 
 def _row(trace: VisitTrace, first: int | None, lost: int | None, excerpt: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ Output is deterministic: the same history gives byte-identical JSON.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sfn_trace.model.execution import MapRunCounts
@@ -22,14 +22,14 @@ from sfn_trace.model.result import (
 )
 from sfn_trace.model.snapshot import Snapshot
 from sfn_trace.model.visits import Attempt
-from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SCHEMA = "sfn-trace/1"
 
 
-class JsonRenderer:
-    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-        return dumps(to_document(result))
+def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    return dumps(to_document(result))
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -45,9 +45,6 @@ def dumps(document: dict[str, Any]) -> str:
         return text[:-2] + ',\n  "visits": []\n}\n'  # head always has members
     lines = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in visits)
     return text[:-2] + f',\n  "visits": [\n{lines}\n  ]\n}}\n'
-
-
-RENDERER = JsonRenderer()
 
 
 def to_document(result: TraceResult) -> dict[str, Any]:
@@ -313,12 +310,6 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
         "error": attempt.error,
         "cause": attempt.cause,
     }
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _duration_ms(start: datetime | None, end: datetime | None) -> int | None:

@@ -29,8 +29,8 @@ from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
-from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
 
 TIMELINE_MAX_ROWS = 60
@@ -51,49 +51,41 @@ _ARN = re.compile(
 )
 
 
-class MarkdownRenderer:
-    """``target``/``definition``: the TARGET and ``--definition`` as the user typed them, for
-    the "reproduce" command (default: the execution ARN)."""
-
-    def __init__(self, *, target: str | None = None, definition: str | None = None) -> None:
-        self.target = target
-        self.definition = definition
-
-    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-        blocks: list[str] = [
-            f"# {_title(result)}",
-            _verdict_line(result),
-            "## Execution",
-            _facts(result),
-            "## Finding",
-            *_finding_blocks(result),
-        ]
-        blocks += _flowchart_blocks(result)
-        chain = _chain_table(result)
-        if chain:
-            blocks += ["### Blame chain", chain]
-        blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
-        blocks += _attempt_blocks(result)
-        blocks += _map_run_blocks(result)
-        blocks += _culprit_blocks(result)
-        blocks += _log_blocks(result, options.log_lines)
-        blocks += ["## Reproduce", _fenced(self._command(result), "sh")]
-        blocks += ["## Next steps", _bullets(_next_steps(result, self.definition))]
-        return "\n\n".join(blocks) + "\n"
-
-    def _command(self, result: TraceResult) -> str:
-        target = self.target or result.execution.arn or "HISTORY_FILE"
-        words = ["sfn-trace", shlex.quote(target), "--field", shlex.quote(result.field)]
-        if self.definition:
-            words += ["--definition", shlex.quote(self.definition)]
-        followed = sum(len(run.children) for run in result.map_runs if run.followed)
-        if followed:
-            # The same count follows the same children again (the first ones in start order).
-            words += ["--follow-children", str(followed)]
-        return " ".join(words)
+def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    """``options.target``/``options.definition``: the TARGET and ``--definition`` as the user
+    typed them, for the "reproduce" command (default: the execution ARN)."""
+    blocks: list[str] = [
+        f"# {_title(result)}",
+        _verdict_line(result),
+        "## Execution",
+        _facts(result),
+        "## Finding",
+        *_finding_blocks(result),
+    ]
+    blocks += _flowchart_blocks(result)
+    chain = _chain_table(result)
+    if chain:
+        blocks += ["### Blame chain", chain]
+    blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
+    blocks += _attempt_blocks(result)
+    blocks += _map_run_blocks(result)
+    blocks += _culprit_blocks(result)
+    blocks += _log_blocks(result, options.log_lines)
+    blocks += ["## Reproduce", _fenced(_command(result, options), "sh")]
+    blocks += ["## Next steps", _bullets(_next_steps(result, options.definition))]
+    return "\n\n".join(blocks) + "\n"
 
 
-RENDERER = MarkdownRenderer()
+def _command(result: TraceResult, options: RenderOptions) -> str:
+    target = options.target or result.execution.arn or "HISTORY_FILE"
+    words = ["sfn-trace", shlex.quote(target), "--field", shlex.quote(result.field)]
+    if options.definition:
+        words += ["--definition", shlex.quote(options.definition)]
+    followed = sum(len(run.children) for run in result.map_runs if run.followed)
+    if followed:
+        # The same count follows the same children again (the first ones in start order).
+        words += ["--follow-children", str(followed)]
+    return " ".join(words)
 
 
 # --- title and facts -------------------------------------------------------------------------

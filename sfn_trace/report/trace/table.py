@@ -11,8 +11,8 @@ from tabulate import tabulate
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import ELLIPSIS, brief
-from sfn_trace.report.interface import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.trace.json import iso
+from sfn_trace.report.common import iso
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.sources.lambda_logs import readable
 
 VALUE_WIDTH = 32
@@ -20,8 +20,6 @@ PATH_WIDTH = 48
 """An occurrence's path longer than this loses the middle of its parent's path, never its
 last segment (the field's own name)."""
 WRAP = 100
-REASONS_SHOWN = 3
-"""Distinct reasons named in the exit-4 line; the headline's ``Unseen`` lines list all."""
 
 _VERDICT_TEXT = {
     Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
@@ -32,17 +30,13 @@ _VERDICT_TEXT = {
 }
 
 
-class TableRenderer:
-    def render(self, result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-        lines = [*_facts(result), "", *_headline(result, options), ""]
-        lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
-        lines.append(_timeline(result))
-        lines.extend(_children_section(result))
-        lines.extend(_logs_section(result, options))
-        return "\n".join(lines) + "\n"
-
-
-RENDERER = TableRenderer()
+def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    lines = [*_facts(result), "", *_headline(result, options), ""]
+    lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
+    lines.append(_timeline(result))
+    lines.extend(_children_section(result))
+    lines.extend(_logs_section(result, options))
+    return "\n".join(lines) + "\n"
 
 
 def _facts(result: TraceResult) -> list[str]:
@@ -96,32 +90,6 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
     for warning in result.warnings:
         lines.append(f"Note       {warning}")
     return lines
-
-
-def exit_reason(result: TraceResult) -> str | None:
-    """Why the trace exits neither 0 nor 1, in one line (None when it does): for ``unknown``
-    (exit 4), how many documents the answer needs that the history does not hold, why, and
-    what the documents that could be seen say. The command prints it last on stderr,
-    whatever the report's format."""
-    if result.verdict is not Verdict.UNKNOWN:
-        return None
-    parts = []
-    if result.unseen:
-        count = len(result.unseen)
-        reasons = list(dict.fromkeys(u.reason or "unseen" for u in result.unseen))
-        shown = "; ".join(reasons[:REASONS_SHOWN])
-        if len(reasons) > REASONS_SHOWN:
-            shown += f"; +{len(reasons) - REASONS_SHOWN} more"
-        parts.append(
-            f"the answer needs {count} document{'s' if count != 1 else ''} "
-            f"the history does not hold ({shown})"
-        )
-    if result.partial_verdict is not None:
-        parts.append(f"partial verdict: {result.partial_verdict.value}")
-    else:
-        why = f" ({result.final.reason})" if result.final.reason else ""
-        parts.append(f"no partial verdict: {result.final_source} could not be seen{why}")
-    return "incomplete: " + "; ".join(parts)
 
 
 def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:

@@ -28,7 +28,6 @@ row). Quotas: https://docs.aws.amazon.com/step-functions/latest/dg/service-quota
 from __future__ import annotations
 
 import heapq
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
-from sfn_trace.model.arn import parse_execution_arn
+from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo
 from sfn_trace.sources.aws.client import (
@@ -59,44 +58,6 @@ _HISTORY_PAGE_SIZE = 1000
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 """Every ``statusFilter`` value of ListExecutions."""
-
-_STATE_MACHINE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-zA-Z-]*):states:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
-    r"(?P<account>\d{12}):stateMachine:(?P<name>[^:\s]+)(?::(?P<qualifier>[^:\s]+))?$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class StateMachineArn:
-    """A state machine ARN, possibly qualified by a version (``:3``) or an alias (``:PROD``);
-    ListExecutions accepts all three and lists only that version's or alias's executions."""
-
-    arn: str
-    region: str
-    name: str
-    qualifier: str | None
-
-
-def parse_state_machine_arn(text: str) -> StateMachineArn:
-    """Parse a state machine ARN before any call, so that a typo exits 2 with no network."""
-    match = _STATE_MACHINE_ARN.match(text.strip())
-    if match is None:
-        if ":execution:" in text or ":express:" in text:
-            try:
-                machine = parse_execution_arn(text).state_machine_arn
-            except UsageError:
-                machine = "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
-            raise UsageError(
-                f"{text!r} is an execution ARN; scan needs the state machine's ARN "
-                f"({machine}); to trace this one execution: sfn-trace {text} --field F"
-            )
-        raise UsageError(
-            f"malformed state machine ARN {text!r}: expected "
-            "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
-        )
-    return StateMachineArn(
-        arn=text.strip(), region=match["region"], name=match["name"], qualifier=match["qualifier"]
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,11 +327,3 @@ class HistoryFetcher:
             token = page.get("nextToken")
             if not token:
                 return raw
-
-
-def statuses_from_text(text: str | None) -> tuple[str, ...]:
-    """``"succeeded,FAILED"`` -> ``("SUCCEEDED", "FAILED")``; validated by
-    :func:`list_executions`."""
-    if not text:
-        return ()
-    return tuple(part.strip().upper() for part in text.split(",") if part.strip())

@@ -1,4 +1,4 @@
-"""The table and the JSON document of ``sfn-trace lint``.
+"""The JSON document of ``sfn-trace lint``.
 
 One definition: the ``sfn-trace-lint/1`` document (keys may be added, none removed)::
 
@@ -17,15 +17,16 @@ definition in the order given, an unreadable one with its one-line error and no 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
-from sfn_trace.checks.lint import LintedDefinition, LintFinding
+from sfn_trace.checks.lint import LintFinding, LintReport
+from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SCHEMA = "sfn-trace-lint/1"
 MULTI_SCHEMA = "sfn-trace-lint-multi/1"
 
 
-def render_json(linted: Sequence[LintedDefinition], field: str) -> str:
+def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    linted, field = report.definitions, report.field
     if len(linted) == 1:
         [one] = linted
         document: dict[str, object] = {
@@ -60,28 +61,3 @@ def finding_json(finding: LintFinding) -> dict[str, object]:
         "reason": finding.reason,
         "hint": finding.hint,
     }
-
-
-def render_table(linted: Sequence[LintedDefinition], field: str) -> str:
-    if len(linted) == 1:
-        return table(linted[0].findings, field) + "\n"
-    sections = []
-    for each in linted:
-        body = f"unreadable: {each.error}" if each.error else table(each.findings, field)
-        sections.append(f"== {each.source}\n{body}")
-    return "\n\n".join(sections) + "\n"
-
-
-def table(findings: Sequence[LintFinding], field: str) -> str:
-    if not findings:
-        return f"No path lets a state drop {field} before a state that reads it."
-    lines = [f"{len(findings)} way(s) {field} can be dropped before it is read:"]
-    for number, finding in enumerate(findings, start=1):
-        lines += [
-            "",
-            f"{number}. {finding.reader} reads {finding.read}: {finding.expression}",
-            f"   {finding.dropper} can drop it: {finding.reason}",
-            f"   path: {' -> '.join(finding.path)}",
-            f"   fix: {finding.hint}",
-        ]
-    return "\n".join(lines)
