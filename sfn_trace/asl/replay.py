@@ -28,11 +28,12 @@ that never finished).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, steps_of
 from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
 from sfn_trace.asl.jsonpath import (
     PathMissing,
@@ -318,9 +319,8 @@ class _Run:
         if payload is None or payload.truncated or payload.value is NOT_JSON:
             raise _Verdict(None, "the visit's input is not recorded")
         self.input = payload.value
-        flow = _JsonataFlow(self) if state.query_language == "JSONata" else _JsonPathFlow(self)
         try:
-            flow.execute()
+            _Steps(self).execute()
         except StatesError as error:
             self.failure = Failure(error.error, self._cause(error))
 
@@ -482,116 +482,295 @@ class _Run:
 _MISSING = object()
 
 
-class _Flow:
-    """The steps every state type shares; the query language decides how each is written."""
+class _Documents:
+    """The documents of one visit's data flow as its steps make them."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.effective = raw
+        self.current = raw
+        self.items: list[Any] = []
+        self.selected: Any = _MISSING
+
+
+class _Stop(Exception):
+    """A Catch took over: the remaining steps do not run."""
+
+
+class _Steps:
+    """Runs one visit's data flow as the table (:mod:`sfn_trace.asl.dataflow`) lists the
+    steps of its state type; the query language decides how each step is written."""
 
     def __init__(self, run: _Run) -> None:
         self.run = run
         self.body = run.body
         self.type = run.visit.type
+        self.jsonata = bool(run.state and run.state.query_language == "JSONata")
+        self.choice_assign: Any = _MISSING
+        self.handlers: dict[Kind, Callable[[DataStep, _Documents], None]] = {
+            Kind.PATH: self.path,
+            Kind.TEMPLATE: self.template,
+            Kind.TASK_INPUT: self.task_input,
+            Kind.ITEMS: self.items,
+            Kind.ITEM_TEMPLATE: self.item_template,
+            Kind.RESULT: self.result,
+            Kind.LITERAL: self.literal,
+            Kind.MERGE: self.merge,
+            Kind.ASSIGN: self.assign,
+        }
 
     def execute(self) -> None:
-        raw = self.run.input
-        handlers = {
-            "Task": self.task,
-            "Parallel": self.parallel,
-            "Map": self.map,
-            "Pass": self.plain,
-            "Choice": self.plain,
-            "Wait": self.plain,
-            "Succeed": self.plain,
-            "Fail": self.fail,
-        }
-        handler = handlers.get(self.type)
-        if handler is None:
-            raise Unsupported(f"state type {self.type}")
-        handler(raw)
-
-    # Language hooks.
-
-    def effective(self, raw: Any) -> Any:
-        raise NotImplementedError
-
-    def plain(self, raw: Any) -> None:
-        raise NotImplementedError
-
-    def fail(self, raw: Any) -> None:
-        raise NotImplementedError
-
-    def check_settings(self, effective: Any) -> None:
-        """Map settings read from the input (JSONPath ``*Path`` fields)."""
-
-    def task_input(self, effective: Any) -> None:
-        raise NotImplementedError
-
-    def branch_input(self, effective: Any) -> Any:
-        raise NotImplementedError
-
-    def items(self, effective: Any) -> list[Any]:
-        raise NotImplementedError
-
-    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
-        raise NotImplementedError
-
-    def finish(self, raw: Any, result: Any) -> None:
-        raise NotImplementedError
-
-    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
-        raise NotImplementedError
-
-    # Shared shapes.
-
-    def task(self, raw: Any) -> None:
-        self.task_input(self.effective(raw))
-        if self.run.failed():
-            self.catch(raw)
+        if self.type == "Fail":
+            self.fail()
             return
-        result = self.run.task_result()
-        self.run.add("Result", self.body.get("Resource"), result, recorded=True)
-        self.finish(raw, result)
+        steps = steps_of("JSONata" if self.jsonata else "JSONPath", self.type)
+        if not steps:
+            raise Unsupported(f"state type {self.type}")
+        documents = _Documents(self.run.input)
+        if self.jsonata:
+            self.entered(documents)
+        try:
+            for step in steps:
+                self.handlers[step.kind](step, documents)
+        except _Stop:
+            return
 
-    def parallel(self, raw: Any) -> None:
-        branch_input = self.branch_input(self.effective(raw))
-        flows = self.run.flows(FlowKind.BRANCH)
-        _check_flow_inputs([(flow, branch_input) for flow in flows])
-        self.collect(raw, flows, "Branches", expected=None)
+    # -- checks that come with a state type, before its steps read the effective input
 
-    def map(self, raw: Any) -> None:
-        body = self.body
-        effective = self.effective(raw)
-        self.check_settings(effective)
-        if "ItemReader" in body:
-            raise Unreplayable("the Map reads its items with an ItemReader (from S3)")
-        items = self.items(effective)
-        if "ItemBatcher" in body:
+    def entered(self, documents: _Documents) -> None:
+        """What a state checks once its effective input is known (AWS fails the state
+        before it goes on)."""
+        run, body, effective = self.run, self.body, documents.effective
+        if self.type == "Map":
+            if not self.jsonata:
+                _check_map_settings(body, run.roots(effective))
+            if "ItemReader" in body:
+                raise Unreplayable("the Map reads its items with an ItemReader (from S3)")
+        elif self.type == "Wait":
+            if self.jsonata:
+                for name in ("Seconds", "Timestamp"):
+                    if name in body:
+                        self.render(name, body[name], self.states(documents))
+            else:
+                _check_wait(body, run.roots(effective))
+        if self.type == "Choice":
+            self.choice_assign = _choice_assign(run, effective if not self.jsonata else run.input)
+
+    # -- the kinds of step
+
+    def path(self, step: DataStep, documents: _Documents) -> None:
+        run, name = self.run, step.name
+        document = documents.current
+        if name not in self.body:
+            value = run.add(name, "$", document, default=True)
+        else:
+            expression = self.body[name]
+            value = run.add(name, expression, select(expression, run.roots(document)))
+        if name == "InputPath":
+            documents.effective = documents.current = value
+            self.entered(documents)
+        elif name == "ItemsPath":
+            if not isinstance(value, list):
+                raise StatesRuntime(f"Map state input must be an array but was: {compact(value)}")
+            documents.items = value
+            self.before_items(documents)
+        else:
+            documents.current = value
+
+    def template(self, step: DataStep, documents: _Documents) -> None:
+        name = step.name
+        if name == "Output":
+            self.output(documents)
+            return
+        if name == "ResultSelector" and self.type == "Pass":
+            return
+        if name not in self.body:
+            if name != "ResultSelector":
+                documents.current = documents.effective
+            return
+        template = self.body[name]
+        if self.jsonata:
+            value = self.render(name, template, self.states(documents))
+        else:
+            reads = documents.current if name == "ResultSelector" else documents.effective
+            value = render_template(template, self.run.roots(reads))
+        documents.current = self.run.add(name, template, value)
+        if name == "ResultSelector":
+            documents.selected = documents.current
+
+    def task_input(self, step: DataStep, documents: _Documents) -> None:
+        run, body, name = self.run, self.body, step.name
+        if name not in body:
+            return
+        try:
+            if self.jsonata:
+                replayed = self.render(name, body[name], self.states(documents))
+            else:
+                replayed = render_template(body[name], run.roots(documents.effective))
+        except Unreplayable:
+            recorded = run.recorded_parameters()
+            if recorded is _MISSING:
+                raise
+            run.add(name, body[name], recorded, recorded=True)
+            return
+        run.sent_parameters(name, body[name], replayed)
+
+    def items(self, step: DataStep, documents: _Documents) -> None:
+        run, body = self.run, self.body
+        if "Items" not in body:
+            if not isinstance(documents.effective, list):
+                raise StatesError(
+                    jsonata_eval.QUERY_EVALUATION_ERROR,
+                    f"{run.prefix}Map state input must be an array but was: "
+                    f"{compact(documents.effective)}",
+                )
+            documents.items = documents.effective
+            self.before_items(documents)
+            return
+        items = run.add(
+            "Items", body["Items"], self.render("Items", body["Items"], self.states(documents))
+        )
+        if not isinstance(items, list):
+            text = _expression_text(body["Items"])
+            raise StatesError(
+                jsonata_eval.QUERY_EVALUATION_ERROR,
+                f"{run.prefix}The JSONata expression '{text}' specified for the field 'Items' "
+                "returned an unexpected result type. Expected 'array', but was "
+                f"'{jsonata_eval.type_name(items)}' for value: {compact(items)}",
+            )
+        documents.items = items
+        self.before_items(documents)
+
+    def before_items(self, documents: _Documents) -> None:
+        if "ItemBatcher" in self.body:
             raise Unsupported("Map ItemBatcher")
-        selected = self.select_items(effective, items)
-        if _distributed(body) and not self.run.visit.children:
+
+    def item_template(self, step: DataStep, documents: _Documents) -> None:
+        run = self.run
+        name = next((n for n in step.names if n in self.body), None)
+        if name is None:
+            documents.current = documents.items
+            return
+        template = self.body[name]
+        selected = []
+        for index, item in enumerate(documents.items):
+            context = _item_context(run, index, item)
+            if self.jsonata:
+                value = self.render(
+                    name, template, {"input": documents.effective, "context": context}
+                )
+            else:
+                value = render_template(template, run.roots(documents.effective, context))
+            selected.append(value)
+        documents.current = list(run.add(name, template, selected))
+
+    def result(self, step: DataStep, documents: _Documents) -> None:
+        run = self.run
+        if self.type == "Map":
+            self.check_iterations(documents)
+        elif self.type == "Parallel":
+            _check_flow_inputs([(flow, documents.current) for flow in run.flows(FlowKind.BRANCH)])
+        if run.failed():
+            self.catch(documents)
+        if self.type == "Task":
+            result = run.task_result()
+            run.add("Result", self.body.get("Resource"), result, recorded=True)
+        else:
+            kind = FlowKind.ITERATION if self.type == "Map" else FlowKind.BRANCH
+            flows = run.flows(kind)
+            expected = len(documents.items) if self.type == "Map" else None
+            if expected is not None and len(flows) != expected:
+                raise _Verdict(None, f"{len(flows)} of {expected} iterations are in the history")
+            result = [_flow_output(flow) for flow in flows]
+            run.add(
+                "Result", "Iterations" if self.type == "Map" else "Branches", result, recorded=True
+            )
+        documents.current = documents.selected = result
+
+    def check_iterations(self, documents: _Documents) -> None:
+        """A Map's iterations: inline, with the inputs the item template made."""
+        run, body = self.run, self.body
+        if _distributed(body) and not run.visit.children:
             raise Unreplayable("a Distributed Map's iterations run as child executions")
-        flows = self.run.flows(FlowKind.ITERATION)
+        selected = documents.current
         _check_flow_inputs(
             [
                 (f, selected[f.index])
-                for f in flows
+                for f in run.flows(FlowKind.ITERATION)
                 if f.index is not None and f.index < len(selected)
             ]
         )
-        if "ResultWriter" in body and not self.run.failed():
+        if "ResultWriter" in body and not run.failed():
             raise Unreplayable("the Map writes its results to S3 (ResultWriter)")
-        self.collect(raw, flows, "Iterations", expected=len(items))
 
-    def collect(self, raw: Any, flows: list[Flow], what: str, expected: int | None) -> None:
-        """The result of a Map or Parallel: the outputs of its iterations or branches."""
-        if self.run.failed():
-            self.catch(raw)
-            return
-        if expected is not None and len(flows) != expected:
-            raise _Verdict(None, f"{len(flows)} of {expected} iterations are in the history")
-        result = [_flow_output(flow) for flow in flows]
-        self.run.add("Result", what, result, recorded=True)
-        self.finish(raw, result)
+    def literal(self, step: DataStep, documents: _Documents) -> None:
+        if "Result" in self.body:
+            documents.current = self.run.add("Result", self.body["Result"], self.body["Result"])
+        documents.selected = documents.current
 
-    def catch(self, raw: Any) -> None:
+    def merge(self, step: DataStep, documents: _Documents) -> None:
+        run, body = self.run, self.body
+        if documents.selected is _MISSING:
+            documents.selected = documents.current
+        if "ResultPath" in body:
+            path = body["ResultPath"]
+            after = apply_result_path(path, documents.raw, documents.selected)
+            documents.current = run.add("ResultPath", path, after)
+        else:
+            documents.current = run.add("ResultPath", "$", documents.selected, default=True)
+
+    def assign(self, step: DataStep, documents: _Documents) -> None:
+        if self.jsonata:
+            return  # evaluated with Output, over the same $states
+        template = self.body.get("Assign")
+        document = documents.selected
+        if step.reads is Reads.EFFECTIVE_INPUT:
+            document = documents.effective
+            if self.type == "Choice":
+                template = self.choice_assign
+        if template is not None:
+            self.run.assigned = render_template(template, self.run.roots(document))
+
+    # -- JSONata
+
+    def states(self, documents: _Documents, **extra: Any) -> dict[str, Any]:
+        states = {"input": self.run.input, "context": self.run.context, **extra}
+        if documents.selected is not _MISSING:
+            states["result"] = documents.selected
+        return states
+
+    def render(self, name: str, template: Any, states: Mapping[str, Any]) -> Any:
+        return jsonata_eval.render(template, states, self.run.variables, name, self.run.prefix)
+
+    def output(self, documents: _Documents) -> None:
+        """``Output`` (default: the result, or the input for states without one) and
+        ``Assign``, both evaluated with the variables as they were at entry."""
+        run, body = self.run, self.body
+        states = self.states(documents)
+        default = documents.selected if documents.selected is not _MISSING else documents.raw
+        if "Output" in body:
+            run.add("Output", body["Output"], self.render("Output", body["Output"], states))
+        else:
+            run.add("Output", None, default, default=True)
+        assign = self.choice_assign if self.type == "Choice" else body.get("Assign")
+        if assign is not None:
+            run.assigned = self.render("Assign", assign, states)
+
+    # -- Fail and Catch
+
+    def fail(self) -> None:
+        body, run = self.body, self.run
+        if self.jsonata:
+            states = {"input": run.input, "context": run.context}
+            error = self.render("Error", body.get("Error"), states)
+            cause = self.render("Cause", body.get("Cause"), states)
+        else:
+            roots = run.roots(run.input)
+            error = _fail_field(body, "Error", roots)
+            cause = _fail_field(body, "Cause", roots)
+        raise StatesError("" if error is None else str(error), "" if cause is None else str(cause))
+
+    def catch(self, documents: _Documents) -> None:
         """A failure: the first catcher that matches makes the output of ``{"Error",
         "Cause"}``; without one the visit fails with the error
         (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
@@ -601,7 +780,22 @@ class _Flow:
         if catcher is None:
             raise StatesError(error, run.visit.cause or "")
         run.caught = Failure(error, run.visit.cause)
-        self.caught_output(raw, catcher, run.error_output())
+        output = run.error_output()
+        step = catch_step("JSONata" if self.jsonata else "JSONPath")
+        if self.jsonata:
+            states = {"input": run.input, "context": run.context, "errorOutput": output}
+            name = step.name
+            value = self.render(name, catcher[name], states) if name in catcher else output
+            run.add("Catch", catcher, value)
+            if "Assign" in catcher:
+                run.assigned = self.render("Assign", catcher["Assign"], states)
+        else:
+            path = catcher.get(step.name, step.default)
+            run.add("Catch", catcher, apply_result_path(path, documents.raw, output))
+            # On Catch only the catcher's Assign runs, over the error output.
+            if catcher.get("Assign") is not None:
+                run.assigned = render_template(catcher["Assign"], run.roots(output))
+        raise _Stop
 
 
 def _flow_output(flow: Flow) -> Any:
@@ -626,117 +820,6 @@ def _check_flow_inputs(pairs: Sequence[tuple[Flow, Any]]) -> None:
             )
 
 
-# --- JSONPath states ------------------------------------------------------------------------
-
-
-class _JsonPathFlow(_Flow):
-    """InputPath → Parameters → result → ResultSelector → ResultPath → OutputPath."""
-
-    def effective(self, raw: Any) -> Any:
-        return self.path_step("InputPath", raw)
-
-    def path_step(self, name: str, document: Any) -> Any:
-        run = self.run
-        if name not in self.body:
-            return run.add(name, "$", document, default=True)
-        expression = self.body[name]
-        return run.add(name, expression, select(expression, run.roots(document)))
-
-    def template_step(self, name: str, document: Any) -> Any:
-        template = self.body[name]
-        return self.run.add(name, template, render_template(template, self.run.roots(document)))
-
-    def plain(self, raw: Any) -> None:
-        effective = self.effective(raw)
-        if self.type == "Pass":
-            result = (
-                self.template_step("Parameters", effective)
-                if "Parameters" in self.body
-                else effective
-            )
-            if "Result" in self.body:
-                result = self.run.add("Result", self.body["Result"], self.body["Result"])
-            self.finish(raw, result)
-            return
-        if self.type == "Wait":
-            _check_wait(self.body, self.run.roots(effective))
-        assign = self.body.get("Assign")
-        if self.type == "Choice":
-            assign = _choice_assign(self.run, effective)
-        self.path_step("OutputPath", effective)
-        self.assign(assign, effective)
-
-    def fail(self, raw: Any) -> None:
-        body, roots = self.body, self.run.roots(raw)
-        error = _fail_field(body, "Error", roots)
-        cause = _fail_field(body, "Cause", roots)
-        raise StatesError("" if error is None else str(error), "" if cause is None else str(cause))
-
-    def task_input(self, effective: Any) -> None:
-        run, body = self.run, self.body
-        if "Parameters" not in body:
-            return
-        try:
-            replayed = render_template(body["Parameters"], run.roots(effective))
-        except Unreplayable:
-            recorded = run.recorded_parameters()
-            if recorded is _MISSING:
-                raise
-            run.add("Parameters", body["Parameters"], recorded, recorded=True)
-            return
-        run.sent_parameters("Parameters", body["Parameters"], replayed)
-
-    def branch_input(self, effective: Any) -> Any:
-        return (
-            self.template_step("Parameters", effective) if "Parameters" in self.body else effective
-        )
-
-    def check_settings(self, effective: Any) -> None:
-        _check_map_settings(self.body, self.run.roots(effective))
-
-    def items(self, effective: Any) -> list[Any]:
-        items = self.path_step("ItemsPath", effective)
-        if not isinstance(items, list):
-            raise StatesRuntime(f"Map state input must be an array but was: {compact(items)}")
-        return items
-
-    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
-        # The legacy Map used Parameters for what ItemSelector now does.
-        name = next((n for n in ("ItemSelector", "Parameters") if n in self.body), None)
-        if name is None:
-            return items
-        template, run = self.body[name], self.run
-        selected = [
-            render_template(template, run.roots(effective, _item_context(run, i, item)))
-            for i, item in enumerate(items)
-        ]
-        return list(run.add(name, template, selected))
-
-    def finish(self, raw: Any, result: Any) -> None:
-        run, body = self.run, self.body
-        selected = result
-        if "ResultSelector" in body and self.type != "Pass":
-            selected = self.template_step("ResultSelector", result)
-        if "ResultPath" in body:
-            path = body["ResultPath"]
-            after = run.add("ResultPath", path, apply_result_path(path, raw, selected))
-        else:
-            after = run.add("ResultPath", "$", selected, default=True)
-        self.path_step("OutputPath", after)
-        # A JSONPath Assign reads the state's result, after ResultSelector.
-        self.assign(body.get("Assign"), selected)
-
-    def assign(self, template: Any, document: Any) -> None:
-        if template is not None:
-            self.run.assigned = render_template(template, self.run.roots(document))
-
-    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
-        path = catcher.get("ResultPath", "$")
-        self.run.add("Catch", catcher, apply_result_path(path, raw, error))
-        # On Catch only the catcher's Assign runs, over the error output.
-        self.assign(catcher.get("Assign"), error)
-
-
 def _fail_field(body: Mapping[str, Any], name: str, roots: Roots) -> Any:
     """A Fail state's ``Error``/``Cause``, or its ``ErrorPath``/``CausePath``."""
     path = body.get(name + "Path")
@@ -745,114 +828,6 @@ def _fail_field(body: Mapping[str, Any], name: str, roots: Roots) -> Any:
     if is_intrinsic(path):
         return evaluate_intrinsic(path, roots, name + "Path")
     return read_parameter(path, name + "Path", roots)
-
-
-# --- JSONata states -------------------------------------------------------------------------
-
-
-class _JsonataFlow(_Flow):
-    """Arguments → result → Output, and Assign, with ``$states`` and the variables."""
-
-    def states(self, **extra: Any) -> dict[str, Any]:
-        return {"input": self.run.input, "context": self.run.context, **extra}
-
-    def render(self, name: str, template: Any, states: Mapping[str, Any]) -> Any:
-        return jsonata_eval.render(template, states, self.run.variables, name, self.run.prefix)
-
-    def effective(self, raw: Any) -> Any:
-        return raw
-
-    def plain(self, raw: Any) -> None:
-        body, states = self.body, self.states()
-        assign = body.get("Assign")
-        if self.type == "Choice":
-            assign = _choice_assign(self.run, raw)
-        for name in ("Seconds", "Timestamp"):
-            if self.type == "Wait" and name in body:
-                self.render(name, body[name], states)
-        self.output(raw, states, assign)
-
-    def fail(self, raw: Any) -> None:
-        states = self.states()
-        error = self.render("Error", self.body.get("Error"), states)
-        cause = self.render("Cause", self.body.get("Cause"), states)
-        raise StatesError("" if error is None else str(error), "" if cause is None else str(cause))
-
-    def arguments(self, raw: Any) -> Any:
-        run, body = self.run, self.body
-        if "Arguments" not in body:
-            return raw
-        try:
-            value = self.render("Arguments", body["Arguments"], self.states())
-        except Unreplayable:
-            recorded = run.recorded_parameters()
-            if recorded is _MISSING:
-                raise
-            return run.add("Arguments", body["Arguments"], recorded, recorded=True)
-        if self.type == "Task":
-            return run.sent_parameters("Arguments", body["Arguments"], value)
-        return run.add("Arguments", body["Arguments"], value)
-
-    def task_input(self, effective: Any) -> None:
-        self.arguments(effective)
-
-    def branch_input(self, effective: Any) -> Any:
-        return self.arguments(effective)
-
-    def items(self, effective: Any) -> list[Any]:
-        run, body = self.run, self.body
-        if "Items" not in body:
-            if not isinstance(effective, list):
-                raise StatesError(
-                    jsonata_eval.QUERY_EVALUATION_ERROR,
-                    f"{run.prefix}Map state input must be an array but was: {compact(effective)}",
-                )
-            return effective
-        items = run.add("Items", body["Items"], self.render("Items", body["Items"], self.states()))
-        if not isinstance(items, list):
-            text = _expression_text(body["Items"])
-            raise StatesError(
-                jsonata_eval.QUERY_EVALUATION_ERROR,
-                f"{run.prefix}The JSONata expression '{text}' specified for the field 'Items' "
-                "returned an unexpected result type. Expected 'array', but was "
-                f"'{jsonata_eval.type_name(items)}' for value: {compact(items)}",
-            )
-        return items
-
-    def select_items(self, effective: Any, items: list[Any]) -> list[Any]:
-        if "ItemSelector" not in self.body:
-            return items
-        template, run = self.body["ItemSelector"], self.run
-        selected = [
-            self.render(
-                "ItemSelector",
-                template,
-                {"input": effective, "context": _item_context(run, i, item)},
-            )
-            for i, item in enumerate(items)
-        ]
-        return list(run.add("ItemSelector", template, selected))
-
-    def finish(self, raw: Any, result: Any) -> None:
-        self.output(result, self.states(result=result), self.body.get("Assign"))
-
-    def output(self, default: Any, states: Mapping[str, Any], assign: Any) -> None:
-        """``Output`` (default: the result, or the input for states without one) and
-        ``Assign``, both evaluated with the variables as they were at entry."""
-        run, body = self.run, self.body
-        if "Output" in body:
-            run.add("Output", body["Output"], self.render("Output", body["Output"], states))
-        else:
-            run.add("Output", None, default, default=True)
-        if assign is not None:
-            run.assigned = self.render("Assign", assign, states)
-
-    def caught_output(self, raw: Any, catcher: Mapping[str, Any], error: Any) -> None:
-        states = self.states(errorOutput=error)
-        value = self.render("Output", catcher["Output"], states) if "Output" in catcher else error
-        self.run.add("Catch", catcher, value)
-        if "Assign" in catcher:
-            self.run.assigned = self.render("Assign", catcher["Assign"], states)
 
 
 def _expression_text(value: Any) -> str:
