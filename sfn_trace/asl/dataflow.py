@@ -195,12 +195,58 @@ def catch_step(query_language: str) -> DataStep:
 
 
 def output_steps(
-    query_language: str, state_type: str, *, after_result: bool = False
+    query_language: str, state_type: str, *, after_result: bool = False, inputs: bool = True
 ) -> tuple[str, ...]:
-    """The ASL fields that shape what a state passes on (``after_result``: only those after
-    its result), in order: what to check when the field got lost there."""
+    """The ASL fields that shape what a state passes on, in order: what to check when the
+    field got lost there. ``after_result``: only those after its result; ``inputs=False``:
+    without the paths that pick its input (InputPath, ItemsPath)."""
     steps = steps_of(query_language, state_type)
+    at = next((i for i, s in enumerate(steps) if s.kind in (Kind.RESULT, Kind.LITERAL)), None)
     if after_result:
-        at = next((i for i, s in enumerate(steps) if s.kind in (Kind.RESULT, Kind.LITERAL)), None)
         steps = steps[at + 1 :] if at is not None else ()
-    return tuple(s.name for s in steps if s.shapes_output and s.kind is not Kind.RESULT)
+    return tuple(
+        s.name
+        for position, s in enumerate(steps)
+        if s.shapes_output
+        and s.kind is not Kind.RESULT
+        and (inputs or not (s.kind is Kind.PATH and at is not None and position < at))
+    )
+
+
+CATCH = "Catch"
+"""The name a replay gives the step where a catcher turned the error into the output (it
+runs :func:`catch_step`)."""
+
+
+def before_result(query_language: str, state_type: str) -> tuple[str, ...]:
+    """The ASL fields that make what a Map's iterations or a Parallel's branches start from:
+    the steps before its result."""
+    steps = steps_of(query_language, state_type)
+    at = next((i for i, s in enumerate(steps) if s.kind is Kind.RESULT), len(steps))
+    return tuple(name for step in steps[:at] for name in step.names)
+
+
+def task_input(query_language: str, state_type: str) -> tuple[str, ...]:
+    """The ASL fields that make what a Task sends its resource."""
+    return tuple(
+        name
+        for s in steps_of(query_language, state_type)
+        if s.kind is Kind.TASK_INPUT
+        for name in s.names
+    )
+
+
+def reads_flowing_document(step: DataStep) -> bool:
+    """Whether a step's template reads the document flowing into the state (and so can read
+    the tracked field from it): Parameters, Arguments, Output; not ResultSelector (it reads
+    the result) nor an item template (one document per item)."""
+    return step.kind in (Kind.TEMPLATE, Kind.TASK_INPUT) and step.reads is not Reads.PREVIOUS
+
+
+def work_input(query_language: str, state_type: str) -> tuple[str, ...]:
+    """The ASL fields that make what a state hands its work: a Task's resource, a Parallel's
+    branches, a Map's iterations (the templates before its result)."""
+    steps = steps_of(query_language, state_type)
+    at = next((i for i, s in enumerate(steps) if s.kind is Kind.RESULT), 0)
+    kinds = (Kind.TASK_INPUT, Kind.TEMPLATE, Kind.ITEM_TEMPLATE)
+    return tuple(name for s in steps[:at] if s.kind in kinds for name in s.names)

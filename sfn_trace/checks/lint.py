@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl import dataflow, jsonata_eval
+from sfn_trace.asl.dataflow import DataStep, Kind, Reads
 from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
 from sfn_trace.asl.jsonpath import (
     Segment,
@@ -164,13 +165,29 @@ def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tup
     """(state, expression, location in the state's raw input) for every read of the field."""
     for name, state in definition.states.items():
         body = state.body
-        for step in ("Parameters", "ItemSelector", "Arguments", "Output", "Assign"):
+        for step in _reading_steps(state):
             template = body.get(step)
             for key, value in _members(template):
                 for path in _field_paths(key, value, field):
                     location = _in_raw_input(state, step, path)
                     if location is not None:
                         yield name, describe_member(step, key, value), location
+
+
+def _reading_steps(state: StateDef) -> tuple[str, ...]:
+    """The ASL fields of a state whose templates can read the field from its input: every
+    template and Assign of its data flow (:mod:`sfn_trace.asl.dataflow`) but ResultSelector,
+    which reads the result."""
+    kinds = (Kind.TEMPLATE, Kind.TASK_INPUT, Kind.ITEM_TEMPLATE, Kind.ASSIGN)
+    steps = dataflow.steps_of(state.query_language, state.type)
+    return tuple(
+        dict.fromkeys(
+            name
+            for step in steps
+            if step.kind in kinds and step.reads is not Reads.PREVIOUS
+            for name in (*step.also, step.name)
+        )
+    )
 
 
 def _members(template: Any) -> Iterator[tuple[str, Any]]:
@@ -287,6 +304,11 @@ class _Graph:
 # --- following a location backwards -------------------------------------------------------------
 
 
+_Back = tuple[tuple[Segment, ...] | None, bool]
+"""One step backwards: the location in the document the step read (None: the value is made
+here), and whether that document is the state's raw input (the walk is done)."""
+
+
 @dataclass(frozen=True)
 class _Drop:
     state: str
@@ -336,6 +358,9 @@ class _Backwards:
         self.field = field
         self.edge = edge
         self.drops: list[_Drop] = []
+        self.via = ""
+        """How the value came from the task result (for the finding's reason)."""
+        self.result_path: tuple[Segment, ...] = ()
 
     def drop(self, kind: str, reason: str, hint: str) -> None:
         self.drops.append(_Drop(self.state.name, reason, hint, kind))
@@ -345,26 +370,99 @@ class _Backwards:
             return self.entering(location)
         if self.edge.kind == "catch":
             return self.caught(location)
-        if self.state.query_language == "JSONata":
-            return self.jsonata(location)
-        return self.jsonpath(location)
+        return self.backwards(location)
 
-    # -- JSONPath
+    def backwards(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        """The state's data-flow steps (:mod:`sfn_trace.asl.dataflow`), last first: each maps
+        the location in the document it made to the one in the document it read, until the
+        location is in the state's raw input (or the value is made here)."""
+        current = location
+        steps = dataflow.steps_of(self.state.query_language, self.state.type)
+        handlers = {
+            Kind.PATH: self._path,
+            Kind.MERGE: self._merge,
+            Kind.TEMPLATE: self._template,
+            Kind.RESULT: self._result,
+            Kind.LITERAL: self._literal,
+        }
+        for step in reversed(steps):
+            if not step.shapes_output:
+                continue
+            moved, done = handlers.get(step.kind, self._not_followed)(step, current)
+            if done or moved is None:
+                return moved
+            current = moved
+        return current
 
-    def jsonpath(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
-        body, kind = self.body, self.state.type
-        output = self.reference("OutputPath", location)
-        if output is None or kind in ("Choice", "Wait", "Succeed", "Fail"):
-            return None if output is None else self.reference("InputPath", output)
-        if "ResultPath" in body and body["ResultPath"] is None:
-            return output
-        result_path = _segments(str(body.get("ResultPath", "$")))
+    def _path(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        return self.reference(step.name, location), False
+
+    def _merge(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        """ResultPath: outside its node the value is the raw input's, untouched; inside it
+        the (selected) result's."""
+        body = self.body
+        if step.name in body and body[step.name] is None:
+            return location, True
+        result_path = _segments(str(body.get(step.name, step.default)))
         if result_path is None:
-            return None
-        if tuple(output[: len(result_path)]) != result_path:
-            return output
-        inside = output[len(result_path) :]
-        return self.result(inside, result_path)
+            return None, True
+        if tuple(location[: len(result_path)]) != result_path:
+            return location, True
+        if self.state.type not in ("Task", "Pass"):
+            return None, True  # Map/Parallel results: not followed into the iterations
+        self.result_path = result_path
+        return location[len(result_path) :], False
+
+    def _template(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        if step.reads is Reads.STATES:
+            return self._jsonata_output(step, location)
+        if step.reads is Reads.PREVIOUS:
+            return self._result_selector(step, location)
+        if step.name not in self.body:
+            return location, False
+        return self.template_source(step.name, location), False
+
+    def _result_selector(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        body = self.body
+        if step.name not in body:
+            self.via = f"ResultPath {compact(body.get('ResultPath', '$'))}"
+            return location, False
+        member = template_member(body[step.name], location)
+        if member is None:
+            self.drop(
+                RESULT_SELECTOR_DROP,
+                f"ResultSelector does not write {format_path(location)}, and ResultPath "
+                f"{format_path(self.result_path)} puts its output there",
+                f"add a member for {self.field} to the ResultSelector of {self.state.name}",
+            )
+            return None, True
+        key, value, consumed = member
+        source = _segments(value) if key.endswith(".$") and isinstance(value, str) else None
+        if source is None:
+            return None, True
+        self.via = describe_member(step.name, key, value)
+        return source + location[consumed:], False
+
+    def _result(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        if self.state.type != "Task":
+            return None, True  # Map/Parallel results: not followed into the iterations
+        return self.task_result(location, self.via), True
+
+    def _literal(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        if step.name not in self.body:
+            return location, False
+        self.check_literal(self.body[step.name], location, step.name)
+        return None, True
+
+    def _jsonata_output(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        if step.name in self.body:
+            return self.jsonata_member(self.body[step.name], location, step.name), True
+        # The default Output: the result (Task, Map, Parallel: the next step) or the input.
+        self.via = "the default Output ($states.result)"
+        return location, False
+
+    def _not_followed(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
+        return None, True
 
     def reference(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
         if name not in self.body:
@@ -380,38 +478,6 @@ class _Backwards:
             return None
         prefix = _segments(str(value))
         return None if prefix is None else prefix + location
-
-    def result(
-        self, location: tuple[Segment, ...], result_path: tuple[Segment, ...]
-    ) -> tuple[Segment, ...] | None:
-        body, kind, name = self.body, self.state.type, self.state.name
-        where = format_path(result_path)
-        if kind == "Pass":
-            if "Result" in body:
-                self.check_literal(body["Result"], location, "Result")
-                return None
-            return self.template("Parameters", location)
-        if kind != "Task":
-            return None  # Map/Parallel results: not followed into the iterations
-        if "ResultSelector" in body:
-            member = template_member(body["ResultSelector"], location)
-            if member is None:
-                self.drop(
-                    RESULT_SELECTOR_DROP,
-                    f"ResultSelector does not write {format_path(location)}, and ResultPath "
-                    f"{where} puts its output there",
-                    f"add a member for {self.field} to the ResultSelector of {name}",
-                )
-                return None
-            key, value, consumed = member
-            if not (key.endswith(".$") and isinstance(value, str)):
-                return None
-            source = _segments(value)
-            if source is None:
-                return None
-            via = describe_member("ResultSelector", key, value)
-            return self.task_result(source + location[consumed:], via)
-        return self.task_result(location, f"ResultPath {compact(body.get('ResultPath', '$'))}")
 
     def task_result(self, location: tuple[Segment, ...], via: str) -> tuple[Segment, ...] | None:
         """A location in the task result: a risk when the task was given the field."""
@@ -431,15 +497,24 @@ class _Backwards:
 
     def passed_in(self) -> tuple[Segment, ...] | None:
         """Where the task's Parameters/Arguments read the field, in its raw input."""
-        for step in ("Parameters", "Arguments"):
+        for step in dataflow.task_input(self.state.query_language, self.state.type):
             for key, value in _members(self.body.get(step)):
                 for path in _field_paths(key, value, self.field):
                     return _in_raw_input(self.state, step, path)
         return None
 
     def template(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        """A location made by the template ``name`` (or, without one, the effective input),
+        in the raw input."""
         if name not in self.body:
             return self.reference("InputPath", location)
+        source = self.template_source(name, location)
+        return None if source is None else self.reference("InputPath", source)
+
+    def template_source(
+        self, name: str, location: tuple[Segment, ...]
+    ) -> tuple[Segment, ...] | None:
+        """Where the template ``name`` read the location it wrote, in its effective input."""
         member = template_member(self.body[name], location)
         if member is None:
             self.drop(
@@ -455,7 +530,7 @@ class _Backwards:
         source = _segments(value)
         if source is None:
             return None
-        return self.reference("InputPath", source + location[consumed:])
+        return source + location[consumed:]
 
     def check_literal(self, literal: Any, location: tuple[Segment, ...], name: str) -> None:
         if value_at(literal, location, _ABSENT) is _ABSENT:
@@ -470,7 +545,7 @@ class _Backwards:
         """The input of an iteration or branch: ItemSelector/Parameters over the container's
         effective input (or the item itself)."""
         body = self.body
-        for name in ("ItemSelector", "Parameters", "Arguments"):
+        for name in dataflow.work_input(self.state.query_language, self.state.type):
             if name in body:
                 if self.state.query_language == "JSONata":
                     return self.jsonata_template(name, location)
@@ -482,12 +557,13 @@ class _Backwards:
     def caught(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
         catchers = self.body.get("Catch") or []
         catcher = catchers[self.edge.catcher or 0] if catchers else {}
+        step = dataflow.catch_step(self.state.query_language)
         if self.state.query_language == "JSONata":
-            if "Output" in catcher:
-                return self.jsonata_member(catcher["Output"], location, "Catch Output")
+            if step.name in catcher:
+                return self.jsonata_member(catcher[step.name], location, f"Catch {step.name}")
             self.catch_drop("the error output replaces the input")
             return None
-        path = catcher.get("ResultPath", "$") if isinstance(catcher, Mapping) else "$"
+        path = catcher.get(step.name, step.default) if isinstance(catcher, Mapping) else "$"
         if path is None:
             return location
         prefix = _segments(str(path))
@@ -510,15 +586,6 @@ class _Backwards:
         )
 
     # -- JSONata
-
-    def jsonata(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
-        if "Output" in self.body:
-            return self.jsonata_member(self.body["Output"], location, "Output")
-        if self.state.type in ("Task", "Map", "Parallel"):
-            if self.state.type == "Task":
-                return self.task_result(location, "the default Output ($states.result)")
-            return None
-        return location
 
     def jsonata_template(
         self, name: str, location: tuple[Segment, ...]

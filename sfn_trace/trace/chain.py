@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl import dataflow, jsonata_eval
+from sfn_trace.asl.dataflow import Kind, Reads
 from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
 from sfn_trace.asl.jsonpath import (
     ParsedPath,
@@ -138,23 +139,26 @@ _RAW_INPUT = -1
 
 
 def _back(replay: Replay, index: int, step: Step, location: tuple[Segment, ...]) -> _Move:
-    name = step.name
-    if name == "Output" and step.default:
-        # JSONata's default Output is the result (Task, Map, Parallel) or the input.
-        return _Move(location, next_step=index - 1 if index > 0 else _RAW_INPUT)
-    if step.default:
-        return _Move(location)
-    if name in ("InputPath", "OutputPath", "ItemsPath"):
-        return _through_path(name, step.expression, location)
-    if name == "Result":
-        return _from_result(step, location)
-    if name == "ResultPath":
-        return _through_result_path(step.expression, location, index)
-    if name == "Catch":
+    """One step backwards, by what the data-flow table says the step does."""
+    if step.name == dataflow.CATCH:
         return _through_catch(replay, step, location)
-    if name == "ItemSelector" or (name == "Parameters" and replay.type == "Map"):
+    spec = dataflow.step_named(replay.query_language, replay.type, step.name)
+    if spec is None:
+        return _through_template(replay, step, location, index - 1)
+    if step.default:
+        if spec.kind is Kind.TEMPLATE and spec.reads is Reads.STATES:
+            # JSONata's default Output is the result (Task, Map, Parallel) or the input.
+            return _Move(location, next_step=index - 1 if index > 0 else _RAW_INPUT)
+        return _Move(location)
+    if spec.kind is Kind.PATH:
+        return _through_path(step.name, step.expression, location)
+    if spec.kind in (Kind.RESULT, Kind.LITERAL):
+        return _from_result(step, location)
+    if spec.kind is Kind.MERGE:
+        return _through_result_path(step.expression, location, index)
+    if spec.kind is Kind.ITEM_TEMPLATE:
         return _through_item_selector(replay, step, location)
-    reads = _RAW_INPUT if name in ("Arguments", "Items") else index - 1
+    reads = _RAW_INPUT if spec.reads is Reads.STATES or spec.kind is Kind.ITEMS else index - 1
     return _through_template(replay, step, location, reads)
 
 
@@ -300,11 +304,11 @@ def _through_item_selector(replay: Replay, step: Step, location: tuple[Segment, 
     if not location or not isinstance(location[0], int):
         return _Move(None, None, OriginKind.COMPUTED)
     item, rest = location[0], location[1:]
-    effective = _step_index(replay, "InputPath")
+    effective = _step_index(replay, dataflow.INPUT_PATH.name)
     moved = _through_template(replay, step, rest, _RAW_INPUT if effective is None else effective)
     inside = moved.location or ()
     if moved.origin is OriginKind.CONTEXT and tuple(inside[:3]) == _MAP_ITEM:
-        items = _step_index(replay, "ItemsPath", "Items")
+        items = _step_index(replay, dataflow.ITEMS_PATH.name, dataflow.ITEMS.name)
         return _Move(
             (item, *inside[3:]), moved.link, next_step=_RAW_INPUT if items is None else items
         )
@@ -429,12 +433,12 @@ class _Walker:
         replay = self.replays.get(container.seq)
         if replay is None or not replay.steps:
             return container, Origin(OriginKind.COMPUTED, None, ()), None
+        step = _last_step_index(
+            replay, dataflow.before_result(replay.query_language, container.type)
+        )
+        where: tuple[Segment, ...] = location
         if container.type == "Map":
-            step = _last_step_index(replay, ("ItemSelector", "Parameters", "ItemsPath", "Items"))
-            where: tuple[Segment, ...] = (first.map_iteration or 0, *location)
-        else:
-            step = _last_step_index(replay, ("Parameters", "Arguments", "InputPath"))
-            where = location
+            where = (first.map_iteration or 0, *location)
         if step is None:
             origin = Origin(OriginKind.INPUT, format_path(where), ())
         else:
@@ -455,7 +459,7 @@ class _Walker:
     def _echoed(self, replay: Replay, origin: Origin) -> tuple[str, Origin] | None:
         """A task result holding what the task's parameters passed in: follow the parameters
         (the Lambda passed the value through)."""
-        step = _step_index(replay, "Parameters", "Arguments")
+        step = _step_index(replay, *dataflow.task_input(replay.query_language, replay.type))
         if step is None:
             return None
         sent = find_occurrences(replay.steps[step].value, self.field)
@@ -504,7 +508,14 @@ def _holds(payload: Payload | None, location: tuple[Segment, ...], value: Any) -
 
 def sent_value(replay: Replay, field: str) -> Any:
     """The set value of the field in the task's parameters, if any."""
-    step = replay.step("Parameters") or replay.step("Arguments")
+    step = next(
+        (
+            s
+            for s in replay.steps
+            if s.name in dataflow.task_input(replay.query_language, replay.type)
+        ),
+        None,
+    )
     found = snapshot_of(step.value, field).first_set() if step else None
     return found.value if found else None
 
@@ -568,18 +579,13 @@ def _last_reader(
         if replay is None:
             continue
         for step_index, step in enumerate(replay.steps):
-            if step.name not in _READING_STEPS or (
-                step.name == "Parameters" and visit.type == "Map"
-            ):
+            spec = dataflow.step_named(replay.query_language, visit.type, step.name)
+            if spec is None or not dataflow.reads_flowing_document(spec):
                 continue
             for location, key, value in template_members(step.expression):
                 if reads_field(key, value, field):
                     return visit, step_index, location, (key, value)
     return None
-
-
-_READING_STEPS = ("Parameters", "Arguments", "Output")
-"""Steps whose template reads the flowing document (ItemSelector documents are per item)."""
 
 
 def template_members(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sfn_trace.asl import dataflow
+from sfn_trace.asl.dataflow import Kind
 from sfn_trace.asl.jsonpath import compact, parse_location
 from sfn_trace.asl.replay import describe_member, template_member
 from sfn_trace.model.replay import FieldStep, Replay, Step
@@ -47,7 +49,9 @@ def explain_lost_at(replay: Replay, field: str) -> str | None:
     for step in replay.steps:
         after = snapshot_of(step.value, field)
         if before.has_set and not after.has_set:
-            return f"Last set copy dropped by {replay.state}: {_dropped(step, after, field)}."
+            return (
+                f"Last set copy dropped by {replay.state}: {_dropped(replay, step, after, field)}."
+            )
         before = after
     return None
 
@@ -65,7 +69,8 @@ def _kind(replay: Replay) -> str:
 
 
 def _function_name(replay: Replay) -> str | None:
-    step = replay.step("Parameters") or replay.step("Arguments")
+    names = dataflow.task_input(replay.query_language, replay.type)
+    step = next((s for s in replay.steps if s.name in names), None)
     function = step.value.get("FunctionName") if step and isinstance(step.value, dict) else None
     if not isinstance(function, str):
         return None
@@ -107,9 +112,13 @@ def _carried(replay: Replay, change: FieldStep, field: str) -> str | None:
     return None
 
 
-def _dropped(step: Step, after: Snapshot, field: str) -> str:
+def _dropped(replay: Replay, step: Step, after: Snapshot, field: str) -> str:
     null = next((o for o in after.occurrences if not o.is_set), None)
-    if isinstance(step.expression, Mapping) and step.name != "Catch":
+    if step.name == dataflow.CATCH:
+        return "a Catch replaced the output with the error output"
+    spec = dataflow.step_named(replay.query_language, replay.type, step.name)
+    kind = spec.kind if spec is not None else None
+    if isinstance(step.expression, Mapping):
         if null is None:
             return (
                 f"{step.name} built a new document without {field} (the rest of the input was "
@@ -118,10 +127,8 @@ def _dropped(step: Step, after: Snapshot, field: str) -> str:
         member = template_member(step.expression, parse_location(null.path))
         described = describe_member(step.name, member[0], member[1]) if member else step.name
         return f"{described} read the null and the rest of the input was discarded"
-    if step.name == "Result" and step.recorded:
+    if kind is Kind.RESULT and step.recorded:
         return "the task result replaced the input, and it holds no set copy"
-    if step.name == "Catch":
-        return "a Catch replaced the output with the error output"
-    if step.name in ("InputPath", "OutputPath", "ItemsPath", "ResultPath"):
+    if kind in (Kind.PATH, Kind.MERGE):
         return f"{step.name} {compact(step.expression)} left no set copy"
     return f"{step.name} left no set copy"

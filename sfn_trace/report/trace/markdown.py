@@ -25,6 +25,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from sfn_trace.asl import dataflow
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
@@ -807,22 +808,33 @@ def _fix_step(finding: Finding, field: str) -> str:
         )
     if raw is not None and raw.has_set:
         return (
-            f"Check {state}'s ResultSelector, ResultPath and OutputPath (or JSONata Output): "
+            f"Check {state}'s {_steps(visit.type, after_result=True)}: "
             f"the task returned {field} set, the state's output lost it."
         )
     if invocation is not None:
         return f"Check what {_code(invocation.function)} (behind {state}) does with {field}."
     if visit.type == "Pass":
-        return (
-            f"Check {state}'s Parameters, Result, ResultPath and OutputPath (or JSONata Output) "
-            f"for {field}."
-        )
+        return f"Check {state}'s {_steps(visit.type, inputs=False)} for {field}."
     if visit.type in ("Map", "Parallel"):
+        steps = ", ".join(dataflow.output_steps("JSONPath", visit.type, inputs=False))
         return (
-            f"Check how {state} builds its result (ItemSelector, ResultSelector, ResultPath, "
-            f"OutputPath) and what its iterations or branches return for {field}."
+            f"Check how {state} builds its result ({steps}) and what its iterations or branches "
+            f"return for {field}."
         )
-    return f"Check {state}'s data flow (InputPath, Parameters, ResultPath, OutputPath) for {field}."
+    steps = ", ".join(dataflow.output_steps("JSONPath", visit.type))
+    return f"Check {state}'s data flow ({steps}) for {field}."
+
+
+def _steps(state_type: str, **which: bool) -> str:
+    """``Parameters, Result, ResultPath and OutputPath (or JSONata Output)``: the steps of
+    the data-flow table (:mod:`sfn_trace.asl.dataflow`) that shape the state's output."""
+    jsonpath = _and(dataflow.output_steps("JSONPath", state_type, **which))
+    jsonata = dataflow.output_steps("JSONata", state_type, **which)
+    return f"{jsonpath} (or JSONata {_and(jsonata)})" if jsonata else jsonpath
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # --- Markdown escaping -----------------------------------------------------------------------
