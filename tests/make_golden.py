@@ -3,7 +3,7 @@
 One golden file per line-ingest fixture and output format, under ``tests/golden/``:
 ``<fixture>.<ext>`` rendered from ``fixtures/line_ingest/<fixture>.history.json`` with the
 fixture definition, exactly as ``sfn-trace <history> --definition <definition> --field F
---format <format>`` prints it. ``tests/test_golden.py`` compares the renderers' output with
+--format <format>`` prints it. ``tests/report/test_golden.py`` compares the renderers' output with
 these files byte for byte; when a change of output is intended, run this and review the diff.
 
 Paths are given relative to the repository root, so no golden file holds a machine's path;

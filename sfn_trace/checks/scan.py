@@ -31,9 +31,9 @@ from sfn_trace.model.result import Finding, TraceResult, Verdict
 from sfn_trace.trace import analyze
 
 if TYPE_CHECKING:
-    from sfn_trace.sources.aws.client import AwsOptions
+    from sfn_trace.model.options import AwsOptions
     from sfn_trace.sources.aws.executions import ListedExecution
-    from sfn_trace.sources.aws.logs import RateLimiter
+    from sfn_trace.sources.aws.pacing import RateLimiter
 
 DEFAULT_LIMIT = 100
 DEFAULT_WORKERS = 8
@@ -240,7 +240,7 @@ def scan(
     The listing errors (state machine not found, access denied on ListExecutions) raise:
     without a listing there is no scan. Errors on one execution become that row's error.
     """
-    from sfn_trace.sources.aws.client import AwsOptions
+    from sfn_trace.model.options import AwsOptions
     from sfn_trace.sources.aws.executions import HistoryFetcher, list_executions
 
     options = options or AwsOptions()

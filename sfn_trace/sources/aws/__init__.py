@@ -1,11 +1,17 @@
-"""The fetch layer: everything sfn-trace reads from AWS, and the only importer of boto3.
+"""Everything sfn-trace reads from AWS, and the only package that imports boto3.
 
-- :mod:`.aws`: options, clients with standard retries, one-line error messages;
-- :mod:`.history`: one execution's description, definition and full history;
-- :mod:`.logs`: the CloudWatch Logs lines of the Lambda invocations in a history.
+- :mod:`.client`: clients with botocore's standard retries, every failure as one line;
+- :mod:`.pacing`: the rate limiter that keeps paced reads under their quotas;
+- :mod:`.history`: one execution's description, the definition that ran and every history
+  page;
+- :mod:`.logs`: the CloudWatch Logs lines of the Lambda invocations in a history;
+- :mod:`.express`: an Express execution from its CloudWatch Logs execution records;
+- :mod:`.maprun`: Distributed Map runs and their child executions;
+- :mod:`.executions`: a state machine's executions, listed and read for ``scan``.
+
+Imported only on the paths that call AWS (``api`` imports it lazily), so offline runs and
+``--help`` never load boto3.
+
+Import rule: ``sources.aws`` imports :mod:`sfn_trace.model`, :mod:`sfn_trace.errors` and
+the rest of :mod:`sfn_trace.sources` (docs/architecture.md).
 """
-
-from sfn_trace.sources.aws.client import AwsOptions, ProgressCallback, stepfunctions_client
-from sfn_trace.sources.aws.history import fetch_execution
-
-__all__ = ["AwsOptions", "ProgressCallback", "fetch_execution", "stepfunctions_client"]

@@ -33,10 +33,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from sfn_trace import __version__
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
-from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
-
-__all__ = ["DEFAULT_OPTIONS", "AwsOptions", "ProgressCallback"]
-
+from sfn_trace.model.options import AwsOptions
 
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})

@@ -40,16 +40,9 @@ from sfn_trace.errors import AwsError, SfnTraceError, UsageError
 from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo
-from sfn_trace.sources.aws.client import (
-    DEFAULT_OPTIONS,
-    AwsOptions,
-    Context,
-    error_code,
-    make_client,
-    one_line,
-    translate,
-)
-from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
+from sfn_trace.sources.aws.client import Context, error_code, make_client, one_line, translate
+from sfn_trace.sources.aws.pacing import RateLimiter
 
 HISTORY_CALLS_PER_SECOND = 20.0
 """GetExecutionHistory's sustained quota (refill rate per second, every region)."""

@@ -36,19 +36,18 @@ from sfn_trace.model.arn import ExecutionArn, parse_execution_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo, infer_info
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
 from sfn_trace.sources.aws.client import (
     ACCESS_DENIED,
-    DEFAULT_OPTIONS,
-    AwsOptions,
     Context,
-    ProgressCallback,
     error_code,
     make_client,
     one_line,
     stepfunctions_client,
     translate,
 )
-from sfn_trace.sources.aws.logs import CALLS_PER_SECOND, RateLimiter
+from sfn_trace.sources.aws.logs import CALLS_PER_SECOND
+from sfn_trace.sources.aws.pacing import RateLimiter
 from sfn_trace.sources.express_records import (
     EXPRESS_MAX_DURATION,
     ExpressLoggingError,

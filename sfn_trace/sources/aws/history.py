@@ -16,12 +16,10 @@ from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
 from sfn_trace.sources.aws.client import (
     ACCESS_DENIED,
-    DEFAULT_OPTIONS,
-    AwsOptions,
     Context,
-    ProgressCallback,
     error_code,
     one_line,
     stepfunctions_client,

@@ -32,15 +32,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
-from sfn_trace.sources.aws.client import (
-    ACCESS_DENIED,
-    AwsOptions,
-    Context,
-    error_code,
-    make_client,
-    translate,
-)
+from sfn_trace.sources.aws.client import ACCESS_DENIED, Context, error_code, make_client, translate
+from sfn_trace.sources.aws.pacing import RateLimiter
 from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
 
 ClientFactory = Callable[[str, str], Any]
@@ -53,29 +48,6 @@ MAX_PARALLEL_GROUPS = 4
 _MARGIN_BEFORE_MS = 2_000
 _MARGIN_AFTER_MS = 10_000
 _MAX_RUN_MS = 15 * 60 * 1000  # Lambda's longest run: the window of an unfinished attempt
-
-
-class RateLimiter:
-    """At most ``rate`` calls per second across threads (evenly spaced)."""
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._clock, self._sleep = clock, sleep
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            moment = max(now, self._next)
-            self._next = moment + self.interval
-        if moment > now:
-            self._sleep(moment - now)
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,10 @@ from sfn_trace.model.execution import (
     MapRunData,
     MapRunDescription,
 )
-from sfn_trace.model.options import FollowChildren
-from sfn_trace.sources.aws.client import (
-    DEFAULT_OPTIONS,
-    AwsOptions,
-    Context,
-    default_region,
-    make_client,
-    translate,
-)
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, FollowChildren
+from sfn_trace.sources.aws.client import Context, default_region, make_client, translate
 from sfn_trace.sources.aws.history import fetch_execution
-from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.aws.pacing import RateLimiter
 
 LIST_PAGE_SIZE = 1000  # ListExecutions' maximum
 CHILDREN_PER_SECOND = 5.0

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sfn_trace.api import trace_execution
-from sfn_trace.sources.aws import AwsOptions
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.trace import TraceResult, Verdict
 
 pytestmark = pytest.mark.moto_server

@@ -15,8 +15,8 @@ from fixtures.line_ingest.scenarios import SEED
 from fixtures.line_ingest.scenarios import run as run_scenario
 from sfn_trace.api import trace_execution
 from sfn_trace.cli import app
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws import logs as logs_module
-from sfn_trace.sources.aws.client import AwsOptions
 from sfn_trace.sources.lambda_logs import readable
 
 pytestmark = pytest.mark.moto_server

@@ -31,8 +31,8 @@ from sfn_trace.report.lines import exit_reason
 from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
+from tests.cli.test_hostile_files import seed_events, without_execution_data
 from tests.data import fixture_history
-from tests.test_hostile_files import seed_events, without_execution_data
 
 FIELD = "poll_results_s3_key"
 PREFIX = "sfn-trace: "

@@ -35,11 +35,12 @@ from sfn_trace.model.execution import (
     MapRunData,
     infer_info,
 )
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.json import to_document
-from sfn_trace.sources.aws import AwsOptions, fetch_execution
-from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.aws.history import fetch_execution
 from sfn_trace.sources.aws.maprun import follow_map_runs, numbered
+from sfn_trace.sources.aws.pacing import RateLimiter
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from tests.data import corpus_history, corpus_names

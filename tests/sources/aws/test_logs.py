@@ -11,15 +11,15 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
-from sfn_trace.sources.aws.client import AwsOptions
 from sfn_trace.sources.aws.logs import (
     FILTER_PATTERN_LIMIT,
     WINDOW_PAGE_BUDGET,
-    RateLimiter,
     fetch_lambda_logs,
     request_id_patterns,
 )
+from sfn_trace.sources.aws.pacing import RateLimiter
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 MS = int(T0.timestamp() * 1000)

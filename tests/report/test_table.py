@@ -22,10 +22,10 @@ from sfn_trace.report.trace.table import PATH_WIDTH, VALUE_WIDTH, short_path
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from sfn_trace.trace.field import find_occurrences
+from tests.cli.test_hostile_files import seed_events, without_execution_data
 from tests.data import DEFINITION, fixture_history, fixture_names
 from tests.history_builder import History
 from tests.make_golden import field_of
-from tests.test_hostile_files import seed_events, without_execution_data
 
 FIELD = "poll_results_s3_key"
 

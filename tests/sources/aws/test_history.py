@@ -31,9 +31,11 @@ from sfn_trace import __version__
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError, UsageError
 from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.events import EventKind
-from sfn_trace.sources.aws import AwsOptions, fetch_execution, stepfunctions_client
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws.client import Context as _Context
+from sfn_trace.sources.aws.client import stepfunctions_client
 from sfn_trace.sources.aws.client import translate as _translate
+from sfn_trace.sources.aws.history import fetch_execution
 
 REGION = "us-west-2"
 MACHINE = "line-ingest-sf-dev-1554303"
@@ -243,7 +245,7 @@ def test_malformed_arn_fails_before_any_call(client: Any, stub: Stubber) -> None
 
 
 def test_express_arn_points_at_cloudwatch_logs(client: Any, stub: Stubber) -> None:
-    # Express ARNs are read from the execution records (tests/test_fetch_express.py); with
+    # Express ARNs are read from the execution records (tests/sources/aws/test_express.py); with
     # logging off there are none, and one line says which setting is needed (exit 4).
     machine = EXPRESS_ARN.split(":express:")[1].split(":")[0]
     stub.add_response(

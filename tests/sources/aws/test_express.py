@@ -28,11 +28,12 @@ from sfn_trace.cli import app
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError
 from sfn_trace.model.events import parse_timestamp
 from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.options import AwsOptions
 from sfn_trace.report.trace.json import to_document
-from sfn_trace.sources.aws import AwsOptions, fetch_execution
 from sfn_trace.sources.aws import express as express_fetch
 from sfn_trace.sources.aws.express import SEARCH_LOOKBACK, fetch_express_execution
-from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.aws.history import fetch_execution
+from sfn_trace.sources.aws.pacing import RateLimiter
 from sfn_trace.sources.express_records import ExpressLoggingError, filter_pattern
 from sfn_trace.sources.files import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze

@@ -3,7 +3,8 @@
 The orchestration is tested with fake loaders; the command line with a fake, thread-safe
 Step Functions client serving the recorded line-ingest histories (the Stubber, which answers
 in order, cannot serve the concurrent workers; the request shapes are validated against the
-service model in test_fetch_executions.py). The end-to-end scan in moto is test_e2e_scan.py.
+service model in tests/sources/aws/test_executions.py). The end-to-end scan in moto is
+tests/e2e/test_scan.py.
 """
 
 from __future__ import annotations

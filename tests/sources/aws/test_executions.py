@@ -22,7 +22,7 @@ from sfn_trace.checks.scan import statuses_from_text, trace_all
 from sfn_trace.errors import AwsError, ExitCode, UsageError
 from sfn_trace.model.arn import parse_state_machine_arn
 from sfn_trace.sources.aws.executions import HistoryFetcher, ListedExecution, list_executions
-from sfn_trace.sources.aws.logs import RateLimiter
+from sfn_trace.sources.aws.pacing import RateLimiter
 
 REGION = "us-west-2"
 MACHINE = "line-ingest"

@@ -12,7 +12,7 @@ from sfn_trace.trace import analyze
 from sfn_trace.trace.chain import OriginKind, blame_chain, trace_location
 from sfn_trace.trace.explain import explain_first_null, explain_lost_at
 from sfn_trace.trace.visits import build_visits
-from tests.test_replay import FIELD, SCENARIOS, by_state, line_ingest
+from tests.asl.test_replay import FIELD, SCENARIOS, by_state, line_ingest
 
 
 def chain_of(scenario: str) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""End to end: the moto lab executing the ASL for real, and the CLI against it."""

@@ -1,0 +1,1 @@
+"""Tests of :mod:`sfn_trace.sources.aws`."""
