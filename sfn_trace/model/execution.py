@@ -183,7 +183,7 @@ class ChildExecution:
 
 @dataclass(frozen=True, slots=True)
 class MapRunData:
-    """What the fetch layer learnt about one Map Run."""
+    """What sources.aws learnt about one Map Run."""
 
     arn: str
     description: MapRunDescription | None = None
