@@ -10,17 +10,13 @@ runs inside :func:`guarded`, which maps each expected failure to one line and it
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from enum import Enum
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -28,7 +24,6 @@ from typer.core import TyperCommand, TyperGroup
 from sfn_trace import __version__
 from sfn_trace.cli.output import err
 from sfn_trace.errors import ExitCode, SfnTraceError
-from sfn_trace.model.options import AwsOptions
 
 SUBCOMMANDS_HELP = """\b
 Sub-commands:
@@ -205,102 +200,3 @@ def _tolerate_lone_surrogates() -> None:
         if reconfigure is not None:
             with suppress(ValueError, OSError):
                 reconfigure(errors="backslashreplace")
-
-
-# The options every command that reads AWS shares, declared once.
-RegionOption = Annotated[
-    str | None, typer.Option("--region", help="AWS region [default: the ARN's region].")
-]
-ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile.")]
-EndpointOption = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        help="Step Functions endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works.",
-    ),
-]
-MaxAttemptsOption = Annotated[
-    int,
-    typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
-]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
-FieldOption = Annotated[
-    str,
-    typer.Option(
-        "--field", "-f", metavar="NAME", help="The JSON field to track (a key, at any depth)."
-    ),
-]
-FORMAT_OPTION = typer.Option(
-    "--format",
-    case_sensitive=False,
-    help="Report format [default: table on a terminal, json otherwise].",
-    show_default=False,
-)
-"""``--format`` of the commands whose default depends on the terminal; each command gives
-its own choices (:data:`sfn_trace.report.registry.FORMATS`)."""
-
-OutputOption = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="Write the report to FILE (only after success)."),
-]
-
-
-_AWS_PARAMETERS = (
-    inspect.Parameter(
-        "region", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=RegionOption
-    ),
-    inspect.Parameter(
-        "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOption
-    ),
-    inspect.Parameter(
-        "endpoint_url", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=EndpointOption
-    ),
-    inspect.Parameter(
-        "max_attempts", inspect.Parameter.KEYWORD_ONLY, default=10, annotation=MaxAttemptsOption
-    ),
-)
-
-Command = TypeVar("Command", bound=Callable[..., Any])
-
-
-def with_aws_options(command: Command) -> Command:
-    """Declare the AWS options once for every command that reads AWS: the command's
-    ``aws: AwsOptions`` parameter becomes ``--region``, ``--profile``, ``--endpoint-url`` and
-    ``--max-attempts`` at its place in the help, and the command receives them as one
-    :class:`~sfn_trace.model.options.AwsOptions` (boto3's normal resolution for each one
-    left out)."""
-    signature = inspect.signature(command, eval_str=True)
-    parameters: list[inspect.Parameter] = []
-    for parameter in signature.parameters.values():
-        if parameter.name == "aws":
-            parameters.extend(_AWS_PARAMETERS)
-        else:
-            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
-
-    @functools.wraps(command)
-    def parsed(
-        *,
-        region: str | None = None,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        max_attempts: int = 10,
-        **options: Any,
-    ) -> Any:
-        aws = AwsOptions(
-            region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
-        )
-        return command(aws=aws, **options)
-
-    parsed.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    parsed.__annotations__ = {p.name: p.annotation for p in parameters}
-    return parsed  # type: ignore[return-value]
-
-
-FormatT = TypeVar("FormatT", bound=Enum)
-
-
-def default_format(chosen: FormatT | None, formats: type[FormatT]) -> FormatT:
-    """``--format``, or by default a table on a terminal and JSON otherwise (a pipe)."""
-    if chosen is not None:
-        return chosen
-    return formats("table" if sys.stdout.isatty() else "json")

@@ -9,7 +9,8 @@ import typer
 
 from sfn_trace import api
 from sfn_trace.cli import output
-from sfn_trace.cli.app import DebugOption, app, guarded
+from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.options import DebugOption
 from sfn_trace.report.lines import exit_reason
 from sfn_trace.report.registry import Command, LintFormat
 

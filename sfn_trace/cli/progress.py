@@ -4,79 +4,73 @@ stderr gets no bar and no carriage returns). rich is imported only when a bar is
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
-class HistoryProgress:
-    """A progress bar for long history fetches on stderr, only when stderr is a terminal."""
+class _Bar:
+    """A transient rich progress bar on stderr, started on first use, stopped on exit."""
 
     def __init__(self) -> None:
         self._bar: Any = None
         self._task: Any = None
-        self.on_page: Any = None
-        if sys.stderr.isatty():
-            self.on_page = self._page
+        self.drawn = sys.stderr.isatty()
 
-    def __enter__(self) -> HistoryProgress:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
 
+    def _start(
+        self,
+        columns: Callable[[Any], tuple[Any, ...]],
+        description: str = "",
+        total: int | None = None,
+    ) -> None:
+        """Start the bar with ``columns(rich.progress)``."""
+        from rich import progress
+        from rich.console import Console
+
+        self._bar = progress.Progress(
+            *columns(progress), console=Console(stderr=True), transient=True
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(description, total=total)
+
+
+class HistoryProgress(_Bar):
+    """Pages and events of a long history fetch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_page: Any = self._page if self.drawn else None
+
     def _page(self, pages: int, events: int) -> None:
         if self._bar is None:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            self._bar = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("")
+            self._start(lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}")))
         self._bar.update(
             self._task, description=f"fetching history: {pages} page(s), {events} events"
         )
 
 
-class ScanProgressBar:
-    """A progress bar on stderr while executions are traced, only when stderr is a terminal
-    (a redirected stderr gets no bar and no carriage returns)."""
+class ScanProgressBar(_Bar):
+    """Executions traced so far, how many lost the field, how many could not be read."""
 
     def __init__(self) -> None:
-        self._bar: Any = None
-        self._task: Any = None
+        super().__init__()
         self._lost = 0
         self._unreadable = 0
-        self.on_listed: Any = None
-        self.on_progress: Any = None
-        if sys.stderr.isatty():
-            self.on_listed = self._listed
-            self.on_progress = self._progress
-
-    def __enter__(self) -> ScanProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        self.on_listed: Any = self._listed if self.drawn else None
+        self.on_progress: Any = self._progress if self.drawn else None
 
     def _listed(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=Console(stderr=True),
-            transient=True,
+        self._start(
+            lambda p: (p.TextColumn("{task.description}"), p.BarColumn(), p.MofNCompleteColumn()),
+            description="tracing executions",
+            total=total,
         )
-        self._bar.start()
-        self._task = self._bar.add_task("tracing executions", total=total)
 
     def _progress(self, done: int, total: int, row: Any) -> None:
         if self._bar is None:

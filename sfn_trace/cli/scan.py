@@ -8,14 +8,13 @@ import typer
 
 from sfn_trace import api
 from sfn_trace.cli import output
-from sfn_trace.cli.app import (
+from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.options import (
     FORMAT_OPTION,
     DebugOption,
     FieldOption,
     OutputOption,
-    app,
     default_format,
-    guarded,
     with_aws_options,
 )
 from sfn_trace.cli.progress import ScanProgressBar

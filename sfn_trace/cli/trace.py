@@ -10,17 +10,13 @@ import typer
 
 from sfn_trace import api
 from sfn_trace.cli import output
-from sfn_trace.cli.app import (
-    EXIT_CODES_HELP,
+from sfn_trace.cli.app import EXIT_CODES_HELP, SUBCOMMANDS_HELP, MainFormCommand, app, guarded
+from sfn_trace.cli.options import (
     FORMAT_OPTION,
-    SUBCOMMANDS_HELP,
     DebugOption,
     FieldOption,
-    MainFormCommand,
     OutputOption,
-    app,
     default_format,
-    guarded,
     with_aws_options,
 )
 from sfn_trace.cli.progress import HistoryProgress
