@@ -3,7 +3,8 @@
 History events (:mod:`.events`), the definition (:mod:`.definition`), one execution's data
 (:mod:`.execution`), state visits (:mod:`.visits`), the field's snapshots (:mod:`.snapshot`),
 replayed data flows (:mod:`.replay`) and the trace result (:mod:`.result`); ARNs
-(:mod:`.arn`), how to reach AWS (:mod:`.options`), short renderings of JSON (:mod:`.text`).
+(:mod:`.arn`), how to reach AWS (:mod:`.options`), short renderings of JSON (:mod:`.text`),
+and JSON text read and written exactly and strictly, at any depth (:mod:`.jsontext`).
 
 Import rule: ``model`` imports nothing of sfn-trace's but :mod:`sfn_trace.errors`; every
 later stage imports it (docs/architecture.md).

@@ -7,7 +7,6 @@ included (https://states-language.net/#state-machine-structure), so one flat ind
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sfn_trace.errors import InputError
+from sfn_trace.model import jsontext
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,11 @@ class Definition:
     @classmethod
     def from_text(cls, text: str, origin: str = "definition") -> Definition:
         try:
-            body = json.loads(text)
+            # As deep as a payload may nest: Parallel and Map states nest their branches,
+            # three or four JSON levels per state, and Python's own parser stops near 1,000.
+            body = jsontext.loads(text)
+        except jsontext.TooDeep as exc:
+            raise InputError(f"{origin}: the definition is {exc}") from None
         except ValueError as exc:
             raise InputError(f"{origin}: not valid JSON ({exc})") from exc
         if not isinstance(body, Mapping) or not isinstance(body.get("States"), Mapping):
@@ -124,44 +128,72 @@ def _index(
     branch: int | None,
     language: str,
 ) -> Iterator[tuple[str, StateDef]]:
+    """Every state, each before the states nested in it (its ``ItemProcessor``, ``Iterator``,
+    then each of its ``Branches``) and those before its next sibling.
+
+    An explicit stack, not recursion: the definition chooses how deep states nest."""
+    stack: list[Iterator[tuple[str, StateDef]]] = [
+        _states_of(states, location, parent, branch, language)
+    ]
+    while stack:
+        found = next(stack[-1], None)
+        if found is None:
+            stack.pop()
+            continue
+        yield found
+        name, state = found
+        # Pushed last first: the first nested body is walked first.
+        stack.extend(reversed(_nested(name, state.body, state.location, state.query_language)))
+
+
+def _states_of(
+    states: Mapping[str, Any], location: str, parent: str | None, branch: int | None, language: str
+) -> Iterator[tuple[str, StateDef]]:
+    """The states of one ``States`` object (not those nested in them)."""
     for name, body in states.items():
         if not isinstance(body, Mapping):
             continue
-        here = f"{location}.{name}"
-        own_language = str(body.get("QueryLanguage", language))
         yield (
             name,
             StateDef(
                 name=name,
                 type=str(body.get("Type", "")),
                 body=body,
-                location=here,
+                location=f"{location}.{name}",
                 parent=parent,
                 branch=branch,
-                query_language=own_language,
+                query_language=str(body.get("QueryLanguage", language)),
             ),
         )
-        for key in ("ItemProcessor", "Iterator"):
-            processor = body.get(key)
-            if isinstance(processor, Mapping) and isinstance(processor.get("States"), Mapping):
-                inner_language = str(processor.get("QueryLanguage", own_language))
-                yield from _index(
-                    processor["States"], f"{here}.{key}.States", name, None, inner_language
-                )
-        branches = body.get("Branches")
-        if isinstance(branches, list):
-            for i, branch_body in enumerate(branches):
-                if isinstance(branch_body, Mapping) and isinstance(
-                    branch_body.get("States"), Mapping
-                ):
-                    inner_language = str(branch_body.get("QueryLanguage", own_language))
-                    yield from _index(
+
+
+def _nested(
+    name: str, body: Mapping[str, Any], here: str, own_language: str
+) -> list[Iterator[tuple[str, StateDef]]]:
+    """The ``States`` objects directly inside one state, in the order they are indexed."""
+    found = []
+    for key in ("ItemProcessor", "Iterator"):
+        processor = body.get(key)
+        if isinstance(processor, Mapping) and isinstance(processor.get("States"), Mapping):
+            inner_language = str(processor.get("QueryLanguage", own_language))
+            found.append(
+                _states_of(processor["States"], f"{here}.{key}.States", name, None, inner_language)
+            )
+    branches = body.get("Branches")
+    if isinstance(branches, list):
+        for i, branch_body in enumerate(branches):
+            if isinstance(branch_body, Mapping) and isinstance(branch_body.get("States"), Mapping):
+                inner_language = str(branch_body.get("QueryLanguage", own_language))
+                found.append(
+                    _states_of(
                         branch_body["States"],
                         f"{here}.Branches[{i}].States",
                         name,
                         i,
                         inner_language,
                     )
+                )
+    return found
 
 
 class Change(str, Enum):

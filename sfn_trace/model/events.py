@@ -12,14 +12,16 @@ Reference: https://docs.aws.amazon.com/step-functions/latest/apireference/API_Hi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final
 
 from sfn_trace.errors import InputError
+from sfn_trace.model import jsontext
+from sfn_trace.model.jsontext import MAX_DEPTH, TooDeep
 
 
 class _NotJson:
@@ -44,14 +46,20 @@ class Payload:
 
     ``truncated`` is the ``*Details.truncated`` flag (true only in CloudWatch Logs records,
     or when a tool cut the payload); a truncated payload's content cannot be trusted.
+
+    Parsed by :func:`sfn_trace.model.jsontext.loads`: numbers Python cannot hold keep their
+    text, and documents nested up to :data:`~sfn_trace.model.jsontext.MAX_DEPTH` levels are
+    read; one nested deeper is unreadable like text that is not JSON (its value is
+    :data:`NOT_JSON`), and :attr:`unreadable` says which.
     """
 
-    __slots__ = ("_value", "text", "truncated")
+    __slots__ = ("_problem", "_value", "text", "truncated")
 
     def __init__(self, text: str, truncated: bool = False) -> None:
         self.text = text
         self.truncated = truncated
         self._value: Any = _UNPARSED
+        self._problem: str | None = None
 
     def __repr__(self) -> str:
         shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
@@ -69,13 +77,22 @@ class Payload:
 
     @property
     def value(self) -> Any:
-        """The parsed document, or :data:`NOT_JSON` when the text is not JSON."""
+        """The parsed document, or :data:`NOT_JSON` when it cannot be read (:attr:`unreadable`
+        says why)."""
         if self._value is _UNPARSED:
             try:
-                self._value = json.loads(self.text)
+                self._value = jsontext.loads(self.text)
+            except TooDeep as too_deep:
+                self._value, self._problem = NOT_JSON, f"payload {too_deep}"
             except (ValueError, RecursionError):
-                self._value = NOT_JSON
+                self._value, self._problem = NOT_JSON, "payload is not JSON"
         return self._value
+
+    @property
+    def unreadable(self) -> str | None:
+        """Why :attr:`value` is :data:`NOT_JSON`: ``"payload is not JSON"`` or ``"payload
+        nested deeper than 10000 levels"``; None when the document was read."""
+        return self._problem if self.value is NOT_JSON else None
 
     def may_contain_key(self, key: str) -> bool:
         """Cheap pre-check: can the document hold an object member named ``key``?
@@ -87,21 +104,36 @@ class Payload:
         full parse.
         """
         text = self.text
-        if json.dumps(key, ensure_ascii=False) in text or json.dumps(key) in text:
+        raw, escaped = _spellings(key)
+        if raw in text or escaped in text:
             return True
         return "\\u" in text or ("/" in key and "\\/" in text)
 
     def looks_complete(self) -> bool:
         """True for an object or array text whose brackets balance: safe to judge from the
         text alone. False for anything else (scalars, damaged or cut text without its
-        ``truncated`` flag), which must be parsed before anyone says what it holds."""
+        ``truncated`` flag), which must be parsed before anyone says what it holds; False
+        too when the text has more brackets than :data:`MAX_DEPTH`: it may be nested too
+        deeply to read, which is "unknown", never "missing"."""
         text = self.text.lstrip()
         if not text or text[0] not in "{[":
             return False
-        return text.count("{") == text.count("}") and text.count("[") == text.count("]")
+        objects, arrays = text.count("{"), text.count("[")
+        return (
+            objects == text.count("}")
+            and arrays == text.count("]")
+            and objects + arrays <= MAX_DEPTH
+        )
 
 
 _UNPARSED: Final = object()
+
+
+@lru_cache(maxsize=64)
+def _spellings(key: str) -> tuple[str, str]:
+    """``key`` as a JSON string, with raw UTF-8 and with ``\\u`` escapes (a run tracks one
+    field: spelled once, not once per payload)."""
+    return jsontext.dumps(key, ensure_ascii=False), jsontext.dumps(key)
 
 
 class EventKind(Enum):
@@ -347,7 +379,7 @@ def _payload(details: Mapping[str, Any], key: str, flag_key: str | None) -> Payl
         return None
     if not isinstance(text, str):
         # Some tools decode payloads into objects; turn them back into the API's text form.
-        text = json.dumps(text, separators=(",", ":"), ensure_ascii=False)
+        text = jsontext.dumps(text, separators=(",", ":"), ensure_ascii=False, strict=False)
     truncated = False
     if flag_key is not None:
         flags = details.get(flag_key)
@@ -362,7 +394,7 @@ def _variables(raw: Any) -> tuple[tuple[str, Payload], ...] | None:
     result = []
     for name, text in raw.items():
         if not isinstance(text, str):
-            text = json.dumps(text, separators=(",", ":"), ensure_ascii=False)
+            text = jsontext.dumps(text, separators=(",", ":"), ensure_ascii=False, strict=False)
         result.append((str(name), Payload(text)))
     return tuple(result)
 
@@ -386,5 +418,8 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _brief(raw: Any) -> str:
-    text = repr(raw)
+    try:
+        text = repr(raw)
+    except RecursionError:
+        text = f"a {type(raw).__name__} nested too deeply to show"
     return text if len(text) <= 80 else text[:77] + "..."

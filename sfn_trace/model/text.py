@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from sfn_trace.model import jsontext
 
 ELLIPSIS = "…"
 
@@ -12,9 +13,10 @@ def brief(value: Any, width: int = 80) -> str:
     """``value`` as JSON, cut in the middle when longer than ``width``.
 
     The middle goes, not the end: S3 keys and ARNs differ at both ends
-    (``"poll_results/8ee0…/poll_results.json"``).
+    (``"poll_results/8ee0…/poll_results.json"``). Strict JSON at any depth
+    (:func:`sfn_trace.model.jsontext.dumps`): ``1e400`` stays ``1e400``.
     """
-    text = json.dumps(value, ensure_ascii=False)
+    text = jsontext.dumps(value, ensure_ascii=False)
     if len(text) <= width:
         return text
     keep = max(width - len(ELLIPSIS), 2)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from typing import Any
 from sfn_trace import __version__
 from sfn_trace.errors import InputError
 from sfn_trace.model import execution as _execution
+from sfn_trace.model import jsontext
 from sfn_trace.model.definition import Definition
 
 # _PAYLOAD_MEMBER: which payload member an event must carry; its absence means "execution
@@ -181,8 +181,9 @@ def bundle_document(
 
 
 def bundle_bytes(document: Mapping[str, Any], *, compress: bool) -> bytes:
-    """Serialised bundle; gzip output is deterministic (no file name, mtime 0)."""
-    raw = (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    """Serialised bundle; gzip output is deterministic (no file name, mtime 0). Strict
+    RFC 8259 JSON (:func:`sfn_trace.model.jsontext.dumps`)."""
+    raw = (jsontext.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
 
 

@@ -45,7 +45,7 @@ def line_request_id(message: str) -> tuple[str | None, str | None]:
     if message.startswith("{"):
         try:
             record = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return None, None
         if isinstance(record, dict):
             kind = {
@@ -174,7 +174,7 @@ def readable(message: str) -> str:
     if text.startswith("{"):
         try:
             record = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return text
         if isinstance(record, dict):
             return _readable_json(record, text)

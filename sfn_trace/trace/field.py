@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from sfn_trace.model import jsontext
 from sfn_trace.model.events import Payload
 from sfn_trace.model.snapshot import MISSING, Occurrence, Snapshot, Status, unknown
 
@@ -35,7 +36,9 @@ def _snapshot_of_text(text: str, field: str) -> Snapshot:
     most payloads of a history occur twice. The parsed document is not kept (large
     histories would hold every payload twice in memory); snapshots are small and frozen."""
     try:
-        document = json.loads(text)
+        document = jsontext.loads(text)
+    except jsontext.TooDeep as too_deep:
+        return unknown(f"payload {too_deep}")
     except (ValueError, RecursionError):
         return unknown("payload is not JSON")
     return snapshot_of(document, field, limit=_spellings(text, field))
@@ -80,24 +83,31 @@ def find_occurrences(document: Any, field: str, *, limit: int | None = None) -> 
     found: list[Occurrence] = []
     if not isinstance(document, (dict, list)):
         return found
-    stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...], bool]] = [
-        (_children(document), (), isinstance(document, dict))
+    # One frame per level, holding only its own key: the path is spelled from the frames
+    # for the members that match (copying it per level would cost depth squared).
+    keys: list[str | int] = []
+    stack: list[tuple[Iterator[tuple[Any, Any]], bool]] = [
+        (_children(document), isinstance(document, dict))
     ]
     while stack:
-        children, segments, is_object = stack[-1]
+        children, is_object = stack[-1]
         for key, value in children:
             if is_object and key == field:
-                found.append(Occurrence(format_path((*segments, key)), value))
+                found.append(Occurrence(format_path((*keys, key)), value))
                 if limit is not None and len(found) >= limit:
                     return found
             if isinstance(value, dict):
-                stack.append((iter(value.items()), (*segments, key), True))
+                keys.append(key)
+                stack.append((iter(value.items()), True))
                 break
             if isinstance(value, list):
-                stack.append((enumerate(value), (*segments, key), False))
+                keys.append(key)
+                stack.append((enumerate(value), False))
                 break
         else:
             stack.pop()
+            if keys:
+                keys.pop()
     return found
 
 

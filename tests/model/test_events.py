@@ -412,7 +412,9 @@ def test_payload_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(text)
         return json.loads(text)
 
-    monkeypatch.setattr(history, "json", SimpleNamespace(loads=counting_loads, dumps=json.dumps))
+    monkeypatch.setattr(
+        history, "jsontext", SimpleNamespace(loads=counting_loads, dumps=json.dumps)
+    )
     payload = Payload('{"a": [1, 2]}')
     assert calls == []  # nothing parsed on construction
     first = payload.value
@@ -429,7 +431,9 @@ def test_payload_not_json_is_kept_as_text(monkeypatch: pytest.MonkeyPatch) -> No
         calls.append(text)
         return json.loads(text)
 
-    monkeypatch.setattr(history, "json", SimpleNamespace(loads=counting_loads, dumps=json.dumps))
+    monkeypatch.setattr(
+        history, "jsontext", SimpleNamespace(loads=counting_loads, dumps=json.dumps)
+    )
     payload = Payload("{not json")
     assert payload.value is NOT_JSON
     assert payload.value is NOT_JSON

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from sfn_trace.model.events import Payload
+from sfn_trace.model.jsontext import MAX_DEPTH
 from sfn_trace.model.snapshot import MISSING, Occurrence, Status
 from sfn_trace.trace.field import find_occurrences, snapshot, snapshot_of
 
@@ -222,13 +223,26 @@ def test_non_ascii_field_in_payload(text: str, field: str) -> None:
     [('{"a":', "}"), ("[", "]")],
     ids=["objects", "arrays"],
 )
-def test_deeply_nested_text_is_unknown_not_a_crash(opening: str, closing: str) -> None:
-    # 5000 levels: json.loads raises RecursionError; the document is unseen, never a crash
+def test_deeply_nested_text_is_read_up_to_the_limit(opening: str, closing: str) -> None:
+    # 5000 levels: beyond Python's own parser, within the documented limit: read, and found
     depth = 5000
     text = opening * depth + f'{{"{F}": "k"}}' + closing * depth
     snap = snapshot(Payload(text), F, absent="")
+    assert snap.status is Status.SET
+    assert snap.occurrences[0].value == "k"
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [('{"a":', "}"), ("[", "]")],
+    ids=["objects", "arrays"],
+)
+def test_text_nested_beyond_the_limit_is_unknown_and_says_why(opening: str, closing: str) -> None:
+    depth = MAX_DEPTH + 1
+    text = opening * depth + f'{{"{F}": "k"}}' + closing * depth
+    snap = snapshot(Payload(text), F, absent="")
     assert snap.status is Status.UNKNOWN
-    assert snap.reason
+    assert snap.reason == f"payload nested deeper than {MAX_DEPTH} levels"
     assert snap.occurrences == ()
 
 

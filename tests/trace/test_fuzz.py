@@ -487,7 +487,7 @@ def snapshot_status(payload_text: str, field: str = "poll_results_s3_key") -> St
     [
         '{"poll_results_s3_key": "a", "x": ',
         '{"poll_results_s3_key": oops}',
-        '{"poll_results_s3_key":' + "[" * 3000 + "]" * 3000 + "}",
+        '{"poll_results_s3_key":' + "[" * 10_001 + "]" * 10_001 + "}",
     ],
     ids=["cut", "not JSON, closed", "too deep to parse"],
 )

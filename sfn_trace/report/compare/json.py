@@ -46,10 +46,10 @@ STATUS is ``set``, ``null``, ``mixed``, ``missing`` or ``unknown``, as in ``sfn-
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sfn_trace.checks.compare import Comparison, Pair, Placed, Run
+from sfn_trace.model import jsontext
 from sfn_trace.model.result import Finding, TraceResult
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
@@ -59,7 +59,7 @@ SCHEMA = "sfn-trace-compare/1"
 
 
 def render(comparison: Comparison, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return json.dumps(to_document(comparison), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(to_document(comparison), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_document(comparison: Comparison) -> dict[str, Any]:

@@ -16,9 +16,8 @@ definition in the order given, an unreadable one with its one-line error and no 
 
 from __future__ import annotations
 
-import json
-
 from sfn_trace.checks.lint import LintFinding, LintReport
+from sfn_trace.model import jsontext
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SCHEMA = "sfn-trace-lint/1"
@@ -48,7 +47,7 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
                 for each in linted
             ],
         }
-    return json.dumps(document, indent=2) + "\n"
+    return jsontext.dumps(document, indent=2) + "\n"
 
 
 def finding_json(finding: LintFinding) -> dict[str, object]:

@@ -25,7 +25,6 @@ gets an error notification in ``invocations``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from sfn_trace.checks.lint import (
     LintFinding,
     LintReport,
 )
+from sfn_trace.model import jsontext
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SARIF_VERSION = "2.1.0"
@@ -98,7 +98,7 @@ RULES: dict[str, tuple[str, str, str]] = {
 
 
 def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return json.dumps(sarif_log(report.definitions, report.field), indent=2, allow_nan=False) + "\n"
+    return jsontext.dumps(sarif_log(report.definitions, report.field), indent=2) + "\n"
 
 
 def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:

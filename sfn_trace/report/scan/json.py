@@ -35,10 +35,10 @@ Keys may be added over time; none of those below may be removed or renamed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
+from sfn_trace.model import jsontext
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
@@ -46,7 +46,7 @@ SCHEMA = "sfn-trace-scan/1"
 
 
 def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_document(result: ScanResult) -> dict[str, Any]:

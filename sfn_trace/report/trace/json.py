@@ -6,10 +6,10 @@ Output is deterministic: the same history gives byte-identical JSON.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
+from sfn_trace.model import jsontext
 from sfn_trace.model.execution import MapRunCounts
 from sfn_trace.model.result import (
     ChildTrace,
@@ -36,14 +36,16 @@ def dumps(document: dict[str, Any]) -> str:
     """Indented JSON with one visit per line.
 
     Readable, diff- and grep-friendly, and fast: Python's C encoder only runs without
-    ``indent``, and a 25,000-event history has thousands of visits.
+    ``indent``, and a 25,000-event history has thousands of visits. Strict RFC 8259 JSON
+    whatever the payloads held (:func:`sfn_trace.model.jsontext.dumps`: ``1e400`` is written
+    ``1e400``, a payload's ``NaN`` token ``"NaN"``), at any depth.
     """
     head = dict(document)
     visits = head.pop("visits", [])
-    text = json.dumps(head, indent=2, ensure_ascii=False)
+    text = jsontext.dumps(head, indent=2, ensure_ascii=False)
     if not visits:
         return text[:-2] + ',\n  "visits": []\n}\n'  # head always has members
-    lines = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in visits)
+    lines = ",\n".join("    " + jsontext.dumps(v, ensure_ascii=False) for v in visits)
     return text[:-2] + f',\n  "visits": [\n{lines}\n  ]\n}}\n'
 
 
