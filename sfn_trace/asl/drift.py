@@ -34,10 +34,36 @@ def compare_definitions(ran: Definition, expected: Definition) -> Drift:
 
 def _differing_keys(left: Mapping[str, Any], right: Mapping[str, Any]) -> tuple[str, ...]:
     keys = set(left) | set(right)
-    return tuple(sorted(k for k in keys if left.get(k, _ABSENT) != right.get(k, _ABSENT)))
+    return tuple(sorted(k for k in keys if _differ(left.get(k, _ABSENT), right.get(k, _ABSENT))))
 
 
 _ABSENT = object()
+
+
+def _differ(left: Any, right: Any) -> bool:
+    """``left != right``. Python's ``!=`` recurses (in C) and gives up on values nested
+    about 1,000 deep, which a definition's template may be: those are compared by an
+    explicit stack, with the same answer."""
+    try:
+        return bool(left != right)
+    except RecursionError:
+        pass
+    stack = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        if a is b:
+            continue
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            if a.keys() != b.keys():
+                return True
+            stack.extend((value, b[key]) for key, value in a.items())
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return True
+            stack.extend(zip(a, b, strict=True))
+        elif isinstance(a, (Mapping, list)) or isinstance(b, (Mapping, list)) or a != b:
+            return True
+    return False
 
 
 def _without_states(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from sfn_trace.asl.jsonpath import (
     parse_path,
     read,
 )
+from sfn_trace.model import jsontext
 
 
 @dataclass(frozen=True)
@@ -108,39 +109,64 @@ class _Parser:
         return IntrinsicSyntaxError(self.text, detail)
 
     def call(self) -> Call:
+        """``States.Name(arg, ...)`` with its nested calls, read left to right.
+
+        An explicit stack of the calls still open, not recursion: the definition chooses how
+        deep calls nest."""
+        open_calls: list[tuple[str, int, list[Argument]]] = []
+        finished = self.open_call(open_calls)
+        while True:
+            if finished is None:
+                # The innermost open call's next argument.
+                self.skip_space()
+                if self.text.startswith("States.", self.position):
+                    finished = self.open_call(open_calls)
+                    continue
+                argument: Argument = self.argument()
+            elif not open_calls:
+                return finished
+            else:
+                argument = finished
+            name, start, args = open_calls[-1]
+            args.append(argument)
+            self.skip_space()
+            char = self.peek()
+            self.position += 1
+            if char == ")":
+                open_calls.pop()
+                finished = Call(name, tuple(args), self.text[start : self.position])
+            elif char == ",":
+                finished = None
+            else:
+                raise self.fail(f"expected ',' or ')' at {self.position - 1}")
+
+    def open_call(self, open_calls: list[tuple[str, int, list[Argument]]]) -> Call | None:
+        """Read ``States.Name(``: the call when it takes no argument (``States.UUID()``),
+        else None with the call pushed on ``open_calls``."""
         self.skip_space()
         start = self.position
         match = _NAME.match(self.text, self.position)
         if match is None:
             raise self.fail(f"expected States.<Function>( at {self.position}")
         self.position = match.end()
-        args: list[Argument] = []
         self.skip_space()
         if self.peek() == ")":
             self.position += 1
             return Call(match.group(1), (), self.text[start : self.position])
-        while True:
-            args.append(self.argument())
-            self.skip_space()
-            char = self.peek()
-            self.position += 1
-            if char == ")":
-                return Call(match.group(1), tuple(args), self.text[start : self.position])
-            if char != ",":
-                raise self.fail(f"expected ',' or ')' at {self.position - 1}")
+        open_calls.append((match.group(1), start, []))
+        return None
 
     def peek(self) -> str:
         return self.text[self.position] if self.position < len(self.text) else ""
 
     def argument(self) -> Argument:
+        """An argument that is not a call: a string, a path, a number, null/true/false."""
         self.skip_space()
         char = self.peek()
         if char == "'":
             return self.string()
         if char == "$":
             return PathArg(self.path())
-        if self.text.startswith("States.", self.position):
-            return self.call()
         number = _NUMBER.match(self.text, self.position)
         if number is not None:
             self.position = number.end()
@@ -196,12 +222,15 @@ class _Parser:
 
 
 def paths_in(call: Call) -> Iterator[str]:
-    """Every path the call reads, nested calls included (for the blame chain and lint)."""
-    for arg in call.args:
+    """Every path the call reads, nested calls included, in the order written (for the
+    blame chain and lint); an explicit stack, whatever the nesting."""
+    stack: list[Argument] = list(reversed(call.args))
+    while stack:
+        arg = stack.pop()
         if isinstance(arg, PathArg):
             yield arg.path
         elif isinstance(arg, Call):
-            yield from paths_in(arg)
+            stack.extend(reversed(arg.args))
 
 
 # --- evaluation -----------------------------------------------------------------------------
@@ -214,10 +243,35 @@ def evaluate_intrinsic(text: str | Call, roots: Roots, key: str = "") -> Any:
 
 
 def _evaluate(call: Call, roots: Roots, key: str) -> Any:
-    function = _FUNCTIONS.get(call.name)
-    if function is None:
+    """A call's value: a function is looked up when its call is reached, its arguments are
+    evaluated left to right (nested calls first), then it runs. An explicit stack of the
+    calls under way, not recursion: the definition chooses how deep calls nest."""
+    under_way: list[tuple[Call, list[Any]]] = []
+    _start(call, under_way)
+    while True:
+        current, args = under_way[-1]
+        if len(args) < len(current.args):
+            arg = current.args[len(args)]
+            if isinstance(arg, Call):
+                _start(arg, under_way)
+            else:
+                args.append(_argument(arg, roots, key))
+            continue
+        under_way.pop()
+        value = _apply(current, args)
+        if not under_way:
+            return value
+        under_way[-1][1].append(value)
+
+
+def _start(call: Call, under_way: list[tuple[Call, list[Any]]]) -> None:
+    if call.name not in _FUNCTIONS:
         raise StatesRuntime(f"The intrinsic function 'States.{call.name}' is not supported")
-    args = [_argument(arg, roots, key) for arg in call.args]
+    under_way.append((call, []))
+
+
+def _apply(call: Call, args: list[Any]) -> Any:
+    """Run one call on its evaluated arguments."""
     arity = _ARITY.get(call.name)
     if arity is not None and not arity[0] <= len(args) <= arity[1]:
         raise StatesRuntime(
@@ -226,7 +280,7 @@ def _evaluate(call: Call, roots: Roots, key: str) -> Any:
     if call.name == "Format":
         # Format needs its template as written (with its escapes), not only its value.
         return _format(call.args[0] if call.args else None, args)
-    return function(*args)
+    return _FUNCTIONS[call.name](*args)
 
 
 def _arity_text(arity: tuple[int, int]) -> str:
@@ -236,11 +290,9 @@ def _arity_text(arity: tuple[int, int]) -> str:
     return f"at least {low}" if high >= _MANY else f"{low} to {high}"
 
 
-def _argument(arg: Argument, roots: Roots, key: str) -> Any:
+def _argument(arg: Literal | PathArg, roots: Roots, key: str) -> Any:
     if isinstance(arg, Literal):
         return arg.value
-    if isinstance(arg, Call):
-        return _evaluate(arg, roots, key)
     try:
         return read(parse_path(arg.path), roots)
     except PathMissing:
@@ -278,7 +330,11 @@ def _string(function: str, value: Any) -> str:
 
 def _canonical(value: Any) -> str:
     """A key under which JSON-equal values are equal (``true`` is not ``1``)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except RecursionError:
+        # Deeper than Python's encoder goes: the same text, written iteratively.
+        return jsontext.dumps(value, sort_keys=True, separators=(",", ":"), strict=False)
 
 
 # The functions, each from its documentation page section.
@@ -308,7 +364,41 @@ def _unescape(text: str) -> str:
 
 
 def java_string(value: Any) -> str:
-    """How Java's ``toString`` prints a JSON value (what ``States.Format`` shows)."""
+    """How Java's ``toString`` prints a JSON value (what ``States.Format`` shows):
+    ``[1, 2]``, ``{a=1, b=[]}``. Written piece by piece from an explicit stack (a
+    :class:`_Text` is written as it is, anything else as a value): a payload nests as deep
+    as its writer chose."""
+    out: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            out.append(item.text)
+        elif isinstance(item, list):
+            pieces: list[Any] = [_Text("[")]
+            for position, member in enumerate(item):
+                pieces.extend((_Text(", "), member) if position else (member,))
+            pieces.append(_Text("]"))
+            stack.extend(reversed(pieces))
+        elif isinstance(item, dict):
+            pieces = [_Text("{")]
+            for position, (key, member) in enumerate(item.items()):
+                pieces.extend((_Text(f"{', ' if position else ''}{key}="), member))
+            pieces.append(_Text("}"))
+            stack.extend(reversed(pieces))
+        else:
+            out.append(_java_scalar(item))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Text :func:`java_string` writes as it is (brackets, separators, keys)."""
+
+    text: str
+
+
+def _java_scalar(value: Any) -> str:
     if isinstance(value, str):
         return value
     if value is None:
@@ -319,10 +409,6 @@ def java_string(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return _java_double(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(java_string(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={java_string(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
@@ -343,7 +429,13 @@ def _string_to_json(text: Any) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except RecursionError:
+            # Deeper than Python's parser goes: read iteratively, up to jsontext's limit.
+            return jsontext.loads(text)
+    except jsontext.TooDeep as too_deep:
+        raise Unreplayable(f"States.StringToJson of a document {too_deep}") from None
     except ValueError:
         raise _fail("StringToJson", f"not valid JSON: {text}") from None
 

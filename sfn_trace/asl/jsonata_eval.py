@@ -130,7 +130,17 @@ def _compile(expression: str) -> Any:
     return compiled
 
 
+def _put(into: Any, key: Any, value: Any) -> None:
+    """Add a converted member to its container: appended to a list, set in a dict."""
+    if isinstance(into, list):
+        into.append(value)
+    else:
+        into[key] = value
+
+
 def _to_jsonata(value: Any) -> Any:
+    # Recursive, as jsonata-python is: a document too deep for either raises RecursionError,
+    # which the replay reports as "a document is nested too deeply to replay".
     if value is None:
         return _null()
     if isinstance(value, dict):
@@ -216,14 +226,38 @@ def render(
 
     ``location`` is AWS's name for the field in error causes (``Output/result``); ``prefix``
     is the cause's "An error occurred while executing the state ..." sentence.
+
+    Members are evaluated in the template's order (the first that fails is the one
+    reported), by an explicit stack: the definition chooses how deep a template nests.
     """
-    if isinstance(template, dict):
-        return {
-            key: render(value, states, variables, f"{location}/{key}", prefix)
-            for key, value in template.items()
-        }
-    if isinstance(template, list):
-        return [render(value, states, variables, location, prefix) for value in template]
+    root: list[Any] = []
+    stack: list[tuple[Any, str, Any, Any]] = [(template, location, root, None)]
+    while stack:
+        node, where, into, key = stack.pop()
+        if isinstance(node, dict):
+            members: dict[Any, Any] = {}
+            _put(into, key, members)
+            stack.extend(
+                (value, f"{where}/{name}", members, name)
+                for name, value in reversed(list(node.items()))
+            )
+        elif isinstance(node, list):
+            items: list[Any] = []
+            _put(into, key, items)
+            stack.extend((value, where, items, None) for value in reversed(node))
+        else:
+            _put(into, key, _render_member(node, states, variables, where, prefix))
+    return root[0]
+
+
+def _render_member(
+    template: Any,
+    states: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    location: str,
+    prefix: str,
+) -> Any:
+    """One member of a JSONata template: an expression's value, or the literal."""
     if not is_expression(template):
         return template
     text = expression_text(template)

@@ -41,6 +41,8 @@ from typing import Any, Final
 from jsonpath_ng import Child, Fields, Index, Root, This  # type: ignore[import-untyped]
 from jsonpath_ng.ext.parser import parse as _parse_full  # type: ignore[import-untyped]
 
+from sfn_trace.model import jsontext
+
 Segment = str | int
 """One step of a definite path: an object member name or an array index."""
 
@@ -207,18 +209,22 @@ def _simple_segments(rest: str) -> tuple[Segment, ...] | None:
 
 def _definite_segments(node: Any) -> tuple[Segment, ...] | None:
     """Jayway calls a path definite when it holds no wildcard, slice, union, ``..`` or filter;
-    such a path names one node. The steps of a definite jsonpath-ng tree, else None."""
-    if isinstance(node, (Root, This)):
-        return ()
-    if isinstance(node, Child):
-        left = _definite_segments(node.left)
-        right = _definite_segments(node.right)
-        return None if left is None or right is None else left + right
-    if isinstance(node, Fields) and len(node.fields) == 1 and node.fields[0] != "*":
-        return (str(node.fields[0]),)
-    if isinstance(node, Index) and len(getattr(node, "indices", ())) == 1:
-        return (int(node.indices[0]),)
-    return None
+    such a path names one node. The steps of a definite jsonpath-ng tree, else None.
+
+    The tree's leaves left to right, by an explicit stack (a long path is a deep tree)."""
+    segments: list[Segment] = []
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Child):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, Fields) and len(node.fields) == 1 and node.fields[0] != "*":
+            segments.append(str(node.fields[0]))
+        elif isinstance(node, Index) and len(getattr(node, "indices", ())) == 1:
+            segments.append(int(node.indices[0]))
+        elif not isinstance(node, (Root, This)):
+            return None
+    return tuple(segments)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -342,22 +348,31 @@ def apply_result_path(path: str | None, raw_input: Any, result: Any) -> Any:
 
 
 def _write(node: Any, segments: tuple[Segment, ...], value: Any, path: str) -> Any:
-    head, rest = segments[0], segments[1:]
-    if isinstance(head, int):
-        if not isinstance(node, list) or not -len(node) <= head < len(node):
-            raise _unapplicable(path)
-        copy = list(node)
-        copy[head] = _write(copy[head], rest, value, path) if rest else value
-        return copy
-    if not isinstance(node, dict):
-        raise _unapplicable(path)
-    copy_map = dict(node)
-    if rest:
-        child = copy_map.get(head)
-        copy_map[head] = _write({} if child is None else child, rest, value, path)
-    else:
-        copy_map[head] = value
-    return copy_map
+    """A copy of ``node`` with ``value`` at ``segments``: each node on the way is copied
+    (a missing or null member becomes ``{}``), the rest is shared. A loop down the path, not
+    recursion: a ResultPath may be long."""
+    copies: list[Any] = []
+    for position, head in enumerate(segments):
+        if isinstance(head, int):
+            if not isinstance(node, list) or not -len(node) <= head < len(node):
+                raise _unapplicable(path)
+            copy: Any = list(node)
+            child = copy[head]
+        else:
+            if not isinstance(node, dict):
+                raise _unapplicable(path)
+            copy = dict(node)
+            child = copy.get(head)
+            if child is None and position < len(segments) - 1:
+                child = {}
+        copies.append(copy)
+        node = child
+    # Fill each copy with the one below it, from the bottom up.
+    below = value
+    for head, copy in zip(reversed(segments), reversed(copies), strict=True):
+        copy[head] = below
+        below = copy
+    return below
 
 
 def _unapplicable(path: str) -> StatesRuntime:
@@ -398,4 +413,35 @@ def parse_location(text: str) -> tuple[Segment, ...]:
 
 def compact(value: Any) -> str:
     """JSON as AWS prints it in causes and payloads: no spaces, non-ASCII kept."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=repr)
+    try:
+        return json.dumps(
+            value, separators=(",", ":"), ensure_ascii=False, default=repr, allow_nan=False
+        )
+    except (ValueError, RecursionError):
+        # A number JSON cannot spell as Python would (1e400 keeps its text), or nested
+        # deeper than Python's encoder goes: the same text otherwise, written iteratively.
+        return jsontext.dumps(
+            _jsonable(value), separators=(",", ":"), ensure_ascii=False, strict=False
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with what is not JSON (an unknown placeholder) as its ``repr``, as
+    ``json.dumps(default=repr)`` writes it; an explicit stack, whatever the depth."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        node, into, at = stack.pop()
+        if isinstance(node, dict):
+            copy: dict[Any, Any] = dict.fromkeys(node)
+            into[at] = copy
+            stack.extend((member, copy, key) for key, member in node.items())
+        elif isinstance(node, (list, tuple)):
+            items: list[Any] = [None] * len(node)
+            into[at] = items
+            stack.extend((item, items, index) for index, item in enumerate(node))
+        elif node is None or isinstance(node, (str, int, float)):
+            into[at] = node
+        else:
+            into[at] = repr(node)
+    return root[0]

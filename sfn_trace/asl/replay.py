@@ -88,10 +88,15 @@ def same_json(left: Any, right: Any) -> bool:
 
     Python's ``==`` (fast, in C) is JSON equality but for one thing: ``True == 1``. So ``==``
     decides, and an iterative walk (no recursion, whatever the depth) looks only for a
-    boolean facing a number.
+    boolean facing a number. ``==`` itself recurses (in C): for documents nested deeper than
+    it goes, the walk compares everything.
     """
-    if left != right:
-        return False
+    try:
+        if left != right:
+            # NaN is never equal to itself: a payload's NaN token read twice differs for ==
+            return _has_nan(left) and _same_json_deep(left, right)
+    except RecursionError:
+        return _same_json_deep(left, right)
     stack = [(left, right)]
     while stack:
         a, b = stack.pop()
@@ -105,19 +110,84 @@ def same_json(left: Any, right: Any) -> bool:
     return True
 
 
+def _same_json_deep(left: Any, right: Any) -> bool:
+    """:func:`same_json` without ``==`` on containers: an explicit stack, any depth."""
+    stack = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        if isinstance(a, dict) and isinstance(b, dict):
+            if a.keys() != b.keys():
+                return False
+            stack.extend((value, b[key]) for key, value in a.items())
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b, strict=True))
+        elif not _same_scalar(a, b):
+            return False
+    return True
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    """Two values that are not both objects or both arrays, as JSON."""
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # NaN and NaN: the same JSON token
+    return (type(a) is bool) is (type(b) is bool) and (a is b or a == b)
+
+
+def _has_nan(document: Any) -> bool:
+    """Whether a float NaN sits anywhere in ``document`` (an explicit stack)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, float) and node != node:
+            return True
+    return False
+
+
 def first_difference(left: Any, right: Any, at: tuple[Segment, ...] = ()) -> str:
-    """Where two JSON documents first differ, as a path (for mismatch reasons)."""
-    if isinstance(left, dict) and isinstance(right, dict):
-        for key in [*left, *(k for k in right if k not in left)]:
-            if key not in left or key not in right:
-                return format_path((*at, key))
-            if not same_json(left[key], right[key]):
-                return first_difference(left[key], right[key], (*at, key))
-    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
-        for index, (a, b) in enumerate(zip(left, right, strict=True)):
-            if not same_json(a, b):
-                return first_difference(a, b, (*at, index))
-    return format_path(at)
+    """Where two JSON documents first differ, as a path (for mismatch reasons): down the
+    first differing member of each object (its members, then the other's) or of each array
+    of the same length, to where the two differ as a whole.
+
+    A loop, not recursion: documents nest as deep as their writer chose."""
+    location = list(at)
+    while True:
+        if isinstance(left, dict) and isinstance(right, dict):
+            key = next(
+                (
+                    k
+                    for k in [*left, *(k for k in right if k not in left)]
+                    if k not in left or k not in right or not same_json(left[k], right[k])
+                ),
+                None,
+            )
+            if key is not None and (key not in left or key not in right):
+                return format_path((*location, key))
+            if key is not None:
+                left, right = left[key], right[key]
+                location.append(key)
+                continue
+        if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+            index = next(
+                (
+                    i
+                    for i, (a, b) in enumerate(zip(left, right, strict=True))
+                    if not same_json(a, b)
+                ),
+                None,
+            )
+            if index is not None:
+                left, right = left[index], right[index]
+                location.append(index)
+                continue
+        return format_path(tuple(location))
 
 
 # --- the engine -----------------------------------------------------------------------------
@@ -164,16 +234,16 @@ def _variable_scopes(tree: VisitTree) -> dict[int, Mapping[str, Any]]:
     assignments do not leak out
     (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html)."""
     scopes: dict[int, Mapping[str, Any]] = {}
-
-    def walk(flow: Flow, env: Mapping[str, Any]) -> None:
+    # An explicit stack of flows with the variables at their start: the history chooses how
+    # deep flows nest.
+    stack: list[tuple[Flow, Mapping[str, Any]]] = [(tree.root, {})]
+    while stack:
+        flow, env = stack.pop()
         for visit in flow.visits:
             scopes[visit.seq] = env
-            for child in visit.children:
-                walk(child, env)
+            stack.extend((child, env) for child in visit.children)
             if visit.variables:
                 env = {**env, **_decode_variables(visit.variables, visit.variables_truncated)}
-
-    walk(tree.root, {})
     return scopes
 
 
@@ -190,15 +260,12 @@ def _decode_variables(variables: Sequence[tuple[str, Payload]], truncated: bool)
 def _next_states(tree: VisitTree) -> dict[int, str]:
     """The state each visit went to in its flow (to tell which Choice rule matched)."""
     found: dict[int, str] = {}
-
-    def walk(flow: Flow) -> None:
+    stack = [tree.root]  # not recursion: the history chooses how deep flows nest
+    while stack:
+        flow = stack.pop()
         for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
             found[visit.seq] = after.state
-        for visit in flow.visits:
-            for child in visit.children:
-                walk(child)
-
-    walk(tree.root)
+        stack.extend(child for visit in flow.visits for child in visit.children)
     return found
 
 
@@ -840,18 +907,45 @@ def _expression_text(value: Any) -> str:
 def render_template(template: Any, roots: Roots) -> Any:
     """A ``Parameters``/``ResultSelector``/``ItemSelector``/``Assign`` payload template: keys
     ending in ``.$`` take the value of their path or intrinsic, without the suffix
-    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html)."""
-    if isinstance(template, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in template.items():
-            if key.endswith(".$") and isinstance(value, str):
-                out[key[:-2]] = _dollar_value(key, value, roots)
-            else:
-                out[key] = render_template(value, roots)
-        return out
-    if isinstance(template, list):
-        return [render_template(item, roots) for item in template]
-    return template
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-inputpath-params.html).
+
+    Members are evaluated in the template's order, each object's and array's before the
+    next member (the first failure is the one reported), by an explicit stack: the
+    definition chooses how deep a template nests."""
+    root: list[Any] = [None]
+    # (template node, the container its rendering goes into, the key or index there)
+    stack: list[tuple[Any, Any, Any]] = [(template, root, 0)]
+    while stack:
+        node, into, at = stack.pop()
+        if isinstance(node, Mapping):
+            out: dict[str, Any] = {}
+            into[at] = out
+            pending = []
+            for key, value in node.items():
+                if key.endswith(".$") and isinstance(value, str):
+                    pending.append((_Dollar(key, value), out, key[:-2]))
+                else:
+                    pending.append((value, out, key))
+            stack.extend(reversed(pending))
+        elif isinstance(node, list):
+            items: list[Any] = [None] * len(node)
+            into[at] = items
+            stack.extend((item, items, index) for index, item in reversed(list(enumerate(node))))
+        elif isinstance(node, _Dollar):
+            into[at] = _dollar_value(node.key, node.expression, roots)
+        else:
+            into[at] = node
+    return root[0]
+
+
+class _Dollar:
+    """A ``"key.$"`` member still to evaluate (:func:`render_template`)."""
+
+    __slots__ = ("expression", "key")
+
+    def __init__(self, key: str, expression: str) -> None:
+        self.key = key
+        self.expression = expression
 
 
 def _dollar_value(key: str, expression: str, roots: Roots) -> Any:
@@ -865,22 +959,26 @@ def _dollar_value(key: str, expression: str, roots: Roots) -> Any:
 
 
 def computed_locations(template: Any) -> Iterator[tuple[Segment, ...]]:
-    """Where a rendered template holds values computed from data rather than literals."""
-
-    def walk(node: Any, at: tuple[Segment, ...]) -> Iterator[tuple[Segment, ...]]:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                if key.endswith(".$") and isinstance(value, str):
-                    yield (*at, key[:-2])
-                else:
-                    yield from walk(value, (*at, key))
+    """Where a rendered template holds values computed from data rather than literals, in
+    the template's order (an explicit stack: the definition chooses the depth)."""
+    stack: list[tuple[Any, tuple[Segment, ...], bool]] = [(template, (), False)]
+    while stack:
+        node, at, computed = stack.pop()
+        if computed:
+            yield at
+        elif isinstance(node, Mapping):
+            stack.extend(
+                (value, (*at, key[:-2]), True)
+                if key.endswith(".$") and isinstance(value, str)
+                else (value, (*at, key), False)
+                for key, value in reversed(list(node.items()))
+            )
         elif isinstance(node, list):
-            for index, value in enumerate(node):
-                yield from walk(value, (*at, index))
+            stack.extend(
+                (value, (*at, index), False) for index, value in reversed(list(enumerate(node)))
+            )
         elif jsonata_eval.is_expression(node):
             yield at
-
-    return walk(template, ())
 
 
 _NOT_CAUGHT_BY_ALL = frozenset({"States.Runtime"})
@@ -898,28 +996,54 @@ def error_matches(error: str, names: Sequence[str]) -> bool:
 
 
 def _failure_event(visit: Visit) -> tuple[str | None, str | None] | None:
-    """The error and cause members of the event that failed the visit, as recorded."""
-    end = visit.attempts[-1].end if visit.attempts else None
-    if end is None:
-        return None
-    if end.kind is EventKind.TASK_FAILED:
-        return end.error, end.cause
-    if end.kind in (EventKind.MAP_FAILED, EventKind.PARALLEL_FAILED):
-        inner = _failed_inside(visit)
-        return _failure_event(inner) if inner is not None else None
+    """The error and cause members of the event that failed the visit, as recorded: a
+    failed Map or Parallel's are those of the latest failed visit inside it, and so on
+    inwards (a loop, not recursion: the history chooses how deep they nest)."""
+    inside: dict[int, Visit] | None = None
+    current: Visit | None = visit
+    while current is not None:
+        end = current.attempts[-1].end if current.attempts else None
+        if end is None:
+            return None
+        if end.kind is EventKind.TASK_FAILED:
+            return end.error, end.cause
+        if end.kind not in (EventKind.MAP_FAILED, EventKind.PARALLEL_FAILED):
+            return None
+        if inside is None:
+            inside = _failed_inside(visit)
+        current = inside.get(current.seq)
     return None
 
 
-def _failed_inside(visit: Visit) -> Visit | None:
-    """The latest failed visit inside a Map or Parallel: its error is the container's."""
-    failed = [
-        inner
-        for flow in visit.children
-        for top in flow.visits
-        for inner in top.walk()
-        if inner.error is not None and inner.outcome is Outcome.FAILED
-    ]
-    return max(failed, key=lambda v: (v.end or v.entered).id, default=None)
+def _failed_inside(visit: Visit) -> dict[int, Visit]:
+    """For ``visit`` and each visit nested in it (by ``seq``), the latest failed visit inside
+    it (its error is a failed Map's or Parallel's), the first in entry order when several
+    ended at the same event.
+
+    One pass from the innermost visits out, each visit's answer made from those of the
+    visits directly inside it: following the failure inwards walks the tree once."""
+    latest: dict[int, Visit] = {}
+    for holder in reversed(visit.walk()):
+        found: Visit | None = None
+        for flow in holder.children:
+            for top in flow.visits:
+                below = latest.get(top.seq)
+                if _failed(top) and (below is None or _ended(top) >= _ended(below)):
+                    below = top
+                if below is not None and (found is None or _ended(below) > _ended(found)):
+                    found = below
+        if found is not None:
+            latest[holder.seq] = found
+    return latest
+
+
+def _failed(visit: Visit) -> bool:
+    return visit.error is not None and visit.outcome is Outcome.FAILED
+
+
+def _ended(visit: Visit) -> int:
+    """When a visit ended (a Fail state's visit is still open when its branch fails)."""
+    return (visit.end or visit.entered).id
 
 
 _PLACEHOLDER = re.compile(r"<[^<>\s]+>")
@@ -1032,16 +1156,49 @@ def _rule_matches(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
         return rule.get("Next") == run.engine.next_state.get(run.visit.seq)
 
 
+_NO_RULE: Any = object()
+
+
 def _evaluate_rule(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
-    if "Condition" in rule:
-        states = {"input": run.input, "context": run.context}
-        return jsonata_eval.render(rule["Condition"], states, run.variables, "Condition") is True
-    if "And" in rule:
-        return all(_evaluate_rule(run, r, document) for r in rule["And"])
-    if "Or" in rule:
-        return any(_evaluate_rule(run, r, document) for r in rule["Or"])
-    if "Not" in rule:
-        return not _evaluate_rule(run, rule["Not"], document)
+    """A Choice rule: ``And`` and ``Or`` stop at the first sub-rule that decides, as
+    ``all``/``any`` do. An explicit stack of the open ``And``/``Or``/``Not`` rules, not
+    recursion: the definition chooses how deep rules nest."""
+    open_rules: list[tuple[str, Iterator[Any]]] = []
+    node: Any = rule
+    while True:
+        result: bool | None = None
+        if "Condition" in node:
+            states = {"input": run.input, "context": run.context}
+            result = jsonata_eval.render(node["Condition"], states, run.variables, "Condition")
+            result = result is True
+        elif "And" in node:
+            open_rules.append(("And", iter(node["And"])))
+        elif "Or" in node:
+            open_rules.append(("Or", iter(node["Or"])))
+        elif "Not" in node:
+            open_rules.append(("Not", iter((node["Not"],))))
+        else:
+            result = _comparison(run, node, document)
+        # Hand the result to the open rules until one needs its next sub-rule.
+        while open_rules:
+            kind, rest = open_rules[-1]
+            if result is not None and (kind == "Not" or result is (kind == "Or")):
+                open_rules.pop()  # decided: a Not's only sub-rule, a false And, a true Or
+                result = not result if kind == "Not" else result
+                continue
+            following = next(rest, _NO_RULE)
+            if following is _NO_RULE:
+                open_rules.pop()  # every sub-rule agreed: all true (And), all false (Or)
+                result = kind == "And"
+                continue
+            node = following
+            break
+        else:
+            return bool(result)
+
+
+def _comparison(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
+    """A rule that compares its ``Variable`` (not ``And``, ``Or``, ``Not``, ``Condition``)."""
     roots = run.roots(document)
     variable = rule.get("Variable")
     if not isinstance(variable, str):

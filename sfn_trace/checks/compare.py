@@ -201,12 +201,16 @@ class Comparison:
 
     def top_only_in(self, run: Run) -> tuple[Pair, ...]:
         """Visits only ``run`` made whose enclosing visit both made (or at the root): the
-        roots of what differs, without repeating what is nested in them."""
+        roots of what differs, without repeating what is nested in them.
+
+        Only the enclosing visit (the key without its last flow and state) is looked up: a
+        visit outside it that only ``run`` made would make it only ``run``'s too. So each
+        visit costs its key's length, not its square (keys grow with nesting)."""
         keys = {p.key for p in self.timeline if p.only_in is run}
         return tuple(
             p
             for p in self.timeline
-            if p.only_in is run and not any(p.key[:d] in keys for d in range(1, len(p.key)))
+            if p.only_in is run and not (len(p.key) > 2 and p.key[:-2] in keys)
         )
 
     @property
@@ -279,6 +283,34 @@ def _place(result: TraceResult) -> Iterator[Placed]:
 def _place_flow(
     visits: Sequence[Visit], prefix: Key, by_seq: dict[int, VisitTrace]
 ) -> Iterator[Placed]:
+    """Every visit of a flow, each followed by those of its iterations and branches.
+
+    An explicit stack of flows, not nested generators: the history chooses how deep flows
+    nest (and a chain of ``yield from`` costs its depth on every visit it passes up)."""
+    stack = [_flow_places(visits, prefix, by_seq)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, Placed):
+            yield item
+        else:
+            stack.append(_flow_places(item.visits, item.prefix, by_seq))
+
+
+@dataclass(frozen=True)
+class _Inner:
+    """A flow to place next, inside the visit whose key is ``prefix``'s start."""
+
+    visits: Sequence[Visit]
+    prefix: Key
+
+
+def _flow_places(
+    visits: Sequence[Visit], prefix: Key, by_seq: dict[int, VisitTrace]
+) -> Iterator[Placed | _Inner]:
+    """One flow's visits, each followed by its iterations and branches (to place before
+    the next visit)."""
     seen: Counter[str] = Counter()
     keys: list[Key] = []
     for visit in visits:
@@ -295,7 +327,7 @@ def _place_flow(
             kind, name = _flow_name(child)
             part: KeyPart = (kind, name, flows[(kind, name)])
             flows[(kind, name)] += 1
-            yield from _place_flow(child.visits, (*key, part), by_seq)
+            yield _Inner(child.visits, (*key, part))
 
 
 def _flow_name(flow: Flow) -> tuple[str, str]:
@@ -428,19 +460,18 @@ def _extra_iterations(
 ) -> tuple[ExtraIteration, ...]:
     """Map iterations only one run made, under a Map visit both runs made."""
     iterations = {run: _iteration_keys(pairs, run) for run in Run}
+    innermost = _innermost_shared_iterations(pairs)
     found: dict[tuple[Key, Run], dict[int, int]] = {}
     for pair in timeline:
         run = pair.only_in
         if run is None:
             continue
-        for depth in range(len(pair.key) - 1, 0, -1):
-            kind, index, _ = pair.key[depth]
-            parent = pairs.get(pair.key[:depth])
-            if kind == "iteration" and parent is not None and parent.shared:
-                if pair.key[: depth + 1] not in iterations[_other(run)]:
-                    counts = found.setdefault((pair.key[:depth], run), {})
-                    counts[int(index)] = counts.get(int(index), 0) + 1
-                break
+        depth = innermost.get(pair.key)
+        if depth is not None:
+            index = pair.key[depth][1]
+            if pair.key[: depth + 1] not in iterations[_other(run)]:
+                counts = found.setdefault((pair.key[:depth], run), {})
+                counts[int(index)] = counts.get(int(index), 0) + 1
     extras: list[ExtraIteration] = []
     for (map_key, run), counts in found.items():
         map_pair = pairs[map_key]
@@ -455,12 +486,33 @@ def _other(run: Run) -> Run:
     return Run.GOOD if run is Run.BAD else Run.BAD
 
 
+def _innermost_shared_iterations(pairs: dict[Key, Pair]) -> dict[Key, int]:
+    """For each visit's key, where in it the innermost iteration of a Map visit both runs
+    made is (the index of its ``iteration`` part); keys inside no such iteration are left
+    out.
+
+    From each visit's enclosing visit (its key without the last flow and state), outermost
+    first: it is its own flow when the enclosing visit is a shared Map visit, else the
+    enclosing visit's answer. Linear in the keys' total length, whatever the nesting."""
+    found: dict[Key, int] = {}
+    for key in sorted(pairs, key=len):
+        if len(key) < 3:
+            continue
+        holder = key[:-2]
+        pair = pairs.get(holder)
+        if key[-2][0] == "iteration" and pair is not None and pair.shared:
+            found[key] = len(key) - 2
+        elif holder in found:
+            found[key] = found[holder]
+    return found
+
+
 def _iteration_keys(pairs: dict[Key, Pair], run: Run) -> set[Key]:
-    """Keys of the Map iterations ``run`` made (each ends with an ``iteration`` part)."""
+    """Keys of the Map iterations ``run`` made (each ends with an ``iteration`` part): each
+    holds a visit of ``run`` whose key is the iteration's key and one more state, as every
+    visit's enclosing visits are ``run``'s too."""
     return {
-        key[: depth + 1]
+        key[:-1]
         for key, pair in pairs.items()
-        if pair.side(run) is not None
-        for depth in range(len(key))
-        if key[depth][0] == "iteration"
+        if pair.side(run) is not None and len(key) > 1 and key[-2][0] == "iteration"
     }

@@ -26,6 +26,7 @@ without a finding.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,9 +114,10 @@ def lint(definition: Definition, field: str) -> list[LintFinding]:
     """Every (reader, state that can drop the field) pair, with the first path that shows it."""
     graph = _Graph(definition)
     findings: dict[tuple[str, str, str, str], LintFinding] = {}
+    steps: dict[_StepKey, _Step] = {}
     for reader, expression, location in _readers(definition, field):
         for path, edges in graph.paths_to(reader):
-            for finding in _analyse(definition, field, path, edges, expression, location):
+            for finding in _analyse(definition, field, path, edges, expression, location, steps):
                 key = (finding.reader, finding.expression, finding.dropper, finding.reason)
                 findings.setdefault(key, finding)
     return sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
@@ -191,17 +193,25 @@ def _reading_steps(state: StateDef) -> tuple[str, ...]:
 
 
 def _members(template: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(template, Mapping):
-        for key, value in template.items():
-            if key.endswith(".$") or jsonata_eval.is_expression(value):
-                yield key, value
-            else:
-                yield from _members(value)
-    elif isinstance(template, list):
-        for value in template:
-            yield from _members(value)
-    elif jsonata_eval.is_expression(template):
-        yield "", template
+    """(key, value) of each computed member of a template (a ``.$`` key or a JSONata
+    expression), in the template's order; an explicit stack, not recursion: the definition
+    chooses how deep templates nest."""
+    stack: list[tuple[str | None, Any]] = [(None, template)]
+    while stack:
+        key, node = stack.pop()
+        if key is not None:
+            yield key, node
+        elif isinstance(node, Mapping):
+            stack.extend(
+                (name, value)
+                if name.endswith(".$") or jsonata_eval.is_expression(value)
+                else (None, value)
+                for name, value in reversed(list(node.items()))
+            )
+        elif isinstance(node, list):
+            stack.extend((None, value) for value in reversed(node))
+        elif jsonata_eval.is_expression(node):
+            yield "", node
 
 
 _STATES_INPUT = re.compile(r"\$states\.input((?:\.[A-Za-z_]\w*|\[\d+\])+)")
@@ -288,17 +298,40 @@ class _Graph:
         appears at most twice in a path, so a loop is walked once and then cut. The edges
         are those leaving each state of the path."""
         start = self.definition.start_at
+        if target == start:
+            yield (target,), ()
+            return
         count = 0
-        stack: list[tuple[tuple[str, ...], tuple[_Edge, ...]]] = [((target,), ())]
-        while stack and count < _MAX_PATHS:
-            path, edges = stack.pop()
-            if path[0] == start:
-                count += 1
-                yield path, edges
+        # One path at a time, grown and shrunk at its start (kept reversed: the target
+        # first), each state's incoming edges tried last first; a path is copied only when
+        # it reaches StartAt. Long paths cost their length, not its square.
+        states: list[str] = [target]
+        edges: list[_Edge] = []
+        times: Counter[str] = Counter(states)
+        choices = [reversed(self.incoming.get(target, ()))]
+        while choices:
+            step = next(choices[-1], None)
+            if step is None:
+                choices.pop()
+                times[states.pop()] -= 1
+                if edges:
+                    edges.pop()
                 continue
-            for source, edge in self.incoming.get(path[0], ()):
-                if path.count(source) < _VISITS_PER_PATH:
-                    stack.append(((source, *path), (edge, *edges)))
+            source, edge = step
+            if times[source] >= _VISITS_PER_PATH:
+                continue
+            states.append(source)
+            edges.append(edge)
+            times[source] += 1
+            if source != start:
+                choices.append(reversed(self.incoming.get(source, ())))
+                continue
+            count += 1
+            yield tuple(reversed(states)), tuple(reversed(edges))
+            if count >= _MAX_PATHS:
+                return
+            times[states.pop()] -= 1
+            edges.pop()
 
 
 # --- following a location backwards -------------------------------------------------------------
@@ -317,6 +350,10 @@ class _Drop:
     kind: str
 
 
+_StepKey = tuple[str, "_Edge", tuple[Segment, ...]]
+_Step = tuple[tuple[Segment, ...] | None, tuple["_Drop", ...]]
+
+
 def _analyse(
     definition: Definition,
     field: str,
@@ -324,16 +361,23 @@ def _analyse(
     edges: tuple[_Edge, ...],
     expression: str,
     location: tuple[Segment, ...],
+    steps: dict[_StepKey, _Step] | None = None,
 ) -> Iterator[LintFinding]:
+    """``steps``: each state's step backwards, by (state, edge, location), shared by the
+    paths of one lint (paths into nested states repeat the states around them)."""
     reader = path[-1]
+    known = {} if steps is None else steps
     current: tuple[Segment, ...] | None = location
     for position in range(len(path) - 2, -1, -1):
         if current is None:
             return
-        state = definition.states[path[position]]
-        back = _Backwards(state, field, edges[position])
-        current = back.through(current)
-        for drop in back.drops:
+        key = (path[position], edges[position], current)
+        step = known.get(key)
+        if step is None:
+            back = _Backwards(definition.states[path[position]], field, edges[position])
+            step = known[key] = (back.through(current), tuple(back.drops))
+        current, drops = step
+        for drop in drops:
             yield LintFinding(
                 reader=reader,
                 expression=expression,

@@ -112,11 +112,14 @@ class Visit:
         return self.attempts[-1].resource if self.attempts else None
 
     def walk(self) -> list[Visit]:
-        """This visit and every visit nested in it, in entry order."""
-        found = [self]
-        for flow in self.children:
-            for visit in flow.visits:
-                found.extend(visit.walk())
+        """This visit and every visit nested in it, each before those nested in it (entry
+        order). An explicit stack, not recursion: the history chooses how deep visits nest."""
+        found = []
+        stack = [self]
+        while stack:
+            visit = stack.pop()
+            found.append(visit)
+            stack.extend(reversed([inner for flow in visit.children for inner in flow.visits]))
         return found
 
 

@@ -319,6 +319,7 @@ def _through_item_selector(replay: Replay, step: Step, location: tuple[Segment, 
 
 
 _MAX_HOPS = 200
+"""How many hops a blame chain shows at most; a longer one ends with a note that says so."""
 
 
 def blame_chain(tree: VisitTree, replays: Mapping[int, Replay], field: str) -> tuple[Hop, ...]:
@@ -401,6 +402,9 @@ class _Walker:
                 hop.note = self._note(visit, replay, origin)
                 return
             visit, origin, expression = found
+        # The bound, not the origin, ended the chain (a loop, never recursion: visits may
+        # nest and follow each other as deep and long as the history goes).
+        self.pending[-1].note = f"the chain stops after {_MAX_HOPS} hops"
 
     def _writer(
         self, visit: Visit, location: tuple[Segment, ...]
@@ -533,14 +537,15 @@ class _FlowIndex:
     def __init__(self, tree: VisitTree) -> None:
         self.flow_of: dict[int, tuple[Flow, int]] = {}
         self.holder: dict[int, Visit | None] = {}
-        self._add(tree.root, None)
-
-    def _add(self, flow: Flow, holder: Visit | None) -> None:
-        for position, visit in enumerate(flow.visits):
-            self.flow_of[visit.seq] = (flow, position)
-            self.holder[visit.seq] = holder
-            for child in visit.children:
-                self._add(child, visit)
+        # An explicit stack of flows and the visit holding each: the history chooses how
+        # deep flows nest.
+        stack: list[tuple[Flow, Visit | None]] = [(tree.root, None)]
+        while stack:
+            flow, holder = stack.pop()
+            for position, visit in enumerate(flow.visits):
+                self.flow_of[visit.seq] = (flow, position)
+                self.holder[visit.seq] = holder
+                stack.extend((child, visit) for child in visit.children)
 
     def previous(self, visit: Visit) -> Visit | None:
         flow, position = self.flow_of[visit.seq]
@@ -591,20 +596,36 @@ def _last_reader(
 def template_members(
     template: Any, at: tuple[Segment, ...] = ()
 ) -> Iterator[tuple[tuple[Segment, ...], str, Any]]:
-    """(location in the rendered document, key, value) of each computed member."""
-    if isinstance(template, Mapping):
-        for key, value in template.items():
-            if key.endswith(".$"):
-                yield (*at, key[:-2]), key, value
-            elif jsonata_eval.is_expression(value):
-                yield (*at, key), key, value
-            else:
-                yield from template_members(value, (*at, key))
-    elif isinstance(template, list):
-        for position, value in enumerate(template):
-            yield from template_members(value, (*at, position))
-    elif jsonata_eval.is_expression(template) and not at:
+    """(location in the rendered document, key, value) of each computed member, in the
+    template's order (an explicit stack: the definition chooses how deep templates nest)."""
+    if jsonata_eval.is_expression(template) and not at:
         yield (), "", template
+        return
+    stack: list[tuple[Any, tuple[Segment, ...]]] = [(template, at)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, Mapping):
+            members: list[tuple[Any, tuple[Segment, ...]]] = []
+            for key, value in node.items():
+                if key.endswith(".$"):
+                    members.append((_Member(key, value), (*where, key[:-2])))
+                elif jsonata_eval.is_expression(value):
+                    members.append((_Member(key, value), (*where, key)))
+                else:
+                    members.append((value, (*where, key)))
+            stack.extend(reversed(members))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, i)) for i, value in reversed(list(enumerate(node))))
+        elif isinstance(node, _Member):
+            yield where, node.key, node.value
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A computed member found by :func:`template_members`, yielded in its turn."""
+
+    key: str
+    value: Any
 
 
 def reads_field(key: str, value: Any, field: str) -> bool:

@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sfn_trace.model import jsontext
 from sfn_trace.model.events import NOT_JSON, EventKind, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData
 
@@ -78,14 +79,33 @@ def placeholder(text: str) -> str:
 
 
 def redact_value(value: Any, field: str) -> Any:
-    """``value`` with every leaf replaced by its placeholder, except members named ``field``."""
-    if isinstance(value, dict):
-        return {
-            key: member if key == field else redact_value(member, field)
-            for key, member in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_value(item, field) for item in value]
+    """``value`` with every leaf replaced by its placeholder, except members named ``field``.
+
+    An explicit stack, not recursion: a payload nests as deep as its writer chose."""
+    root: list[Any] = [None]
+    # (value to redact, the container its copy goes into, the key or index there)
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        node, into, at = stack.pop()
+        if isinstance(node, dict):
+            copy: dict[Any, Any] = {}
+            into[at] = copy
+            for key, member in node.items():
+                if key == field:
+                    copy[key] = member
+                else:
+                    copy[key] = None  # keeps the member order; filled from the stack
+                    stack.append((member, copy, key))
+        elif isinstance(node, list):
+            items: list[Any] = [None] * len(node)
+            into[at] = items
+            stack.extend((item, items, index) for index, item in enumerate(node))
+        else:
+            into[at] = _redact_leaf(node)
+    return root[0]
+
+
+def _redact_leaf(value: Any) -> Any:
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
@@ -162,8 +182,8 @@ def _not_json_placeholder(payload: Payload, field: str) -> str:
 
 def _redact_cause(cause: str, field: str) -> str:
     try:
-        value = json.loads(cause)
-    except (ValueError, RecursionError):
+        value = _loads(cause)
+    except ValueError:
         value = NOT_JSON
     if isinstance(value, (dict, list)):
         return _dumps(_keep(value, redact_value(value, field), _KEPT_IN_CAUSE))
@@ -188,8 +208,23 @@ def _keep(original: Any, redacted: Any, paths: tuple[tuple[str, ...], ...]) -> A
     return redacted
 
 
+def _loads(text: str) -> Any:
+    """JSON text as :func:`json.loads` reads it; a document nested deeper than Python's
+    parser goes is read by :func:`sfn_trace.model.jsontext.loads` (ValueError when even that
+    limit is passed)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return jsontext.loads(text)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON as :func:`json.dumps` writes it; a document nested deeper than Python's
+    encoder goes is written by :func:`sfn_trace.model.jsontext.dumps` (the same text)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        return jsontext.dumps(value, ensure_ascii=False, separators=(",", ":"), strict=False)
 
 
 # --- Lambda log lines (ExecutionData.lambda_logs) ---------------------------------------------
@@ -218,8 +253,8 @@ def redact_log_message(message: str, field: str) -> str:
         return message
     if message.lstrip().startswith("{"):
         try:
-            record = json.loads(message)
-        except (ValueError, RecursionError):
+            record = _loads(message)
+        except ValueError:
             record = None
         if isinstance(record, dict):
             return _dumps(_keep(record, redact_value(record, field), _KEPT_IN_LOG_RECORD))

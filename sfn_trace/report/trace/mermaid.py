@@ -248,9 +248,20 @@ def size(visit: Visit, level: Level) -> int:
     """Nodes drawn for a top-level visit at ``level``."""
     if not visit.children or level is Level.COLLAPSED:
         return 1
-    if level is Level.MERGED or _many(visit):
+    if level is Level.MERGED:
         return 1 + len({v.state for v in visit.walk()[1:]})
-    return 1 + sum(size(v, Level.EXPANDED) for f in visit.children for v in f.visits)
+    total = 0
+    stack = [visit]  # nested visits expanded in turn, without recursion: nesting is the input's
+    while stack:
+        node = stack.pop()
+        if not node.children:
+            total += 1
+        elif _many(node):
+            total += 1 + len({v.state for v in node.walk()[1:]})
+        else:
+            total += 1
+            stack.extend(v for f in node.children for v in f.visits)
+    return total
 
 
 # --- choosing what to draw -------------------------------------------------------------------
