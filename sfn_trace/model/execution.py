@@ -83,19 +83,25 @@ class ExecutionData:
     and the child executions when followed); empty when nothing was fetched."""
 
 
-def infer_info(events: tuple[HistoryEvent, ...], arn: str | None = None) -> ExecutionInfo:
+def infer_info(
+    events: tuple[HistoryEvent, ...], arn: str | None = None, *, unended: str | None = None
+) -> ExecutionInfo:
     """Execution facts from the events alone (for history files without DescribeExecution).
 
     The status is the last terminal event's; ``ExecutionRedriven`` after it reopens the
-    execution, and a history without a terminal event is still ``RUNNING`` (or was cut).
+    execution. A history without a terminal event (or none after its last redrive) does not
+    say whether the execution is still running or the history was cut: its status is
+    ``unended``, None (unknown) unless the caller has evidence that it may still run (an
+    Express execution younger than its five-minute limit: ``"RUNNING"``). The verdict treats
+    only a ``RUNNING`` status as such evidence (:mod:`sfn_trace.trace.verdict`).
     """
-    status: str | None = "RUNNING" if events else None
+    status: str | None = unended if events else None
     stop: datetime | None = None
     for event in events:
         if event.kind in TERMINAL_STATUS:
             status, stop = TERMINAL_STATUS[event.kind], event.timestamp
         elif event.kind is EventKind.EXECUTION_REDRIVEN:
-            status, stop = "RUNNING", None
+            status, stop = unended, None
     start = events[0].timestamp if events else None
     return ExecutionInfo(arn=arn, status=status, start=start, stop=stop)
 

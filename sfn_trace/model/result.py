@@ -173,6 +173,10 @@ class TraceResult:
     map_runs: tuple[MapRunTrace, ...] = ()
     """Distributed Map runs started by this execution, with their followed children
     (:mod:`sfn_trace.trace.maprun`)."""
+    anomalies: tuple[str, ...] = ()
+    """The history's anomalies (events missing, repeated with other content, out of order,
+    or that could not be attributed), also in ``warnings``; any makes the verdict
+    ``unknown`` (:mod:`sfn_trace.trace.verdict`)."""
 
     @property
     def exit_code(self) -> ExitCode:

@@ -47,6 +47,12 @@ def _trace_reason(result: TraceResult) -> str | None:
             f"the answer needs {count} document{'s' if count != 1 else ''} "
             f"the history does not hold ({shown})"
         )
+    if result.anomalies:
+        count = len(result.anomalies)
+        parts.append(
+            f"the history is damaged ({count} history "
+            f"{'anomaly' if count == 1 else 'anomalies'}, the first: {result.anomalies[0]})"
+        )
     if result.partial_verdict is not None:
         parts.append(f"partial verdict: {result.partial_verdict.value}")
     else:

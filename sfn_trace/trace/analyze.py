@@ -17,7 +17,7 @@ from typing import Any
 from sfn_trace.asl.drift import compare_definitions
 from sfn_trace.asl.replay import replay_visits
 from sfn_trace.model.definition import Definition
-from sfn_trace.model.events import NOT_JSON, Payload
+from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.replay import Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
@@ -50,6 +50,9 @@ def analyze(
     read from ``expected_source``): how the one that ran differs is reported beside the
     verdict. It needs the definition that ran (``data.definition``).
     """
+    data, copies = _without_copies(data)
+    if replay_source is not None:
+        replay_source, _ = _without_copies(replay_source)
     tree = build_visits(data.events, data.definition)
     source_tree = tree
     if replay_source is not None:
@@ -80,6 +83,7 @@ def analyze(
         unseen=judged.unseen,
         warnings=(
             *data.warnings,
+            *_copies_note(copies),
             *replay_notes,
             *_log_warnings(data.lambda_logs),
             *(f"history anomaly: {a}" for a in tree.anomalies),
@@ -96,6 +100,33 @@ def analyze(
         attempts=attempts,
         drift=drift,
         map_runs=runs,
+        anomalies=tree.anomalies,
+    )
+
+
+def _without_copies(data: ExecutionData) -> tuple[ExecutionData, int]:
+    """``data`` without the identical copies of an event its history repeats, and how many
+    there were. A copy is the same event (a history assembled from overlapping pages): every
+    stage reads it once. An id repeated with *other* content stays, for the visit builder to
+    report as an anomaly (then the verdict is ``unknown``)."""
+    kept: list[HistoryEvent] = []
+    by_id: dict[int, list[HistoryEvent]] = {}
+    for event in data.events:
+        same_id = by_id.setdefault(event.id, [])
+        if event in same_id:
+            continue
+        same_id.append(event)
+        kept.append(event)
+    copies = len(data.events) - len(kept)
+    return (dataclasses.replace(data, events=tuple(kept)) if copies else data), copies
+
+
+def _copies_note(copies: int) -> tuple[str, ...]:
+    if not copies:
+        return ()
+    return (
+        f"the history holds {copies} identical {'copy' if copies == 1 else 'copies'} of "
+        "events it already lists: each event is read once",
     )
 
 
@@ -204,7 +235,8 @@ def _variables_snapshot(variables: Iterable[tuple[str, Payload]], field: str) ->
         if name == field or payload.may_contain_key(field):
             value = payload.value
             if value is NOT_JSON:
-                return unknown(f"variable {name} is not JSON")
+                why = (payload.unreadable or "payload is not JSON").removeprefix("payload ")
+                return unknown(f"variable {name} {why}")
             document[name] = value
         else:
             document[name] = 0

@@ -15,7 +15,13 @@ Definitions (docs/design.md, "Field semantics"):
 - ``verdict``: read from the last document: the execution output, or the last recorded
   state output if the execution failed, was aborted or is still running. ``unknown`` when
   that document, or a document the answer depends on, could not be seen (then
-  ``partial_verdict`` says what the seen documents show), or when the history is cut.
+  ``partial_verdict`` says what the seen documents show); and, whatever the seen documents
+  say (``intact`` included: later states could still drop the field), when the history
+  ends before the execution does (no terminal event, and no ``RUNNING`` status from
+  DescribeExecution or a bundle that recorded it: a history file says nothing about a run
+  still going on, :func:`sfn_trace.model.execution.infer_info`), or when it is damaged
+  (the visit builder's anomalies: events missing, repeated with other content, out of
+  order, or pointing to no earlier event).
 - Definition drift (``--expect-definition``) never changes the verdict: it is reported
   beside it.
 """
@@ -29,7 +35,7 @@ from typing import Any
 
 from sfn_trace.model.definition import Drift
 from sfn_trace.model.events import EventKind, Payload
-from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData
 from sfn_trace.model.replay import Replay, ReplayStatus
 from sfn_trace.model.result import (
     ChildFinding,
@@ -59,8 +65,8 @@ class Judgement:
     final_source: str
     unseen: tuple[Unseen, ...]
     warnings: tuple[str, ...]
-    """About the verdict: a cut or running history, a null copy an intact run discarded,
-    documents not seen although the run is intact."""
+    """About the verdict: a cut, damaged or running history, a null copy an intact run
+    discarded, documents not seen although the run is intact."""
 
     @property
     def lost_or_never_set(self) -> bool:
@@ -101,19 +107,25 @@ def judge(
     lost_at = _lost_in(tree.root, by_seq) if (partial or verdict) is Verdict.LOST else None
 
     warnings: list[str] = []
+    untold = False  # the history cannot tell the final fate: it is cut, or damaged
     if tree.terminal is None and data.events:
-        if data.info.status not in (None, "RUNNING"):
-            warnings.append(
-                f"the history has no terminal event although the execution is "
-                f"{data.info.status}: it may be cut; the trace covers {len(data.events)} events"
-            )
-            unseen.append(Unseen(None, None, "end of history", "history has no terminal event"))
-            if verdict is not Verdict.INTACT and verdict is not Verdict.UNKNOWN:
-                verdict, partial = Verdict.UNKNOWN, verdict
-        else:
+        if data.info.status == "RUNNING":
             warnings.append(
                 "the execution is still running (no terminal event): traced as far as it got"
             )
+        else:
+            warnings.append(_cut_warning(data, field))
+            unseen.append(Unseen(None, None, "end of history", "history has no terminal event"))
+            untold = True
+    if tree.anomalies:
+        count = len(tree.anomalies)
+        warnings.append(
+            f"the history is damaged ({count} history {'anomaly' if count == 1 else 'anomalies'}"
+            "): the verdict is unknown, the partial verdict says what its events show"
+        )
+        untold = True
+    if untold and verdict is not Verdict.UNKNOWN:
+        verdict, partial = Verdict.UNKNOWN, verdict
     if verdict is Verdict.INTACT and first_null is not None:
         warnings.append(
             f"{field} went {first_null.became} in {' > '.join(first_null.visit.scope)}, "
@@ -158,6 +170,23 @@ def _decide(
         # A set copy, or the place it went null, may hide in what we could not see.
         return Verdict.UNKNOWN, seen
     return seen, None
+
+
+def _cut_warning(data: ExecutionData, field: str) -> str:
+    """What is missing from a history that ends before the execution does."""
+    last = data.events[-1]
+    status = data.info.status
+    if status in _ENDED:
+        cut = f" although the execution is {status}: it is cut"
+    else:
+        cut = ": it may be cut"
+    return (
+        f"the history ends at event {last.id} ({last.type}) without a terminal event{cut}; "
+        f"what became of {field} after that event is unknown"
+    )
+
+
+_ENDED = frozenset(TERMINAL_STATUS.values())
 
 
 def drift_warning(drift: Drift | None, expected_source: str) -> tuple[str, ...]:

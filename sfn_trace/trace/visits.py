@@ -94,6 +94,10 @@ class _Builder:
         self.execution_input: Payload | None = None
         self.execution_output: Payload | None = None
         self.terminal: HistoryEvent | None = None
+        # Closing (see _close_open_descendants): the visits known to hold no open visit,
+        # and how many of self.visits were checked against them.
+        self.settled: set[_VisitNode] = set()
+        self.settled_checked = 0
 
     # -- climbing
 
@@ -273,23 +277,49 @@ class _Builder:
     def _close(
         self, visit: _VisitNode, event: HistoryEvent, outcome: Outcome, cascade: bool = True
     ) -> None:
+        """End ``visit`` and its branches/iterations; with ``cascade``, every visit still
+        open inside them too."""
         visit.end = event
         visit.outcome = outcome
         for flow in visit.children:
             if flow.open:
                 flow.open = False
                 flow.end = flow.end or event
-            if cascade:
+        if cascade:
+            for flow in visit.children:
                 for inner in flow.visits:
                     self._close_open_descendants(inner, event)
 
     def _close_open_descendants(self, visit: _VisitNode, event: HistoryEvent) -> None:
-        if visit.open:
-            self._close(visit, event, Outcome.FAILED if _has_failed(visit) else Outcome.ABORTED)
-        else:
-            for flow in visit.children:
-                for inner in flow.visits:
-                    self._close_open_descendants(inner, event)
+        """Close ``visit`` if open, and every open visit nested in it, outside in.
+
+        An explicit stack, not recursion: the history chooses how deep visits nest. A visit
+        once walked is *settled* (closed, and all inside it too) until a visit is entered
+        inside it: closing N nested visits one after the other walks each once, not N
+        times."""
+        self._unsettle_new_visits()
+        stack = [visit]
+        walked = []
+        while stack:
+            node = stack.pop()
+            if node in self.settled:
+                continue  # closed, and so is everything inside it
+            walked.append(node)
+            if node.open:
+                outcome = Outcome.FAILED if _has_failed(node) else Outcome.ABORTED
+                self._close(node, event, outcome, cascade=False)
+            stack.extend(reversed(_nested_visits(node)))
+        self.settled.update(walked)
+
+    def _unsettle_new_visits(self) -> None:
+        """A visit entered since the last check unsettles the visits around it. A settled
+        visit's inner visits are all settled, so the climb stops at the first that is not."""
+        for new in self.visits[self.settled_checked :]:
+            holder = new.parent.parent
+            while holder is not None and holder in self.settled:
+                self.settled.discard(holder)
+                holder = holder.parent.parent
+        self.settled_checked = len(self.visits)
 
     def _task_event(self, event: HistoryEvent) -> None:
         visit = self._find_visit(event, lambda v: v.type == "Task", "Task visit")
@@ -423,16 +453,72 @@ class _Builder:
         self.owner[event.id] = visit
         visit.error, visit.cause = event.error or "States.QueryEvaluationError", event.cause
 
+    # -- the history's integrity
+
+    def _check_integrity(self, events: Sequence[HistoryEvent]) -> None:
+        """One anomaly line per kind of damage that means events are missing, repeated with
+        other content, or out of order (the verdict is then ``unknown``): ids repeated with
+        other content (an identical copy is the same event: dropped, no anomaly), ids out
+        of order, ids that skip (AWS numbers a history's events 1, 2, 3, ...), and a
+        ``previousEventId`` that names no earlier event of the history."""
+        first: dict[int, HistoryEvent] = {}
+        conflicts: list[tuple[HistoryEvent, HistoryEvent]] = []
+        late: list[tuple[HistoryEvent, int]] = []
+        highest = 0
+        for event in events:
+            kept = first.setdefault(event.id, event)
+            if kept is not event:
+                if kept != event:
+                    conflicts.append((kept, event))
+                continue
+            if event.id < highest:
+                late.append((event, highest))
+            highest = max(highest, event.id)
+        if conflicts:
+            kept, other = conflicts[0]
+            self.anomalies.append(
+                f"duplicate event id {kept.id} ({other.type}) with other content than the "
+                f"first event with that id ({kept.type}); the first is kept"
+                + _more(len(conflicts) - 1, "other id repeated", "other ids repeated")
+            )
+        if late:
+            event, before = late[0]
+            self.anomalies.append(
+                f"event {event.id} ({event.type}) comes after event {before}: the events "
+                "are not in id order" + _more(len(late) - 1, "other event", "other events")
+            )
+        gaps = _gaps(sorted(first))
+        if gaps:
+            low, high = gaps[0]
+            missing = f"event {low} is" if low == high else f"events {low} to {high} are"
+            where = "the history starts at" if low == 1 else f"the ids skip from {low - 1} to"
+            self.anomalies.append(
+                f"{missing} missing: {where} {high + 1}"
+                + _more(len(gaps) - 1, "other gap", "other gaps")
+            )
+        dangling = [
+            e
+            for e in first.values()
+            if e.previous_id != 0 and (e.previous_id >= e.id or e.previous_id not in first)
+        ]
+        if dangling:
+            event = min(dangling, key=lambda e: e.id)
+            self.anomalies.append(
+                f"event {event.id} ({event.type}) follows event {event.previous_id} "
+                "(previousEventId), which is not an earlier event of the history"
+                + _more(len(dangling) - 1, "other event", "other events")
+            )
+
     # -- freezing
 
     def build(self, events: Sequence[HistoryEvent]) -> VisitTree:
-        self._events = {event.id: event for event in events}
-        seen: set[int] = set()
+        self._check_integrity(events)
+        self._events: dict[int, HistoryEvent] = {}
         for event in events:
-            if event.id in seen:
-                self.anomalies.append(f"duplicate event id {event.id} ({event.type}); ignored")
-                continue
-            seen.add(event.id)
+            self._events.setdefault(event.id, event)
+        for event in events:
+            if self._events[event.id] is not event:
+                continue  # a repeated id: the first event with it is kept
             self.add(event)
         for visit in self.visits:
             if visit.open:
@@ -513,42 +599,74 @@ def _failed_last(visit: _VisitNode) -> bool:
     return last.error is not None
 
 
+def _nested_visits(visit: _VisitNode) -> list[_VisitNode]:
+    """The visits directly inside ``visit``'s branches/iterations, flow by flow."""
+    return [inner for flow in visit.children for inner in flow.visits]
+
+
 def inner_visits(visit: _VisitNode) -> list[_VisitNode]:
-    found = [visit]
-    for flow in visit.children:
-        for inner in flow.visits:
-            found.extend(inner_visits(inner))
+    """``visit`` and every visit nested in it, each before those nested in it (an explicit
+    stack: the history chooses the depth)."""
+    found = []
+    stack = [visit]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if node.children:
+            stack.extend(reversed(_nested_visits(node)))
     return found
 
 
 def _freeze_flow(
     node: _FlowNode, scope: tuple[str, ...], iteration: int | None, out: dict[int, Visit]
 ) -> Flow:
-    visits = tuple(_freeze_visit(v, scope, iteration, out) for v in node.visits)
-    return Flow(
-        kind=node.kind,
-        label=node.label,
-        index=node.index,
-        visits=visits,
-        start=node.start,
-        end=node.end,
-    )
+    """The frozen ``node``, its visits in ``out`` by ``seq``.
+
+    Without recursion (the history chooses how deep flows nest): one pass down hands each
+    flow and visit its scope and Map iteration, then the nodes are frozen in the reverse of
+    that order, so every flow's visits and every visit's flows are frozen before it."""
+    order: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = []
+    stack: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = [
+        (node, scope, iteration)
+    ]
+    while stack:
+        item = stack.pop()
+        order.append(item)
+        current, where, index = item
+        if isinstance(current, _FlowNode):
+            stack.extend((visit, where, index) for visit in reversed(current.visits))
+        else:
+            stack.extend(
+                (
+                    flow,
+                    (*where, flow.label),
+                    flow.index if flow.kind is FlowKind.ITERATION else index,
+                )
+                for flow in reversed(current.children)
+            )
+    flows: dict[_FlowNode, Flow] = {}
+    for current, where, index in reversed(order):
+        if isinstance(current, _FlowNode):
+            flows[current] = Flow(
+                kind=current.kind,
+                label=current.label,
+                index=current.index,
+                visits=tuple(out[visit.seq] for visit in current.visits),
+                start=current.start,
+                end=current.end,
+            )
+        else:
+            out[current.seq] = _freeze_visit(
+                current, where, index, tuple(flows[flow] for flow in current.children)
+            )
+    return flows[node]
 
 
 def _freeze_visit(
-    node: _VisitNode, scope: tuple[str, ...], iteration: int | None, out: dict[int, Visit]
+    node: _VisitNode, scope: tuple[str, ...], iteration: int | None, children: tuple[Flow, ...]
 ) -> Visit:
-    children = tuple(
-        _freeze_flow(
-            flow,
-            (*scope, flow.label),
-            flow.index if flow.kind is FlowKind.ITERATION else iteration,
-            out,
-        )
-        for flow in node.children
-    )
     exited = node.exit
-    visit = Visit(
+    return Visit(
         seq=node.seq,
         state=node.state,
         type=node.type,
@@ -583,10 +701,26 @@ def _freeze_visit(
         input_included=node.entered.data_included,
         output_included=exited.data_included if exited is not None else True,
     )
-    out[node.seq] = visit
-    return visit
 
 
 def build_visits(events: Sequence[HistoryEvent], definition: Definition | None = None) -> VisitTree:
-    """Attribute ``events`` (in id order) to state visits; never raises on odd histories."""
+    """Attribute ``events`` (in id order) to state visits; never raises on odd histories.
+
+    What does not fit, events missing, repeated with other content or out of order
+    included, is listed in ``anomalies``; the verdict is then ``unknown``."""
     return _Builder(definition).build(events)
+
+
+def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """The id ranges missing from sorted ``ids`` (a history's events are numbered from 1)."""
+    gaps = []
+    expected = 1
+    for event_id in ids:
+        if event_id > expected:
+            gaps.append((expected, event_id - 1))
+        expected = max(expected, event_id + 1)
+    return gaps
+
+
+def _more(count: int, one: str, many: str) -> str:
+    return f" (and {count} {one if count == 1 else many})" if count > 0 else ""

@@ -55,9 +55,11 @@ def redrive(h: History, count: int) -> int:
     return h.add("ExecutionRedriven", redriveCount=count)
 
 
-def trace(h: History) -> TraceResult:
+def trace(h: History, *, unended: str | None = None) -> TraceResult:
+    """Trace as from a history file; ``unended="RUNNING"``: as DescribeExecution would say
+    of an execution still running."""
     events = events_from_api(h.events)
-    return analyze(ExecutionData(info=infer_info(events), events=events), F)
+    return analyze(ExecutionData(info=infer_info(events, unended=unended), events=events), F)
 
 
 def set_then_failed(h: History, first_output: Any) -> None:
@@ -136,7 +138,7 @@ def test_three_attempts_the_last_still_running() -> None:
     h.add("ExecutionTimedOut", error="States.Timeout", cause="")
     third = redrive(h, 2)
     h.add("TaskStateEntered", name="B", input={F: "k1"})
-    result = trace(h)
+    result = trace(h, unended="RUNNING")
 
     assert [a.status for a in result.attempts] == ["FAILED", "TIMED_OUT", "RUNNING"]
     assert [a.redrive_count for a in result.attempts] == [0, 1, 2]
@@ -145,6 +147,11 @@ def test_three_attempts_the_last_still_running() -> None:
     assert result.execution.status == "RUNNING"
     assert any("still running" in w for w in result.warnings)
     assert result.attempts[2].rerun == ("B",)
+    # A history file that ends there does not say the execution still runs: it may be cut.
+    cut = trace(h)
+    assert cut.execution.status is None
+    assert cut.verdict is Verdict.UNKNOWN and cut.partial_verdict is Verdict.INTACT
+    assert not any("still running" in w for w in cut.warnings)
 
 
 def inline_map_redriven() -> tuple[History, dict[str, int]]:

@@ -630,13 +630,15 @@ def test_duplicate_event_ids() -> None:
     h.exit("Pass", "A", {"first": True})
     h.add("ExecutionSucceeded", output="{}")
     duplicate = dict(h.raw[2])
-    duplicate["stateExitedEventDetails"] = {"name": "A", "output": '{"second": true}'}
+    duplicate[details_member("PassStateExited")] = {"name": "A", "output": '{"second": true}'}
     tree = build_visits(events_from_api([*h.raw, duplicate]))
     (visit,) = tree.visits
     assert visit.output == Payload('{"first": true}')
     assert visit.outcome is Outcome.SUCCEEDED
     assert len(tree.anomalies) == 1
     assert "duplicate event id 3" in tree.anomalies[0]
+    # An identical copy is the same event: dropped, no anomaly.
+    assert build_visits(events_from_api([*h.raw, dict(h.raw[2])])).anomalies == ()
 
 
 def test_orphan_events_are_recorded_not_fatal() -> None:
@@ -652,7 +654,8 @@ def test_orphan_events_are_recorded_not_fatal() -> None:
 
     assert [v.state for v in tree.visits] == ["T", "M"]
     anomalies = "\n".join(tree.anomalies)
-    assert len(tree.anomalies) == 4
+    assert len(tree.anomalies) == 5
+    assert f"event {lost_link} (TaskScheduled) follows event 999 (previousEventId)" in anomalies
     assert f"event {orphan_task} (TaskSucceeded) has no open Task visit" in anomalies
     assert f"event {lost_link} (TaskScheduled) attributed to T by recency" in anomalies
     assert f"event {ghost_exit} (PassStateExited) has no open visit of state 'Ghost'" in anomalies

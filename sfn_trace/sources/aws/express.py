@@ -126,7 +126,7 @@ def fetch_express_execution(
             f"{_iso(begin)} and {_iso(end)} (was logging at level ALL when it ran?)"
         )
     events = records.events
-    inferred = infer_info(events, arn=parsed.arn)
+    inferred = infer_info(events, arn=parsed.arn, unended="RUNNING")
     status = info.status if info is not None and info.status else inferred.status
     if status == "RUNNING" and parsed.express and _over(events, clock()):
         # An Express execution cannot run longer than five minutes: the end is missing.
