@@ -15,6 +15,8 @@ from enum import Enum
 from importlib import import_module
 from typing import Any, Protocol
 
+from sfn_trace.report.neutral import neutral_lines
+
 
 class Command(str, Enum):
     """What was run, hence what kind of result there is to render."""
@@ -113,12 +115,25 @@ class Renderer(Protocol):
         ...
 
 
+EXACT_FORMATS: frozenset[str] = frozenset({"json", "sarif"})
+"""Formats written exactly as the data is (JSON escaping is exact and safe). Every other
+format is for people: its text passes through :func:`sfn_trace.report.neutral.neutral_lines`
+last, so that no control or bidi character from the account reaches it raw, whatever a
+renderer forgot (renderers escape each value themselves, newlines included)."""
+
+
 def renderer(command: Command, output_format: str | Enum) -> Renderer:
     """The ``render`` function for ``command`` in ``output_format``."""
     value = output_format.value if isinstance(output_format, Enum) else output_format
     module = import_module(RENDERERS[(command, value)])
     function: Renderer = module.render
-    return function
+    if value in EXACT_FORMATS:
+        return function
+
+    def guarded(result: Any, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+        return neutral_lines(function(result, options))
+
+    return guarded
 
 
 def render(

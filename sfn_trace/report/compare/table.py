@@ -12,6 +12,7 @@ from sfn_trace.model.result import TraceResult, Verdict
 from sfn_trace.model.snapshot import Snapshot, Status
 from sfn_trace.model.text import brief
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 VALUE_WIDTH = 32
@@ -20,20 +21,24 @@ MAX_LISTED = 12
 
 
 def render(comparison: Comparison, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    # Each line is one line: names, causes and values in it are neutral (report/neutral.py),
+    # as is each cell of the two tables (their own line breaks aside).
     lines = [f"Field      {comparison.field}"]
     lines += _run("Good", comparison.good, comparison.sources[0])
     lines += _run("Bad", comparison.bad, comparison.sources[1])
     lines.append("")
-    lines += _divergence(comparison)
-    lines.append("")
-    lines += _only_in(comparison)
-    lines += _notes(comparison)
+    lines.append(_divergence(comparison))
+    lines = [neutral(line) for line in lines]
+    if comparison.divergence is not None:
+        lines += ["", _side_by_side(comparison.divergence.pair)]
     lines.append("")
     counts = (
         f"{len(comparison.shared)} in both, {len(comparison.only_in(Run.GOOD))} only in "
         f"good, {len(comparison.only_in(Run.BAD))} only in bad"
     )
-    lines.append(f"Timeline of {comparison.field} ({counts})")
+    tail = [*_only_in(comparison), *_notes(comparison), ""]
+    tail.append(f"Timeline of {comparison.field} ({counts})")
+    lines += [neutral(line) for line in tail]
     lines.append(_timeline(comparison))
     return "\n".join(lines) + "\n"
 
@@ -54,7 +59,7 @@ def _run(label: str, result: TraceResult, source: str) -> list[str]:
     ]
 
 
-def _divergence(comparison: Comparison) -> list[str]:
+def _divergence(comparison: Comparison) -> str:
     divergence = comparison.divergence
     if divergence is None:
         shared = len(comparison.shared)
@@ -64,14 +69,11 @@ def _divergence(comparison: Comparison) -> list[str]:
         )
         if comparison.undetermined:
             text += f" that could be seen ({len(comparison.undetermined)} could not)"
-        return [text]
-    pair = divergence.pair
-    lines = [f"Diverges   {divergence.explanation}", ""]
-    lines.append(_side_by_side(pair, comparison.field))
-    return lines
+        return text
+    return f"Diverges   {divergence.explanation}"
 
 
-def _side_by_side(pair: Pair, field: str) -> str:
+def _side_by_side(pair: Pair) -> str:
     assert pair.good is not None and pair.bad is not None
     good, bad = pair.good.trace, pair.bad.trace
     rows: list[list[str]] = []
@@ -104,10 +106,10 @@ def _cell(snapshot: Snapshot | None) -> str:
     if snapshot is None:
         return "-"
     if snapshot.status is Status.UNKNOWN:
-        return f"unknown ({snapshot.reason})" if snapshot.reason else "unknown"
+        return neutral(f"unknown ({snapshot.reason})") if snapshot.reason else "unknown"
     lines = [snapshot.status.value]
     for occurrence in snapshot.occurrences[:MAX_OCCURRENCES]:
-        lines.append(f"{occurrence.path} = {brief(occurrence.value, VALUE_WIDTH)}")
+        lines.append(neutral(f"{occurrence.path} = {brief(occurrence.value, VALUE_WIDTH)}"))
     if len(snapshot.occurrences) > MAX_OCCURRENCES:
         lines.append(f"(+{len(snapshot.occurrences) - MAX_OCCURRENCES} more)")
     return "\n".join(lines)
@@ -189,9 +191,9 @@ def _timeline(comparison: Comparison) -> str:
         state = pair.state if pair.occurrence == 1 else f"{pair.state} (pass {pair.occurrence})"
         rows.append(
             [
-                scope,
-                state,
-                pair.type,
+                neutral(scope),
+                neutral(state),
+                neutral(pair.type),
                 *_statuses(pair.good),
                 *_statuses(pair.bad),
                 mark,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sfn_trace.checks.lint import LintFinding, LintReport
+from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 
@@ -15,14 +16,15 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         return table(linted[0].findings, field) + "\n"
     sections = []
     for each in linted:
-        body = f"unreadable: {each.error}" if each.error else table(each.findings, field)
-        sections.append(f"== {each.source}\n{body}")
+        body = neutral(f"unreadable: {each.error}") if each.error else table(each.findings, field)
+        sections.append(f"== {neutral(str(each.source))}\n{body}")
     return "\n\n".join(sections) + "\n"
 
 
 def table(findings: Sequence[LintFinding], field: str) -> str:
+    """One line per sentence: names, paths and expressions in them are neutral."""
     if not findings:
-        return f"No path lets a state drop {field} before a state that reads it."
+        return neutral(f"No path lets a state drop {field} before a state that reads it.")
     lines = [f"{len(findings)} way(s) {field} can be dropped before it is read:"]
     for number, finding in enumerate(findings, start=1):
         lines += [
@@ -32,4 +34,4 @@ def table(findings: Sequence[LintFinding], field: str) -> str:
             f"   path: {' -> '.join(finding.path)}",
             f"   fix: {finding.hint}",
         ]
-    return "\n".join(lines)
+    return "\n".join(neutral(line) for line in lines)

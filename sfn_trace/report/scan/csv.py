@@ -5,6 +5,11 @@ line ends, RFC 4180 quoting, no index column. ``pandas.read_csv(path, parse_date
 "stop"])`` reads it back with timezone-aware UTC timestamps. The summary is not in the file
 (the CLI writes it to stderr).
 
+Text from the account is neutral (:mod:`sfn_trace.report.neutral`): control and bidi characters
+are shown as escapes (a newline in a name as ``\\n``), and a cell that begins with ``=``,
+``+``, ``-``, ``@``, tab or CR gets a leading ``'`` (OWASP's CSV-injection defence; plain
+numbers such as ``-5`` are left alone), so no cell runs as a formula in a spreadsheet.
+
 Columns, in this order (new columns are only ever appended):
 
 ===================  ==============================================================
@@ -34,6 +39,7 @@ import pandas as pd
 
 from sfn_trace.checks.scan import ScanResult, ScanRow
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import csv_cell
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 COLUMNS = (
@@ -58,7 +64,12 @@ _INTEGERS = ("first_null_event_id", "lost_at_event_id")
 
 
 def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    frame = pd.DataFrame([_row(row) for row in result.rows], columns=list(COLUMNS))
+    rows = [_row(row) for row in result.rows]
+    for row in rows:  # every text cell neutral and spreadsheet-safe (report/neutral.py)
+        for column, value in row.items():
+            if isinstance(value, str):
+                row[column] = csv_cell(value)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in _INTEGERS:
         frame[column] = frame[column].astype("Int64")  # never "12.0" beside empty cells
     buffer = io.StringIO()

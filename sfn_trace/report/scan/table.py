@@ -10,6 +10,7 @@ from tabulate import tabulate
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
 from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 BAR_WIDTH = 40
@@ -17,11 +18,11 @@ ERROR_WIDTH = 120
 
 
 def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    lines = [*header_lines(result), ""]
+    lines = [*map(neutral, header_lines(result)), ""]
     if result.rows:
         lines.append(_rows(result.rows))
         lines.append("")
-    lines.extend(summary_lines(result))
+    lines.extend(map(neutral, summary_lines(result)))
     histogram = _histogram(result)
     if histogram:
         lines.extend(["", histogram])
@@ -83,17 +84,16 @@ def _rows(rows: tuple[ScanRow, ...]) -> str:
         note = row.error or ""
         if len(note) > ERROR_WIDTH:
             note = note[: ERROR_WIDTH - 1] + "…"
-        table.append(
-            [
-                iso(info.start) or "",
-                info.name or info.arn or "",
-                info.status or "",
-                verdict,
-                _culprit(row.first_null),
-                _culprit(row.lost_at),
-                note,
-            ]
-        )
+        cells = [
+            iso(info.start) or "",
+            info.name or info.arn or "",
+            info.status or "",
+            verdict,
+            _culprit(row.first_null),
+            _culprit(row.lost_at),
+            note,
+        ]
+        table.append([neutral(cell) for cell in cells])
     text: str = tabulate(
         table,
         headers=["start", "name", "status", "verdict", "went null", "last copy", "error"],
@@ -115,7 +115,8 @@ def _histogram(result: ScanResult) -> str:
         return ""
     top = culprits[0][1]
     rows = [
-        [state, count, "█" * max(1, round(BAR_WIDTH * count / top))] for state, count in culprits
+        [neutral(state), count, "█" * max(1, round(BAR_WIDTH * count / top))]
+        for state, count in culprits
     ]
     table: str = tabulate(
         rows,
@@ -123,7 +124,5 @@ def _histogram(result: ScanResult) -> str:
         tablefmt="simple",
         disable_numparse=True,
     )
-    return (
-        f"Where {result.query.field} went null (first_null), in the executions that lost it\n"
-        + table
-    )
+    title = f"Where {result.query.field} went null (first_null), in the executions that lost it"
+    return neutral(title) + "\n" + table

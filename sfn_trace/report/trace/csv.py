@@ -5,6 +5,11 @@ quoted when they hold a comma, a quote or a line break (RFC 4180 quoting), no in
 and no byte-order mark. ``pandas.read_csv(path, parse_dates=["entered", "exited"])`` reads it
 back as is, with timezone-aware UTC timestamps.
 
+Text from the account is neutral (:mod:`sfn_trace.report.neutral`): control and bidi characters
+are shown as escapes (a newline in a name as ``\\n``), and a cell that begins with ``=``,
+``+``, ``-``, ``@``, tab or CR gets a leading ``'`` (OWASP's CSV-injection defence; plain
+numbers such as ``-5`` are left alone), so no cell runs as a formula in a spreadsheet.
+
 Columns, in this order (new columns are only ever appended):
 
 ================  =================================================================
@@ -45,14 +50,15 @@ lost_at           ``True`` on the visit after which no set copy remained (``lost
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import pandas as pd
 
+from sfn_trace.model import jsontext
 from sfn_trace.model.result import TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Snapshot, Status
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import csv_cell, neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.markdown import log_lines
 
@@ -94,7 +100,7 @@ LOG_LINE_WIDTH = 300
 def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     first = result.first_null.visit.seq if result.first_null else None
     lost = result.lost_at.visit.seq if result.lost_at else None
-    rows = [_row(trace, first, lost, options.log_lines) for trace in result.visits]
+    rows = [_safe(_row(trace, first, lost, options.log_lines)) for trace in result.visits]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in _INTEGERS:
         # Nullable integers: an empty cell, never "12.0", when some rows have no value.
@@ -147,23 +153,44 @@ def _row(trace: VisitTrace, first: int | None, lost: int | None, excerpt: int) -
     }
 
 
+_JSON_COLUMNS = frozenset({"input_value", "output_value", "input_paths", "output_paths"})
+_LINES_COLUMNS = frozenset({"log_excerpt"})
+
+
+def _safe(row: dict[str, Any]) -> dict[str, Any]:
+    """Every text cell neutral and spreadsheet-safe (report/neutral.py): a state name's
+    newline shows as ``\\n``, a cause that begins with ``=`` gets a leading ``'``; JSON
+    cells keep parsing to the same values; the log excerpt keeps one line per log line."""
+    for column, value in row.items():
+        if isinstance(value, str):
+            kind = (
+                "json"
+                if column in _JSON_COLUMNS
+                else "lines"
+                if column in _LINES_COLUMNS
+                else "text"
+            )
+            row[column] = csv_cell(value, kind=kind)
+    return row
+
+
 def _values(snapshot: Snapshot) -> str | None:
     if snapshot.status is Status.UNKNOWN:
         return None
-    return json.dumps([o.value for o in snapshot.occurrences], ensure_ascii=False)
+    return jsontext.dumps([o.value for o in snapshot.occurrences], ensure_ascii=False)
 
 
 def _paths(snapshot: Snapshot) -> str | None:
     if snapshot.status is Status.UNKNOWN:
         return None
-    return json.dumps([o.path for o in snapshot.occurrences], ensure_ascii=False)
+    return jsontext.dumps([o.path for o in snapshot.occurrences], ensure_ascii=False)
 
 
 def _excerpt(lines: list[str], count: int) -> str | None:
     if not lines:
         return None
     shown = [
-        line if len(line) <= LOG_LINE_WIDTH else line[: LOG_LINE_WIDTH - 1] + "…"
+        neutral(line) if len(line) <= LOG_LINE_WIDTH else neutral(line[: LOG_LINE_WIDTH - 1]) + "…"
         for line in lines[:count]
     ]
     if len(lines) > count:

@@ -9,14 +9,14 @@ command that reproduces the trace; next steps. Payloads are never dumped whole: 
 occurrences are shown with their parent objects, everything else is summarised with a note
 of what was cut.
 
-Every value that comes from the execution is escaped (code spans with a long enough fence,
-``\\|`` for pipes inside table cells, backslash escapes in prose), so a state name or a payload
-cannot break the tables or the layout.
+Every value that comes from the execution is neutral first (:mod:`sfn_trace.report.neutral`:
+control and bidi characters as visible escapes, a newline as ``\\n``), then escaped (code spans
+with a long enough fence, ``\\|`` for pipes inside table cells, backslash escapes in prose),
+so a state name or a payload cannot break the tables or the layout.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Iterator, Sequence
@@ -26,11 +26,13 @@ from typing import Any
 from tabulate import tabulate
 
 from sfn_trace.asl import dataflow
+from sfn_trace.model import jsontext
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
 
@@ -562,18 +564,19 @@ def _document(payload: Payload | None, field: str) -> list[str]:
         return ["(truncated in the history: not shown)"]
     document = payload.value
     if document is NOT_JSON:
-        return [f"(not JSON: {len(payload.text):,} characters, not shown)"]
+        return [f"({payload.unreadable}: {len(payload.text):,} characters, not shown)"]
     paths = list(_locate(document, field))
     shown = paths[:OCCURRENCES_SHOWN]
     blocks = []
     if not paths:
         blocks.append(f"{_code(field)} does not occur in this document; its top level:")
-    view = _trim(document, shown)
-    blocks.append(_fenced(json.dumps(view, indent=2, ensure_ascii=False), "json"))
+    view, trimmed = _trim(document, shown)
+    shown_json = neutral_json(jsontext.dumps(view, indent=2, ensure_ascii=False))
+    blocks.append(_fenced(shown_json, "json"))
     notes = []
     if len(paths) > len(shown):
         notes.append(f"{len(paths) - len(shown):,} more occurrences not shown")
-    if view != document:
+    if trimmed:
         notes.append(
             f"trimmed around {_code(field)}: the whole document is {len(payload.text):,} characters"
         )
@@ -612,8 +615,9 @@ _LEAF: Any = object()
 """Marks an occurrence in the tree of wanted paths."""
 
 
-def _trim(document: Any, paths: Sequence[tuple[_Key, ...]]) -> Any:
-    """``document`` cut down to the paths, their parent objects, and notes of what was cut."""
+def _trim(document: Any, paths: Sequence[tuple[_Key, ...]]) -> tuple[Any, bool]:
+    """``document`` cut down to the paths, their parent objects, and notes of what was cut;
+    and whether anything was cut."""
     wanted: dict[_Key, Any] = {}
     for path in paths:
         node = wanted
@@ -629,65 +633,92 @@ def _trim(document: Any, paths: Sequence[tuple[_Key, ...]]) -> Any:
     return _view(document, wanted)
 
 
-def _view(value: Any, wanted: dict[_Key, Any]) -> Any:
-    if isinstance(value, dict):
-        parent = any(child is _LEAF for child in wanted.values()) or not wanted
-        shown: dict[str, Any] = {}
-        hidden = 0
-        for key, member in value.items():
-            child = wanted.get(key)
-            if child is _LEAF:
-                shown[key] = _summary(member, own=True)
-            elif child is not None:
-                shown[key] = _view(member, child)
-            elif parent and len(shown) < MEMBERS_SHOWN:
-                shown[key] = _summary(member)
-            else:
-                hidden += 1
-        if hidden:
-            shown["…"] = f"({hidden:,} more member{'s' if hidden != 1 else ''})"
+def _view(document: Any, wanted: dict[_Key, Any]) -> tuple[Any, bool]:
+    """The view of ``document`` along the ``wanted`` paths, built with an explicit stack (an
+    occurrence may be nested as deep as a payload can be): each container of the view is made
+    empty where it belongs, then filled when its turn comes."""
+    if not isinstance(document, (dict, list)):
+        return _summary(document)
+    root: Any = {} if isinstance(document, dict) else []
+    work: list[tuple[Any, dict[_Key, Any], Any]] = [(document, wanted, root)]
+    trimmed = False
+
+    def place(member: Any, child: Any) -> Any:
+        """The view of a member: a container to fill later, or its summary now."""
+        nonlocal trimmed
+        if child is _LEAF:
+            shown, cut = _summary(member, own=True)
+            if shown is _WHOLE:  # the field's own object, too big: its first members
+                shown = {}
+                work.append((member, {}, shown))
+        elif child is not None and isinstance(member, (dict, list)):
+            shown, cut = ({} if isinstance(member, dict) else []), False
+            work.append((member, child, shown))
+        else:
+            shown, cut = _summary(member)
+        trimmed = trimmed or cut
         return shown
-    if isinstance(value, list):
-        items: list[Any] = []
-        skipped = 0
-        for index, item in enumerate(value):
-            child = wanted.get(index)
-            if child is None or child is _LEAF:
-                skipped += 1
-                continue
+
+    while work:
+        value, wants, view = work.pop()
+        if isinstance(value, dict):
+            parent = any(child is _LEAF for child in wants.values()) or not wants
+            hidden = 0
+            for key, member in value.items():
+                child = wants.get(key)
+                if child is not None or (parent and len(view) < MEMBERS_SHOWN):
+                    view[key] = place(member, child)
+                else:
+                    hidden += 1
+            if hidden:
+                view["…"] = f"({hidden:,} more member{'s' if hidden != 1 else ''})"
+                trimmed = True
+        else:
+            skipped = 0
+            for index, item in enumerate(value):
+                child = wants.get(index)
+                if child is None or child is _LEAF:
+                    skipped += 1
+                    trimmed = True
+                    continue
+                if skipped:
+                    view.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
+                    skipped = 0
+                view.append(place(item, child))
             if skipped:
-                items.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
-                skipped = 0
-            items.append(_view(item, child))
-        if skipped:
-            items.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
-        return items
-    return _summary(value)
+                view.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
+    return root, trimmed
 
 
-def _summary(value: Any, own: bool = False) -> Any:
-    """A sibling's value (or, ``own``, the field's) small enough to show."""
+_WHOLE: Any = object()
+"""Said by :func:`_summary` for the field's own object when it is too big to show whole."""
+
+
+def _summary(value: Any, own: bool = False) -> tuple[Any, bool]:
+    """A sibling's value (or, ``own``, the field's) small enough to show, and whether it was
+    cut. The field's own object when too big: :data:`_WHOLE` (its first members are shown)."""
     width = STRING_WIDTH * (4 if own else 1)
     if isinstance(value, str):
         if len(value) <= width:
-            return value
+            return value, False
         cut = width - 20
-        return value[:cut] + f"… ({len(value) - cut:,} more characters)"
-    if isinstance(value, dict):
-        if own and len(json.dumps(value, ensure_ascii=False)) <= width:
-            return value
+        return value[:cut] + f"… ({len(value) - cut:,} more characters)", True
+    if isinstance(value, (dict, list)):
         if not value:
-            return {}
-        if own:
-            return _view(value, {})
-        return {"…": f"({len(value):,} member{'s' if len(value) != 1 else ''})"}
-    if isinstance(value, list):
-        if own and len(json.dumps(value, ensure_ascii=False)) <= width:
-            return value
-        if not value:
-            return []
-        return [f"(… {len(value):,} item{'s' if len(value) != 1 else ''})"]
-    return value
+            return value, False
+        if own and _fits(value, width):
+            return value, False
+        if own and isinstance(value, dict):
+            return _WHOLE, False
+        if isinstance(value, dict):
+            return {"…": f"({len(value):,} member{'s' if len(value) != 1 else ''})"}, True
+        return [f"(… {len(value):,} item{'s' if len(value) != 1 else ''})"], True
+    return value, False
+
+
+def _fits(value: dict[str, Any] | list[Any], width: int) -> bool:
+    """Whether ``value`` written as JSON takes at most ``width`` characters."""
+    return len(jsontext.dumps(value, ensure_ascii=False)) <= width
 
 
 # --- logs ------------------------------------------------------------------------------------
@@ -739,7 +770,9 @@ def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
             head += f" ({_code(invocation.function)}"
             head += f", request {_code(invocation.request_id)})" if invocation.request_id else ")"
         shown = [
-            line if len(line) <= LOG_LINE_WIDTH else line[: LOG_LINE_WIDTH - 1] + "…"
+            neutral(line)
+            if len(line) <= LOG_LINE_WIDTH
+            else neutral(line[: LOG_LINE_WIDTH - 1]) + "…"
             for line in lines[:shown_lines]
         ]
         blocks += [head, _fenced("\n".join(shown), "text")]
@@ -846,8 +879,9 @@ _LINE_START = re.compile(r"^(\s*)(\d*)([-+=>#.)])")
 
 
 def _text(text: str, *, table: bool = False, line_start: bool = False) -> str:
-    """Plain text, escaped so that no character is read as Markdown (pipes included)."""
-    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    """Plain text, neutral (a newline shows as ``\\n``), then escaped so that no character is
+    read as Markdown (pipes included)."""
+    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(neutral(str(text)).split()))
     if line_start:
         # A list marker, heading, quote or "1." at the start of a line: escape its punctuation.
         escaped = _LINE_START.sub(lambda m: f"{m[1]}{m[2]}\\{m[3]}", escaped, count=1)
@@ -860,7 +894,7 @@ def _code(text: str | None, *, table: bool = False) -> str:
     In a table cell pipes are escaped as ``\\|``: GFM splits cells before reading code spans
     and drops the backslash of ``\\|`` inside them (https://github.github.com/gfm/#tables-extension-).
     """
-    body = " ".join(str(text).splitlines()) if text is not None else ""
+    body = neutral(str(text)) if text is not None else ""
     if table:
         body = body.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)

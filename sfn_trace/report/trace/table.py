@@ -12,6 +12,7 @@ from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import ELLIPSIS, brief
 from sfn_trace.report.common import iso
+from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.sources.lambda_logs import readable
 
@@ -31,11 +32,14 @@ _VERDICT_TEXT = {
 
 
 def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    lines = [*_facts(result), "", *_headline(result, options), ""]
-    lines.append(f"Timeline of {result.field} ({len(result.visits)} visits)")
+    # Each headline, section title and log entry is one line: a newline or a control in a
+    # state name, a cause or a log line is shown as an escape (report/neutral.py), as it is
+    # in each cell of the tables.
+    lines = [*map(neutral, _facts(result)), "", *map(neutral, _headline(result, options)), ""]
+    lines.append(neutral(f"Timeline of {result.field} ({len(result.visits)} visits)"))
     lines.append(_timeline(result))
     lines.extend(_children_section(result))
-    lines.extend(_logs_section(result, options))
+    lines.extend(map(neutral, _logs_section(result, options)))
     return "\n".join(lines) + "\n"
 
 
@@ -43,7 +47,8 @@ def _facts(result: TraceResult) -> list[str]:
     info = result.execution
     status = info.status or "?"
     if info.start:
-        status += f"   {iso(info.start)} -> {iso(info.stop) if info.stop else '(running)'}"
+        stop = iso(info.stop) if info.stop else "(running)" if info.status == "RUNNING" else "?"
+        status += f"   {iso(info.start)} -> {stop}"
     return [
         f"Execution  {info.arn or '(from file)'}",
         f"Status     {status}",
@@ -101,15 +106,14 @@ def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
         head += f": was {brief(finding.last_value, 60)}, became {finding.became}"
     elif not show_value:
         head += ": no set copy remained after it"
-    body = textwrap.wrap(
-        finding.explanation, width=WRAP, break_long_words=False, break_on_hyphens=False
-    )
+    body = _wrap(finding.explanation)
     return [head, *(f"{'':<10} {line}" for line in body)]
 
 
 def _wrap(text: str) -> list[str]:
-    # Names such as embedding-split-into-chunks-lambda-dev must not break at their hyphens.
-    return textwrap.wrap(text, width=WRAP, break_long_words=False, break_on_hyphens=False)
+    """Neutral first (a newline in a name is shown, not wrapped away), then wrapped; names such
+    as embedding-split-into-chunks-lambda-dev must not break at their hyphens."""
+    return textwrap.wrap(neutral(text), width=WRAP, break_long_words=False, break_on_hyphens=False)
 
 
 def _drift(result: TraceResult) -> list[str]:
@@ -261,20 +265,18 @@ def _children_section(result: TraceResult) -> list[str]:
             traced = child.result
             first = traced.first_null if traced else None
             lost = traced.lost_at if traced else None
-            rows.append(
-                [
-                    child.ref.number,
-                    child.ref.name,
-                    child.status or "?",
-                    brief(child.ref.item_value, VALUE_WIDTH) if child.ref.item else "",
-                    child.item.status.value,
-                    traced.verdict.value if traced else f"(not read: {child.error})",
-                    " > ".join(first.scope) if first else "",
-                    " > ".join(lost.scope) if lost else "",
-                ]
-            )
+            cells = [
+                child.ref.name,
+                child.status or "?",
+                brief(child.ref.item_value, VALUE_WIDTH) if child.ref.item else "",
+                child.item.status.value,
+                traced.verdict.value if traced else f"(not read: {child.error})",
+                " > ".join(first.scope) if first else "",
+                " > ".join(lost.scope) if lost else "",
+            ]
+            rows.append([child.ref.number, *map(neutral, cells)])
         shown = f"{len(run.children)} of {run.listed}" if run.listed else str(len(run.children))
-        out += ["", f"Children of {run.state} ({shown} followed, in start order)"]
+        out += ["", neutral(f"Children of {run.state} ({shown} followed, in start order)")]
         out.append(
             tabulate(
                 rows,
@@ -316,9 +318,9 @@ def _timeline(result: TraceResult) -> str:
             ([attempt_of.get(visit.seq, "")] if redriven else [])
             + [
                 visit.seq,
-                " > ".join(visit.scope[:-1]) or "-",
-                visit.state,
-                visit.type
+                neutral(" > ".join(visit.scope[:-1]) or "-"),
+                neutral(visit.state),
+                neutral(visit.type)
                 + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
                 trace.input.status.value,
                 _cell(trace.input),
@@ -366,11 +368,12 @@ def _changed(trace: VisitTrace) -> str:
 
 
 def _cell(snapshot: Snapshot) -> str:
+    """One line per occurrence (each neutral: the cell's newlines are its own)."""
     if snapshot.status is Status.UNKNOWN:
-        return f"({snapshot.reason})" if snapshot.reason else "?"
+        return neutral(f"({snapshot.reason})") if snapshot.reason else "?"
     if not snapshot.occurrences:
         return ""
-    return "\n".join(_occurrence(o) for o in snapshot.occurrences[:4]) + (
+    return "\n".join(neutral(_occurrence(o)) for o in snapshot.occurrences[:4]) + (
         f"\n(+{len(snapshot.occurrences) - 4} more)" if len(snapshot.occurrences) > 4 else ""
     )
 
@@ -383,14 +386,13 @@ def _occurrence(occurrence: Occurrence) -> str:
 
 # A path as ``format_path`` spells it: ``$``, then ``.name``, ``[3]`` or ``['any key']``.
 _SEGMENT = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\['(?:[^'\\]|\\.)*'\]", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def short_path(path: str, width: int = PATH_WIDTH) -> str:
     """``path`` on one line, at most ``width`` characters unless its last segment alone is
     longer: the middle of the parent's path goes (``$.a.b…y.poll_results_s3_key``), never the
     last segment, so the field's name is always read whole."""
-    path = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), path)
+    path = neutral(path)
     if len(path) <= width:
         return path
     parent, last = _split_last(path)
