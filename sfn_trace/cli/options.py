@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from sfn_trace.model.options import AwsOptions
+from sfn_trace.model.options import DEFAULT_TIMEOUT, AwsOptions
 
 # The options every command that reads AWS shares, declared once.
 RegionOption = Annotated[
@@ -30,6 +30,16 @@ EndpointOption = Annotated[
 MaxAttemptsOption = Annotated[
     int,
     typer.Option("--max-attempts", min=1, help="Attempts per AWS request (standard retries)."),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=1,
+        metavar="SECONDS",
+        help="Give up when an AWS request gets no answer for SECONDS, retries included (any "
+        "answer, even throttling, restarts the clock; each page of a long read has its own).",
+    ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 FieldOption = Annotated[
@@ -66,6 +76,12 @@ _AWS_PARAMETERS = (
     inspect.Parameter(
         "max_attempts", inspect.Parameter.KEYWORD_ONLY, default=10, annotation=MaxAttemptsOption
     ),
+    inspect.Parameter(
+        "timeout",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=round(DEFAULT_TIMEOUT),  # an int shows as "90" in --help; click makes it 90.0
+        annotation=TimeoutOption,
+    ),
 )
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -73,10 +89,10 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 def with_aws_options(command: Command) -> Command:
     """Declare the AWS options once for every command that reads AWS: the command's
-    ``aws: AwsOptions`` parameter becomes ``--region``, ``--profile``, ``--endpoint-url`` and
-    ``--max-attempts`` at its place in the help, and the command receives them as one
-    :class:`~sfn_trace.model.options.AwsOptions` (boto3's normal resolution for each one
-    left out)."""
+    ``aws: AwsOptions`` parameter becomes ``--region``, ``--profile``, ``--endpoint-url``,
+    ``--max-attempts`` and ``--timeout`` at its place in the help, and the command receives
+    them as one :class:`~sfn_trace.model.options.AwsOptions` (boto3's normal resolution for
+    each one left out)."""
     signature = inspect.signature(command, eval_str=True)
     parameters: list[inspect.Parameter] = []
     for parameter in signature.parameters.values():
@@ -92,10 +108,15 @@ def with_aws_options(command: Command) -> Command:
         profile: str | None = None,
         endpoint_url: str | None = None,
         max_attempts: int = 10,
+        timeout: float = DEFAULT_TIMEOUT,
         **options: Any,
     ) -> Any:
         aws = AwsOptions(
-            region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts
+            region=region,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+            timeout=timeout,
         )
         return command(aws=aws, **options)
 

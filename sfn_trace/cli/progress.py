@@ -1,11 +1,18 @@
 """Progress on stderr while AWS is read: drawn only when stderr is a terminal (a redirected
-stderr gets no bar and no carriage returns). rich is imported only when a bar is drawn."""
+stderr gets no bar and no carriage returns). rich is imported only when a bar is drawn.
+
+Each bar's ``on_retry`` (None when nothing is drawn) goes in ``AwsOptions.on_retry``: the
+line then says when a request is being retried and why, until the next progress replaces it.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from sfn_trace.model.options import RetryNotice
+from sfn_trace.report.neutral import neutral
 
 
 class _Bar:
@@ -41,18 +48,27 @@ class _Bar:
 
 
 class HistoryProgress(_Bar):
-    """Pages and events of a long history fetch."""
+    """Pages and events of a long history fetch, and the retries of its requests."""
 
     def __init__(self) -> None:
         super().__init__()
+        self._fetched = "reading AWS"
         self.on_page: Any = self._page if self.drawn else None
+        self.on_retry: Any = self._retry if self.drawn else None
+
+    def _show(self, description: str) -> None:
+        if self._bar is None:
+            self._start(
+                lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}", markup=False))
+            )
+        self._bar.update(self._task, description=description)
 
     def _page(self, pages: int, events: int) -> None:
-        if self._bar is None:
-            self._start(lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}")))
-        self._bar.update(
-            self._task, description=f"fetching history: {pages} page(s), {events} events"
-        )
+        self._fetched = f"fetching history: {pages} page(s), {events} events"
+        self._show(self._fetched)
+
+    def _retry(self, notice: RetryNotice) -> None:
+        self._show(f"{self._fetched}: {neutral(str(notice))}")
 
 
 class ScanProgressBar(_Bar):
@@ -62,12 +78,18 @@ class ScanProgressBar(_Bar):
         super().__init__()
         self._lost = 0
         self._unreadable = 0
+        self._retrying = ""
         self.on_listed: Any = self._listed if self.drawn else None
         self.on_progress: Any = self._progress if self.drawn else None
+        self.on_retry: Any = self._retry if self.drawn else None
 
     def _listed(self, total: int) -> None:
         self._start(
-            lambda p: (p.TextColumn("{task.description}"), p.BarColumn(), p.MofNCompleteColumn()),
+            lambda p: (
+                p.TextColumn("{task.description}", markup=False),
+                p.BarColumn(),
+                p.MofNCompleteColumn(),
+            ),
             description="tracing executions",
             total=total,
         )
@@ -77,7 +99,19 @@ class ScanProgressBar(_Bar):
             return
         self._lost += row.lost_the_field
         self._unreadable += row.error is not None
+        self._retrying = ""
+        self._bar.update(self._task, completed=done, description=self._description())
+
+    def _retry(self, notice: RetryNotice) -> None:
+        """Called from the scan's worker threads; shown until the next execution is done
+        (before the listing, the bar is not started: nothing is shown)."""
+        self._retrying = neutral(str(notice))
+        if self._bar is not None:
+            self._bar.update(self._task, description=self._description())
+
+    def _description(self) -> str:
         description = f"tracing executions ({self._lost} lost the field"
         if self._unreadable:
             description += f", {self._unreadable} unreadable"
-        self._bar.update(self._task, completed=done, description=description + ")")
+        description += ")"
+        return f"{description}: {self._retrying}" if self._retrying else description

@@ -4,11 +4,25 @@ The fetch package is the only place that imports boto3/botocore. Every botocore 
 turned here, by :func:`translate`, into one :class:`~sfn_trace.errors.SfnTraceError` whose
 message is a single line fit for stderr (docs/cli.md), so no botocore exception or traceback
 reaches the user.
+
+Bounded time on a bad network (``--timeout``, default 90 s): one request (one API call, so
+one page of a paginated read) may go that long without any answer, its retries and their
+back-off included. :class:`Timeouts` splits the budget into botocore's per-attempt connect and
+read timeouts so that a stalled endpoint gets :data:`STALLED_ATTEMPTS` attempts, and
+:class:`_Watch`, hooked on the client's ``before-send`` and ``needs-retry`` events, keeps the
+clock: it stops the retries when no further attempt could end within the budget
+(:class:`NoAnswerError`), and tells ``AwsOptions.on_retry`` of each retry. Any answer, even
+throttling or a server error, restarts the clock: throttled requests keep all their
+``--max-attempts``, and a history of many pages is never cut by a budget meant for one
+request.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +31,10 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     CredentialRetrievalError,
+    EndpointConnectionError,
     HTTPClientError,
     InvalidRegionError,
     NoCredentialsError,
@@ -29,11 +45,16 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.retries.standard import (
+    RetryEventAdapter,
+    StandardRetryConditions,
+    ThrottlingErrorDetector,
+)
 
 from sfn_trace import __version__
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
-from sfn_trace.model.options import AwsOptions
+from sfn_trace.model.options import AwsOptions, RetryCallback, RetryNotice
 
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
@@ -57,23 +78,79 @@ _OBJECT_REPR = re.compile(r"^<[^>]*>:\s*")  # "<...AWSHTTPConnection object at 0
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 
 
+STALLED_ATTEMPTS = 3
+"""Attempts a stalled endpoint gets within ``--timeout`` (``--max-attempts`` if lower)."""
+MAX_CONNECT_TIMEOUT = 5.0
+"""Seconds an attempt may take to connect (TCP and TLS), at most; less for a small budget."""
+_BACKOFF_BASE = 0.05
+_BACKOFF_CAP = 20.0
+# botocore's standard mode, after an attempt that got no answer (nor a retry-after header),
+# waits rand() * min(0.05 * 2 ** (attempt - 1), 20) s (botocore/retries/standard.py).
+
+
+def max_backoff(attempt: int) -> float:
+    """The longest botocore waits before retrying failed attempt ``attempt`` (1-based) that
+    got no answer."""
+    return min(_BACKOFF_BASE * 2.0 ** (attempt - 1), _BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """``--timeout`` split into what botocore enforces on each attempt.
+
+    A stalled endpoint gets ``stalled_attempts`` attempts within the budget: each may take
+    ``attempt`` seconds at most (``connect`` + ``read``), and their back-offs are set aside
+    first. With the defaults (90 s, 10 attempts): 3 attempts of 5 s to connect and 24.95 s
+    to answer. The wall-clock check between attempts (:class:`_Watch`) is what bounds the
+    whole; these only make the attempts fit in it.
+    """
+
+    budget: float
+    max_attempts: int
+
+    @property
+    def stalled_attempts(self) -> int:
+        return min(self.max_attempts, STALLED_ATTEMPTS)
+
+    @property
+    def attempt(self) -> float:
+        """The longest one attempt can take: connecting, then waiting for the answer."""
+        backoffs = sum(max_backoff(n) for n in range(1, self.stalled_attempts))
+        return (self.budget - backoffs) / self.stalled_attempts
+
+    @property
+    def connect(self) -> float:
+        return min(MAX_CONNECT_TIMEOUT, self.attempt / 4)
+
+    @property
+    def read(self) -> float:
+        """botocore's read timeout: the longest wait for the answer, or between two of its
+        reads."""
+        return self.attempt - self.connect
+
+
 def make_client(service: str, region: str, options: AwsOptions) -> Any:
     """A boto3 client with bounded standard retries, from the normal credential chain.
 
     botocore's "standard" retry mode backs off on throttling by itself; ``max_attempts`` is
     passed as ``total_max_attempts`` so that ``--max-attempts N`` means N tries in all.
+    ``--timeout`` bounds how long each request may go without an answer (:class:`Timeouts`,
+    :class:`_Watch`).
     """
     if options.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {options.max_attempts}")
+    if not (math.isfinite(options.timeout) and options.timeout >= 1):
+        raise UsageError(f"--timeout must be at least 1 second, not {options.timeout:g}")
+    timeouts = Timeouts(options.timeout, options.max_attempts)
     config = Config(
         retries={"mode": "standard", "total_max_attempts": options.max_attempts},
         user_agent_extra=f"sfn-trace/{__version__}",
-        connect_timeout=10,
-        read_timeout=60,
+        connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read,
     )
     try:
         session = boto3.Session(profile_name=options.profile, region_name=region)
-        return session.client(service, endpoint_url=options.endpoint_url, config=config)
+        client = session.client(service, endpoint_url=options.endpoint_url, config=config)
     except ProfileNotFound as exc:
         profile = exc.kwargs.get("profile", options.profile)
         raise UsageError(f"AWS profile {profile!r} not found") from exc
@@ -83,6 +160,129 @@ def make_client(service: str, region: str, options: AwsOptions) -> Any:
         raise UsageError(f"AWS configuration error: {one_line(str(exc))}") from exc
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with a ValueError
         raise UsageError(f"invalid --endpoint-url: {one_line(str(exc))}") from exc
+    _Watch(timeouts, options.on_retry).attach(client)
+    return client
+
+
+class NoAnswerError(BotoCoreError):  # type: ignore[misc]  # botocore has no type hints
+    """A request got no answer, and ``--timeout`` or ``--max-attempts`` allows it no further
+    attempt. Raised by :class:`_Watch` in place of the last attempt's exception (``error``,
+    also the ``__cause__``); :func:`translate` words it."""
+
+    fmt = "no answer to {operation} after {attempts} attempt(s) in {elapsed:.1f} s: {error}"
+
+    operation: str
+    attempts: int
+    elapsed: float
+    """Seconds since the first attempt that got no answer started."""
+    timeout: float
+    out_of: str
+    """``"time"`` (one more attempt could not end within ``--timeout``) or ``"attempts"``."""
+    error: Exception
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("operation", "attempts", "elapsed", "timeout", "out_of", "error"):
+            setattr(self, name, kwargs[name])
+
+
+_NO_ANSWER = (BotoConnectionError, HTTPClientError)
+"""What an attempt raises when it got no HTTP answer: botocore retries exactly these."""
+_SILENT_SINCE = "sfn_trace_silent_since"
+"""Key in botocore's per-request context: when the first attempt since the last answer (or
+the first attempt) was sent."""
+
+
+class _Watch:
+    """The ``--timeout`` clock and the retry notices, as hooks on one client's events.
+
+    ``before-send`` (each attempt) starts the clock unless it runs; ``needs-retry`` (after
+    each attempt, first, ahead of botocore's own retry handler, which decides and backs off)
+    stops it on an answer, and on an attempt that got none raises :class:`NoAnswerError`
+    when botocore will not retry (``--max-attempts``) or when one more attempt, after the
+    longest back-off, might not end within the budget. Otherwise it returns None and
+    botocore goes on as usual. The state lives in the request's own context, so one client
+    serves many threads.
+    """
+
+    def __init__(
+        self,
+        timeouts: Timeouts,
+        on_retry: RetryCallback | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.timeouts = timeouts
+        self.on_retry = on_retry
+        self._clock = clock
+        self._adapter = RetryEventAdapter()
+        # The conditions of botocore's standard mode, asked beforehand what it will decide.
+        self._conditions = StandardRetryConditions(max_attempts=timeouts.max_attempts)
+        self._throttling = ThrottlingErrorDetector(self._adapter)
+
+    def attach(self, client: Any) -> None:
+        events = client.meta.events
+        service = client.meta.service_model.service_id.hyphenize()
+        events.register(f"before-send.{service}", self.before_send)
+        events.register_first(f"needs-retry.{service}", self.needs_retry)
+
+    def before_send(self, request: Any = None, **_: Any) -> None:
+        context = getattr(request, "context", None)
+        if isinstance(context, dict):
+            context.setdefault(_SILENT_SINCE, self._clock())
+
+    def needs_retry(self, **kwargs: Any) -> None:
+        now = self._clock()
+        request_context = kwargs["request_dict"].get("context")
+        context: dict[str, Any] = request_context if isinstance(request_context, dict) else {}
+        attempts: int = kwargs["attempts"]
+        operation = str(kwargs["operation"].name)
+        retry = self._adapter.create_retry_context(**kwargs)
+        will_retry = bool(self._conditions.is_retryable(retry))
+        silent: float | None = None
+        if kwargs["response"] is not None:  # an answer, whatever it says: the clock stops
+            context.pop(_SILENT_SINCE, None)
+        elif isinstance(kwargs["caught_exception"], _NO_ANSWER):
+            since = float(context.get(_SILENT_SINCE, now))
+            silent = now - since
+            next_end = now + max_backoff(attempts) + self.timeouts.attempt
+            fits = next_end <= since + self.timeouts.budget
+            if not will_retry or not fits:
+                raise NoAnswerError(
+                    operation=operation,
+                    attempts=attempts,
+                    elapsed=silent,
+                    timeout=self.timeouts.budget,
+                    out_of="time" if will_retry else "attempts",
+                    error=kwargs["caught_exception"],
+                ) from kwargs["caught_exception"]
+        if will_retry and self.on_retry is not None:
+            self.on_retry(
+                RetryNotice(
+                    operation=operation,
+                    reason=self._reason(retry),
+                    attempt=attempts + 1,
+                    max_attempts=self.timeouts.max_attempts,
+                    silent=silent,
+                    timeout=self.timeouts.budget,
+                )
+            )
+
+    def _reason(self, retry: Any) -> str:
+        """What the failed attempt got, in words for a progress line."""
+        if retry.http_response is not None:
+            if self._throttling.is_throttling_error_from_context(retry):
+                return "throttling"
+            return f"an HTTP {retry.http_response.status_code} answer"
+        error = retry.caught_exception
+        if isinstance(error, ReadTimeoutError):
+            return "a read timeout"
+        if isinstance(error, ConnectTimeoutError):
+            return "a connect timeout"
+        if isinstance(error, ConnectionClosedError):
+            return "a closed connection"
+        if isinstance(error, EndpointConnectionError):
+            return "a failed connection"
+        return "a connection error"
 
 
 def default_region(options: AwsOptions) -> str:
@@ -183,9 +383,32 @@ def translate(
         return AwsError(f"AWS credentials unavailable: {one_line(str(exc))}")
     if isinstance(exc, ProfileNotFound):
         return UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found")
+    if isinstance(exc, NoAnswerError):
+        return _no_answer(exc, ctx, got)
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):
         return AwsError(f"cannot reach the {service} endpoint {ctx.endpoint}{got}: {_reason(exc)}")
     return AwsError(f"AWS error on {operation}{got}: {one_line(str(exc))}")
+
+
+def _no_answer(exc: NoAnswerError, ctx: Context, got: str) -> AwsError:
+    """The line for a request that got no answer: a timeout says how long it waited, any
+    other failure (refused, closed, reset) what it was; both name the operation and how many
+    attempts it had."""
+    tries = f"{exc.operation}, {exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
+    if isinstance(exc.error, (ConnectTimeoutError, ReadTimeoutError)):
+        if exc.out_of == "time":
+            waited = f"within {exc.timeout:g} s"
+        else:
+            waited = f"in {max(1, math.ceil(exc.elapsed))} s"
+            tries += ": the --max-attempts limit"
+        return AwsError(
+            f"no answer from {ctx.endpoint} {waited} ({tries}){got}: "
+            "check the network or --endpoint-url"
+        )
+    _, service = ctx.service
+    return AwsError(
+        f"cannot reach the {service} endpoint {ctx.endpoint} ({tries}){got}: {_reason(exc.error)}"
+    )
 
 
 def error_code(exc: ClientError) -> str:
@@ -199,6 +422,10 @@ def _reason(exc: BotoCoreError) -> str:
     if isinstance(exc, ReadTimeoutError):
         return f"no response in time ({one_line(str(exc))})"
     cause = exc.kwargs.get("error")
+    if isinstance(exc, ConnectionClosedError) and cause is not None:
+        # urllib3's ProtocolError("Connection aborted.", ConnectionResetError(104, ...)).
+        inner = cause.args[-1] if getattr(cause, "args", None) else cause
+        return f"the connection was closed before an answer ({one_line(str(inner))})"
     if cause is not None:
         text = _OBJECT_REPR.sub("", one_line(str(cause)))
         text = text.rpartition("Failed to establish a new connection: ")[2]

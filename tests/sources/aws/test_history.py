@@ -289,7 +289,9 @@ def test_client_uses_the_arn_region_bounded_retries_and_user_agent(clean_aws_env
     assert sfn.meta.endpoint_url == "https://states.eu-central-1.amazonaws.com"
     assert sfn.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
     assert sfn.meta.config.user_agent_extra == f"sfn-trace/{__version__}"
-    assert sfn.meta.config.connect_timeout == 10 and sfn.meta.config.read_timeout == 60
+    # the 90 s budget split over three attempts (tests/sources/aws/test_timeouts.py)
+    assert sfn.meta.config.connect_timeout == 5.0
+    assert sfn.meta.config.read_timeout == pytest.approx(24.95)
 
 
 def test_client_region_and_endpoint_overrides(clean_aws_env: Path) -> None:
