@@ -43,6 +43,7 @@ from sfn_trace.model.options import AwsOptions, FollowChildren, ProgressCallback
 from sfn_trace.model.result import TraceResult
 from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
+from sfn_trace.sources.files import STDIN
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.invocations import all_invocations
@@ -84,7 +85,7 @@ def trace(
     target: str | Path,
     field: str,
     *,
-    definition: str | Path | None = None,
+    definition: str | Path | Definition | None = None,
     aws: AwsOptions | None = None,
     logs: bool = True,
     file_logs: bool = False,
@@ -95,7 +96,8 @@ def trace(
     on_page: ProgressCallback | None = None,
 ) -> TraceRun:
     """``sfn-trace TARGET --field F``: trace ``field`` through an execution (ARN) or a saved
-    history or bundle (path). The options are the command's (docs/cli.md):
+    history or bundle (a path, a pipe, or ``"-"`` for stdin). The options are the command's
+    (docs/cli.md):
 
     - ``definition``: the definition to use instead of the one that came with the target;
     - ``logs``: read the Lambda invocations' logs for an ARN; ``file_logs``: for a file too;
@@ -140,7 +142,7 @@ def trace(
 def trace_file(
     path: str | Path,
     field: str,
-    definition: str | Path | None = None,
+    definition: str | Path | Definition | None = None,
     logs: AwsOptions | None = None,
 ) -> TraceResult:
     """Trace ``field`` through a saved history or bundle; no AWS call unless ``logs`` is
@@ -153,7 +155,7 @@ def trace_execution(
     field: str,
     options: AwsOptions | None = None,
     on_page: ProgressCallback | None = None,
-    definition: str | Path | None = None,
+    definition: str | Path | Definition | None = None,
     logs: bool = True,
     *,
     express_log_group: str | None = None,
@@ -177,7 +179,7 @@ def compare(
     bad: str | Path,
     field: str,
     *,
-    definition: str | Path | None = None,
+    definition: str | Path | Definition | None = None,
     aws: AwsOptions | None = None,
 ) -> Comparison:
     """``sfn-trace compare GOOD BAD --field F``: both runs traced (without Lambda logs: they
@@ -186,6 +188,8 @@ def compare(
     warnings are in ``comparison.good.result.warnings`` and ``comparison.bad.result``."""
     if not field:
         raise UsageError("--field must not be empty")
+    if definition is not None and not all(looks_like_arn(str(t)) for t in (good, bad)):
+        definition = _read_definition(definition)  # once: it may be a pipe
     results = [
         trace(
             target,
@@ -281,7 +285,7 @@ def bundle(
 def load(
     target: str | Path,
     *,
-    definition: str | Path | None = None,
+    definition: str | Path | Definition | None = None,
     aws: AwsOptions | None = None,
     on_page: ProgressCallback | None = None,
     logs: bool = True,
@@ -291,7 +295,7 @@ def load(
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
-    ``follow_children``).
+    ``follow_children``): a file, a pipe or FIFO (read once), or ``"-"`` for stdin.
 
     ``definition`` replaces the definition that came with the execution. An Express ARN, or
     any ARN with ``express_log_group``, is read from the execution records in CloudWatch Logs.
@@ -302,18 +306,20 @@ def load(
     if isinstance(target, str) and looks_like_arn(target):
         data = _fetch(target, options, on_page, express_log_group)
         if definition is not None:
-            data = dataclasses.replace(data, definition=Definition.from_file(definition))
+            data = dataclasses.replace(data, definition=_read_definition(definition))
         if logs:
             data = _with_lambda_logs(data, options)
         return _with_map_runs(data, options, follow_children)
     if express_log_group is not None:
         raise UsageError("--express-log-group needs an execution ARN as TARGET, not a file")
-    if not Path(target).exists():
+    if str(target) != STDIN and not Path(target).exists():
         raise UsageError(
             f"{str(target)!r} is neither an execution ARN "
             "(arn:aws:states:REGION:ACCOUNT:execution:...) nor an existing file"
         )
-    data = load_target_file(target, definition)
+    data = load_target_file(target, None if isinstance(definition, Definition) else definition)
+    if isinstance(definition, Definition):
+        data = dataclasses.replace(data, definition=definition)
     if file_logs and data.lambda_logs is None:
         data = _with_lambda_logs(data, options)
     if follow_children is not None:
@@ -363,3 +369,7 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
     invocations = all_invocations(build_visits(data.events, data.definition).visits)
     logs = fetch_lambda_logs(invocations, options, region or default_region(options))
     return dataclasses.replace(data, lambda_logs=logs)
+
+
+def _read_definition(definition: str | Path | Definition) -> Definition:
+    return definition if isinstance(definition, Definition) else Definition.from_file(definition)

@@ -18,6 +18,7 @@ from sfn_trace.cli.options import (
     default_format,
     with_aws_options,
 )
+from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
 from sfn_trace.report.lines import exit_reason
@@ -25,12 +26,12 @@ from sfn_trace.report.registry import Command, CompareFormat
 
 COMPARE_HELP = """Compare how a field flows through a good and a bad execution.
 
-GOOD and BAD are execution ARNs or saved history files (any mix). Both are traced, their
-visits are aligned by state name and scope (Map iterations by index, Parallel branches by
-their first state, a loop's passes in order; retries stay inside one visit), and the report
-names the first state, in the bad run's order, where the field's status (set, null, mixed,
-missing) differs, with both runs' input and output side by side, then the states only one
-run visited (other Choice branches, extra Map iterations).
+GOOD and BAD are execution ARNs or saved history files (any mix; one may be - for stdin).
+Both are traced, their visits are aligned by state name and scope (Map iterations by index,
+Parallel branches by their first state, a loop's passes in order; retries stay inside one
+visit), and the report names the first state, in the bad run's order, where the field's
+status (set, null, mixed, missing) differs, with both runs' input and output side by side,
+then the states only one run visited (other Choice branches, extra Map iterations).
 
 \b
 Examples:
@@ -76,6 +77,17 @@ def compare_command(
 ) -> None:
     fmt = default_format(output_format, CompareFormat)
     with guarded(debug):
+        if good == bad == output.STDOUT:
+            raise UsageError("GOOD and BAD cannot both be read from stdin (-)")
+        # Before anything is read: the report must not replace a run or the definition.
+        output.check_outputs(
+            [("--output" if output_file is not None else "the report", output_file or "-")],
+            inputs=[
+                ("GOOD", None if looks_like_arn(good) else good),
+                ("BAD", None if looks_like_arn(bad) else bad),
+                ("--definition", definition),
+            ],
+        )
         if definition is not None and all(looks_like_arn(t) for t in (good, bad)):
             output.err(
                 "warning: --definition is only used for history files; ARNs use the one that ran"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -105,6 +106,7 @@ def scan_command(
 ) -> None:
     fmt = default_format(output_format, ScanFormat)
     with guarded(debug):
+        output.check_outputs([("--output", output_file)])  # before the listing, not after
         with ScanProgressBar() as progress:
             result = api.scan(
                 state_machine_arn,
@@ -113,7 +115,7 @@ def scan_command(
                 since=since,
                 until=until,
                 limit=limit,
-                aws=aws,
+                aws=dataclasses.replace(aws, on_retry=progress.on_retry),
                 on_listed=progress.on_listed,
                 on_progress=progress.on_progress,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +32,8 @@ MAIN_HELP = f"""Find the state where a field of a Step Functions execution went 
 TARGET is an execution ARN (read live with boto3's normal credential chain; the region is
 taken from the ARN unless --region is given) or a history file saved with
 `aws stepfunctions get-execution-history --output json` (or a JSON list of events), or a
-bundle saved with --save-bundle (replayed offline, no AWS call).
+bundle saved with --save-bundle (replayed offline, no AWS call). A file TARGET may be - (stdin)
+or a pipe: `sfn-trace <(aws stepfunctions get-execution-history ...) --field F`.
 
 \b
 Examples:
@@ -52,7 +54,9 @@ def trace_command(
     target: Annotated[
         str,
         typer.Argument(
-            metavar="TARGET", help="Execution ARN, or a saved history file.", show_default=False
+            metavar="TARGET",
+            help="Execution ARN, or a saved history file (- reads it from stdin).",
+            show_default=False,
         ),
     ],
     field: FieldOption,
@@ -145,7 +149,21 @@ def trace_command(
     with guarded(debug):
         if logs and no_logs:
             raise UsageError("--logs and --no-logs contradict each other")
-        output.check_distinct(output_file, csv_file, report_file, save_bundle)
+        # Before anything is read: no output may replace an input or another output, and
+        # each must be writable (a long live fetch must not end in an unwritable path).
+        output.check_outputs(
+            [
+                ("--output" if output_file is not None else "the report", output_file or "-"),
+                ("--csv", csv_file),
+                ("--report", report_file),
+                ("--save-bundle", save_bundle),
+            ],
+            inputs=[
+                ("TARGET", None if looks_like_arn(target) else target),
+                ("--definition", definition),
+                ("--expect-definition", expect_definition),
+            ],
+        )
         follow = parse_follow_children(follow_children) if follow_children is not None else None
         if (
             not looks_like_arn(target)
@@ -160,7 +178,7 @@ def trace_command(
                 target,
                 field,
                 definition=definition,
-                aws=aws,
+                aws=dataclasses.replace(aws, on_retry=progress.on_retry),
                 on_page=progress.on_page,
                 logs=not no_logs,
                 file_logs=logs,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,9 +23,18 @@ from sfn_trace.model.execution import ExecutionData, infer_info
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+STDIN = "-"
+"""The TARGET that reads stdin (``aws stepfunctions get-execution-history ... | sfn-trace -``)."""
+
 
 def read_json(path: str | Path, what: str = "file") -> Any:
-    """Parse a JSON (optionally gzip) file, turning every failure into an InputError."""
+    """Parse a JSON (optionally gzip) file, turning every failure into an InputError.
+
+    ``"-"`` reads stdin (bytes: gzip is accepted there too). A file is read once, in one
+    go, so a pipe or a FIFO (``sfn-trace <(aws stepfunctions get-execution-history ...)``)
+    works as a file does."""
+    if str(path) == STDIN:
+        return _parse(_read_stdin(what), "stdin")
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
@@ -33,6 +43,25 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         raise InputError(f"{what} is a directory, not a file: {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    return _parse(raw, path)
+
+
+def _read_stdin(what: str) -> bytes:
+    """All of stdin, as bytes (a text stream put in its place is read as UTF-8)."""
+    if sys.stdin is None:
+        raise InputError(f"cannot read {what} from stdin: there is no stdin")
+    try:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            return sys.stdin.read().encode("utf-8", "surrogateescape")
+        data: bytes = stream.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} from stdin: {exc.strerror or exc}") from None
+    return data
+
+
+def _parse(raw: bytes, path: str | Path) -> Any:
+    """The JSON document in ``raw`` (gzip-compressed or not); ``path`` names it in errors."""
     if raw.startswith(_GZIP_MAGIC):
         try:
             raw = gzip.decompress(raw)
@@ -41,7 +70,14 @@ def read_json(path: str | Path, what: str = "file") -> Any:
     if not raw.strip():
         raise InputError(f"{path}: the file is empty")
     try:
-        return json.loads(raw)
+        # As Payload.value reads a payload (payloads some tools decode into objects keep
+        # their numbers' text), as deep as a payload may be inside a history file.
+        from sfn_trace.model import jsontext
+
+        try:
+            return jsontext.loads(raw, max_depth=jsontext.FILE_DEPTH)
+        except jsontext.TooDeep as too_deep:
+            raise InputError(f"{path}: JSON nested too deeply to read ({too_deep})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
