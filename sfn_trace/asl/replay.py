@@ -27,6 +27,7 @@ that never finished).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -57,7 +58,7 @@ from sfn_trace.asl.jsonpath import (
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.events import NOT_JSON, EventKind, Payload
 from sfn_trace.model.execution import ExecutionInfo
-from sfn_trace.model.replay import DEFINITION_DIFFERS, Failure, Replay, ReplayStatus, Step
+from sfn_trace.model.replay import FAULT_PREFIX, Failure, Fault, Replay, ReplayStatus, Step
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
 
 __all__ = [
@@ -77,7 +78,38 @@ def replay_visits(
     without it, paths that read those values make a visit unreplayable.
     """
     engine = _Engine(tree, definition, execution)
-    return {visit.seq: engine.replay(visit) for visit in tree.visits}
+    return _attributed({visit.seq: engine.replay(visit) for visit in tree.visits})
+
+
+def _attributed(replays: dict[int, Replay]) -> dict[int, Replay]:
+    """Each replay that is not a match, with its fault and the prefix of its reason
+    (:data:`FAULT_PREFIX`).
+
+    A replay that ran and differs from the recording is the definition's fault only with
+    evidence that the definition is not the one that ran: the history shows a state it lacks,
+    or a state of another type (then every such difference is, as it may come from the same
+    drift). Without evidence, it is sfn-trace's: a forensic tool never blames the user's
+    deployment for its own gap.
+    """
+    evidence = sorted({r.reason or "" for r in replays.values() if r.fault is Fault.DEFINITION})
+    attributed = {}
+    for seq, replay in replays.items():
+        fault = replay.fault
+        detail = replay.reason or ""
+        if replay.status is ReplayStatus.MATCH:
+            attributed[seq] = replay
+            continue
+        if fault is None:  # a difference: whose, the evidence says
+            fault = Fault.DEFINITION if evidence else Fault.SFN_TRACE
+            if evidence:
+                shown = "; ".join(evidence[:2]) + (
+                    f"; +{len(evidence) - 2} more" if len(evidence) > 2 else ""
+                )
+                detail += f" (the history shows the definition is not the one that ran: {shown})"
+        attributed[seq] = dataclasses.replace(
+            replay, fault=fault, reason=f"{FAULT_PREFIX[fault]}: {detail}"
+        )
+    return attributed
 
 
 # --- comparing JSON -------------------------------------------------------------------------
@@ -194,16 +226,30 @@ def first_difference(left: Any, right: Any, at: tuple[Segment, ...] = ()) -> str
 
 
 class _Verdict(Exception):
-    """Ends a replay early with a status (None: unreplayable) and a reason."""
+    """Ends a replay early with a status, who is at fault (None: a difference whose fault
+    :func:`_attributed` decides from the evidence) and what happened."""
 
-    def __init__(self, status: ReplayStatus | None, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, status: ReplayStatus, fault: Fault | None, detail: str) -> None:
+        super().__init__(detail)
         self.status = status
-        self.reason = reason
+        self.fault = fault
+        self.detail = detail
 
 
-def _mismatch(reason: str) -> _Verdict:
-    return _Verdict(ReplayStatus.MISMATCH, f"{DEFINITION_DIFFERS}: {reason}")
+def _drift(detail: str) -> _Verdict:
+    """The history shows the definition is not the one that ran."""
+    return _Verdict(ReplayStatus.MISMATCH, Fault.DEFINITION, detail)
+
+
+def _differs(detail: str) -> _Verdict:
+    """The replay ran and differs from the recording (``detail`` names the step and the
+    first JSON path where they differ)."""
+    return _Verdict(ReplayStatus.MISMATCH, None, detail)
+
+
+def _lacks(detail: str) -> _Verdict:
+    """The history does not hold what the replay needs."""
+    return _Verdict(ReplayStatus.NOT_REPLAYED, Fault.HISTORY, detail)
 
 
 _UNFINISHED = {
@@ -321,7 +367,8 @@ class _Run:
         self.assigned: Mapping[str, Any] | None = None
         self.variables = engine.scopes.get(visit.seq, {})
         self.input: Any = None
-        self.status: ReplayStatus | None = None
+        self.status = ReplayStatus.NOT_REPLAYED
+        self.fault: Fault | None = None
         self.reason: str | None = None
         self.prefix = (
             f"An error occurred while executing the state '{visit.state}' "
@@ -354,6 +401,7 @@ class _Run:
             steps=tuple(self.steps),
             status=self.status,
             reason=self.reason,
+            fault=self.fault,
             failure=self.failure,
             caught=self.caught,
             variables=self.variables,
@@ -368,23 +416,29 @@ class _Run:
             self._run_steps()
             self.status = self._judge()
         except _Verdict as verdict:
-            self.status, self.reason = verdict.status, verdict.reason
+            self.status, self.fault, self.reason = verdict.status, verdict.fault, verdict.detail
         except Unreplayable as gap:
-            self.status, self.reason = None, gap.reason
+            self.status, self.fault, self.reason = (
+                ReplayStatus.NOT_REPLAYED,
+                Fault.HISTORY,
+                gap.reason,
+            )
         except Unsupported as gap:
-            self.status, self.reason = ReplayStatus.MISMATCH, f"unsupported feature: {gap.feature}"
+            self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
+            self.reason = f"it does not evaluate {gap.feature}"
         except RecursionError:
-            self.status, self.reason = None, "a document is nested too deeply to replay"
+            self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
+            self.reason = "a document is nested too deeply to replay"
 
     def _run_steps(self) -> None:
         visit, state = self.visit, self.state
         if state is None:
-            raise _mismatch(f"no state named {visit.state}")
+            raise _drift(f"the definition has no state named {visit.state}")
         if state.type != visit.type:
-            raise _mismatch(f"{visit.state} is a {state.type}, a {visit.type} ran")
+            raise _drift(f"{visit.state} is a {state.type} in the definition, a {visit.type} ran")
         payload = visit.input
         if payload is None or payload.truncated or payload.value is NOT_JSON:
-            raise _Verdict(None, "the visit's input is not recorded")
+            raise _lacks("the visit's input is not recorded")
         self.input = payload.value
         try:
             _Steps(self).execute()
@@ -409,7 +463,7 @@ class _Run:
     def _judge(self) -> ReplayStatus:
         visit = self.visit
         if not visit.exited and visit.outcome in _UNFINISHED:
-            raise _Verdict(None, _UNFINISHED[visit.outcome])
+            raise _lacks(_UNFINISHED[visit.outcome])
         if self.failure is not None:
             self._judge_failure(self.failure)
         else:
@@ -420,34 +474,42 @@ class _Run:
     def _judge_failure(self, failure: Failure) -> None:
         visit = self.visit
         if visit.exited or visit.outcome is not Outcome.FAILED:
-            raise _mismatch(
-                f"the replay fails with {failure.error} ({failure.cause}), but the visit "
-                f"{visit.outcome.value}"
+            raise _differs(
+                f"the replay fails with {failure.error} ({failure.cause}) {self._where()}, "
+                f"but the visit {visit.outcome.value}"
             )
         if failure.error != (visit.error or ""):
-            raise _mismatch(
-                f"the replay fails with {failure.error}, the visit failed with {visit.error}"
+            raise _differs(
+                f"the replay fails with {failure.error} {self._where()}, the visit failed "
+                f"with {visit.error}"
             )
         # An empty replayed cause is one whose text AWS's documentation does not give.
         if visit.cause and failure.cause and not _same_cause(failure.cause, visit.cause):
-            raise _mismatch(
+            raise _differs(
                 f"the replay fails with {failure.error} as recorded, but with the cause "
                 f"{failure.cause!r}"
             )
 
+    def _where(self) -> str:
+        """The step the replay was at when it failed."""
+        return f"after {self.steps[-1].name}" if self.steps else "before its first step"
+
     def _judge_output(self) -> None:
         visit = self.visit
         if not visit.exited:
-            raise _mismatch(
+            raise _differs(
                 f"the replay produced an output, but the visit failed with {visit.error}"
             )
         recorded = visit.output
         if recorded is None or recorded.truncated or recorded.value is NOT_JSON:
-            raise _Verdict(None, "the visit's output is not recorded")
+            raise _lacks("the visit's output is not recorded")
         replayed = self.steps[-1].value
         if not same_json(replayed, recorded.value):
             where = first_difference(replayed, recorded.value)
-            raise _mismatch(f"the replayed output differs from the recorded one at {where}")
+            raise _differs(
+                f"the replayed output (after {self.steps[-1].name}) differs from the recorded "
+                f"one at {where}"
+            )
 
     def _judge_assignments(self) -> None:
         recorded = self.visit.variables
@@ -465,7 +527,9 @@ class _Run:
             or not same_json(values[n], self.assigned[n])
         ]
         if differing:
-            raise _mismatch(f"Assign sets {', '.join('$' + n for n in differing)} differently")
+            raise _differs(
+                f"Assign sets {', '.join('$' + n for n in differing)} differently than recorded"
+            )
 
     # -- what the history holds
 
@@ -492,7 +556,7 @@ class _Run:
                 value_at(recorded, location, _MISSING),
             )
             if there is _MISSING or not same_json(here, there):
-                raise _mismatch(
+                raise _differs(
                     f"the replayed {name} differ from the recorded parameters at "
                     f"{format_path(location)}"
                 )
@@ -501,9 +565,9 @@ class _Run:
     def task_result(self) -> Any:
         attempt = self.visit.attempts[-1] if self.visit.attempts else None
         if attempt is None or attempt.end is None:
-            raise _Verdict(None, _UNFINISHED.get(self.visit.outcome, "the task has no result"))
+            raise _lacks(_UNFINISHED.get(self.visit.outcome, "the task has no result"))
         if attempt.result is None or attempt.result.truncated or attempt.result.value is NOT_JSON:
-            raise _Verdict(None, "the task result is not recorded")
+            raise _lacks("the task result is not recorded")
         return attempt.result.value
 
     def failed(self) -> bool:
@@ -747,7 +811,7 @@ class _Steps:
             flows = run.flows(kind)
             expected = len(documents.items) if self.type == "Map" else None
             if expected is not None and len(flows) != expected:
-                raise _Verdict(None, f"{len(flows)} of {expected} iterations are in the history")
+                raise _lacks(f"{len(flows)} of {expected} iterations are in the history")
             result = [_flow_output(flow) for flow in flows]
             run.add(
                 "Result", "Iterations" if self.type == "Map" else "Branches", result, recorded=True
@@ -868,9 +932,9 @@ class _Steps:
 def _flow_output(flow: Flow) -> Any:
     last = flow.visits[-1] if flow.visits else None
     if last is None or not last.exited or last.output is None:
-        raise _Verdict(None, f"{flow.label} has no recorded output")
+        raise _lacks(f"{flow.label} has no recorded output")
     if last.output.truncated or last.output.value is NOT_JSON:
-        raise _Verdict(None, f"the output of {flow.label} is not recorded")
+        raise _lacks(f"the output of {flow.label} is not recorded")
     return last.output.value
 
 
@@ -882,7 +946,7 @@ def _check_flow_inputs(pairs: Sequence[tuple[Flow, Any]]) -> None:
             continue
         if not same_json(value, first.input.value):
             where = first_difference(value, first.input.value)
-            raise _mismatch(
+            raise _differs(
                 f"the replayed input of {flow.label} differs from the recorded one at {where}"
             )
 

@@ -17,10 +17,33 @@ class ReplayStatus(str, Enum):
     MATCH = "match"
     """The replayed output (or error) equals the recorded one."""
     MISMATCH = "mismatch"
-    """It differs: the definition is not what ran, or a feature is not supported."""
+    """The replay ran and differs from the recording (:class:`Fault` says whose fault)."""
+    NOT_REPLAYED = "not_replayed"
+    """The visit could not be replayed (:class:`Fault` says why)."""
 
 
-DEFINITION_DIFFERS = "definition differs from what ran"
+class Fault(str, Enum):
+    """Who is at fault when a visit is not ``match``: never the user's deployment without
+    evidence."""
+
+    DEFINITION = "definition_drift"
+    """The definition is not the one that ran, and the history shows it: a state it lacks,
+    a state of another type, or a task resource other than the one that ran."""
+    HISTORY = "history_lacks_data"
+    """The history does not hold what the replay needs: S3 items (ItemReader), Distributed
+    Map children, random numbers AWS drew, context values, truncated or missing payloads,
+    a visit with no output."""
+    SFN_TRACE = "sfn_trace"
+    """sfn-trace cannot reproduce this step: its own evaluation differs from AWS's, or it
+    does not evaluate the feature."""
+
+
+FAULT_PREFIX = {
+    Fault.DEFINITION: "definition drift",
+    Fault.HISTORY: "the history lacks the data",
+    Fault.SFN_TRACE: "sfn-trace cannot reproduce this step",
+}
+"""How a reason starts, by fault: ``"<prefix>: <what>"``."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +82,13 @@ class Replay:
     input: Any
     """The recorded raw input the replay started from (None when there was none)."""
     steps: tuple[Step, ...]
-    status: ReplayStatus | None
+    status: ReplayStatus
     reason: str | None = None
-    """Why the status is ``mismatch`` or None."""
+    """Why the status is not ``match``: ``"<who is at fault>: <what>"`` (:data:`FAULT_PREFIX`);
+    for a mismatch it names the step and the first JSON path where the replay and the
+    record differ."""
+    fault: Fault | None = None
+    """Who is at fault when the status is not ``match``."""
     failure: Failure | None = None
     """The error the replay ended in (no output is produced then)."""
     caught: Failure | None = None
@@ -76,7 +103,11 @@ class Replay:
     @property
     def produced(self) -> bool:
         """Whether the replay ran to an output."""
-        return self.failure is None and bool(self.steps) and self.status is not None
+        return (
+            self.failure is None
+            and bool(self.steps)
+            and self.status is not ReplayStatus.NOT_REPLAYED
+        )
 
     @property
     def output(self) -> Any:

@@ -19,7 +19,7 @@ from sfn_trace.asl.replay import replay_visits
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
-from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.model.replay import Fault, Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
 from sfn_trace.model.visits import Visit, VisitTree
@@ -160,15 +160,26 @@ def _log_warnings(logs: LambdaLogs | None) -> tuple[str, ...]:
 
 
 def _mismatch_warning(replays: dict[int, Replay]) -> tuple[str, ...]:
-    mismatched = [r for r in replays.values() if r.status is ReplayStatus.MISMATCH]
-    if not mismatched:
-        return ()
-    reasons = sorted({r.reason or "?" for r in mismatched})
-    return (
-        f"replay of the definition differs from the recording for {len(mismatched)} "
-        f"visit(s) ({'; '.join(reasons[:3])}): those explanations use the recorded "
-        "snapshots only",
-    )
+    """One warning per fault for the visits whose replay does not explain them: those the
+    definition cannot have produced (drift, with evidence), and those sfn-trace cannot
+    reproduce (its own gap). Visits whose data the history lacks are not warned about: their
+    reasons are in the report."""
+    warnings = []
+    for fault, text in (
+        (Fault.DEFINITION, "the definition is not the one that ran, as the history shows"),
+        (Fault.SFN_TRACE, "sfn-trace cannot reproduce the definition's data flow"),
+    ):
+        missed = [
+            r for r in replays.values() if r.fault is fault and r.status is not ReplayStatus.MATCH
+        ]
+        if not missed:
+            continue
+        reasons = sorted({(r.reason or "?").partition(": ")[2] or "?" for r in missed})
+        warnings.append(
+            f"{text} for {len(missed)} visit(s) ({'; '.join(reasons[:3])}): those "
+            "explanations use the recorded snapshots only"
+        )
+    return tuple(warnings)
 
 
 def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:

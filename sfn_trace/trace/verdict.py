@@ -421,10 +421,8 @@ def _explained(
             return dataclasses.replace(finding, explanation=text)
         return finding
     why = replay.reason or "the definition's data flow could not be replayed"
-    status = replay.status.value if replay.status else "not replayed"
-    return dataclasses.replace(
-        finding, explanation=f"{finding.explanation} (replay {status}: {why})"
-    )
+    status = "not replayed" if replay.status is ReplayStatus.NOT_REPLAYED else "replay mismatch"
+    return dataclasses.replace(finding, explanation=f"{finding.explanation} ({status}: {why})")
 
 
 def _finding(

@@ -20,7 +20,7 @@ from sfn_trace.asl.replay import replay_visits
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
-from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.model.replay import Fault, Replay, ReplayStatus
 from sfn_trace.model.snapshot import Status
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import analyze
@@ -193,7 +193,8 @@ def test_context_values_the_history_lacks_make_a_pass_unreplayable() -> None:
         h.succeed({"name": "run-1"})
 
     [replay] = replay_built(definition, build)
-    assert replay.status is None and "$$.Execution.Name" in (replay.reason or "")
+    assert replay.status is ReplayStatus.NOT_REPLAYED and replay.fault is Fault.HISTORY
+    assert "$$.Execution.Name" in (replay.reason or "")
     arn = "arn:aws:states:us-east-1:1:execution:sm:run-1"
     [replay] = replay_built(definition, build, ExecutionInfo(arn=arn))
     assert replay.status is ReplayStatus.MATCH
@@ -308,18 +309,51 @@ def two_passes(h: History, middle: Any) -> None:
     h.succeed(middle)
 
 
-def test_a_definition_that_did_not_run_is_a_mismatch() -> None:
+def test_a_difference_without_evidence_of_drift_is_sfn_traces_own() -> None:
+    """The definition has the state, of the type that ran: nothing shows it is not the one
+    that ran, so a replay that differs is sfn-trace's gap, never blamed on the deployment.
+    The reason names the step and the first JSON path where replay and record differ."""
     definition = machine(P={"Type": "Pass", "ResultPath": "$.x", "Result": 2, "End": True})
     [replay] = replay_built(definition, lambda h: two_passes(h, {"a": 1, "y": 2}))
-    assert replay.status is ReplayStatus.MISMATCH
+    assert replay.status is ReplayStatus.MISMATCH and replay.fault is Fault.SFN_TRACE
     assert replay.reason == (
-        "definition differs from what ran: the replayed output differs from the recorded one at $.x"
+        "sfn-trace cannot reproduce this step: the replayed output (after OutputPath) differs "
+        "from the recorded one at $.x"
     )
+
+
+def test_a_state_the_definition_lacks_is_evidence_of_drift() -> None:
     [replay] = replay_built(machine(Q={"Type": "Pass", "End": True}), lambda h: two_passes(h, {}))
-    assert replay.status is ReplayStatus.MISMATCH and "no state named P" in (replay.reason or "")
+    assert replay.status is ReplayStatus.MISMATCH and replay.fault is Fault.DEFINITION
+    assert replay.reason == "definition drift: the definition has no state named P"
+    [replay] = replay_built(machine(P={"Type": "Succeed"}), lambda h: two_passes(h, {"a": 1}))
+    assert replay.fault is Fault.DEFINITION
+    assert replay.reason == "definition drift: P is a Succeed in the definition, a Pass ran"
 
 
-def test_an_unsupported_feature_is_a_mismatch_that_says_so() -> None:
+def test_with_evidence_of_drift_every_difference_is_attributed_to_it() -> None:
+    """One visit of a state the definition lacks shows the definition is not the one that
+    ran: then a difference elsewhere may come from the same drift, and says so."""
+    definition = machine(P={"Type": "Pass", "ResultPath": "$.x", "Result": 2, "Next": "Q"})
+    definition["States"]["Q"] = {"Type": "Pass", "End": True}
+
+    def build(h: History) -> None:
+        h.start({"a": 1})
+        h.pass_state("P", {"a": 1}, {"a": 1, "y": 2})
+        h.pass_state("Gone", {"a": 1, "y": 2}, {"a": 1, "y": 2})
+        h.succeed({"a": 1, "y": 2})
+
+    first, gone = replay_built(definition, build)
+    assert gone.fault is Fault.DEFINITION and first.fault is Fault.DEFINITION
+    assert first.status is ReplayStatus.MISMATCH
+    assert first.reason == (
+        "definition drift: the replayed output (after OutputPath) differs from the recorded one "
+        "at $.x (the history shows the definition is not the one that ran: the definition has "
+        "no state named Gone)"
+    )
+
+
+def test_an_unsupported_feature_is_sfn_traces_gap_not_a_mismatch() -> None:
     definition = machine(
         M={
             "Type": "Map",
@@ -335,14 +369,20 @@ def test_an_unsupported_feature_is_a_mismatch_that_says_so() -> None:
         h.add("MapStateStarted", length=1)
 
     [replay] = replay_built(definition, build)
-    assert replay.status is ReplayStatus.MISMATCH
-    assert replay.reason == "unsupported feature: Map ItemBatcher"
+    assert replay.status is ReplayStatus.NOT_REPLAYED and replay.fault is Fault.SFN_TRACE
+    assert (
+        replay.reason
+        == "sfn-trace cannot reproduce this step: it does not evaluate Map ItemBatcher"
+    )
 
 
 def test_a_random_intrinsic_is_unreplayable() -> None:
     definition = machine(P={"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "End": True})
     [replay] = replay_built(definition, lambda h: two_passes(h, {"id": "x"}))
-    assert replay.status is None and "States.UUID" in (replay.reason or "")
+    assert replay.status is ReplayStatus.NOT_REPLAYED and "States.UUID" in (replay.reason or "")
+    assert replay.fault is Fault.HISTORY and replay.reason.startswith(
+        "the history lacks the data: "
+    )
 
 
 def test_a_visit_without_recorded_input_is_not_replayed() -> None:
@@ -354,7 +394,7 @@ def test_a_visit_without_recorded_input_is_not_replayed() -> None:
         h.add("PassStateExited", name="P")
 
     [replay] = replay_built(definition, build)
-    assert replay.status is None and replay.steps == ()
+    assert replay.status is ReplayStatus.NOT_REPLAYED and replay.steps == ()
 
 
 # --- containers ---------------------------------------------------------------------------------
@@ -500,7 +540,10 @@ def test_deep_documents_replay_and_too_deep_ones_are_not_replayed() -> None:
     [replay] = replay_built(
         {**jsonata, "QueryLanguage": "JSONata"}, lambda h: deep_pass(h, nested(900))
     )
-    assert replay.status is None and replay.reason == "a document is nested too deeply to replay"
+    assert replay.status is ReplayStatus.NOT_REPLAYED and replay.fault is Fault.SFN_TRACE
+    assert replay.reason == (
+        "sfn-trace cannot reproduce this step: a document is nested too deeply to replay"
+    )
 
 
 # --- JSONata as Step Functions runs it ----------------------------------------------------------

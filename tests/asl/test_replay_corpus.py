@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 
 from sfn_trace.asl.replay import replay_visits
-from sfn_trace.model.replay import Replay, ReplayStatus
+from sfn_trace.model.replay import FAULT_PREFIX, Fault, Replay, ReplayStatus
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace.visits import build_visits
 from tests.data import corpus_definition, corpus_history, corpus_names
@@ -28,30 +28,34 @@ from tests.data import corpus_definition, corpus_history, corpus_names
 
 @dataclass(frozen=True)
 class Known:
-    status: ReplayStatus | None
+    status: ReplayStatus
     reason: str
     """A fragment of the replay's reason."""
     why: str
 
 
 CHILD_EXECUTIONS = Known(
-    None,
+    ReplayStatus.NOT_REPLAYED,
     "run as child executions",
     "a Distributed Map's iterations are child executions: their outputs are not in this history",
 )
 ITEM_READER = Known(
-    None,
+    ReplayStatus.NOT_REPLAYED,
     "ItemReader",
     "the items come from S3 (ItemReader), which the history does not record",
 )
 CONTEXT = Known(
-    None,
+    ReplayStatus.NOT_REPLAYED,
     "which the history does not hold",
     "reads $$.Execution/$$.StateMachine values, which a history alone does not hold (and the "
     "corpus redacted the ARNs they come from)",
 )
-RANDOM = Known(None, "random", "States.MathRandom cannot be recomputed")
-UNFINISHED = Known(None, "no end in the history", "the recording stopped while the Wait waited")
+RANDOM = Known(ReplayStatus.NOT_REPLAYED, "random", "States.MathRandom cannot be recomputed")
+UNFINISHED = Known(
+    ReplayStatus.NOT_REPLAYED,
+    "no end in the history",
+    "the recording stopped while the Wait waited",
+)
 REDACTED_TIMESTAMP = Known(
     ReplayStatus.MISMATCH,
     "but the visit failed",
@@ -161,6 +165,24 @@ def test_every_visit_matches_or_is_a_known_exception(name: str) -> None:
         assert replay.status is known.status and known.reason in (replay.reason or ""), (
             f"{key}: {replay.status} ({replay.reason}), listed as {known}"
         )
+
+
+def test_no_corpus_miss_is_blamed_on_the_definition() -> None:
+    """Each recorded definition is the one that ran: no replay may call it drift. Every miss
+    is either data the history lacks or sfn-trace's own gap, and says so."""
+    blamed = [
+        f"{name}#{r.state}: {r.reason}"
+        for name in NAMES
+        for r in replays_of(name)
+        if r.fault is Fault.DEFINITION
+    ]
+    assert not blamed, "\n".join(blamed[:10])
+    for name in NAMES:
+        for replay in replays_of(name):
+            if replay.status is not ReplayStatus.MATCH:
+                assert replay.fault is not None and (replay.reason or "").startswith(
+                    FAULT_PREFIX[replay.fault] + ": "
+                )
 
 
 def test_the_match_rate_over_the_corpus() -> None:

@@ -451,7 +451,8 @@ def test_lost_at_may_not_carry_last_value_and_first_null_must() -> None:
     [
         (("verdict",), "maybe"),
         (("visits", 0, "input", "status"), "none"),
-        (("visits", 0, "replay"), "not_replayed"),
+        (("visits", 0, "replay"), "skipped"),
+        (("visits", 0, "replay_fault"), "user"),
         (("first_null", "became"), "gone"),
         (("schema",), "sfn-trace/2"),
     ],

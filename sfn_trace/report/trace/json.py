@@ -11,6 +11,7 @@ from typing import Any
 
 from sfn_trace.model import jsontext
 from sfn_trace.model.execution import MapRunCounts
+from sfn_trace.model.replay import FAULT_PREFIX, Fault, ReplayStatus
 from sfn_trace.model.result import (
     ChildTrace,
     Finding,
@@ -81,7 +82,7 @@ def to_document(result: TraceResult) -> dict[str, Any]:
         "logs_fetched": result.logs_fetched,
         "attempts": [attempt_run_json(a) for a in result.attempts],
         "map_runs": [map_run_json(r) for r in result.map_runs],
-        "visits": [visit_json(t) for t in result.visits],
+        "visits": [visit_json(t, why) for why in [unreplayed(result)] for t in result.visits],
     }
 
 
@@ -201,7 +202,20 @@ def _counts(counts: MapRunCounts | None) -> dict[str, int] | None:
     }
 
 
-def visit_json(trace: VisitTrace) -> dict[str, Any]:
+def unreplayed(result: TraceResult) -> tuple[str | None, str]:
+    """The fault and reason of a visit that has no replay at all: no definition, or a replay
+    that failed as a whole (a warning says how)."""
+    if not result.definition_available:
+        return None, "no definition to replay (--definition FILE gives one for a history file)"
+    return (
+        Fault.SFN_TRACE.value,
+        f"{FAULT_PREFIX[Fault.SFN_TRACE]}: the replay failed (see warnings)",
+    )
+
+
+def visit_json(
+    trace: VisitTrace, unreplayed: tuple[str | None, str] = (None, "no definition to replay")
+) -> dict[str, Any]:
     visit = trace.visit
     end = visit.end.timestamp if visit.end else None
     start = visit.entered.timestamp
@@ -217,8 +231,13 @@ def visit_json(trace: VisitTrace) -> dict[str, Any]:
         "start": iso(start),
         "end": iso(end),
         "duration_ms": _duration_ms(start, end),
-        "replay": trace.replay.status.value if trace.replay and trace.replay.status else None,
-        "replay_reason": trace.replay.reason if trace.replay else None,
+        "replay": trace.replay.status.value if trace.replay else ReplayStatus.NOT_REPLAYED.value,
+        "replay_fault": (
+            (trace.replay.fault.value if trace.replay.fault else None)
+            if trace.replay
+            else unreplayed[0]
+        ),
+        "replay_reason": trace.replay.reason if trace.replay else unreplayed[1],
         "field_step": field_step_json(trace),
         "changed": trace.changed,
         "input": snapshot_json(trace.input),
