@@ -9,8 +9,8 @@ the same options as its command-line form, and :func:`render` for any output for
     >>> print(api.render(api.Command.TRACE, "markdown", run.result))
 
 Nothing here prints, exits or writes a file (the CLI does, in :mod:`sfn_trace.cli.output`);
-AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``), with
-boto3's normal credential chain, and boto3 is imported only then.
+AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``,
+``confirm``), with boto3's normal credential chain, and boto3 is imported only then.
 
 Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architecture.md).
 """
@@ -37,6 +37,7 @@ from sfn_trace.checks.scan import (
 from sfn_trace.checks.scan import scan as scan_executions
 from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn, parse_state_machine_arn
+from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.options import AwsOptions, FollowChildren, ProgressCallback
@@ -79,6 +80,9 @@ class TraceRun:
     data: ExecutionData
     redacted_field: str | None = None
     """The field the data was redacted for (None: not redacted)."""
+    teststate: tuple[Exchange, ...] | None = None
+    """The TestState answers ``confirm`` asked for or reused, which :func:`bundle` keeps
+    (None: none, and always for a redacted run: the answers hold real payloads)."""
 
 
 def trace(
@@ -94,6 +98,7 @@ def trace(
     redact: bool = False,
     expect_definition: str | Path | None = None,
     on_page: ProgressCallback | None = None,
+    confirm: bool = False,
 ) -> TraceRun:
     """``sfn-trace TARGET --field F``: trace ``field`` through an execution (ARN) or a saved
     history or bundle (a path, a pipe, or ``"-"`` for stdin). The options are the command's
@@ -106,7 +111,10 @@ def trace(
     - ``redact``: every payload value but the field's replaced by a placeholder (the data
       flow is still replayed on the real values);
     - ``expect_definition``: the definition you expect to have run; how the one that ran
-      differs is reported (needs the definition that ran).
+      differs is reported (needs the definition that ran);
+    - ``confirm``: ask AWS's own evaluator (``states:TestState``, every Task mocked with its
+      recorded result) about the culprit states: ``result.confirmation`` (a bundle's stored
+      answers are shown without it, and reused with it).
     """
     if not field:
         raise UsageError("--field must not be empty")
@@ -120,6 +128,11 @@ def trace(
         express_log_group=express_log_group,
         follow_children=follow_children,
     )
+    if confirm and data.definition is None and not looks_like_arn(str(target)):
+        raise UsageError(
+            "--confirm needs the definition that ran: it is fetched for an execution ARN; "
+            "for a history file pass it with --definition"
+        )
     shown = redact_all(data, field) if redact else data
     expected = None
     if expect_definition is not None:
@@ -136,7 +149,34 @@ def trace(
         expected=expected,
         expected_source=str(expect_definition),
     )
-    return TraceRun(result, shown, field if redact else None)
+    exchanges = None
+    if confirm or data.teststate is not None:
+        result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
+    return TraceRun(result, shown, field if redact else None, None if redact else exchanges)
+
+
+def _confirm(
+    result: TraceResult, data: ExecutionData, options: AwsOptions, *, ask: bool, redact: bool
+) -> tuple[TraceResult, tuple[Exchange, ...]]:
+    """``--confirm``: the culprit states asked of TestState (``ask``), or judged from the
+    answers the data already holds (a bundle's)."""
+    from sfn_trace.checks.confirm import confirm as confirm_culprits
+
+    tester = None
+    if ask:
+        # Imported here: only --confirm pays for boto3 on a file TARGET.
+        from sfn_trace.model.arn import parse_execution_arn
+        from sfn_trace.sources.aws.teststate import StateTester
+
+        arn = data.info.arn
+        region = None
+        if arn and looks_like_arn(arn):
+            try:
+                region = parse_execution_arn(arn).region
+            except UsageError:  # a history file's executionArn, malformed: no region from it
+                region = None
+        tester = StateTester(options, region, target=arn or "")
+    return confirm_culprits(result, data, ask=tester, stored=data.teststate, redacted=redact)
 
 
 def trace_file(
@@ -274,7 +314,11 @@ def bundle(
     from sfn_trace.sources.bundle import bundle_bytes, bundle_document
 
     document = bundle_document(
-        run.data, command=command, fetched_at=fetched_at, redacted_field=run.redacted_field
+        run.data,
+        command=command,
+        fetched_at=fetched_at,
+        redacted_field=run.redacted_field,
+        teststate=run.teststate,
     )
     return bundle_bytes(document, compress=compress)
 

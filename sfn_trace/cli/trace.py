@@ -44,6 +44,8 @@ Examples:
   sfn-trace arn:aws:states:us-west-2:123456789012:express:ingest:run-7:5f1c... \\
       --field poll_results_s3_key          (Express: read from its CloudWatch Logs)
   sfn-trace <execution-arn> --field poll_results_s3_key --follow-children 10
+  sfn-trace <execution-arn> --field poll_results_s3_key --confirm
+      (ask AWS TestState to confirm the culprit states; every Task is mocked)
 
 {EXIT_CODES_HELP}"""
 
@@ -143,6 +145,14 @@ def trace_command(
             "(in start order), or all of them.",
         ),
     ] = None,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Ask AWS's own evaluator (states:TestState) to confirm the culprit states, "
+            "every Task mocked with its recorded result (nothing is invoked).",
+        ),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     fmt = default_format(output_format, TraceFormat)
@@ -168,10 +178,12 @@ def trace_command(
         if (
             not looks_like_arn(target)
             and not logs
+            and not confirm
             and (aws.region or aws.profile or aws.endpoint_url)
         ):
             output.err(
-                "warning: --region/--profile/--endpoint-url only matter for a file with --logs"
+                "warning: --region/--profile/--endpoint-url only matter for a file with --logs "
+                "or --confirm"
             )
         with HistoryProgress() as progress:
             run = api.trace(
@@ -186,6 +198,7 @@ def trace_command(
                 follow_children=follow,
                 redact=redact,
                 expect_definition=expect_definition,
+                confirm=confirm,
             )
         result = run.result
         output.warn(result.warnings)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent
 
@@ -81,6 +82,9 @@ class ExecutionData:
     map_runs: tuple[MapRunData, ...] = ()
     """What was fetched about the Distributed Map runs the history started (DescribeMapRun,
     and the child executions when followed); empty when nothing was fetched."""
+    teststate: tuple[Exchange, ...] | None = None
+    """TestState answers a bundle carries (``--confirm --save-bundle``), reused by a replay
+    instead of asking AWS again; None when the data holds none."""
 
 
 def infer_info(

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from sfn_trace.errors import ExitCode
+from sfn_trace.model.confirm import Confirmation
 from sfn_trace.model.definition import Drift
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.execution import ExecutionInfo, InvocationLogs, MapRunDescription
@@ -177,6 +178,9 @@ class TraceResult:
     """The history's anomalies (events missing, repeated with other content, out of order,
     or that could not be attributed), also in ``warnings``; any makes the verdict
     ``unknown`` (:mod:`sfn_trace.trace.verdict`)."""
+    confirmation: tuple[Confirmation, ...] | None = None
+    """``--confirm``: AWS TestState's word on each culprit state, in execution order (None:
+    not asked; :mod:`sfn_trace.checks.confirm`)."""
 
     @property
     def exit_code(self) -> ExitCode:

@@ -16,7 +16,8 @@ and gives byte-identical JSON output. Shape (schema ``sfn-trace-bundle/1``)::
       "definition": "<the ASL text that ran, as DescribeStateMachineForExecution gave it>",
       "warnings": ["what could not be fetched, as the live run reported it"],
       "events": [<every history event, AWS CLI JSON shape, ISO 8601 timestamps>],
-      "logs": null | {"log_groups": {...}, "warnings": [...], "invocations": [...]}
+      "logs": null | {"log_groups": {...}, "warnings": [...], "invocations": [...]},
+      "teststate": [<TestState answers, only with --confirm>]
     }
 
 ``execution`` uses DescribeExecution's member names. ``events`` are rebuilt from the typed
@@ -46,6 +47,7 @@ from sfn_trace import __version__
 from sfn_trace.errors import InputError
 from sfn_trace.model import execution as _execution
 from sfn_trace.model import jsontext
+from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
 
 # _PAYLOAD_MEMBER: which payload member an event must carry; its absence means "execution
@@ -151,14 +153,17 @@ def bundle_document(
     command: Sequence[str] = (),
     fetched_at: datetime | None = None,
     redacted_field: str | None = None,
+    teststate: Sequence[Exchange] | None = None,
 ) -> dict[str, Any]:
     """The bundle of ``data`` as a JSON-ready dict (``fetched_at``: now when not given).
 
     ``redacted_field``: ``data`` went through :func:`sfn_trace.trace.redact.redact` for that field.
+    ``teststate``: the TestState answers of ``--confirm``, stored under ``teststate`` (None:
+    the member is left out, as in every bundle written without ``--confirm``).
     """
     info = data.info
     moment = fetched_at or datetime.now(timezone.utc)
-    return {
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "sfn-trace", "version": __version__},
         "command": list(command),
@@ -178,6 +183,9 @@ def bundle_document(
         "events": [event_to_api(e) for e in data.events],
         "logs": _logs_json(getattr(data, "lambda_logs", None)),
     }
+    if teststate is not None:
+        document["teststate"] = [exchange.as_json() for exchange in teststate]
+    return document
 
 
 def bundle_bytes(document: Mapping[str, Any], *, compress: bool) -> bytes:
@@ -254,6 +262,8 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
     logs = _logs_from_json(document.get("logs"), origin)
     if logs is not None:
         data = dataclasses.replace(data, lambda_logs=logs)  # type: ignore[call-arg]
+    if "teststate" in document:  # bundles written without --confirm have no such member
+        data = dataclasses.replace(data, teststate=_teststate_from_json(document, origin))
     return Bundle(
         data=data,
         tool_version=_str(tool.get("version")) if isinstance(tool, Mapping) else None,
@@ -276,6 +286,14 @@ def _member(
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _teststate_from_json(document: Mapping[str, Any], origin: str) -> tuple[Exchange, ...]:
+    items = _member(document, "teststate", list, origin)
+    try:
+        return tuple(Exchange.from_json(item) for item in items)
+    except ValueError as exc:
+        raise InputError(f"{origin}: bundle member 'teststate' is malformed ({exc})") from None
 
 
 # --- Lambda log lines ------------------------------------------------------------------------

@@ -62,6 +62,9 @@ ALLOWED = frozenset(
         "lambda:GetFunctionConfiguration",
     }
 )
+CONFIRM_ONLY = frozenset({"states:TestState"})
+"""Called only with ``--confirm``, from ``sources/aws/teststate.py``: AWS evaluates one state
+with every resource mocked (the README lists it as an optional extra)."""
 
 
 def cli_options() -> str:
@@ -300,7 +303,8 @@ def test_end_to_end_traces_call_only_allowed_read_actions(
     assert {"states:GetExecutionHistory", "states:DescribeExecution"} <= recorded
     assert recorded <= ALLOWED, f"not allowed: {sorted(recorded - ALLOWED)}"
     policy = readme_policy()
-    assert policy <= ALLOWED, f"README policy grants more: {sorted(policy - ALLOWED)}"
+    extra = policy - ALLOWED
+    assert extra <= CONFIRM_ONLY, f"README policy grants more: {sorted(extra - CONFIRM_ONLY)}"
     assert recorded <= policy, f"README policy misses {sorted(recorded - policy)}"
 
 
@@ -339,7 +343,10 @@ def test_the_package_calls_no_operation_outside_the_allowed_ones() -> None:
             if re.search(pattern, sources):
                 found.add(f"{model.endpoint_prefix}:{operation}")
     assert "states:GetExecutionHistory" in found
-    assert found <= ALLOWED, f"calls outside the read-only list: {sorted(found - ALLOWED)}"
+    outside = found - ALLOWED - CONFIRM_ONLY
+    assert not outside, f"calls outside the read-only list: {sorted(outside)}"
+    callers = [p.name for p, source in _package_sources().items() if ".test_state(" in source]
+    assert callers == ["teststate.py"], callers
 
 
 def test_only_sources_aws_imports_boto3() -> None:

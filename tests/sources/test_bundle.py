@@ -18,6 +18,7 @@ import pytest
 
 from sfn_trace.cli.output import write_atomically
 from sfn_trace.errors import ExitCode, InputError, SfnTraceError
+from sfn_trace.model.confirm import Exchange, StateTestAnswer
 from sfn_trace.model.events import HistoryEvent
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.report import Command, TraceFormat, render
@@ -298,3 +299,22 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
 def test_writing_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SfnTraceError, match="cannot write"):
         write_atomically(tmp_path / "missing" / "b.json", b"{}")
+
+
+def test_teststate_answers_round_trip_and_old_bundles_have_none(tmp_path: Path) -> None:
+    data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
+    answer = StateTestAnswer("SUCCEEDED", '{"a":1}', next_state="N", inspection={"input": "{}"})
+    exchanges = (
+        Exchange("SplitIntoChunks", 2, "a" * 64, answer),
+        Exchange("FinalMerge", 5, "b" * 64, None, "access denied"),
+    )
+    for stored in (exchanges, ()):
+        path = tmp_path / "with.json"
+        document = bundle_document(data, teststate=stored)
+        path.write_bytes(bundle_bytes(document, compress=False))
+        assert load_target_file(path).teststate == stored
+    # Without --confirm the member is not written, and such a bundle holds no answers.
+    assert "teststate" not in bundle_document(data)
+    old = tmp_path / "old.json"
+    write_bundle(old, data)
+    assert load_target_file(old).teststate is None

@@ -74,6 +74,7 @@ def to_document(result: TraceResult) -> dict[str, Any]:
         ),
         "chain": [hop.as_json() for hop in result.chain],
         "definition_drift": drift_json(result),
+        "confirmation": confirmation_json(result),
         "unseen": [
             {"seq": u.seq, "state": u.state, "document": u.document, "reason": u.reason}
             for u in result.unseen
@@ -277,6 +278,27 @@ def call_json(call: LambdaCall) -> dict[str, Any]:
         if logs
         else ([] if call.log_group else None),
     }
+
+
+def confirmation_json(result: TraceResult) -> list[dict[str, Any]] | None:
+    """``--confirm``: AWS TestState's verdict on each culprit state (null: not asked)."""
+    if result.confirmation is None:
+        return None
+    return [
+        {
+            "state": c.state,
+            "seq": c.seq,
+            "verdict": c.verdict.value,
+            "step": c.step,
+            "path": c.path,
+            "reason": c.reason,
+            "aws_status": c.aws_status,
+            "aws_steps": [
+                {"step": s.step, "status": s.status.value, "path": s.path} for s in c.aws_steps
+            ],
+        }
+        for c in result.confirmation
+    ]
 
 
 def drift_json(result: TraceResult) -> dict[str, Any] | None:

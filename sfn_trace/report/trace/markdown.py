@@ -31,7 +31,7 @@ from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
-from sfn_trace.report.common import iso
+from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
 from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
@@ -69,6 +69,7 @@ def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str
     chain = _chain_table(result)
     if chain:
         blocks += ["### Blame chain", chain]
+    blocks += _confirmation_blocks(result)
     blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
     blocks += _attempt_blocks(result)
     blocks += _map_run_blocks(result)
@@ -88,6 +89,8 @@ def _command(result: TraceResult, options: RenderOptions) -> str:
     if followed:
         # The same count follows the same children again (the first ones in start order).
         words += ["--follow-children", str(followed)]
+    if result.confirmation is not None:
+        words.append("--confirm")
     return " ".join(words)
 
 
@@ -280,6 +283,37 @@ def _chain_table(result: TraceResult) -> str | None:
             ]
         )
     return _table(rows, ["#", "state", "read", "value", "expression", "written by"])
+
+
+def _confirmation_blocks(result: TraceResult) -> list[str]:
+    """--confirm: AWS TestState's verdict on each culprit state ("confirmed by AWS TestState"
+    only where it is)."""
+    if result.confirmation is None:
+        return []
+    intro = (
+        "The culprit states are sent to AWS's own evaluator (`states:TestState`) with the "
+        "definition that ran and their recorded input, context and variables, every Task "
+        "mocked with its recorded result (nothing is invoked); a state that cannot be sent "
+        "faithfully is not, and says why."
+    )
+    if not result.confirmation:
+        return ["### AWS TestState", intro, "No culprit state to confirm."]
+    rows = [
+        [
+            _code(item.state, table=True),
+            str(item.seq),
+            _text(CONFIRMATION_WORDS[item.verdict.value], table=True),
+            _code(item.step, table=True) if item.step else "",
+            _code(item.path, table=True) if item.path else "",
+            _text(item.reason, table=True),
+            _code(aws_trail(item), table=True) if item.aws_steps else "",
+        ]
+        for item in result.confirmation
+    ]
+    table = _table(
+        rows, ["state", "#", "verdict", "step", "path", "reason", "field in AWS's steps"]
+    )
+    return ["### AWS TestState", intro, table]
 
 
 def _get(link: Any, key: str) -> Any:

@@ -11,7 +11,7 @@ from tabulate import tabulate
 from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import ELLIPSIS, brief
-from sfn_trace.report.common import iso
+from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.sources.lambda_logs import readable
@@ -80,6 +80,7 @@ def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
     if result.lost_at is not None:
         lines.extend(_finding("Last copy", result.lost_at, show_value=False))
     lines.extend(_chain(result))
+    lines.extend(_confirmation(result))
     lines.extend(_drift(result))
     lines.extend(_attempts(result))
     lines.extend(_map_runs(result))
@@ -114,6 +115,26 @@ def _wrap(text: str) -> list[str]:
     """Neutral first (a newline in a name is shown, not wrapped away), then wrapped; names such
     as embedding-split-into-chunks-lambda-dev must not break at their hyphens."""
     return textwrap.wrap(neutral(text), width=WRAP, break_long_words=False, break_on_hyphens=False)
+
+
+def _confirmation(result: TraceResult) -> list[str]:
+    """--confirm: AWS TestState's verdict, one entry per culprit state."""
+    if result.confirmation is None:
+        return []
+    if not result.confirmation:
+        return ["TestState  no culprit state to confirm"]
+    lines = []
+    for number, item in enumerate(result.confirmation):
+        text = f"{item.state} (#{item.seq}): {CONFIRMATION_WORDS[item.verdict.value]}"
+        if item.verdict.value == "disagrees" and item.step:
+            text += f" at {item.step}" + (f" {item.path}" if item.path else "")
+        text += f": {item.reason}"
+        if item.aws_steps:
+            text += f". AWS: {aws_trail(item)}"
+        body = _wrap(text)
+        lines.append(f"{'TestState' if number == 0 else '':<10} {body[0]}")
+        lines.extend(f"{'':<13}{line}" for line in body[1:])
+    return lines
 
 
 def _drift(result: TraceResult) -> list[str]:

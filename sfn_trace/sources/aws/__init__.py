@@ -7,7 +7,8 @@
 - :mod:`.logs`: the CloudWatch Logs lines of the Lambda invocations in a history;
 - :mod:`.express`: an Express execution from its CloudWatch Logs execution records;
 - :mod:`.maprun`: Distributed Map runs and their child executions;
-- :mod:`.executions`: a state machine's executions, listed and read for ``scan``.
+- :mod:`.executions`: a state machine's executions, listed and read for ``scan``;
+- :mod:`.teststate`: ``states:TestState``, every Task mocked, for ``--confirm``.
 
 Imported only on the paths that call AWS (``api`` imports it lazily), so offline runs and
 ``--help`` never load boto3.

@@ -129,13 +129,14 @@ class Timeouts:
         return self.attempt - self.connect
 
 
-def make_client(service: str, region: str, options: AwsOptions) -> Any:
+def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: bool = True) -> Any:
     """A boto3 client with bounded standard retries, from the normal credential chain.
 
     botocore's "standard" retry mode backs off on throttling by itself; ``max_attempts`` is
     passed as ``total_max_attempts`` so that ``--max-attempts N`` means N tries in all.
     ``--timeout`` bounds how long each request may go without an answer (:class:`Timeouts`,
-    :class:`_Watch`).
+    :class:`_Watch`). ``host_prefix=False`` keeps an operation's host prefix (TestState's
+    ``sync-``) off the endpoint, which a local emulator's address cannot take.
     """
     if options.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {options.max_attempts}")
@@ -147,6 +148,7 @@ def make_client(service: str, region: str, options: AwsOptions) -> Any:
         user_agent_extra=f"sfn-trace/{__version__}",
         connect_timeout=timeouts.connect,
         read_timeout=timeouts.read,
+        inject_host_prefix=host_prefix,
     )
     try:
         session = boto3.Session(profile_name=options.profile, region_name=region)
