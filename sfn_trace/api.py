@@ -51,7 +51,7 @@ from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact_all
 from sfn_trace.trace.visits import build_visits
 
-DEFAULT_SCAN_LIMIT = DEFAULT_LIMIT
+DEFAULT_SCAN_LIMIT = DEFAULT_LIMIT  # model.options.DEFAULT_SCAN_LIMIT
 """How many executions ``scan`` traces at most, newest first, unless told otherwise."""
 
 __all__ = [

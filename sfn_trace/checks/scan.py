@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.options import DEFAULT_SCAN_LIMIT
 from sfn_trace.model.result import Finding, TraceResult, Verdict
 from sfn_trace.trace import analyze
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from sfn_trace.sources.aws.executions import ListedExecution
     from sfn_trace.sources.aws.pacing import RateLimiter
 
-DEFAULT_LIMIT = 100
+DEFAULT_LIMIT = DEFAULT_SCAN_LIMIT
 DEFAULT_WORKERS = 8
 """Enough threads to keep the paced GetExecutionHistory calls (20/s) busy when a page takes
 up to ~0.4 s; the limiter, not the pool, bounds the request rate."""

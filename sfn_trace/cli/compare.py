@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace import api
 from sfn_trace.cli import output
 from sfn_trace.cli.app import app, guarded
 from sfn_trace.cli.options import (
@@ -21,7 +20,6 @@ from sfn_trace.cli.options import (
 from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
-from sfn_trace.report.lines import exit_reason
 from sfn_trace.report.registry import Command, CompareFormat
 
 COMPARE_HELP = """Compare how a field flows through a good and a bad execution.
@@ -75,6 +73,10 @@ def compare_command(
     aws: AwsOptions = DEFAULT_OPTIONS,
     debug: DebugOption = False,
 ) -> None:
+    # The pipeline is imported when a command runs, not for --help or --version.
+    from sfn_trace import api
+    from sfn_trace.report.lines import exit_reason
+
     fmt = default_format(output_format, CompareFormat)
     with guarded(debug):
         if good == bad == output.STDOUT:

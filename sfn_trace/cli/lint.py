@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace import api
 from sfn_trace.cli import output
 from sfn_trace.cli.app import app, guarded
 from sfn_trace.cli.options import DebugOption
-from sfn_trace.report.lines import exit_reason
 from sfn_trace.report.registry import Command, LintFormat
 
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
@@ -50,6 +48,10 @@ def lint_command(
     ] = LintFormat.TABLE,
     debug: DebugOption = False,
 ) -> None:
+    # The pipeline is imported when a command runs, not for --help or --version.
+    from sfn_trace import api
+    from sfn_trace.report.lines import exit_reason
+
     with guarded(debug):
         report = api.lint(definitions, field)
         for each in report.unreadable:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace import api
 from sfn_trace.cli import output
 from sfn_trace.cli.app import app, guarded
 from sfn_trace.cli.options import (
@@ -19,11 +18,10 @@ from sfn_trace.cli.options import (
     with_aws_options,
 )
 from sfn_trace.cli.progress import ScanProgressBar
-from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
-from sfn_trace.report.lines import exit_reason, scan_summary
+from sfn_trace.model.options import DEFAULT_OPTIONS, DEFAULT_SCAN_LIMIT, AwsOptions
 from sfn_trace.report.registry import Command, ScanFormat
 
-DEFAULT_LIMIT = api.DEFAULT_SCAN_LIMIT
+DEFAULT_LIMIT = DEFAULT_SCAN_LIMIT
 
 SCAN_HELP = f"""Trace a field through the recent executions of a state machine.
 
@@ -104,6 +102,10 @@ def scan_command(
     aws: AwsOptions = DEFAULT_OPTIONS,
     debug: DebugOption = False,
 ) -> None:
+    # The pipeline is imported when a command runs, not for --help or --version.
+    from sfn_trace import api
+    from sfn_trace.report.lines import exit_reason, scan_summary
+
     fmt = default_format(output_format, ScanFormat)
     with guarded(debug):
         output.check_outputs([("--output", output_file)])  # before the listing, not after

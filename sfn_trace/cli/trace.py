@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from sfn_trace import api
 from sfn_trace.cli import output
 from sfn_trace.cli.app import EXIT_CODES_HELP, SUBCOMMANDS_HELP, MainFormCommand, app, guarded
 from sfn_trace.cli.options import (
@@ -24,7 +23,6 @@ from sfn_trace.cli.progress import HistoryProgress
 from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, FollowChildren
-from sfn_trace.report.lines import exit_reason
 from sfn_trace.report.registry import Command, RenderOptions, TraceFormat
 
 MAIN_HELP = f"""Find the state where a field of a Step Functions execution went null.
@@ -155,6 +153,10 @@ def trace_command(
     ] = False,
     debug: DebugOption = False,
 ) -> None:
+    # The pipeline is imported when a command runs, not for --help or --version.
+    from sfn_trace import api
+    from sfn_trace.report.lines import exit_reason
+
     fmt = default_format(output_format, TraceFormat)
     with guarded(debug):
         if logs and no_logs:

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+DEFAULT_SCAN_LIMIT = 100
+"""How many executions ``scan`` traces when ``--limit`` is not given (the newest first)."""
+
 DEFAULT_TIMEOUT = 90.0
 """``--timeout``: seconds an AWS request may go without an answer, its retries included."""
 

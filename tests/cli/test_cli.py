@@ -238,3 +238,35 @@ def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     assert completed.returncode == ExitCode.USAGE
     assert completed.stdout == ""
     assert one_line(completed.stderr).startswith("sfn-trace: error: malformed execution ARN")
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["scan", "--help"]])
+def test_help_and_version_import_no_pipeline(args: list[str]) -> None:
+    """--help and --version load the command line only: not the pipeline (the api, the
+    replay, the checks), boto3, pandas, tabulate or rich. Checked in a fresh interpreter,
+    by module name, never by time."""
+    import subprocess
+    import sys
+
+    heavy = [
+        "sfn_trace.api",
+        "sfn_trace.asl.replay",
+        "sfn_trace.checks.scan",
+        "boto3",
+        "pandas",
+        "tabulate",
+        "rich",
+    ]
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['sfn-trace', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('sfn_trace', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
