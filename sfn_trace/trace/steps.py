@@ -18,13 +18,16 @@ from sfn_trace.trace.field import snapshot_of
 def field_step(replay: Replay, field: str) -> FieldStep | None:
     """The first step after which the field's status differs from the document before it;
     None when no step changes it (or nothing was replayed)."""
-    before = snapshot_of(replay.input, field)
+    document = replay.input
+    before = snapshot_of(document, field)
     for index, step in enumerate(replay.steps):
-        after = snapshot_of(step.value, field)
+        # A step that hands its document on unchanged (InputPath "$", OutputPath "$", no
+        # ResultSelector...) yields the very same object: its snapshot is the one before.
+        after = before if step.value is document else snapshot_of(step.value, field)
         if after.status is not before.status:
             path = _concerned(after, before)
             return FieldStep(step, index, before, after, _responsible(step, path), path)
-        before = after
+        before, document = after, step.value
     return None
 
 
