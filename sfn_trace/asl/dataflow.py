@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Kind(str, Enum):
@@ -163,7 +164,26 @@ JSONATA: Mapping[str, tuple[DataStep, ...]] = {
 }
 """JSONata states: Arguments → the result → Output (default: the result, or the input for
 states without one), and Assign; every expression reads ``$states`` (input, result,
-context) and the variables as they were when the state was entered."""
+context) and the variables as they were when the state was entered. A Choice's Output and
+Assign are those of the Choice Rule that matched (:func:`choice_source`)."""
+
+CHOICE_RULE_FIELDS = ("Output", "Assign")
+"""A Choice Rule may carry its own ``Output`` (JSONata) and ``Assign`` (both languages)."""
+
+
+def choice_source(state: Mapping[str, Any], rule: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Where a Choice state's :data:`CHOICE_RULE_FIELDS` come from: the Choice Rule that
+    matched (its own, or none: the state's are then not used), else the state itself, as it
+    goes to its ``Default``. The steps are those of the table's row; only the templates they
+    render come from the rule.
+
+    From https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html ("Assign ...
+    assigns variables when this specific choice rule matches") and the AWS-recorded histories
+    test_assign_base__test_assign_in_choice_CONDITION_TRUE/_FALSE (the rule's Assign when it
+    matches, the state's with Default); a rule's ``Output`` the same way, as localstack's
+    implementation (validated against AWS) evaluates it."""
+    return rule if rule is not None else state
+
 
 CATCH_JSONPATH = DataStep("ResultPath", Kind.MERGE, Reads.RAW_INPUT, default="$")
 """A caught error in a JSONPath state: the catcher's ResultPath puts ``{"Error", "Cause"}``

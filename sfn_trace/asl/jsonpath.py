@@ -31,6 +31,7 @@ Failures raise :class:`StatesRuntime` (AWS's error name and cause, without the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -139,16 +140,27 @@ class ParsedPath:
     """The steps of a definite path; None for an indefinite one."""
     query: Any = None
     """The jsonpath-ng expression (relative to the root) for an indefinite path."""
+    quotes: tuple[str, ...] = ()
+    """The quote each step of ``segments`` (or of ``parent``, then ``merge``) was written with
+    (``'`` for ``.name``, ``""`` for an index; empty when not known): Jayway prints a path
+    back with them."""
+    merge: tuple[str, ...] | None = None
+    """``$.a['b','c']``: names in one bracket at the end of a path. Jayway reads them as one
+    object of those members of the node at ``parent`` (``segments`` is None: the path names no
+    node of the document)."""
+    parent: tuple[Segment, ...] = ()
+    """The steps to the node ``merge`` reads."""
 
     @property
     def definite(self) -> bool:
-        return self.segments is not None
+        return self.segments is not None or self.merge is not None
 
 
 _VARIABLE = re.compile(r"\$([^\W\d]\w*)")
-_DOT_NAME = re.compile(r"\.([^.\[\]\s*()?@,:'\"]+)")
-_INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
-_QUOTED = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\]""")
+_DOT_NAME = re.compile(r"\.?\.([^.\[( ]+)")
+"""``.name``: Jayway reads a name up to the next ``.``, ``[`` or ``(`` (a space is an error);
+``..`` is a deep scan and ``*`` a wildcard, neither of which names one node."""
+_INDEX = re.compile(r"\[ *(-?[0-9]+) *\]")
 
 
 class PathSyntaxError(StatesRuntime):
@@ -171,9 +183,12 @@ def parse_path(text: str) -> ParsedPath:
     else:
         variable = _VARIABLE.match(text)
         root, rest = (variable.group(1), text[variable.end() :]) if variable else ("$", text[1:])
-    segments = _simple_segments(rest)
-    if segments is not None:
-        return ParsedPath(text, root, segments)
+    try:
+        simple = _simple_segments(rest)
+    except ValueError as bad:  # an escape Jayway cannot read
+        raise PathSyntaxError(text, str(bad)) from None
+    if simple is not None:
+        return dataclasses.replace(simple, text=text, root=root)
     try:
         query = _parse_full("$" + rest)
     except Exception as exc:  # jsonpath-ng's parser and lexer errors, and bare Exceptions
@@ -184,27 +199,117 @@ def parse_path(text: str) -> ParsedPath:
     return ParsedPath(text, root, None, query)
 
 
-def _simple_segments(rest: str) -> tuple[Segment, ...] | None:
-    """Steps of ``.name``, ``['name']`` and ``[n]`` only; None when anything else appears."""
+def _simple_segments(rest: str) -> ParsedPath | None:
+    """A definite path of ``.name``, ``['name']`` (either quote, Jayway's escapes) and ``[n]``
+    steps, read as Jayway's ``PathCompiler`` reads them, with ``['a','b']`` allowed as the last
+    step; None when anything else appears (the full parser then reads the path).
+
+    https://github.com/json-path/JsonPath (``PathCompiler.readBracketPropertyToken``,
+    ``readPropertyOrFunctionToken``; ``Utils.unescape``)."""
     segments: list[Segment] = []
+    quotes: list[str] = []
     position = 0
     while position < len(rest):
-        for pattern in (_DOT_NAME, _QUOTED, _INDEX):
-            match = pattern.match(rest, position)
-            if match is None:
-                continue
-            if pattern is _INDEX:
-                segments.append(int(match.group(1)))
-            elif pattern is _QUOTED:
-                quoted = match.group(1) if match.group(1) is not None else match.group(2)
-                segments.append(re.sub(r"\\(.)", r"\1", quoted))
-            else:
-                segments.append(match.group(1))
-            position = match.end()
-            break
-        else:
+        if rest.startswith(".[", position):
+            position += 1  # Jayway reads "$.['a']" as "$['a']"
+        dot = _DOT_NAME.match(rest, position)
+        if dot is not None:
+            name = dot.group(1)
+            if dot.group(0).startswith("..") or name.startswith("*"):
+                return None
+            if rest.startswith("(", dot.end()):
+                return None  # a function such as .length()
+            segments.append(name)
+            quotes.append("'")
+            position = dot.end()
+            continue
+        index = _INDEX.match(rest, position)
+        if index is not None:
+            segments.append(int(index.group(1)))
+            quotes.append("")
+            position = index.end()
+            continue
+        bracket = _bracket_names(rest, position)
+        if bracket is None:
             return None
-    return tuple(segments)
+        names, quote, position = bracket
+        if len(names) > 1:
+            if position < len(rest):
+                return None  # several names before more steps: an indefinite path
+            return ParsedPath(
+                "", "", None, quotes=(*quotes, quote), merge=tuple(names), parent=tuple(segments)
+            )
+        segments.append(names[0])
+        quotes.append(quote)
+    return ParsedPath("", "", tuple(segments), quotes=tuple(quotes))
+
+
+def _bracket_names(rest: str, position: int) -> tuple[list[str], str, int] | None:
+    """``['a']``, ``["a"]`` or ``['a','b']`` at ``position``: the names, the quote they are
+    written with and where the bracket ends; None when there is no such bracket.
+
+    As Jayway reads them: the first quote after ``[`` is the one every name uses (the other is
+    an ordinary character), a backslash escapes the character after it, and spaces may
+    surround the names and commas."""
+    if not rest.startswith("[", position):
+        return None
+    at = _skip_spaces(rest, position + 1)
+    if at >= len(rest) or rest[at] not in "'\"":
+        return None
+    quote = rest[at]
+    names: list[str] = []
+    while True:
+        end, escaped = at + 1, False
+        while end < len(rest) and (escaped or rest[end] != quote):
+            escaped = not escaped and rest[end] == "\\"
+            end += 1
+        if end >= len(rest):
+            return None  # the name is not closed
+        names.append(_unescape(rest[at + 1 : end]))
+        after = _skip_spaces(rest, end + 1)
+        if rest.startswith("]", after):
+            return names, quote, after + 1
+        if not rest.startswith(",", after):
+            return None
+        at = _skip_spaces(rest, after + 1)
+        if at >= len(rest) or rest[at] != quote:
+            return None
+
+
+def _skip_spaces(text: str, position: int) -> int:
+    while position < len(text) and text[position] == " ":
+        position += 1
+    return position
+
+
+_ESCAPES = {"r": "\r", "f": "\f", "t": "\t", "n": "\n", "b": "\b"}
+
+
+def _unescape(text: str) -> str:
+    """A bracketed name's escapes, as Jayway's ``Utils.unescape`` reads them: ``\\n``,
+    ``\\t``, ``\\r``, ``\\f``, ``\\b``, ``\\uXXXX``, and any other escaped character
+    as itself (``\\'`` is ``'``, ``\\\\`` is ``\\``)."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        position += 1
+        if char != "\\":
+            out.append(char)
+        elif position >= len(text):
+            out.append("\\")  # a trailing backslash stays
+        elif text[position] == "u":
+            digits = text[position + 1 : position + 5]
+            if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise ValueError(f"Unable to parse unicode value: {digits}")
+            out.append(chr(int(digits, 16)))
+            position += 5
+        else:
+            out.append(_ESCAPES.get(text[position], text[position]))
+            position += 1
+    return "".join(out)
 
 
 def _definite_segments(node: Any) -> tuple[Segment, ...] | None:
@@ -233,19 +338,28 @@ def _definite_segments(node: Any) -> tuple[Segment, ...] | None:
 class PathMissing(Exception):
     """A definite path names no node: ``depth`` steps matched before the miss."""
 
-    def __init__(self, path: ParsedPath, depth: int) -> None:
+    def __init__(self, path: ParsedPath, depth: int, past_the_end: bool = False) -> None:
         super().__init__(path.text)
         self.path = path
         self.depth = depth
+        self.past_the_end = past_the_end
+        """The step that missed is an index past the end of an array."""
 
     def invalid_path(self) -> StatesRuntime:
-        """AWS's message for InputPath/OutputPath/ItemsPath (docs/aws-reference.md section 3)."""
-        segments = self.path.segments or ()
-        if self.depth >= len(segments) - 1:
-            detail = f"No results for path: {jayway_path(segments)}"
+        """AWS's message for InputPath/OutputPath/ItemsPath (docs/aws-reference.md section 3).
+
+        Jayway (``PathToken.handleObjectProperty``, ``handleArrayIndex``): a member missing
+        before the last step is "Missing property in path" up to it; a missing last member,
+        or an index past the end of an array anywhere, finds nothing, which is "No results
+        for path" with the whole path as Jayway prints it back."""
+        path = self.path
+        steps = path.segments if path.segments is not None else path.parent
+        last = self.depth >= len(steps) - 1 and path.merge is None
+        if last or self.past_the_end:
+            detail = f"No results for path: {jayway_path(steps, path.quotes, path.merge)}"
         else:
-            detail = f"Missing property in path {jayway_path(segments[: self.depth + 1])}"
-        return StatesRuntime(f"Invalid path '{self.path.text}' : {detail}")
+            detail = f"Missing property in path {jayway_path(steps[: self.depth + 1])}"
+        return StatesRuntime(f"Invalid path '{path.text}' : {detail}")
 
 
 def read(path: str | ParsedPath, roots: Roots) -> Any:
@@ -257,7 +371,9 @@ def read(path: str | ParsedPath, roots: Roots) -> Any:
     """
     parsed = parse_path(path) if isinstance(path, str) else path
     start = _root_value(parsed, roots)
-    if parsed.segments is not None:
+    if parsed.merge is not None:
+        value = _merged(_walk(start, parsed, parsed.parent), parsed)
+    elif parsed.segments is not None:
         value = _walk(start, parsed, parsed.segments)
     else:
         if first_unknown(start) is not None and parsed.root == "$$":
@@ -287,9 +403,19 @@ def _walk(value: Any, parsed: ParsedPath, segments: tuple[Segment, ...]) -> Any:
         if isinstance(value, _Unknown):
             raise Unreplayable(f"{parsed.text} reads {value.name}, which the history does not hold")
         if not _has(value, segment):
-            raise PathMissing(parsed, depth)
+            raise PathMissing(parsed, depth, isinstance(segment, int) and isinstance(value, list))
         value = value[segment]
     return value
+
+
+def _merged(node: Any, parsed: ParsedPath) -> Any:
+    """``['a','b']`` as the last step: an object of the members the node has, in the order
+    named (Jayway's ``PropertyPathToken`` "multi property merge"; absent ones are left out)."""
+    if isinstance(node, _Unknown):
+        raise Unreplayable(f"{parsed.text} reads {node.name}, which the history does not hold")
+    if not isinstance(node, dict):
+        raise Unsupported(f"the path {parsed.text} on a value that is not an object")
+    return {name: node[name] for name in parsed.merge or () if name in node}
 
 
 def select(path: str | None, roots: Roots) -> Any:
@@ -398,9 +524,30 @@ def format_path(segments: tuple[Segment, ...], root: str = "$") -> str:
     return "".join(parts)
 
 
-def jayway_path(segments: tuple[Segment, ...]) -> str:
-    """``$['a']['b'][0]``: how AWS (Jayway) spells a path in its error messages."""
-    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in segments)
+def jayway_path(
+    segments: Sequence[Segment], quotes: Sequence[str] = (), merge: Sequence[str] | None = None
+) -> str:
+    """``$['a']['b'][0]``: how AWS (Jayway) spells a path in its error messages.
+
+    Without ``quotes``, as Jayway names the path it has evaluated so far ("Missing property in
+    path"): each name as it is, in single quotes. With them (the quote each name was written
+    with), as it prints a compiled path back ("No results for path",
+    ``PropertyPathToken.getPathFragment``): in that quote, ``\\`` and ``'`` escaped, and
+    ``merge`` as one last ``['a','b']`` step."""
+    if not quotes:
+        return "$" + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in segments)
+    parts = ["$"]
+    for segment, quote in zip(segments, quotes, strict=False):
+        parts.append(f"[{segment}]" if isinstance(segment, int) else _fragment([segment], quote))
+    if merge:
+        quote = quotes[len(segments)] if len(quotes) > len(segments) else "'"
+        parts.append(_fragment(merge, quote))
+    return "".join(parts)
+
+
+def _fragment(names: Sequence[str], quote: str) -> str:
+    escaped = (name.replace("\\", "\\\\").replace("'", "\\'") for name in names)
+    return "[" + ",".join(f"{quote}{name}{quote}" for name in escaped) + "]"
 
 
 def parse_location(text: str) -> tuple[Segment, ...]:

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl import jsonata_eval
-from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, steps_of
+from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, choice_source, steps_of
 from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
 from sfn_trace.asl.jsonpath import (
     PathMissing,
@@ -637,7 +637,8 @@ class _Steps:
         self.body = run.body
         self.type = run.visit.type
         self.jsonata = bool(run.state and run.state.query_language == "JSONata")
-        self.choice_assign: Any = _MISSING
+        self.choice_source: Mapping[str, Any] = run.body
+        """Where a Choice takes its Output and Assign from (:func:`choice_source`)."""
         self.handlers: dict[Kind, Callable[[DataStep, _Documents], None]] = {
             Kind.PATH: self.path,
             Kind.TEMPLATE: self.template,
@@ -673,19 +674,48 @@ class _Steps:
         before it goes on)."""
         run, body, effective = self.run, self.body, documents.effective
         if self.type == "Map":
-            if not self.jsonata:
-                _check_map_settings(body, run.roots(effective))
+            self.map_settings(documents, BEFORE_ITEMS)
             if "ItemReader" in body:
+                self.map_settings(documents, AFTER_ITEMS)  # the items are in S3: check them now
                 raise Unreplayable("the Map reads its items with an ItemReader (from S3)")
         elif self.type == "Wait":
             if self.jsonata:
                 for name in ("Seconds", "Timestamp"):
                     if name in body:
-                        self.render(name, body[name], self.states(documents))
+                        value = self.render(name, body[name], self.states(documents))
+                        if name == "Timestamp" and jsonata_eval.is_expression(body[name]):
+                            _check_wait_timestamp(value, run.prefix)
             else:
                 _check_wait(body, run.roots(effective))
         if self.type == "Choice":
-            self.choice_assign = _choice_assign(run, effective if not self.jsonata else run.input)
+            rule = _matched_rule(run, effective if not self.jsonata else run.input)
+            self.choice_source = choice_source(body, rule)
+
+    def map_settings(self, documents: _Documents, settings: Sequence[_MapSetting]) -> None:
+        """A Map's run-time settings (``MaxConcurrency``, ``ToleratedFailure*``, the item
+        reader's ``MaxItems``): their ``*Path`` forms (JSONPath, over the effective input and
+        the variables) or their JSONata expressions, which AWS evaluates and checks."""
+        run, body = self.run, self.body
+        reader = body.get("ItemReader")
+        config = reader.get("ReaderConfig") if isinstance(reader, Mapping) else None
+        for setting in settings:
+            holder = config if setting is MAX_ITEMS else body
+            if not isinstance(holder, Mapping):
+                continue
+            if self.jsonata:
+                expression = holder.get(setting.name)
+                if jsonata_eval.is_expression(expression):
+                    # AWS names the field in its causes; where MaxItems sits is a guess
+                    where = "ItemReader/ReaderConfig/MaxItems" if setting is MAX_ITEMS else ""
+                    value = self.render(where or setting.name, expression, self.states(documents))
+                    _check_map_expression(setting, value)
+            elif isinstance(holder.get(setting.name + "Path"), str):
+                _check_map_path(
+                    setting,
+                    holder[setting.name + "Path"],
+                    run.roots(documents.effective),
+                    lambda error: run.catcher(error) is not None,
+                )
 
     # -- the kinds of step
 
@@ -773,6 +803,7 @@ class _Steps:
         self.before_items(documents)
 
     def before_items(self, documents: _Documents) -> None:
+        self.map_settings(documents, AFTER_ITEMS)
         if "ItemBatcher" in self.body:
             raise Unsupported("Map ItemBatcher")
 
@@ -858,7 +889,7 @@ class _Steps:
         if step.reads is Reads.EFFECTIVE_INPUT:
             document = documents.effective
             if self.type == "Choice":
-                template = self.choice_assign
+                template = self.choice_source.get("Assign")
         if template is not None:
             self.run.assigned = render_template(template, self.run.roots(document))
 
@@ -876,14 +907,15 @@ class _Steps:
     def output(self, documents: _Documents) -> None:
         """``Output`` (default: the result, or the input for states without one) and
         ``Assign``, both evaluated with the variables as they were at entry."""
-        run, body = self.run, self.body
+        run = self.run
+        body = self.choice_source if self.type == "Choice" else self.body
         states = self.states(documents)
         default = documents.selected if documents.selected is not _MISSING else documents.raw
         if "Output" in body:
             run.add("Output", body["Output"], self.render("Output", body["Output"], states))
         else:
             run.add("Output", None, default, default=True)
-        assign = self.choice_assign if self.type == "Choice" else body.get("Assign")
+        assign = body.get("Assign")
         if assign is not None:
             run.assigned = self.render("Assign", assign, states)
 
@@ -1141,8 +1173,7 @@ def _item_context(run: _Run, index: int, item: Any) -> dict[str, Any]:
 
 def _check_wait(body: Mapping[str, Any], roots: Roots) -> None:
     """``SecondsPath``/``TimestampPath`` failures, with AWS's messages (docs/aws-reference.md
-    section 3). Timestamp formats are not checked: the AWS-recorded corpus redacts timestamps,
-    so such a check could not be verified."""
+    section 3 and the histories in tests/data/aws-recorded)."""
     for name in ("SecondsPath", "TimestampPath"):
         if not isinstance(body.get(name), str):
             continue
@@ -1162,31 +1193,175 @@ def _check_wait(body: Mapping[str, Any], roots: Roots) -> None:
                 raise StatesRuntime(
                     f"The SecondsPath parameter references a negative value: {path} == {int(value)}"
                 )
-
-
-def _check_map_settings(body: Mapping[str, Any], roots: Roots) -> None:
-    """A Map's ``*Path`` settings must hold numbers; AWS fails the state otherwise (messages
-    as recorded in tests/data/aws-recorded)."""
-    reader = body.get("ItemReader")
-    reader_config = reader.get("ReaderConfig") if isinstance(reader, Mapping) else None
-    settings = [
-        (body, "MaxConcurrencyPath", "integer"),
-        (body, "ToleratedFailurePercentagePath", "float"),
-        (body, "ToleratedFailureCountPath", "integer"),
-        (reader_config, "MaxItemsPath", "integer"),
-    ]
-    for holder, name, kind in settings:
-        if not isinstance(holder, Mapping) or not isinstance(holder.get(name), str):
-            continue
-        path = holder[name]
-        value = select(path, roots)
-        if not _is_number(value) or (kind == "integer" and not float(value).is_integer()):
+        if name == "TimestampPath" and not _timestamp_accepted(value, name):
             raise StatesRuntime(
-                f'The {name} field refers to value "{java_string(value)}" which is not a '
-                f"valid {kind}: {path}"
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                f"date-time format string: {path} == {value}"
             )
-        if name == "ToleratedFailureCountPath" and value < 0:
-            raise StatesRuntime("ToleratedFailureCount cannot be negative.")
+
+
+def _check_wait_timestamp(value: Any, prefix: str) -> None:
+    """A JSONata Wait's ``Timestamp`` expression must give a timestamp AWS accepts; otherwise
+    ``States.QueryEvaluationError`` with AWS's cause (as recorded in tests/data/aws-recorded,
+    test_base_scenarios__test_wait_timestamp_jsonata_INVALID_DATE)."""
+    if not _timestamp_accepted(value, "Timestamp"):
+        raise StatesError(
+            jsonata_eval.QUERY_EVALUATION_ERROR,
+            f"{prefix}The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+            f"date-time format string: {value}",
+        )
+
+
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})([Tt])([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?"
+    r"(?:\.([0-9]*))?([Zz]|[+-]([0-9]{2}):([0-9]{2})(:[0-9]{2})?)"
+)
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _timestamp_accepted(value: Any, field: str) -> bool:
+    """Whether AWS waits until ``value`` (a Wait's ``Timestamp`` or ``TimestampPath`` value).
+
+    AWS's documentation (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html):
+    "Timestamps must conform to the RFC3339 profile of ISO 8601, with the further restrictions
+    that an uppercase T must separate the date and time portions, and an uppercase Z must
+    denote that a numeric time zone offset is not present". AWS's cause names Java's
+    ``DateTimeFormatter.ISO_OFFSET_DATE_TIME`` ("ISO-8601 extended offset date-time format"),
+    which resolves dates strictly. The recorded histories (tests/data/aws-recorded, with the
+    values their localstack tests sent): a timestamp without a zone fails (NO_Z, ".000000"),
+    so does month 13 (INVALID_DATE); ``Z`` after 0, 2, 6 or 9 fraction digits succeeds (".00Z",
+    ".000000Z", NANOSECONDS; localstack's AWS-validated list adds 3 and 7).
+
+    Where RFC 3339 and Java agree, so does this: a date and a time joined by ``T`` with a zone
+    (``Z`` or ``+HH:MM``) and a real calendar date and time is accepted, anything else is
+    not. Where they disagree (a lowercase ``t`` or ``z``, no seconds, no or more than nine
+    fraction digits, a leap second, an offset with seconds or beyond 18 hours) nothing
+    recorded or documented says which AWS follows: :class:`Unsupported`."""
+    if not isinstance(value, str):
+        raise Unsupported(f"a Wait {field} that is not a string ({jsonata_eval.type_name(value)})")
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute = (int(match.group(g)) for g in (1, 2, 3, 5, 6))
+    second = int(match.group(7) or 0)
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        return False
+    if (month, day) == (2, 29) and not leap:
+        return False
+    offset_hours = int(match.group(10) or 0)
+    if hour > 23 or minute > 59 or second > 60 or int(match.group(11) or 0) > 59:
+        return False
+    if offset_hours > 23:
+        return False
+    fraction = match.group(8)
+    disputed = (
+        match.group(4) == "t"
+        or match.group(9) == "z"
+        or match.group(7) is None
+        or (fraction is not None and not 1 <= len(fraction) <= 9)
+        or second == 60
+        or match.group(12) is not None
+        or offset_hours > 18
+    )
+    if disputed:
+        raise Unsupported(
+            f"the Wait {field} {value!r}: RFC 3339 and Java's ISO_OFFSET_DATE_TIME disagree on "
+            "it and no AWS record settles which AWS follows"
+        )
+    return True
+
+
+class _MapSetting:
+    """A Map setting AWS evaluates at run time: ``name`` (a number, or a JSONata expression)
+    or ``name + "Path"`` (JSONPath), and what it must be."""
+
+    def __init__(self, name: str, kind: str, low: float, high: float | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        """``integer`` or ``float``, as AWS's causes name it."""
+        self.low = low
+        self.high = high
+
+
+MAX_CONCURRENCY = _MapSetting("MaxConcurrency", "integer", 0)
+TOLERATED_FAILURE_PERCENTAGE = _MapSetting("ToleratedFailurePercentage", "float", 0, 100)
+TOLERATED_FAILURE_COUNT = _MapSetting("ToleratedFailureCount", "integer", 0)
+MAX_ITEMS = _MapSetting("MaxItems", "integer", 0)
+"""Inside ``ItemReader.ReaderConfig``."""
+
+BEFORE_ITEMS = (MAX_CONCURRENCY,)
+"""Checked before the Map has its items (AWS fails a bad MaxConcurrencyPath before
+``MapStateStarted``, tests/data/aws-recorded test_max_concurrency_path_max_concurrency_value0)."""
+AFTER_ITEMS = (TOLERATED_FAILURE_PERCENTAGE, TOLERATED_FAILURE_COUNT, MAX_ITEMS)
+"""Checked once the items are known (AWS fails them after ``MapStateStarted``)."""
+
+_JAVA_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _map_number(value: Any, kind: str) -> float | None:
+    """A Map ``*Path`` setting's value as AWS reads it, or None when AWS rejects it.
+
+    A JSON number must be an integer for an integer setting (AWS rejects ``1.5``, recorded in
+    test_map_item_reader_csv_max_items_paths_1.5; a number written with a fraction is a
+    Java double, whose text ``3.0`` is no integer either). A string is read as the number it
+    spells: AWS ran a Map whose MaxConcurrencyPath and ToleratedFailure*Path read variables
+    holding ``"1"`` (localstack's AWS-recorded snapshot
+    test_assign_reference_variables.snapshot.json, MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH
+    and MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH), and rejects ``"NoNumber"``
+    (test_map_state_tolerated_failure_percentage_path_NoNumber). Anything else is rejected
+    (``{}``, recorded)."""
+    if isinstance(value, str):
+        if kind == "integer":
+            return int(value) if _JAVA_INTEGER.fullmatch(value) else None
+        return float(value) if _DECIMAL.fullmatch(value) else None
+    if not _is_number(value):
+        return None
+    if kind == "integer":
+        return value if isinstance(value, int) else None
+    return float(value)
+
+
+def _check_map_path(
+    setting: _MapSetting, path: str, roots: Roots, catches: Callable[[str], bool]
+) -> None:
+    """A Map's ``*Path`` setting: AWS fails the state when it reads no number, or one out of
+    range. Causes as recorded in tests/data/aws-recorded (not a valid integer/float,
+    "ToleratedFailureCount cannot be negative.", MaxItems' ``States.ItemReaderFailed``); for
+    a negative MaxConcurrency and a percentage beyond 0..100 as localstack's implementation,
+    validated against AWS, words them."""
+    name = setting.name + "Path"
+    value = select(path, roots)
+    number = _map_number(value, setting.kind)
+    if number is None:
+        raise StatesRuntime(
+            f'The {name} field refers to value "{java_string(value)}" which is not a '
+            f"valid {setting.kind}: {path}"
+        )
+    if setting.low <= number and (setting.high is None or number <= setting.high):
+        return
+    if setting is MAX_ITEMS:
+        if catches("States.ItemReaderFailed"):
+            raise Unsupported("a Catch of the MaxItemsPath failure of an ItemReader")
+        raise StatesError("States.ItemReaderFailed", "field MaxItems must be positive")
+    if setting is MAX_CONCURRENCY:
+        raise StatesRuntime(
+            f"Expected non-negative integer for MaxConcurrency, got '{int(number)}' instead."
+        )
+    if setting is TOLERATED_FAILURE_COUNT:
+        raise StatesRuntime("ToleratedFailureCount cannot be negative.")
+    raise StatesRuntime("ToleratedFailurePercentage must be between 0 and 100.")
+
+
+def _check_map_expression(setting: _MapSetting, value: Any) -> None:
+    """A JSONata Map setting's value: a number in range, as for the ``*Path`` form. What AWS
+    does with anything else is neither documented nor recorded: :class:`Unsupported`."""
+    integer = isinstance(value, int) or setting.kind != "integer"
+    if not (_is_number(value) and integer and setting.low <= value):
+        raise Unsupported(f"a Map {setting.name} expression that evaluates to {compact(value)}")
+    if setting.high is not None and value > setting.high:
+        raise Unsupported(f"a Map {setting.name} expression that evaluates to {compact(value)}")
 
 
 def _is_number(value: Any) -> bool:
@@ -1200,16 +1375,16 @@ def _is_string(value: Any) -> bool:
 # --- Choice rules ---------------------------------------------------------------------------
 
 
-def _choice_assign(run: _Run, document: Any) -> Any:
-    """The matched rule's ``Assign``, else the state's own (taken with ``Default``); no match
-    and no ``Default`` is ``States.NoChoiceMatched``
+def _matched_rule(run: _Run, document: Any) -> Mapping[str, Any] | None:
+    """The first Choice Rule that matches, or None when the state goes to its ``Default``; no
+    match and no ``Default`` is ``States.NoChoiceMatched``
     (https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html)."""
     for rule in run.body.get("Choices") or ():
         if isinstance(rule, Mapping) and _rule_matches(run, rule, document):
-            return rule.get("Assign")
+            return rule
     if "Default" not in run.body:
         raise StatesError("States.NoChoiceMatched", "")
-    return run.body.get("Assign")
+    return None
 
 
 def _rule_matches(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:

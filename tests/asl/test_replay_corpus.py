@@ -8,8 +8,14 @@ what AWS returned (redacted timestamps, re-serialized causes). A missing corpus 
 (``tests.data.corpus_names`` raises), never skips; a listed visit that starts to match fails
 too, so the list stays true.
 
-Measured on the corpus (324 histories with definitions): 515 visits, 471 match (91.5%), 44
-listed; 100% of the visits whose data the history holds.
+Measured on the corpus (324 histories with definitions): 515 visits, 469 match (91.1%), 46
+listed; 100% of the visits whose data the history holds. Two of the matches are Wait visits
+that match only on the corpus's redaction placeholder (:data:`PLACEHOLDER_MATCHES`): 467
+matches (90.7%) are evidence. The corpus redacted the timestamp of every Wait visit that
+reads one (ten finished, one still waiting); since Wait timestamps are checked as AWS checks
+them, the five whose placeholder stood for a timestamp AWS accepted are listed (they matched
+before only because no timestamp was checked). Before that check: 471 matches (91.5%), five
+of them on a placeholder.
 """
 
 from __future__ import annotations
@@ -58,9 +64,16 @@ UNFINISHED = Known(
 )
 REDACTED_TIMESTAMP = Known(
     ReplayStatus.MISMATCH,
-    "but the visit failed",
-    'AWS rejected the timestamp, but the corpus redacted it ("date", "<timestamp>"); '
-    "timestamp formats are not checked",
+    "but the visit succeeded",
+    'AWS accepted the Wait timestamp, but the corpus replaced it with "date" or "<timestamp>", '
+    "which no timestamp check accepts",
+)
+REDACTED_REJECTED_TIMESTAMP = Known(
+    ReplayStatus.MISMATCH,
+    "but with the cause",
+    "AWS rejected the Wait timestamp and named it in the cause, but the corpus replaced it in "
+    'the input with "timestamp": the replayed cause names the placeholder (tests/asl/'
+    "test_replay_features.py replays these visits with the value AWS named, and they match)",
 )
 RESERIALIZED_CAUSE = Known(
     ReplayStatus.MISMATCH,
@@ -101,7 +114,6 @@ KNOWN_GROUPS: list[tuple[Known, list[str]]] = [
             "test_base_scenarios__test_map_item_reader_csv_max_items_0#MapState",
             "test_base_scenarios__test_map_item_reader_csv_max_items_100000000#MapState",
             "test_base_scenarios__test_map_item_reader_csv_max_items_2#MapState",
-            "test_base_scenarios__test_map_item_reader_csv_max_items_paths_-1#MapState",
             "test_base_scenarios__test_map_item_reader_csv_max_items_paths_0#MapState",
             "test_base_scenarios__test_map_item_reader_csv_max_items_paths_100000000#MapState",
             "test_base_scenarios__test_map_item_reader_csv_max_items_paths_2#MapState",
@@ -123,11 +135,19 @@ KNOWN_GROUPS: list[tuple[Known, list[str]]] = [
     (
         REDACTED_TIMESTAMP,
         [
+            "test_base_scenarios__test_wait_timestamp_jsonata#WaitState",
+            "test_base_scenarios__test_wait_timestamp_jsonata_NANOSECONDS#WaitState",
+            "test_base_scenarios__test_wait_timestamp_path#WaitUntil",
+            "test_wait__test_wait_timestamppath_.000000Z#State_1",
+            "test_wait__test_wait_timestamppath_.00Z#State_1",
+        ],
+    ),
+    (
+        REDACTED_REJECTED_TIMESTAMP,
+        [
             "test_base_scenarios__test_wait_timestamp_jsonata_INVALID_DATE#WaitState",
             "test_base_scenarios__test_wait_timestamp_path_INVALID_DATE#WaitUntil",
             "test_base_scenarios__test_wait_timestamp_path_NO_Z#WaitUntil",
-            "test_wait__test_wait_timestamppath#State_1",
-            "test_wait__test_wait_timestamppath_.000000#State_1",
         ],
     ),
     (
@@ -140,6 +160,15 @@ KNOWN_GROUPS: list[tuple[Known, list[str]]] = [
     ),
 ]
 KNOWN: dict[str, Known] = {visit: known for known, visits in KNOWN_GROUPS for visit in visits}
+
+PLACEHOLDER_MATCHES = {
+    "test_wait__test_wait_timestamppath#State_1",
+    "test_wait__test_wait_timestamppath_.000000#State_1",
+}
+"""Visits that match only on the corpus's redaction: AWS rejected a timestamp without a zone
+and the cause names it ``<timestamp>``, as the corpus's input does; the replay rejects the
+placeholder ``<timestamp>`` itself. They match, but say nothing of the timestamp rule, so
+the rate below does not count them as evidence (the test fails if one stops matching)."""
 
 
 NAMES = [name for name in corpus_names() if corpus_definition(name) is not None]
@@ -160,6 +189,7 @@ def test_every_visit_matches_or_is_a_known_exception(name: str) -> None:
         if replay.status is ReplayStatus.MATCH:
             assert key not in KNOWN, f"{key} now matches: remove it from KNOWN"
             continue
+        assert key not in PLACEHOLDER_MATCHES, f"{key} no longer matches: {replay.reason}"
         assert key in KNOWN, f"{key}: {replay.status} ({replay.reason})"
         known = KNOWN[key]
         assert replay.status is known.status and known.reason in (replay.reason or ""), (
@@ -190,11 +220,14 @@ def test_the_match_rate_over_the_corpus() -> None:
     replays = [(name, r) for name in NAMES for r in replays_of(name)]
     matched = sum(1 for _, r in replays if r.status is ReplayStatus.MATCH)
     listed = sum(1 for name, r in replays if f"{name}#{r.state}" in KNOWN)
+    placeholder = sum(1 for name, r in replays if f"{name}#{r.state}" in PLACEHOLDER_MATCHES)
     print(
         f"\nreplay over {len(NAMES)} corpus histories: {matched}/{len(replays)} visits match "
-        f"({matched / len(replays):.1%}); {listed} known exceptions; "
-        f"{matched / (len(replays) - listed):.1%} of the visits whose data the history holds"
+        f"({matched / len(replays):.1%}), {placeholder} of them only on a redaction placeholder; "
+        f"{listed} known exceptions; {matched / (len(replays) - listed):.1%} of the visits whose "
+        "data the history holds"
     )
     assert matched + listed == len(replays)
+    assert placeholder == len(PLACEHOLDER_MATCHES)
     assert matched / len(replays) >= 0.9
     assert set(KNOWN) <= {f"{name}#{r.state}" for name, r in replays}, "stale KNOWN entries"
