@@ -18,7 +18,9 @@ Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architec
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -118,41 +120,59 @@ def trace(
     """
     if not field:
         raise UsageError("--field must not be empty")
-    data = load(
-        target,
-        definition=definition,
-        aws=aws,
-        on_page=on_page,
-        logs=logs,
-        file_logs=file_logs,
-        express_log_group=express_log_group,
-        follow_children=follow_children,
-    )
-    if confirm and data.definition is None and not looks_like_arn(str(target)):
-        raise UsageError(
-            "--confirm needs the definition that ran: it is fetched for an execution ARN; "
-            "for a history file pass it with --definition"
+    with _collector_paused():
+        data = load(
+            target,
+            definition=definition,
+            aws=aws,
+            on_page=on_page,
+            logs=logs,
+            file_logs=file_logs,
+            express_log_group=express_log_group,
+            follow_children=follow_children,
         )
-    shown = redact_all(data, field) if redact else data
-    expected = None
-    if expect_definition is not None:
-        expected = Definition.from_file(expect_definition)
-        if data.definition is None:
+        if confirm and data.definition is None and not looks_like_arn(str(target)):
             raise UsageError(
-                "--expect-definition needs the definition that ran: it is fetched for an "
-                "execution ARN; for a history file pass it with --definition"
+                "--confirm needs the definition that ran: it is fetched for an execution ARN; "
+                "for a history file pass it with --definition"
             )
-    result = analyze(
-        shown,
-        field,
-        replay_source=data if redact else None,
-        expected=expected,
-        expected_source=str(expect_definition),
-    )
+        shown = redact_all(data, field) if redact else data
+        expected = None
+        if expect_definition is not None:
+            expected = Definition.from_file(expect_definition)
+            if data.definition is None:
+                raise UsageError(
+                    "--expect-definition needs the definition that ran: it is fetched for an "
+                    "execution ARN; for a history file pass it with --definition"
+                )
+        result = analyze(
+            shown,
+            field,
+            replay_source=data if redact else None,
+            expected=expected,
+            expected_source=str(expect_definition),
+        )
     exchanges = None
     if confirm or data.teststate is not None:
         result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
     return TraceRun(result, shown, field if redact else None, None if redact else exchanges)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a trace reads and analyses an execution.
+
+    A trace builds hundreds of thousands of containers (parsed payloads, replayed documents)
+    that live until it ends and form no reference cycle; the collector would scan them again
+    and again for cycles that are not there: a fifth of the time of a 14,000-event history.
+    Reference counting still frees everything that is dropped. Restored as it was after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _confirm(
@@ -299,7 +319,8 @@ def render(
     options: RenderOptions = DEFAULT_OPTIONS,
 ) -> str:
     """A result of ``command`` as text in ``output_format`` (the registry's formats)."""
-    return render_result(command, output_format, result, options)
+    with _collector_paused():
+        return render_result(command, output_format, result, options)
 
 
 def bundle(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -123,22 +123,33 @@ def same_json(left: Any, right: Any) -> bool:
     boolean facing a number. ``==`` itself recurses (in C): for documents nested deeper than
     it goes, the walk compares everything.
     """
+    if left is right:
+        return True
     try:
         if left != right:
             # NaN is never equal to itself: a payload's NaN token read twice differs for ==
             return _has_nan(left) and _same_json_deep(left, right)
     except RecursionError:
         return _same_json_deep(left, right)
+    if type(left) is not dict and type(left) is not list:
+        return (type(left) is bool) is (type(right) is bool)
+    # Equal for ==: the same members and lengths. Only containers are stacked; a subtree
+    # both sides share (the same object) is equal to itself.
     stack = [(left, right)]
     while stack:
         a, b = stack.pop()
-        kind = type(a)
-        if kind is dict:
-            stack.extend((value, b[key]) for key, value in a.items())
-        elif kind is list:
-            stack.extend(zip(a, b, strict=True))
-        elif (kind is bool) is not (type(b) is bool):
-            return False
+        if a is b:
+            continue
+        if type(a) is dict:
+            pairs: Iterable[tuple[Any, Any]] = ((value, b[key]) for key, value in a.items())
+        else:
+            pairs = zip(a, b, strict=True)
+        for value, other in pairs:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append((value, other))
+            elif (kind is bool) is not (type(other) is bool):
+                return False
     return True
 
 

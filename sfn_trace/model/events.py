@@ -271,12 +271,17 @@ class HistoryEvent:
         return state_type_of(self.type)
 
     @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> HistoryEvent:
+    def from_api(
+        cls, raw: Mapping[str, Any], payloads: dict[tuple[str, bool], Payload] | None = None
+    ) -> HistoryEvent:
         """Build an event from a GetExecutionHistory event dict (boto3 or CLI JSON).
 
         Raises :class:`InputError` when the dict is not an event at all (no integer id or no
-        type); unknown types and unknown detail fields are fine.
+        type); unknown types and unknown detail fields are fine. ``payloads``: the payloads
+        of the events built before, by text: an equal payload is the same object (a state's
+        output is usually the next one's input), held and parsed once.
         """
+        shared = payloads if payloads is not None else {}
         try:
             event_id = int(raw["id"])
             event_type = str(raw["type"])
@@ -299,9 +304,9 @@ class HistoryEvent:
             previous_id=previous,
             timestamp=parse_timestamp(raw.get("timestamp")),
             name=_str_or_none(details.get("name", details.get("state"))),
-            input=_payload(details, "input", "inputDetails"),
-            output=_payload(details, "output", "outputDetails"),
-            parameters=_payload(details, "parameters", None),
+            input=_payload(details, "input", "inputDetails", shared),
+            output=_payload(details, "output", "outputDetails", shared),
+            parameters=_payload(details, "parameters", None, shared),
             error=_str_or_none(details.get("error")),
             cause=_str_or_none(details.get("cause")),
             resource=_str_or_none(details.get("resource")),
@@ -311,7 +316,7 @@ class HistoryEvent:
             map_run_arn=_str_or_none(details.get("mapRunArn")),
             redrive_count=_int_or_none(details.get("redriveCount")),
             location=_str_or_none(details.get("location")),
-            assigned_variables=_variables(details.get("assignedVariables")),
+            assigned_variables=_variables(details.get("assignedVariables"), shared),
             variables_truncated=_truthy(
                 (details.get("assignedVariablesDetails") or {}).get("truncated")
             ),
@@ -322,9 +327,10 @@ class HistoryEvent:
 def events_from_api(raw_events: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
     """Convert raw events and return them in id order (histories may come newest first)."""
     events = []
+    payloads: dict[tuple[str, bool], Payload] = {}
     for position, raw in enumerate(raw_events, start=1):
         try:
-            events.append(HistoryEvent.from_api(raw))
+            events.append(HistoryEvent.from_api(raw, payloads))
         except InputError as error:
             raise InputError(f"event #{position}: {error.message}") from None
     events.sort(key=lambda e: e.id)
@@ -373,7 +379,12 @@ def _data_included(kind: EventKind, details: Mapping[str, Any]) -> bool:
     return member is None or member in details
 
 
-def _payload(details: Mapping[str, Any], key: str, flag_key: str | None) -> Payload | None:
+def _payload(
+    details: Mapping[str, Any],
+    key: str,
+    flag_key: str | None,
+    shared: dict[tuple[str, bool], Payload],
+) -> Payload | None:
     text = details.get(key)
     if text is None:
         return None
@@ -385,17 +396,26 @@ def _payload(details: Mapping[str, Any], key: str, flag_key: str | None) -> Payl
         flags = details.get(flag_key)
         if isinstance(flags, Mapping):
             truncated = _truthy(flags.get("truncated"))
-    return Payload(text, truncated)
+    return _shared(text, truncated, shared)
 
 
-def _variables(raw: Any) -> tuple[tuple[str, Payload], ...] | None:
+def _shared(text: str, truncated: bool, shared: dict[tuple[str, bool], Payload]) -> Payload:
+    payload = shared.get((text, truncated))
+    if payload is None:
+        payload = shared[text, truncated] = Payload(text, truncated)
+    return payload
+
+
+def _variables(
+    raw: Any, shared: dict[tuple[str, bool], Payload]
+) -> tuple[tuple[str, Payload], ...] | None:
     if not isinstance(raw, Mapping):
         return None
     result = []
     for name, text in raw.items():
         if not isinstance(text, str):
             text = jsontext.dumps(text, separators=(",", ":"), ensure_ascii=False, strict=False)
-        result.append((str(name), Payload(text)))
+        result.append((str(name), _shared(text, False, shared)))
     return tuple(result)
 
 

@@ -24,7 +24,7 @@ from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
 from sfn_trace.model.visits import Visit, VisitTree
 from sfn_trace.trace.chain import blame_chain
-from sfn_trace.trace.field import snapshot, snapshot_of
+from sfn_trace.trace.field import FieldIndex, snapshot_of
 from sfn_trace.trace.invocations import visit_invocations
 from sfn_trace.trace.maprun import trace_map_runs
 from sfn_trace.trace.redrive import attempts_note, split_attempts
@@ -59,8 +59,9 @@ def analyze(
         source_tree = build_visits(replay_source.events, replay_source.definition)
     replay_notes: list[str] = []
     replays = _replays(source_tree, replay_source or data, replay_notes)
+    index = FieldIndex(field)
     traces = tuple(
-        _with_replay(_trace_visit(visit, field, data.lambda_logs), replays.get(visit.seq), field)
+        _with_replay(_trace_visit(visit, index, data.lambda_logs), replays.get(visit.seq), index)
         for visit in tree.visits
     )
     runs, run_notes = trace_map_runs(data, tree.visits, field, analyze)
@@ -148,10 +149,11 @@ def _replays(tree: VisitTree, data: ExecutionData, notes: list[str]) -> dict[int
         return {}
 
 
-def _with_replay(trace: VisitTrace, replay: Replay | None, field: str) -> VisitTrace:
+def _with_replay(trace: VisitTrace, replay: Replay | None, index: FieldIndex) -> VisitTrace:
     if replay is None:
         return trace
-    step = field_step(replay, field) if replay.status is ReplayStatus.MATCH else None
+    match = replay.status is ReplayStatus.MATCH
+    step = field_step(replay, index.field, index) if match else None
     return dataclasses.replace(trace, replay=replay, field_step=step)
 
 
@@ -193,16 +195,15 @@ def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:
 # --- per visit ----------------------------------------------------------------------------
 
 
-def _trace_visit(visit: Visit, field: str, logs: LambdaLogs | None) -> VisitTrace:
-    input_snapshot = snapshot(
+def _trace_visit(visit: Visit, index: FieldIndex, logs: LambdaLogs | None) -> VisitTrace:
+    field = index.field
+    input_snapshot = index.snapshot(
         visit.input,
-        field,
         absent="execution data not included" if not visit.input_included else "no input recorded",
     )
     if visit.exited:
-        output_snapshot = snapshot(
+        output_snapshot = index.snapshot(
             visit.output,
-            field,
             absent="execution data not included"
             if not visit.output_included
             else "no output recorded",
@@ -210,9 +211,9 @@ def _trace_visit(visit: Visit, field: str, logs: LambdaLogs | None) -> VisitTrac
     else:
         output_snapshot = unknown(f"no output: the state {visit.outcome.value}")
     parameters = (
-        snapshot(visit.parameters, field, absent="") if visit.parameters is not None else None
+        index.snapshot(visit.parameters, absent="") if visit.parameters is not None else None
     )
-    result = snapshot(visit.result, field, absent="") if visit.result is not None else None
+    result = index.snapshot(visit.result, absent="") if visit.result is not None else None
     variables = None
     if visit.variables:
         if visit.variables_truncated:

@@ -4,6 +4,12 @@ An occurrence of field ``F`` is any object member whose key is exactly ``F``, at
 with its JSONPath; its value is *set* when not null (docs/design.md, "Field semantics").
 Null and missing are different statuses, and a document we could not see is ``unknown``,
 never null.
+
+One trace asks about the same documents many times: a visit's output is the next visit's
+input, a replayed step hands its document on or shares most of it (a ``ResultPath`` copies only
+the objects on its path). :class:`FieldIndex` answers for one field and one trace, parsing
+each payload once (on the :class:`~sfn_trace.model.events.Payload`, which the replay reads
+too) and walking each container once.
 """
 
 from __future__ import annotations
@@ -11,55 +17,202 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import lru_cache
-from typing import Any
+from typing import Any, Final, TypeAlias
 
-from sfn_trace.model import jsontext
-from sfn_trace.model.events import Payload
+from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.snapshot import MISSING, Occurrence, Snapshot, Status, unknown
 
+_Path: TypeAlias = "tuple[Any, _Path] | None"
+"""A member's path below a container, head first: ``("a", (3, None))`` is ``.a[3]``. Linked,
+so that a container adds its own step to every occurrence below it in constant time."""
 
-def snapshot(payload: Payload | None, field: str, *, absent: str) -> Snapshot:
-    """The field's status in ``payload``; ``absent`` says why there is no payload at all."""
-    if payload is None:
-        return unknown(absent)
-    if payload.truncated:
-        return unknown("payload truncated")
-    if not payload.may_contain_key(field) and payload.looks_complete():
-        return MISSING
-    return _snapshot_of_text(payload.text, field)
+_Found: TypeAlias = "tuple[tuple[_Path, Any], ...]"
+"""The occurrences in one container: each one's path below it and its value."""
+
+_NONE: Final[_Found] = ()
+
+MEMO_SIZE: Final = 16
+"""Containers of at least this many values (themselves and all below) are remembered; smaller
+ones cost less to walk again than to remember."""
 
 
-@lru_cache(maxsize=4096)
-def _snapshot_of_text(text: str, field: str) -> Snapshot:
-    """Memoized on the text: a state's input is usually the previous state's output, so
-    most payloads of a history occur twice. The parsed document is not kept (large
-    histories would hold every payload twice in memory); snapshots are small and frozen."""
-    try:
-        document = jsontext.loads(text)
-    except jsontext.TooDeep as too_deep:
-        return unknown(f"payload {too_deep}")
-    except (ValueError, RecursionError):
-        return unknown("payload is not JSON")
-    return snapshot_of(document, field, limit=_spellings(text, field))
+class FieldIndex:
+    """The occurrences of one field in the documents of one trace.
+
+    Documents are never changed once built (the parser builds them, the replay copies what it
+    changes), so a container is known by its identity: the index keeps every container it
+    remembers alive, and its answer for it, for as long as the index lives (one trace).
+    """
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self._containers: dict[int, tuple[Any, _Found]] = {}
+        self._documents: dict[int, tuple[Any, Snapshot]] = {}
+        self._payloads: dict[int, tuple[Payload, Snapshot]] = {}
+
+    def snapshot(self, payload: Payload | None, *, absent: str) -> Snapshot:
+        """The field's status in ``payload``; ``absent`` says why there is no payload at all."""
+        if payload is None:
+            return unknown(absent)
+        known = self._payloads.get(id(payload))
+        if known is not None:
+            return known[1]
+        if payload.truncated:
+            found = unknown("payload truncated")
+        elif not payload.may_contain_key(self.field) and payload.looks_complete():
+            found = MISSING
+        else:
+            value = payload.value
+            if value is NOT_JSON:
+                found = unknown(payload.unreadable or "payload is not JSON")
+            else:
+                found = self._of(value, _spellings(payload.text, self.field))
+        self._payloads[id(payload)] = (payload, found)
+        return found
+
+    def of(self, document: Any) -> Snapshot:
+        """The field's status in a parsed document."""
+        return self._of(document, None)
+
+    def _of(self, document: Any, limit: int | None) -> Snapshot:
+        if not isinstance(document, (dict, list)):
+            return MISSING
+        known = self._documents.get(id(document))
+        if known is not None:
+            return known[1]
+        found = _status(
+            [Occurrence(_spell(path), value) for path, value in self._found(document, limit)]
+        )
+        self._documents[id(document)] = (document, found)
+        return found
+
+    def occurrences(self, document: Any) -> list[Occurrence]:
+        """Every member named after the field, in document order (depth first, members in
+        order; a member before what its value holds)."""
+        return [Occurrence(_spell(path), value) for path, value in self._found(document)]
+
+    def _found(self, root: Any, limit: int | None = None) -> _Found:
+        """The occurrences below ``root``, walking only containers not seen before.
+
+        ``limit``: how many occurrences ``root`` can hold at most (its text spells the key
+        that many times); the walk stops when it has found them all, and only ``root`` is
+        remembered (the containers it left unfinished are not).
+
+        Iterative, so documents nested thousands of levels deep cannot exhaust the stack:
+        one frame per open container, holding its children, what was found in it so far,
+        how many values it holds and the key under which its current child sits. A
+        container that holds only scalars gets no frame."""
+        if not isinstance(root, (dict, list)):
+            return _NONE
+        memo, field = self._containers, self.field
+        known = memo.get(id(root))
+        if known is not None:
+            return known[1]
+        stack: list[_Frame] = [_Frame(root)]
+        count = 0
+        while True:
+            frame = stack[-1]
+            for key, value in frame.children:
+                if frame.is_object and key == field:
+                    frame.found.append(((key, None), value))
+                    count += 1
+                    if count == limit:
+                        return self._stop(stack)
+                if not isinstance(value, (dict, list)):
+                    frame.size += 1
+                    continue
+                known = memo.get(id(value))
+                if known is not None:
+                    frame.take(key, known[1], MEMO_SIZE)
+                    count += len(known[1])
+                    if limit is not None and count >= limit:
+                        return self._stop(stack)
+                    continue
+                if isinstance(value, dict):
+                    for member in value.values():
+                        if isinstance(member, (dict, list)):
+                            break
+                    else:  # an object of scalars
+                        frame.size += len(value) + 1
+                        if field in value:
+                            frame.found.append(((key, (field, None)), value[field]))
+                            count += 1
+                            if count == limit:
+                                return self._stop(stack)
+                        continue
+                else:
+                    for member in value:
+                        if isinstance(member, (dict, list)):
+                            break
+                    else:  # an array of scalars
+                        frame.size += len(value) + 1
+                        continue
+                frame.key = key
+                stack.append(_Frame(value))
+                break
+            else:
+                stack.pop()
+                found = tuple(frame.found) if frame.found else _NONE
+                if frame.size >= MEMO_SIZE or not stack:
+                    memo[id(frame.node)] = (frame.node, found)
+                if not stack:
+                    return found
+                stack[-1].take(stack[-1].key, found, frame.size)
+
+    def _stop(self, stack: list[_Frame]) -> _Found:
+        """Every occurrence is found: what the open frames hold, gathered into the root's."""
+        while len(stack) > 1:
+            frame = stack.pop()
+            stack[-1].take(stack[-1].key, tuple(frame.found), frame.size)
+        root = stack[0]
+        found = tuple(root.found)
+        self._containers[id(root.node)] = (root.node, found)
+        return found
+
+
+class _Frame:
+    __slots__ = ("children", "found", "is_object", "key", "node", "size")
+
+    def __init__(self, node: dict[str, Any] | list[Any]) -> None:
+        self.node = node
+        self.is_object = isinstance(node, dict)
+        self.children: Iterator[tuple[Any, Any]] = (
+            iter(node.items()) if isinstance(node, dict) else enumerate(node)
+        )
+        self.found: list[tuple[_Path, Any]] = []
+        self.size = 1
+        self.key: Any = None
+
+    def take(self, key: Any, found: _Found, size: int) -> None:
+        """A child container's occurrences, under ``key``."""
+        self.size += size
+        for path, value in found:
+            self.found.append(((key, path), value))
 
 
 def _spellings(text: str, field: str) -> int | None:
-    """How many times the key is spelled in the text: an upper bound on its occurrences
-    (a string value equal to the name counts too), so the walk may stop once it found that
-    many. None when an escape could spell it differently."""
+    """How many times the key is spelled in a payload's text: an upper bound on its
+    occurrences (a string value equal to the name counts too). None when an escape could
+    spell it differently."""
     if "\\" in text:
         return None
     spelled = json.dumps(field, ensure_ascii=False)
-    ascii_spelled = json.dumps(field)
     count = text.count(spelled)
+    ascii_spelled = json.dumps(field)
     if ascii_spelled != spelled:
         count += text.count(ascii_spelled)
     return count
 
 
-def snapshot_of(document: Any, field: str, *, limit: int | None = None) -> Snapshot:
-    occurrences = find_occurrences(document, field, limit=limit)
+def _spell(path: _Path) -> str:
+    segments = []
+    while path is not None:
+        segments.append(path[0])
+        path = path[1]
+    return format_path(tuple(segments))
+
+
+def _status(occurrences: list[Occurrence]) -> Snapshot:
     if not occurrences:
         return MISSING
     set_count = sum(1 for o in occurrences if o.is_set)
@@ -72,52 +225,24 @@ def snapshot_of(document: Any, field: str, *, limit: int | None = None) -> Snaps
     return Snapshot(status, tuple(occurrences))
 
 
-def find_occurrences(document: Any, field: str, *, limit: int | None = None) -> list[Occurrence]:
-    """Every member named ``field``, in document order (depth first, members in order).
+def snapshot(payload: Payload | None, field: str, *, absent: str) -> Snapshot:
+    """The field's status in ``payload``, asked once (a trace asks its :class:`FieldIndex`)."""
+    return FieldIndex(field).snapshot(payload, absent=absent)
 
-    Iterative, so documents nested thousands of levels deep cannot exhaust the stack. The
-    path is kept as segments and spelled out only for the members that match: most
-    members of a large payload are never reported. ``limit``: stop after that many (the
-    caller knows no more can exist).
-    """
-    found: list[Occurrence] = []
-    if not isinstance(document, (dict, list)):
-        return found
-    # One frame per level, holding only its own key: the path is spelled from the frames
-    # for the members that match (copying it per level would cost depth squared).
-    keys: list[str | int] = []
-    stack: list[tuple[Iterator[tuple[Any, Any]], bool]] = [
-        (_children(document), isinstance(document, dict))
-    ]
-    while stack:
-        children, is_object = stack[-1]
-        for key, value in children:
-            if is_object and key == field:
-                found.append(Occurrence(format_path((*keys, key)), value))
-                if limit is not None and len(found) >= limit:
-                    return found
-            if isinstance(value, dict):
-                keys.append(key)
-                stack.append((iter(value.items()), True))
-                break
-            if isinstance(value, list):
-                keys.append(key)
-                stack.append((enumerate(value), False))
-                break
-        else:
-            stack.pop()
-            if keys:
-                keys.pop()
-    return found
+
+def snapshot_of(document: Any, field: str) -> Snapshot:
+    """The field's status in a parsed document, asked once."""
+    return FieldIndex(field).of(document)
+
+
+def find_occurrences(document: Any, field: str) -> list[Occurrence]:
+    """Every member named ``field`` in a parsed document, in document order."""
+    return FieldIndex(field).occurrences(document)
 
 
 def format_path(segments: tuple[str | int, ...]) -> str:
     """``("a", 3, "b c")`` -> ``$.a[3]['b c']``."""
     return "$" + "".join(f"[{s}]" if isinstance(s, int) else _member(s) for s in segments)
-
-
-def _children(node: dict[str, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
-    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -12,22 +12,21 @@ from sfn_trace.asl.jsonpath import compact, parse_location
 from sfn_trace.asl.replay import describe_member, template_member
 from sfn_trace.model.replay import FieldStep, Replay, Step
 from sfn_trace.model.snapshot import Snapshot
-from sfn_trace.trace.field import snapshot_of
+from sfn_trace.trace.field import FieldIndex
 
 
-def field_step(replay: Replay, field: str) -> FieldStep | None:
+def field_step(replay: Replay, field: str, index: FieldIndex | None = None) -> FieldStep | None:
     """The first step after which the field's status differs from the document before it;
-    None when no step changes it (or nothing was replayed)."""
-    document = replay.input
-    before = snapshot_of(document, field)
-    for index, step in enumerate(replay.steps):
-        # A step that hands its document on unchanged (InputPath "$", OutputPath "$", no
-        # ResultSelector...) yields the very same object: its snapshot is the one before.
-        after = before if step.value is document else snapshot_of(step.value, field)
+    None when no step changes it (or nothing was replayed). ``index``: the trace's own, which
+    has seen the visit's payloads and the parts of them each step shares."""
+    fields = index if index is not None and index.field == field else FieldIndex(field)
+    before = fields.of(replay.input)
+    for position, step in enumerate(replay.steps):
+        after = fields.of(step.value)
         if after.status is not before.status:
             path = _concerned(after, before)
-            return FieldStep(step, index, before, after, _responsible(step, path), path)
-        before, document = after, step.value
+            return FieldStep(step, position, before, after, _responsible(step, path), path)
+        before = after
     return None
 
 
