@@ -1,24 +1,42 @@
 """``make bench``: how fast, how big and how chatty sfn-trace is, against targets (issue 7).
 
-1. **Offline, large**: a generated 25,000-event history (the AWS maximum; see
-   :mod:`benchmarks.generate_history`). Wall time (median of ``--runs``) and peak RSS of
-   ``python -m sfn_trace FILE --field F --format json`` against the floor measured in the
-   same run, ``python -c 'import json,sys; json.load(open(sys.argv[1]))' FILE``. Targets:
-   at most 2x the floor, under 250 MB. Startup: ``python -m sfn_trace --help`` under 0.5 s.
-   Also, informational: a field that occurs in few payloads, and a file four times the AWS
-   maximum under a 1 GiB address-space limit (refused or traced, never a crash).
-2. **Live, paginated**: a generated history of >= 10,000 events served through
+0. **Targets**: four ratios, each measured side by side in one run (one warm-up each, then
+   ``--runs`` rounds alternating the two sides, medians; see :class:`Ratio`):
+
+   1. offline wall time of ``sfn-trace FILE --definition DEF --field poll_results_s3_key
+      --format json`` against ``python -c "import json; json.load(open(FILE))"``: <= 2x;
+   2. the peak RSS of the same two commands: <= 1.5x;
+   3. live, end to end, ``sfn-trace ARN --field F --no-logs --format json --endpoint-url URL``
+      (the definition fetched with DescribeStateMachineForExecution and replayed, the history
+      paged 1,000 events at a time) against a bare boto3 paginator fetching the same history
+      from the same loopback endpoint: <= 1.15x;
+   4. ``sfn-trace --help`` and ``sfn-trace --version``, each a new process, against
+      ``python -c "import typer"``: <= 1.5x.
+
+   Rows 1-3 use the "14k shape" (:data:`SHAPE_EVENTS`): the generated history of
+   :mod:`benchmarks.generate_history` at 14,008 events, a 913-item inline Map with ~4 KB
+   payloads, 31 MB as a file, the field in most payloads; rows 1-2 read it from a file with its
+   definition, row 3 serves the same history (same seed) through the paging proxy.
+1. **Offline, large**: a generated 25,000-event history (the AWS maximum). Wall time (median
+   of ``--runs``) and peak RSS of ``sfn-trace FILE --field F --format json`` against the floor
+   measured in the same run, ``python -c 'import json,sys; json.load(open(sys.argv[1]))'
+   FILE``. Targets: at most 2x the floor, under 250 MB. Startup: ``sfn-trace --help`` under
+   0.5 s. Also, informational: a field that occurs in few payloads, and a file four times the
+   AWS maximum under a 1 GiB address-space limit (refused or traced, never a crash).
+2. **Live, paginated**: the 14k-shape history served through
    :class:`benchmarks.paging_proxy.PagingProxy` in front of the lab's moto server (the
-   execution exists in moto; the proxy pages its history). sfn-trace end to end against a
-   bare boto3 paginator fetching the same events. Target: at most 1.15x.
+   execution exists in moto; the proxy pages its history). sfn-trace end to end (with and
+   without ``--no-logs``) against a bare boto3 paginator fetching the same events.
 3. **Calls**: API calls per operation, counted at the proxy, for the seed incident
    (``fixtures.line_ingest`` SEED) and a 50-invocation Map. History calls must equal
    ceil(events / 1000); log calls the number of log groups x pages (one page each in moto).
 
 Each child's peak RSS is its own (``getrusage`` in a small launcher process). Timed runs of
-the two sides of a comparison alternate, after one warm-up each. The table goes to stdout
-and, unless ``--no-write``, to ``benchmarks/RESULTS.md``. When an offline target is missed, a
-cProfile of the in-process trace says where the time goes.
+the sides of a comparison alternate, after one warm-up each. The tables go to stdout and,
+unless ``--no-write``, to ``benchmarks/RESULTS.md``. When an offline target of the 25,000-event
+history is missed, a cProfile of the in-process trace says where the time goes. ``--quick``
+(3 runs, small histories, no oversized file, RESULTS.md left alone) smoke-tests all of it.
+Only 127.0.0.1 is contacted, with dummy credentials set in the children's environment.
 """
 
 from __future__ import annotations
@@ -36,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,10 +72,18 @@ TIME_RATIO_TARGET = 2.0
 PEAK_MB_TARGET = 250.0
 STARTUP_TARGET_S = 0.5
 LIVE_RATIO_TARGET = 1.15
+RSS_RATIO_TARGET = 1.5
+STARTUP_RATIO_TARGET = 1.5
 OVERSIZE_LIMIT = 1 << 30  # RLIMIT_AS for the oversized file: a small container's memory
+SHAPE_EVENTS = 14_008  # the "14k shape": 913 Map items, ~4 KB payloads, 31 MB as a file
+MIN_RUNS = 5
 
-TRACE = (PY, "-m", "sfn_trace")
+# sfn-trace as a user runs it: the console script of this interpreter's environment (its
+# shebang is this interpreter), or the module when the package is not installed as a script.
+_SCRIPT = Path(PY).parent / "sfn-trace"
+TRACE: tuple[str, ...] = (str(_SCRIPT),) if _SCRIPT.is_file() else (PY, "-m", "sfn_trace")
 FLOOR = "import json,sys; json.load(open(sys.argv[1]))"
+IMPORT_TYPER = "import typer"
 PAGINATOR = """
 import sys, boto3
 client = boto3.client("stepfunctions", endpoint_url=sys.argv[2], region_name="us-west-2")
@@ -160,6 +187,10 @@ LAB_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-west-2",
+    # No profile, credentials file or instance metadata of this machine can be read.
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
 }
 
 
@@ -181,8 +212,53 @@ class Row:
 
 
 @dataclass
+class Ratio:
+    """One target: B (sfn-trace) against A (the baseline), medians of runs made alternately."""
+
+    measure: str
+    a: float
+    """Median of the baseline's runs."""
+    b: float
+    """Median of sfn-trace's runs."""
+    unit: str
+    """``s`` or ``MB``."""
+    target: float
+    """B / A must be at most this."""
+    a_cmd: str
+    b_cmd: str
+    runs: int
+
+    @property
+    def ratio(self) -> float:
+        return self.b / self.a if self.a > 0 else math.inf
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.target
+
+    @property
+    def verdict(self) -> str:
+        return "met" if self.met else "missed"
+
+    def cells(self) -> tuple[str, str, str, str, str, str]:
+        digits = 3 if self.unit == "s" else 0
+        return (
+            self.measure,
+            f"{self.a:.{digits}f} {self.unit}",
+            f"{self.b:.{digits}f} {self.unit}",
+            f"{self.ratio:.2f}x",
+            f"<= {self.target:g}x",
+            self.verdict,
+        )
+
+
+RATIO_HEADERS = ("measure", "A median (baseline)", "B median (sfn-trace)", "B / A", "target", "")
+
+
+@dataclass
 class Report:
     rows: list[Row] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     profile: str = ""
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -193,6 +269,12 @@ class Report:
         mark = f"  [{row.verdict}]" if row.verdict else ""
         target = f"  (target {row.target})" if row.target else ""
         print(f"  {row.section}: {row.measure} = {row.value}{target}{mark}", flush=True)
+
+    def compare(self, ratio: Ratio) -> None:
+        self.ratios.append(ratio)
+        self.ratios.sort(key=lambda r: r.measure)  # "1. ...", "2. ...", "3. ...", "4a. ..."
+        measure, a, b, times, target, verdict = ratio.cells()
+        print(f"  TARGET {measure}: A {a}, B {b}, {times} ({target}) {verdict}", flush=True)
 
 
 def machine() -> dict[str, str]:
@@ -225,13 +307,170 @@ def machine() -> dict[str, str]:
         "CPU": model,
         "nproc": str(os.cpu_count()),
         "memory": memory,
-        "Python": platform.python_version() + f" ({sys.executable})",
+        "Python": f"{platform.python_version()} ({platform.python_implementation()}"
+        + (", in a virtualenv)" if sys.prefix != sys.base_prefix else ")"),
         "OS": platform.platform(),
         "sfn-trace": f"{revision or '?'}"
         + (" + uncommitted changes in sfn_trace/" if dirty else ""),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load average at start (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+
+
+# --- shared by the offline and live measures ---------------------------------------------
+
+
+def describe(generated: gh.Generated, path: Path | None = None) -> str:
+    size = f", {path.stat().st_size / 1e6:.1f} MB" if path else ""
+    return (
+        f"{len(generated.events)} events, {generated.items} Map items x 15+ events, "
+        f"{generated.retries} retries{size}"
+    )
+
+
+def attribution(generated: gh.Generated, result: Run, *, replayed: bool) -> list[str]:
+    """What is wrong with ``result``'s ``sfn-trace/1`` report of ``generated`` (empty: it is
+    attributed as built and, if ``replayed``, every visit was replayed as a match)."""
+    try:
+        document = json.loads(result.stdout)
+    except ValueError:
+        return [f"no JSON report (exit {result.returncode}): {result.stderr.strip()[:200]}"]
+    problems = gh.check(generated, document)
+    if replayed:
+        visits = document.get("visits") or []
+        outcomes = Counter(str(visit.get("replay")) for visit in visits)
+        if outcomes.get("match", 0) != len(visits):
+            problems.append(f"replay outcomes of the {len(visits)} visits: {dict(outcomes)}")
+        if document.get("definition_drift"):
+            problems.append(f"definition drift: {str(document['definition_drift'])[:120]}")
+    return problems
+
+
+def against_floor(
+    path: Path, trace_cmd: Sequence[str], env: dict[str, str], runs: int
+) -> tuple[list[Run], list[Run]]:
+    """``json.load`` of ``path`` (the floor) and ``trace_cmd``, alternately: floor first."""
+    results = alternate(
+        {
+            "floor": lambda: run([PY, "-c", FLOOR, str(path)], env),
+            "sfn-trace": lambda: run(trace_cmd, env),
+        },
+        runs,
+    )
+    return results["floor"], results["sfn-trace"]
+
+
+def expect_exit(report: Report, label: str, runs: Sequence[Run], code: int) -> None:
+    codes = {r.returncode for r in runs}
+    if codes != {code}:
+        report.notes.append(
+            f"{label}: exit codes {sorted(codes)} (expected {code}); "
+            f"stderr: {runs[-1].stderr.strip()[:300]}"
+        )
+
+
+def shape_name(events: int) -> str:
+    return "14k shape" if events == SHAPE_EVENTS else f"{events:,}-event shape"
+
+
+def walls(runs: Sequence[Run]) -> float:
+    return median([r.wall for r in runs])
+
+
+def peaks(runs: Sequence[Run]) -> float:
+    return median([r.peak_mb for r in runs])
+
+
+# --- 0. targets 1, 2 and 4 -------------------------------------------------------------------
+
+
+def shape_offline(report: Report, workdir: Path, runs: int, events: int) -> None:
+    """Targets 1 and 2: the 14k shape, from a file with its definition, against json.load."""
+    print(f"targets: generating the {shape_name(events)} ({events} events) ...", flush=True)
+    generated = gh.generate(events)
+    path = generated.write(workdir / "history-14k.json")
+    definition = generated.write_definition(workdir / "history-14k.asl.json")
+    report.add(
+        "targets", "14k-shape history (rows 1-3; row 3 serves it live)", describe(generated, path)
+    )
+    env = clean_env()
+    cmd = [*TRACE, str(path), "--definition", str(definition), "--field", FIELD]
+    cmd += ["--format", "json"]
+    problems = attribution(generated, run(cmd, env, keep_stdout=True), replayed=True)
+    report.add(
+        "targets",
+        "offline: attributed as built, every visit replayed from the definition",
+        "yes" if not problems else "; ".join(problems),
+        "yes",
+        not problems,
+    )
+    del generated  # this process's memory is not measured, but it is the machine's
+    floor, trace = against_floor(path, cmd, env, runs)
+    expect_exit(report, "offline 14k shape: sfn-trace", trace, 1)
+    shown = f"`sfn-trace FILE --definition DEF --field {FIELD} --format json`"
+    load = '`python -c "import json; json.load(open(FILE))"`'
+    report.compare(
+        Ratio(
+            f"1. offline wall, {shape_name(events)}",
+            walls(floor),
+            walls(trace),
+            "s",
+            TIME_RATIO_TARGET,
+            load,
+            shown,
+            runs,
+        )
+    )
+    report.compare(
+        Ratio(
+            f"2. offline peak RSS, {shape_name(events)}",
+            peaks(floor),
+            peaks(trace),
+            "MB",
+            RSS_RATIO_TARGET,
+            load,
+            shown,
+            runs,
+        )
+    )
+
+
+def startup(report: Report, runs: int) -> None:
+    """Target 4: ``sfn-trace --help`` and ``--version``, each a new process, against
+    ``import typer``; and the older absolute target, ``--help`` under 0.5 s."""
+    env = clean_env()
+    results = alternate(
+        {
+            "typer": lambda: run([PY, "-c", IMPORT_TYPER], env),
+            "help": lambda: run([*TRACE, "--help"], env),
+            "version": lambda: run([*TRACE, "--version"], env),
+            "python": lambda: run([PY, "-c", "pass"], env),
+        },
+        runs,
+    )
+    typer_s = walls(results["typer"])
+    for option, key in (("--help", "4a"), ("--version", "4b")):
+        expect_exit(report, f"sfn-trace {option}", results[option[2:]], 0)
+        report.compare(
+            Ratio(
+                f"{key}. sfn-trace {option}, new process",
+                typer_s,
+                walls(results[option[2:]]),
+                "s",
+                STARTUP_RATIO_TARGET,
+                f'`python -c "{IMPORT_TYPER}"`',
+                f"`sfn-trace {option}`",
+                runs,
+            )
+        )
+    help_s = walls(results["help"])
+    report.add(
+        "startup",
+        "sfn-trace --help median wall",
+        f"{help_s:.2f} s (bare python: {walls(results['python']):.2f} s)",
+        f"< {STARTUP_TARGET_S} s",
+        help_s < STARTUP_TARGET_S,
+    )
 
 
 # --- 1. offline --------------------------------------------------------------------------
@@ -241,14 +480,8 @@ def offline(report: Report, workdir: Path, runs: int, events: int, oversize: boo
     print(f"offline: generating a {events}-event history ...", flush=True)
     generated = gh.generate(events)
     path = generated.write(workdir / "history-25k.json")
-    size_mb = path.stat().st_size / 1e6
     problems = gh.validate(generated, with_definition=False)
-    report.add(
-        "offline",
-        "generated history",
-        f"{len(generated.events)} events, {generated.items} Map items x 15+ events, "
-        f"{generated.retries} retries, {size_mb:.1f} MB",
-    )
+    report.add("offline", "generated history", describe(generated, path))
     report.add(
         "offline",
         "attributed as built (no anomaly, 1 visit per entry, first_null/lost_at right)",
@@ -259,22 +492,10 @@ def offline(report: Report, workdir: Path, runs: int, events: int, oversize: boo
     del generated  # hundreds of MB this process does not need while it measures
 
     env = clean_env()
-    trace_cmd = [PY, "-m", "sfn_trace", str(path), "--field", FIELD, "--format", "json"]
-    results = alternate(
-        {
-            "floor": lambda: run([PY, "-c", FLOOR, str(path)], env),
-            "sfn-trace": lambda: run(trace_cmd, env),
-        },
-        runs,
-    )
-    floor, trace = results["floor"], results["sfn-trace"]
-    codes = {r.returncode for r in trace}
-    if codes != {1}:
-        report.notes.append(
-            f"offline: sfn-trace exit codes {sorted(codes)} (expected 1, a finding); "
-            f"stderr: {trace[-1].stderr.strip()[:300]}"
-        )
-    floor_s, trace_s = median([r.wall for r in floor]), median([r.wall for r in trace])
+    trace_cmd = [*TRACE, str(path), "--field", FIELD, "--format", "json"]
+    floor, trace = against_floor(path, trace_cmd, env, runs)
+    expect_exit(report, "offline: sfn-trace (1 is a finding)", trace, 1)
+    floor_s, trace_s = walls(floor), walls(trace)
     floor_mb, trace_mb = max(r.peak_mb for r in floor), max(r.peak_mb for r in trace)
     ratio = trace_s / floor_s
     report.add("offline", "floor json.load: median wall", f"{floor_s:.2f} s")
@@ -301,31 +522,15 @@ def offline(report: Report, workdir: Path, runs: int, events: int, oversize: boo
 
     rare = "merged_s3_key"  # only in FinalMerge's documents
     rare_runs = [
-        run([PY, "-m", "sfn_trace", str(path), "--field", rare, "--format", "json"], env)
+        run([*TRACE, str(path), "--field", rare, "--format", "json"], env)
         for _ in range(max(3, runs // 2))
     ]
-    rare_s = median([r.wall for r in rare_runs])
+    rare_s = walls(rare_runs)
     report.add(
         "offline",
         f"field in few payloads ({rare}): median wall, peak",
         f"{rare_s:.2f} s ({rare_s / floor_s:.2f}x floor), "
         f"{max(r.peak_mb for r in rare_runs):.0f} MB",
-    )
-
-    startup = alternate(
-        {
-            "python": lambda: run([PY, "-c", "pass"], env),
-            "help": lambda: run([PY, "-m", "sfn_trace", "--help"], env),
-        },
-        runs,
-    )
-    help_s = median([r.wall for r in startup["help"]])
-    report.add(
-        "offline",
-        "startup: sfn-trace --help median wall",
-        f"{help_s:.2f} s (bare python: {median([r.wall for r in startup['python']]):.2f} s)",
-        f"< {STARTUP_TARGET_S} s",
-        help_s < STARTUP_TARGET_S,
     )
 
     if oversize:
@@ -346,7 +551,7 @@ def oversized(report: Report, workdir: Path, env: dict[str, str]) -> None:
     size_mb = path.stat().st_size / 1e6
     del big
     result = run(
-        [PY, "-m", "sfn_trace", str(path), "--field", FIELD, "--format", "json"],
+        [*TRACE, str(path), "--field", FIELD, "--format", "json"],
         env,
         address_limit=OVERSIZE_LIMIT,
     )
@@ -479,33 +684,32 @@ def _source_line(where: str) -> str:
 
 
 def live(report: Report, runs: int, events: int) -> None:
-    from benchmarks.paging_proxy import HISTORY, PagingProxy
+    """Target 3 and the live rows: the 14k shape (the offline rows' history, same seed) paged
+    by the proxy; then the API-call counts."""
+    from benchmarks.paging_proxy import HISTORY, MAX_PAGE, PagingProxy
     from fixtures.lab import Lab
 
     with Lab() as lab, PagingProxy(lab.endpoint_url) as proxy:
-        generated = gh.generate(events, seed=11)
+        generated = gh.generate(events)
         arn = deploy_generated(lab, generated)
         proxy.serve_history(arn, generated.events)
         env = clean_env(**LAB_ENV)
-        base = [PY, "-m", "sfn_trace", arn, "--field", FIELD, "--format", "json"]
+        base = [*TRACE, arn, "--field", FIELD, "--format", "json"]
         base += ["--endpoint-url", proxy.endpoint_url]
         paginate = [PY, "-c", PAGINATOR, arn, proxy.endpoint_url]
 
         proxy.reset_counts()
         first = run(base, env, keep_stdout=True)
         calls = dict(proxy.ok)
-        try:
-            problems = gh.check(generated, json.loads(first.stdout))
-        except ValueError:
-            problems = [f"no JSON report (exit {first.returncode}): {first.stderr.strip()[:200]}"]
+        problems = attribution(generated, first, replayed=True)
         report.add(
             "live",
-            f"generated history served by the proxy: {len(generated.events)} events",
-            "attributed as built" if not problems else "; ".join(problems),
-            "attributed as built",
+            f"generated history served by the proxy: {describe(generated)}",
+            "attributed as built, every visit replayed" if not problems else "; ".join(problems),
+            "attributed as built, every visit replayed",
             not problems,
         )
-        expected = math.ceil(len(generated.events) / 1000)
+        expected = math.ceil(len(generated.events) / MAX_PAGE)
         report.add(
             "calls",
             f"live {len(generated.events)}-event history: GetExecutionHistory calls",
@@ -513,43 +717,61 @@ def live(report: Report, runs: int, events: int) -> None:
             f"= {expected}",
             calls.get(HISTORY, 0) == expected,
         )
+        definitions = calls.get("states:DescribeStateMachineForExecution", 0)
+        report.add(
+            "calls",
+            f"live {len(generated.events)}-event history: DescribeStateMachineForExecution calls",
+            str(definitions),
+            "= 1",
+            definitions == 1,
+        )
         report.calls[f"live {len(generated.events)}-event generated history"] = calls
 
         results = alternate(
             {
                 "paginator": lambda: run(paginate, env, keep_stdout=True),
-                "sfn-trace": lambda: run(base, env),
                 "sfn-trace --no-logs": lambda: run([*base, "--no-logs"], env),
+                "sfn-trace": lambda: run(base, env),
             },
             runs,
         )
         counted = {r.stdout.strip() for r in results["paginator"]}
         if counted != {str(len(generated.events))}:
             report.notes.append(f"live: the paginator counted {counted} events")
-        bare = median([r.wall for r in results["paginator"]])
-        full = median([r.wall for r in results["sfn-trace"]])
-        nologs = median([r.wall for r in results["sfn-trace --no-logs"]])
+        expect_exit(report, "live: sfn-trace --no-logs", results["sfn-trace --no-logs"], 1)
+        bare = walls(results["paginator"])
+        full = walls(results["sfn-trace"])
+        nologs = walls(results["sfn-trace --no-logs"])
+        report.compare(
+            Ratio(
+                f"3. live end to end, --no-logs, {shape_name(events)}",
+                bare,
+                nologs,
+                "s",
+                LIVE_RATIO_TARGET,
+                f"boto3 paginator, GetExecutionHistory maxResults {MAX_PAGE}, same endpoint",
+                f"`sfn-trace ARN --field {FIELD} --no-logs --format json "
+                "--endpoint-url http://127.0.0.1:PORT`",
+                runs,
+            )
+        )
         report.add("live", "bare boto3 paginator: median wall", f"{bare:.2f} s")
-        report.add("live", "sfn-trace end to end: median wall", f"{full:.2f} s")
+        report.add("live", "sfn-trace end to end (Lambda logs read): median wall", f"{full:.2f} s")
         report.add(
             "live",
-            "time ratio sfn-trace / paginator",
+            "time ratio sfn-trace (Lambda logs read) / paginator",
             f"{full / bare:.2f}x",
             f"<= {LIVE_RATIO_TARGET}x",
             full / bare <= LIVE_RATIO_TARGET,
         )
         report.add(
             "live",
-            "time ratio sfn-trace --no-logs / paginator",
-            f"{nologs / bare:.2f}x ({nologs:.2f} s)",
+            "peak RSS: paginator / sfn-trace --no-logs / sfn-trace",
+            " / ".join(
+                f"{peaks(results[name]):.0f} MB"
+                for name in ("paginator", "sfn-trace --no-logs", "sfn-trace")
+            ),
         )
-        report.add(
-            "live",
-            "peak RSS: paginator / sfn-trace",
-            f"{max(r.peak_mb for r in results['paginator']):.0f} MB / "
-            f"{max(r.peak_mb for r in results['sfn-trace']):.0f} MB",
-        )
-
         call_counts(report, lab, proxy, env)
 
 
@@ -688,6 +910,14 @@ def fifty_invocation_map(lab: Any) -> str:
 def table(rows: Sequence[Row]) -> str:
     headers = ("section", "measure", "value", "target", "")
     cells = [(r.section, r.measure, r.value, r.target, r.verdict) for r in rows]
+    return _text_table(headers, cells)
+
+
+def ratio_table(ratios: Sequence[Ratio]) -> str:
+    return _text_table(RATIO_HEADERS, [r.cells() for r in ratios])
+
+
+def _text_table(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
     widths = [min(70, max(len(h), *(len(c[i]) for c in cells))) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -701,7 +931,8 @@ def markdown(report: Report, info: dict[str, str], runs: int, command: str) -> s
         "# sfn-trace benchmark results",
         "",
         f"Written by `{command.strip()}` (`make bench`); medians of {runs} runs "
-        "after one warm-up, the two sides of each comparison alternating. Peak memory is the "
+        "after one warm-up, the sides of each comparison alternating. Every run is a new "
+        "process. Peak memory is the "
         "child's own maximum RSS (`getrusage(RUSAGE_CHILDREN)` in a small launcher). "
         "Absolute times move with the machine's load (see the load averages); the ratios "
         "compare runs made side by side. What the misses come from, and what would fix them: "
@@ -711,7 +942,28 @@ def markdown(report: Report, info: dict[str, str], runs: int, command: str) -> s
         "",
         *(f"- {key}: {value}" for key, value in info.items()),
         "",
-        "## Results",
+    ]
+    if report.ratios:
+        out += [
+            "## Targets",
+            "",
+            "B is sfn-trace, A the baseline it is compared with: medians of the same run, "
+            "the commands of a comparison alternating (rows 1-2: A B A B ...; row 3: the "
+            "paginator, sfn-trace --no-logs and sfn-trace reading the Lambda logs in turn; "
+            "row 4: import typer, --help, --version and a bare interpreter in turn).",
+            "",
+            "| " + " | ".join(RATIO_HEADERS) + " |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+            *("| " + " | ".join(r.cells()) + " |" for r in report.ratios),
+            "",
+            "Commands (FILE, DEF: the 14k-shape history and its definition, written by "
+            "`benchmarks.generate_history`; PORT: the paging proxy on 127.0.0.1):",
+            "",
+            *(f"- {r.measure}: A {r.a_cmd}; B {r.b_cmd}" for r in report.ratios),
+            "",
+        ]
+    out += [
+        "## All measures",
         "",
         "| section | measure | value | target | |",
         "| --- | --- | --- | --- | --- |",
@@ -744,38 +996,72 @@ def markdown(report: Report, info: dict[str, str], runs: int, command: str) -> s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per measure (>= 5)")
-    parser.add_argument("--events", type=int, default=gh.AWS_MAX_EVENTS)
-    parser.add_argument("--live-events", type=int, default=10_500)
-    parser.add_argument("--skip-offline", action="store_true")
-    parser.add_argument("--skip-live", action="store_true")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 3 runs, small histories, no oversized file; RESULTS.md is only "
+        "written with --results",
+    )
+    parser.add_argument(
+        "--runs", type=int, help=f"timed runs per measure (default and minimum {MIN_RUNS})"
+    )
+    parser.add_argument("--events", type=int, help="offline history (default 25,000)")
+    parser.add_argument(
+        "--shape-events", type=int, help=f"the 14k shape (default {SHAPE_EVENTS:,})"
+    )
+    parser.add_argument("--live-events", type=int, help="default: --shape-events")
+    parser.add_argument("--skip-offline", action="store_true", help="skip the 25,000 events")
+    parser.add_argument("--skip-targets", action="store_true", help="skip rows 1, 2 and 4")
+    parser.add_argument("--skip-live", action="store_true", help="skip row 3 and the calls")
     parser.add_argument("--no-oversize", action="store_true", help="skip the 100k-event file")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--results", type=Path, help="write the results here instead")
     args = parser.parse_args(argv)
+    quick = args.quick
+    runs = args.runs or (3 if quick else MIN_RUNS)
+    if runs < MIN_RUNS and not quick:
+        parser.error(f"--runs: at least {MIN_RUNS} (or --quick)")
+    events = args.events or (2_000 if quick else gh.AWS_MAX_EVENTS)
+    shape = args.shape_events or (1_500 if quick else SHAPE_EVENTS)
+    live_events = args.live_events or shape
+    results = args.results or (None if quick or args.no_write else RESULTS)
 
     info = machine()
     print("sfn-trace benchmark: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     report = Report()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sfn-trace-bench-") as tmp:
+        if not args.skip_targets:
+            print("targets: startup ...", flush=True)
+            startup(report, runs)
+            shape_offline(report, Path(tmp), runs, shape)
         if not args.skip_offline:
-            offline(report, Path(tmp), args.runs, args.events, not args.no_oversize)
+            oversize = not (args.no_oversize or quick)
+            offline(report, Path(tmp), runs, events, oversize)
     if not args.skip_live:
         print("live: starting the lab and the paging proxy ...", flush=True)
-        live(report, args.runs, args.live_events)
+        live(report, runs, live_events)
     print()
     print(table(report.rows))
+    if report.ratios:
+        print("\nTargets (B = sfn-trace, A = baseline, medians of runs alternating A B A B ...):")
+        print(ratio_table(report.ratios))
     for note in report.notes:
         print(f"note: {note}")
     if report.profile:
         print("\n" + report.profile)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")
-    if not args.no_write:
+    if results is not None:
         info["load average at end (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         command = " ".join(["python -m benchmarks.bench", *(argv or sys.argv[1:])])
-        RESULTS.write_text(markdown(report, info, args.runs, command), encoding="utf-8")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        results.write_text(markdown(report, info, runs, command), encoding="utf-8")
+        shown = results.resolve()
+        print(f"wrote {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
     # A missed target is a result, not a failure of the benchmark itself.
     return 0
 
