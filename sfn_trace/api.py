@@ -24,25 +24,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sfn_trace.checks.compare import Comparison
-from sfn_trace.checks.compare import compare as compare_traces
-from sfn_trace.checks.lint import LintReport, lint_files
-from sfn_trace.checks.scan import (
-    DEFAULT_LIMIT,
-    ScanProgress,
-    ScanQuery,
-    ScanResult,
-    parse_moment,
-    statuses_from_text,
-)
-from sfn_trace.checks.scan import scan as scan_executions
 from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn, parse_state_machine_arn
 from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData
-from sfn_trace.model.options import AwsOptions, FollowChildren, ProgressCallback
+from sfn_trace.model.options import (
+    DEFAULT_SCAN_LIMIT,
+    AwsOptions,
+    FollowChildren,
+    ProgressCallback,
+)
 from sfn_trace.model.result import TraceResult
 from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
@@ -51,10 +45,12 @@ from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact_all
-from sfn_trace.trace.visits import build_visits
+from sfn_trace.trace.visits import build_visits, built_once
 
-DEFAULT_SCAN_LIMIT = DEFAULT_LIMIT  # model.options.DEFAULT_SCAN_LIMIT
-"""How many executions ``scan`` traces at most, newest first, unless told otherwise."""
+if TYPE_CHECKING:  # the checks are imported by the commands that run them
+    from sfn_trace.checks.compare import Comparison
+    from sfn_trace.checks.lint import LintReport
+    from sfn_trace.checks.scan import ScanProgress, ScanResult
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -120,7 +116,7 @@ def trace(
     """
     if not field:
         raise UsageError("--field must not be empty")
-    with _collector_paused():
+    with _collector_paused(), built_once():
         data = load(
             target,
             definition=definition,
@@ -246,6 +242,8 @@ def compare(
     do not change a status), aligned, and where the bad one parts from the good one.
     ``definition`` applies to history files; an ARN uses the definition that ran. Each run's
     warnings are in ``comparison.good.result.warnings`` and ``comparison.bad.result``."""
+    from sfn_trace.checks.compare import compare as compare_traces
+
     if not field:
         raise UsageError("--field must not be empty")
     if definition is not None and not all(looks_like_arn(str(t)) for t in (good, bad)):
@@ -270,7 +268,7 @@ def scan(
     status: str | Sequence[str] | None = None,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
-    limit: int = DEFAULT_LIMIT,
+    limit: int = DEFAULT_SCAN_LIMIT,
     aws: AwsOptions | None = None,
     on_listed: Callable[[int], None] | None = None,
     on_progress: ScanProgress | None = None,
@@ -279,6 +277,9 @@ def scan(
     one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
     ``since`` and ``until`` (a datetime, ISO 8601, or a duration before now such as ``24h``),
     each traced from its history (docs/cli.md)."""
+    from sfn_trace.checks.scan import ScanQuery, statuses_from_text
+    from sfn_trace.checks.scan import scan as scan_executions
+
     if not field:
         raise UsageError("--field must not be empty")
     parse_state_machine_arn(state_machine_arn)  # a typo is exit 2, before any call
@@ -299,6 +300,8 @@ def scan(
 
 
 def _moment(value: str | datetime | None) -> datetime | None:
+    from sfn_trace.checks.scan import parse_moment
+
     if value is None or isinstance(value, datetime):
         return value
     return parse_moment(value) if value else None
@@ -307,6 +310,8 @@ def _moment(value: str | datetime | None) -> datetime | None:
 def lint(definitions: Sequence[str | Path], field: str) -> LintReport:
     """``sfn-trace lint DEFINITION... --field F``: from each definition alone, the paths on
     which a state can drop the field before another reads it."""
+    from sfn_trace.checks.lint import lint_files
+
     if not field:
         raise UsageError("--field must not be empty")
     return lint_files(definitions, field)

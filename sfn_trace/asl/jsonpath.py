@@ -39,9 +39,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
 
-from jsonpath_ng import Child, Fields, Index, Root, This  # type: ignore[import-untyped]
-from jsonpath_ng.ext.parser import parse as _parse_full  # type: ignore[import-untyped]
-
 from sfn_trace.model import jsontext
 
 Segment = str | int
@@ -189,8 +186,11 @@ def parse_path(text: str) -> ParsedPath:
         raise PathSyntaxError(text, str(bad)) from None
     if simple is not None:
         return dataclasses.replace(simple, text=text, root=root)
+    # jsonpath-ng (20 ms to import) only for the paths the simple reader does not know
+    from jsonpath_ng.ext.parser import parse as parse_full  # type: ignore[import-untyped]
+
     try:
-        query = _parse_full("$" + rest)
+        query = parse_full("$" + rest)
     except Exception as exc:  # jsonpath-ng's parser and lexer errors, and bare Exceptions
         raise PathSyntaxError(text, str(exc)) from None
     definite = _definite_segments(query)
@@ -317,6 +317,8 @@ def _definite_segments(node: Any) -> tuple[Segment, ...] | None:
     such a path names one node. The steps of a definite jsonpath-ng tree, else None.
 
     The tree's leaves left to right, by an explicit stack (a long path is a deep tree)."""
+    from jsonpath_ng import Child, Fields, Index, Root, This  # type: ignore[import-untyped]
+
     segments: list[Segment] = []
     stack = [node]
     while stack:

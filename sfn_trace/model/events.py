@@ -326,15 +326,38 @@ class HistoryEvent:
 
 def events_from_api(raw_events: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
     """Convert raw events and return them in id order (histories may come newest first)."""
-    events = []
-    payloads: dict[tuple[str, bool], Payload] = {}
-    for position, raw in enumerate(raw_events, start=1):
-        try:
-            events.append(HistoryEvent.from_api(raw, payloads))
-        except InputError as error:
-            raise InputError(f"event #{position}: {error.message}") from None
-    events.sort(key=lambda e: e.id)
-    return tuple(events)
+    reader = EventReader()
+    reader.add(raw_events)
+    return reader.events()
+
+
+class EventReader:
+    """Raw events converted as they come, a page at a time: equal payloads in any page are
+    one :class:`Payload` (read once, parsed once)."""
+
+    def __init__(self) -> None:
+        self._events: list[HistoryEvent] = []
+        self._payloads: dict[tuple[str, bool], Payload] = {}
+
+    def add(self, raw_events: Iterable[Mapping[str, Any]]) -> list[HistoryEvent]:
+        """Convert the next raw events; returns them. Raises :class:`InputError` naming the
+        first that is not an event by its position in the whole history."""
+        added = []
+        payloads = self._payloads
+        for position, raw in enumerate(raw_events, start=len(self._events) + 1):
+            try:
+                added.append(HistoryEvent.from_api(raw, payloads))
+            except InputError as error:
+                raise InputError(f"event #{position}: {error.message}") from None
+        self._events.extend(added)
+        return added
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def events(self) -> tuple[HistoryEvent, ...]:
+        """Every event so far, in id order."""
+        return tuple(sorted(self._events, key=lambda e: e.id))
 
 
 def parse_timestamp(value: Any) -> datetime | None:

@@ -8,12 +8,14 @@ to rows, so its summary goes to stderr too (:func:`scan_summary`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sfn_trace.checks.compare import Comparison
-from sfn_trace.checks.scan import ScanResult
 from sfn_trace.model.result import TraceResult, Verdict
 from sfn_trace.report.registry import Command
+
+if TYPE_CHECKING:
+    from sfn_trace.checks.compare import Comparison
+    from sfn_trace.checks.scan import ScanResult
 
 REASONS_SHOWN = 3
 """Distinct reasons named in the trace's exit-4 line; the report lists every document."""

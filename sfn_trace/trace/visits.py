@@ -22,7 +22,9 @@ and docs/aws-reference.md (section 2) for the observed ``previousEventId`` patte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sfn_trace.model.definition import Definition
@@ -707,8 +709,35 @@ def build_visits(events: Sequence[HistoryEvent], definition: Definition | None =
     """Attribute ``events`` (in id order) to state visits; never raises on odd histories.
 
     What does not fit, events missing, repeated with other content or out of order
-    included, is listed in ``anomalies``; the verdict is then ``unknown``."""
-    return _Builder(definition).build(events)
+    included, is listed in ``anomalies``; the verdict is then ``unknown``. Within
+    :func:`built_once`, the tree of the same events and definition is built only once."""
+    built = _BUILT.get()
+    if built is not None:
+        for known_events, known_definition, tree in built:
+            if known_events is events and known_definition is definition:
+                return tree
+    tree = _Builder(definition).build(events)
+    if built is not None:
+        built.append((events, definition, tree))
+    return tree
+
+
+_BUILT: ContextVar[list[tuple[Sequence[HistoryEvent], Definition | None, VisitTree]] | None] = (
+    ContextVar("sfn_trace_visit_trees", default=None)
+)
+
+
+@contextmanager
+def built_once() -> Iterator[None]:
+    """Within this block :func:`build_visits` builds one tree per events and definition (the
+    same objects) and hands it to every caller: a live trace lists the Lambda invocations
+    whose logs it fetches from the tree its analysis then reads. The trees are dropped when
+    the block ends."""
+    token = _BUILT.set([])
+    try:
+        yield
+    finally:
+        _BUILT.reset(token)
 
 
 def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:

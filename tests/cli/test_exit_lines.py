@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from sfn_trace import api
+from sfn_trace.checks import scan as checks_scan
 from sfn_trace.checks.compare import compare
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
@@ -450,7 +451,7 @@ def _interrupted(*args: object, **kwargs: object) -> Any:
 )
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
     monkeypatch.setattr(api, "load", _interrupted)
-    monkeypatch.setattr(api, "scan_executions", _interrupted)
+    monkeypatch.setattr(checks_scan, "scan", _interrupted)
     result = invoke(*args)
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stdout == ""

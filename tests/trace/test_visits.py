@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload, events_from_api
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
-from sfn_trace.trace.visits import build_visits
+from sfn_trace.trace.visits import build_visits, built_once
 
 
 def details_member(event_type: str) -> str:
@@ -742,3 +744,52 @@ def test_evaluation_failed_points_at_root() -> None:
     (visit,) = tree.visits
     assert visit.outcome is Outcome.FAILED
     assert visit.error == "States.QueryEvaluationError"
+
+
+# --- one tree per trace -----------------------------------------------------------------
+
+
+def test_within_built_once_the_same_events_give_the_same_tree() -> None:
+    history = events_from_api(
+        [
+            {"id": 1, "type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}},
+            {"id": 2, "type": "ExecutionSucceeded", "previousEventId": 1},
+        ]
+    )
+    with built_once():
+        first = build_visits(history)
+        assert build_visits(history) is first
+        assert build_visits(tuple(history)) is first  # a tuple of a tuple is the same object
+        assert build_visits(list(history)) is not first  # other objects: built anew
+    assert build_visits(history) is not first  # the block is over: nothing is kept
+
+
+def test_a_trace_that_reads_lambda_logs_builds_its_visit_tree_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The logs need the Lambda invocations (from the visits), and so does the analysis."""
+    from sfn_trace import api
+    from sfn_trace.model.execution import LambdaLogs
+    from sfn_trace.model.options import AwsOptions
+    from sfn_trace.sources.aws import logs
+    from sfn_trace.trace import visits as visits_module
+    from tests.data import DEFINITION, fixture_history
+
+    builds: list[int] = []
+    real_build = visits_module._Builder.build
+
+    def counted(self: Any, events: Any) -> VisitTree:
+        builds.append(len(events))
+        return real_build(self, events)
+
+    monkeypatch.setattr(visits_module._Builder, "build", counted)
+    monkeypatch.setattr(logs, "fetch_lambda_logs", lambda *args, **kwargs: LambdaLogs())
+    run = api.trace(
+        fixture_history("flat_split_drops_key"),
+        "poll_results_s3_key",
+        definition=DEFINITION,
+        aws=AwsOptions(region="us-west-2"),
+        file_logs=True,
+    )
+    assert run.result.logs_fetched
+    assert len(builds) == 1

@@ -6,15 +6,18 @@ and docs/aws-reference.md section 5.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import contextlib
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any, Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sfn_trace.errors import AwsError, InputError
 from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.definition import Definition
-from sfn_trace.model.events import events_from_api, parse_timestamp
+from sfn_trace.model.events import EventReader, HistoryEvent, parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
 from sfn_trace.sources.aws.client import (
@@ -26,6 +29,8 @@ from sfn_trace.sources.aws.client import (
     translate,
 )
 from sfn_trace.sources.aws.express import fetch_express_execution
+
+T = TypeVar("T")
 
 _HISTORY_PAGE_SIZE = 1000  # the API maximum; the default (100) would mean 10x the calls
 # A missing definition only costs the per-step replay, so these do not stop the trace.
@@ -69,7 +74,7 @@ def fetch_execution(
     )
 
     definition = _fetch_definition(client, ctx, warnings)
-    events = events_from_api(_fetch_history(client, ctx, on_page))
+    events = _fetch_history(client, ctx, on_page, parse=definition is not None)
     if info.status == "RUNNING":
         warnings.append(
             f"execution is still RUNNING: traced as far as it got ({len(events)} events)"
@@ -102,36 +107,97 @@ def _fetch_definition(client: Any, ctx: Context, warnings: list[str]) -> Definit
 
 
 def _fetch_history(
-    client: Any, ctx: Context, on_page: ProgressCallback | None
-) -> list[Mapping[str, Any]]:
-    """All history events, oldest first, with execution data.
+    client: Any, ctx: Context, on_page: ProgressCallback | None, *, parse: bool = False
+) -> tuple[HistoryEvent, ...]:
+    """All history events, in id order, with execution data.
 
-    A ``nextToken`` expires (``InvalidToken``) and cannot be refreshed, so the only recovery
-    is to start again from the first page; that is tried once.
+    The pages are fetched one ahead, by a thread (:func:`read_ahead`): while the next page
+    is on its way, this one is converted into events and, with ``parse`` (a definition to
+    replay will read them all), its payloads are parsed. A ``nextToken`` expires
+    (``InvalidToken``) and cannot be refreshed, so the only recovery is to start again from
+    the first page; that is tried once.
     """
     paginator = client.get_paginator("get_execution_history")
     for attempt in (1, 2):
-        raw: list[Mapping[str, Any]] = []
+        reader = EventReader()
         pages = 0
         try:
-            for page in paginator.paginate(
-                executionArn=ctx.target,
-                includeExecutionData=True,
-                reverseOrder=False,
-                PaginationConfig={"PageSize": _HISTORY_PAGE_SIZE},
+            for page in read_ahead(
+                paginator.paginate(
+                    executionArn=ctx.target,
+                    includeExecutionData=True,
+                    reverseOrder=False,
+                    PaginationConfig={"PageSize": _HISTORY_PAGE_SIZE},
+                )
             ):
                 pages += 1
-                raw.extend(page.get("events", []))
+                added = reader.add(page.get("events", []))
                 if on_page is not None:
-                    on_page(pages, len(raw))
-            return raw
+                    on_page(pages, len(reader))
+                if parse:
+                    _parse_payloads(added)
+            return reader.events()
         except ClientError as exc:
             if error_code(exc) == "InvalidToken" and attempt == 1:
                 continue
-            error = translate(exc, ctx, "GetExecutionHistory", (pages, len(raw)))
+            error = translate(exc, ctx, "GetExecutionHistory", (pages, len(reader)))
             if error_code(exc) == "InvalidToken":
                 error = AwsError(f"{error.message} (also after restarting from the first page)")
             raise error from exc
         except BotoCoreError as exc:
-            raise translate(exc, ctx, "GetExecutionHistory", (pages, len(raw))) from exc
+            raise translate(exc, ctx, "GetExecutionHistory", (pages, len(reader))) from exc
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _parse_payloads(events: list[HistoryEvent]) -> None:
+    """Parse what the replay will read, while the next page is fetched (each payload once:
+    equal ones are one object, which keeps its parsed value)."""
+    for event in events:
+        for payload in (event.input, event.output, event.parameters):
+            if payload is not None and not payload.truncated:
+                payload.value  # noqa: B018 (parsed and kept on the payload)
+
+
+_DONE: Final = object()
+
+
+def read_ahead(items: Iterable[T]) -> Iterator[T]:
+    """``items``, produced one ahead by a thread: the next page is being fetched while the
+    caller works on this one. Items arrive in order; an exception raised while producing
+    them is raised here, where the next item would have come. When the caller stops early
+    (an error, Ctrl-C), the thread stops after the item it is producing.
+
+    boto3 clients are thread-safe; only this thread calls the client while the pages come,
+    so the calls are made in the order a sequential paginator makes them."""
+    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if stop.is_set():
+                    return
+                handoff.put((True, item))
+            handoff.put((True, _DONE))
+        except BaseException as error:  # handed to the caller, who raises it
+            handoff.put((False, error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="sfn-trace-pages", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = handoff.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            handoff.get_nowait()  # unblock a producer waiting to hand over a page

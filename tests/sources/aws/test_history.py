@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,13 +30,14 @@ from botocore.stub import Stubber
 
 from sfn_trace import __version__
 from sfn_trace.errors import AwsError, ExitCode, SfnTraceError, UsageError
+from sfn_trace.model import events as events_module
 from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.events import EventKind
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws.client import Context as _Context
 from sfn_trace.sources.aws.client import stepfunctions_client
 from sfn_trace.sources.aws.client import translate as _translate
-from sfn_trace.sources.aws.history import fetch_execution
+from sfn_trace.sources.aws.history import fetch_execution, read_ahead
 
 REGION = "us-west-2"
 MACHINE = "line-ingest-sf-dev-1554303"
@@ -622,3 +624,78 @@ def test_unreachable_endpoint(clean_aws_env: Path, monkeypatch: pytest.MonkeyPat
     assert message.startswith(f"cannot reach the Step Functions endpoint {UNREACHABLE}")
     assert "Connection refused" in message
     assert "object at 0x" not in message
+
+
+# --------------------------------------------------------------------------- fetching ahead
+
+
+def test_the_next_page_is_fetched_while_this_one_is_converted() -> None:
+    """read_ahead's thread asks for page 2 before the caller is done with page 1: the caller
+    waits (up to 10 s, never in a passing run) until the producer has started page 2."""
+    asked: list[int] = []
+    second_asked = threading.Event()
+
+    def pages() -> Iterator[int]:
+        for number in (1, 2, 3):
+            asked.append(number)
+            if number == 2:
+                second_asked.set()
+            yield number
+
+    seen = []
+    for page in read_ahead(pages()):
+        if page == 1:
+            assert second_asked.wait(10), "page 2 was not fetched while page 1 was worked on"
+        seen.append(page)
+    assert seen == [1, 2, 3]
+    assert asked == [1, 2, 3]
+
+
+def test_an_error_while_fetching_is_raised_where_its_page_would_come() -> None:
+    def pages() -> Iterator[int]:
+        yield 1
+        raise ValueError("page 2 failed")
+
+    seen = []
+    with pytest.raises(ValueError, match="page 2 failed"):
+        for page in read_ahead(pages()):
+            seen.append(page)
+    assert seen == [1]
+
+
+def test_a_caller_that_stops_early_stops_the_fetching() -> None:
+    produced: list[int] = []
+    finished = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            for number in itertools.count(1):
+                produced.append(number)
+                yield number
+        finally:
+            finished.set()
+
+    for page in read_ahead(pages()):
+        if page == 2:
+            break
+    assert finished.wait(10), "the producer did not stop"
+    # At most the page it was handing over and the one after it were produced in vain.
+    assert max(produced) <= 4
+
+
+def test_pages_become_events_as_they_arrive_with_payloads_shared_across_pages(
+    client: Any, stub: Stubber
+) -> None:
+    add_describe(stub)
+    add_definition(stub)
+    add_pages(stub, [1000, 1000, 500])
+
+    data = fetch_execution(ARN, client=client)
+
+    stub.assert_no_pending_responses()
+    inputs = [e.input for e in data.events if e.input is not None]
+    by_text: dict[str, Any] = {}
+    for payload in inputs:
+        assert by_text.setdefault(payload.text, payload) is payload  # one object per text
+    # With a definition to replay, the payloads were parsed while the pages came.
+    assert all(payload._value is not events_module._UNPARSED for payload in inputs)
