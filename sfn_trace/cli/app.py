@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import traceback
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Annotated, Any
@@ -45,7 +46,32 @@ Exit codes:
 """
 
 
-class _MainFormGroup(TyperGroup):
+class _PlainHelp:
+    """The ``--help`` flag answered without typer's value conversion.
+
+    typer converts every parameter's value through a pydantic adapter, and importing pydantic
+    for that is most of what ``sfn-trace --help`` would cost (0.14 s instead of 0.07 s). The
+    help flag's value is already a bool: its callback (print the help, exit) gets it as is."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.process_value = types.MethodType(_flag_value, option)
+        return option
+
+
+def _flag_value(option: Any, ctx: Any, value: Any) -> Any:
+    """What a flag's value becomes: its callback's answer, or the value itself."""
+    if option.callback is not None:
+        value = option.callback(ctx, option, value)
+    return value
+
+
+class SubCommand(_PlainHelp, TyperCommand):
+    """``compare``, ``lint``, ``scan``."""
+
+
+class _MainFormGroup(_PlainHelp, TyperGroup):
     """A group whose default command is ``trace``: ``sfn-trace TARGET ...`` works as is."""
 
     default_command = "trace"
@@ -92,7 +118,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class MainFormCommand(TyperCommand):
+class MainFormCommand(_PlainHelp, TyperCommand):
     """The ``trace`` command, whose usage line reads as the main form."""
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:

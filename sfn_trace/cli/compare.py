@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sfn_trace.cli import output
-from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.app import SubCommand, app, guarded
 from sfn_trace.cli.options import (
     FORMAT_OPTION,
     DebugOption,
@@ -49,7 +49,7 @@ Exit codes:
 """
 
 
-@app.command("compare", help=COMPARE_HELP)
+@app.command("compare", cls=SubCommand, help=COMPARE_HELP)
 @with_aws_options
 def compare_command(
     good: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sfn_trace.cli import output
-from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.app import SubCommand, app, guarded
 from sfn_trace.cli.options import DebugOption
 from sfn_trace.report.registry import Command, LintFormat
 
@@ -34,7 +34,7 @@ stderr; the others are still checked and reported).
 """
 
 
-@app.command("lint", help=LINT_HELP)
+@app.command("lint", cls=SubCommand, help=LINT_HELP)
 def lint_command(
     definitions: Annotated[
         list[Path],

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sfn_trace.cli import output
-from sfn_trace.cli.app import app, guarded
+from sfn_trace.cli.app import SubCommand, app, guarded
 from sfn_trace.cli.options import (
     FORMAT_OPTION,
     DebugOption,
@@ -56,7 +56,7 @@ Exit codes:
 """
 
 
-@app.command("scan", help=SCAN_HELP)
+@app.command("scan", cls=SubCommand, help=SCAN_HELP)
 @with_aws_options
 def scan_command(
     state_machine_arn: Annotated[

@@ -240,11 +240,15 @@ def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     assert one_line(completed.stderr).startswith("sfn-trace: error: malformed execution ARN")
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["scan", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["-h"], ["scan", "--help"], ["compare", "-h"], ["lint", "--help"]],
+)
 def test_help_and_version_import_no_pipeline(args: list[str]) -> None:
     """--help and --version load the command line only: not the pipeline (the api, the
-    replay, the checks), boto3, pandas, tabulate or rich. Checked in a fresh interpreter,
-    by module name, never by time."""
+    replay, the checks), boto3, pandas, tabulate, rich, or pydantic (which typer imports to
+    convert option values: the help flag needs no conversion). Checked in a fresh
+    interpreter, by module name, never by time."""
     import subprocess
     import sys
 
@@ -256,6 +260,7 @@ def test_help_and_version_import_no_pipeline(args: list[str]) -> None:
         "pandas",
         "tabulate",
         "rich",
+        "pydantic",
     ]
     code = (
         "import sys, runpy\n"
