@@ -18,7 +18,9 @@ Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architec
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ from sfn_trace.errors import UsageError
 from sfn_trace.model.arn import looks_like_arn, parse_state_machine_arn
 from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
-from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.options import (
     DEFAULT_SCAN_LIMIT,
     AwsOptions,
@@ -116,17 +118,23 @@ def trace(
     """
     if not field:
         raise UsageError("--field must not be empty")
+    # The Lambda logs are fetched while the replay runs (mostly network and pacing waits);
+    # redaction needs them first, so a redacted trace fetches them before.
+    background = (logs if looks_like_arn(str(target)) else file_logs) and not redact
     with _collector_paused(), built_once():
         data = load(
             target,
             definition=definition,
             aws=aws,
             on_page=on_page,
-            logs=logs,
-            file_logs=file_logs,
+            logs=logs and not background,
+            file_logs=file_logs and not background,
             express_log_group=express_log_group,
             follow_children=follow_children,
         )
+        pending = None
+        if background and data.lambda_logs is None:
+            pending = _LogsInBackground(data, aws or AwsOptions())
         if confirm and data.definition is None and not looks_like_arn(str(target)):
             raise UsageError(
                 "--confirm needs the definition that ran: it is fetched for an execution ARN; "
@@ -147,7 +155,10 @@ def trace(
             replay_source=data if redact else None,
             expected=expected,
             expected_source=str(expect_definition),
+            lambda_logs=pending.result if pending is not None else None,
         )
+        if pending is not None:
+            data = shown = dataclasses.replace(data, lambda_logs=pending.result())
     exchanges = None
     if confirm or data.teststate is not None:
         result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
@@ -429,6 +440,12 @@ def _with_map_runs(
 
 def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
     """``data`` with the log lines of every Lambda invocation its history made."""
+    return dataclasses.replace(data, lambda_logs=_logs_fetch(data, options)())
+
+
+def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], LambdaLogs]:
+    """The call that fetches the log lines of every Lambda invocation of ``data``'s history
+    (the invocations listed now, from the trace's one visit tree)."""
     from sfn_trace.model.arn import parse_execution_arn
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
@@ -437,8 +454,38 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
     if region is None and data.info.arn and looks_like_arn(data.info.arn):
         region = parse_execution_arn(data.info.arn).region
     invocations = all_invocations(build_visits(data.events, data.definition).visits)
-    logs = fetch_lambda_logs(invocations, options, region or default_region(options))
-    return dataclasses.replace(data, lambda_logs=logs)
+    return functools.partial(
+        fetch_lambda_logs, invocations, options, region or default_region(options)
+    )
+
+
+class _LogsInBackground:
+    """The Lambda logs of ``data``, fetched by a thread while the caller goes on (the
+    fetch mostly waits: for the network, and for the pacing of CloudWatch Logs calls).
+    :meth:`result` waits for them and raises what the fetch raised. The thread is a daemon:
+    Ctrl-C does not wait for it."""
+
+    def __init__(self, data: ExecutionData, options: AwsOptions) -> None:
+        self._fetch = _logs_fetch(data, options)
+        self._done = threading.Event()
+        self._logs: LambdaLogs | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="sfn-trace-logs", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._logs = self._fetch()
+        except BaseException as error:  # raised by result(), in the caller's thread
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> LambdaLogs:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._logs is not None
+        return self._logs
 
 
 def _read_definition(definition: str | Path | Definition) -> Definition:

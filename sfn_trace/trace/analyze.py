@@ -11,7 +11,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sfn_trace.asl.drift import compare_definitions
@@ -40,6 +40,7 @@ def analyze(
     replay_source: ExecutionData | None = None,
     expected: Definition | None = None,
     expected_source: str = "the expected definition",
+    lambda_logs: Callable[[], LambdaLogs] | None = None,
 ) -> TraceResult:
     """Trace ``field`` through one execution. Pure: no I/O.
 
@@ -49,6 +50,8 @@ def analyze(
     ``expected`` is the definition the user expects to have run (``--expect-definition``,
     read from ``expected_source``): how the one that ran differs is reported beside the
     verdict. It needs the definition that ran (``data.definition``).
+    ``lambda_logs``: the Lambda logs, still being fetched: asked for once the replay is
+    done (they replace ``data.lambda_logs``).
     """
     data, copies = _without_copies(data)
     if replay_source is not None:
@@ -59,6 +62,8 @@ def analyze(
         source_tree = build_visits(replay_source.events, replay_source.definition)
     replay_notes: list[str] = []
     replays = _replays(source_tree, replay_source or data, replay_notes)
+    if lambda_logs is not None:
+        data = dataclasses.replace(data, lambda_logs=lambda_logs())
     index = FieldIndex(field)
     traces = tuple(
         _with_replay(_trace_visit(visit, index, data.lambda_logs), replays.get(visit.seq), index)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload, events_from_api
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
@@ -762,34 +760,3 @@ def test_within_built_once_the_same_events_give_the_same_tree() -> None:
         assert build_visits(tuple(history)) is first  # a tuple of a tuple is the same object
         assert build_visits(list(history)) is not first  # other objects: built anew
     assert build_visits(history) is not first  # the block is over: nothing is kept
-
-
-def test_a_trace_that_reads_lambda_logs_builds_its_visit_tree_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The logs need the Lambda invocations (from the visits), and so does the analysis."""
-    from sfn_trace import api
-    from sfn_trace.model.execution import LambdaLogs
-    from sfn_trace.model.options import AwsOptions
-    from sfn_trace.sources.aws import logs
-    from sfn_trace.trace import visits as visits_module
-    from tests.data import DEFINITION, fixture_history
-
-    builds: list[int] = []
-    real_build = visits_module._Builder.build
-
-    def counted(self: Any, events: Any) -> VisitTree:
-        builds.append(len(events))
-        return real_build(self, events)
-
-    monkeypatch.setattr(visits_module._Builder, "build", counted)
-    monkeypatch.setattr(logs, "fetch_lambda_logs", lambda *args, **kwargs: LambdaLogs())
-    run = api.trace(
-        fixture_history("flat_split_drops_key"),
-        "poll_results_s3_key",
-        definition=DEFINITION,
-        aws=AwsOptions(region="us-west-2"),
-        file_logs=True,
-    )
-    assert run.result.logs_fetched
-    assert len(builds) == 1
