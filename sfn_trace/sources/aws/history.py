@@ -172,16 +172,23 @@ def read_ahead(items: Iterable[T]) -> Iterator[T]:
     handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
+    def hand(ok: bool, item: Any) -> None:
+        """Hand ``item`` over, unless the caller has gone (then nobody would take it)."""
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                handoff.put((ok, item), timeout=0.1)
+                return
+
     def produce() -> None:
         iterator = iter(items)
         try:
             for item in iterator:
                 if stop.is_set():
                     return
-                handoff.put((True, item))
-            handoff.put((True, _DONE))
+                hand(True, item)
+            hand(True, _DONE)
         except BaseException as error:  # handed to the caller, who raises it
-            handoff.put((False, error))
+            hand(False, error)
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
@@ -198,6 +205,4 @@ def read_ahead(items: Iterable[T]) -> Iterator[T]:
                 return
             yield item
     finally:
-        stop.set()
-        with contextlib.suppress(queue.Empty):
-            handoff.get_nowait()  # unblock a producer waiting to hand over a page
+        stop.set()  # the producer stops after the page it is fetching, and hands nothing over
