@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sfn_trace.errors import UsageError
-from sfn_trace.model.arn import looks_like_arn, parse_state_machine_arn
+from sfn_trace.model.arn import looks_like_arn, parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
@@ -192,7 +192,6 @@ def _confirm(
     tester = None
     if ask:
         # Imported here: only --confirm pays for boto3 on a file TARGET.
-        from sfn_trace.model.arn import parse_execution_arn
         from sfn_trace.sources.aws.teststate import StateTester
 
         arn = data.info.arn
@@ -416,6 +415,7 @@ def _fetch(
 ) -> ExecutionData:
     """An execution from AWS (history, description, the definition that ran); from its
     CloudWatch Logs execution records for an Express ARN or with ``express_log_group``."""
+    parse_execution_arn(arn)  # a malformed ARN is exit 2 before boto3 is even imported
     # Imported here so that offline use never pays for importing boto3.
     if express_log_group is not None:
         from sfn_trace.sources.aws.express import fetch_express_execution
@@ -446,7 +446,6 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
 def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], LambdaLogs]:
     """The call that fetches the log lines of every Lambda invocation of ``data``'s history
     (the invocations listed now, from the trace's one visit tree)."""
-    from sfn_trace.model.arn import parse_execution_arn
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
 

@@ -240,38 +240,46 @@ def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     assert one_line(completed.stderr).startswith("sfn-trace: error: malformed execution ARN")
 
 
+_PIPELINE = ["sfn_trace.api", "sfn_trace.asl.replay", "sfn_trace.checks.scan"]
+_LIBRARIES = ["boto3", "botocore", "pandas", "tabulate", "rich", "jsonata", "jsonpath_ng"]
+
+
 @pytest.mark.parametrize(
-    "args",
-    [["--version"], ["--help"], ["-h"], ["scan", "--help"], ["compare", "-h"], ["lint", "--help"]],
+    ("args", "not_loaded"),
+    [
+        (["--version"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["--help"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["-h"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["scan", "--help"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["compare", "-h"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["lint", "--help"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
+        (["arn:aws:states:us-west-2:1:execution:x", "--field", "F"], _LIBRARIES),  # malformed
+        (["missing.json", "--field", "F"], _LIBRARIES),
+    ],
 )
-def test_help_and_version_import_no_pipeline(args: list[str]) -> None:
+def test_help_version_and_usage_errors_import_only_what_they_need(
+    args: list[str], not_loaded: list[str]
+) -> None:
     """--help and --version load the command line only: not the pipeline (the api, the
-    replay, the checks), boto3, pandas, tabulate, rich, or pydantic (which typer imports to
-    convert option values: the help flag needs no conversion). Checked in a fresh
-    interpreter, by module name, never by time."""
+    replay, the checks), boto3, pandas, tabulate, rich, jsonata, jsonpath-ng, or pydantic
+    (which typer imports to convert option values: the help flag needs no conversion). A
+    malformed ARN or a missing file is reported by the api, before boto3 or any other
+    library is imported. Checked in a fresh interpreter, by module name, never by time."""
     import subprocess
     import sys
 
-    heavy = [
-        "sfn_trace.api",
-        "sfn_trace.asl.replay",
-        "sfn_trace.checks.scan",
-        "boto3",
-        "pandas",
-        "tabulate",
-        "rich",
-        "pydantic",
-    ]
     code = (
         "import sys, runpy\n"
         f"sys.argv = ['sfn-trace', *{args!r}]\n"
         "try:\n"
         "    runpy.run_module('sfn_trace', run_name='__main__')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code)\n"
+        f"print(sorted(m for m in {not_loaded!r} if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "[]", done.stdout[-500:]
+    assert lines[-2] == ("exit 2" if "--field" in args else "exit 0")
