@@ -109,6 +109,19 @@ class Payload:
             return True
         return "\\u" in text or ("/" in key and "\\/" in text)
 
+    def key_spelled(self, key: str) -> int | None:
+        """How many times the text spells ``key`` as a JSON string: an upper bound on the
+        members named ``key`` (a string value equal to it counts too). None when an escape
+        could spell it otherwise, so no bound is known."""
+        text = self.text
+        if "\\" in text:
+            return None
+        raw, escaped = _spellings(key)
+        count = text.count(raw)
+        if escaped != raw:
+            count += text.count(escaped)
+        return count
+
     def looks_complete(self) -> bool:
         """True for an object or array text whose brackets balance: safe to judge from the
         text alone. False for anything else (scalars, damaged or cut text without its

@@ -14,7 +14,6 @@ too) and walking each container once.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any, Final, TypeAlias
@@ -66,7 +65,7 @@ class FieldIndex:
             if value is NOT_JSON:
                 found = unknown(payload.unreadable or "payload is not JSON")
             else:
-                found = self._of(value, _spellings(payload.text, self.field))
+                found = self._of(value, payload.key_spelled(self.field))
         self._payloads[id(payload)] = (payload, found)
         return found
 
@@ -80,16 +79,17 @@ class FieldIndex:
         known = self._documents.get(id(document))
         if known is not None:
             return known[1]
-        found = _status(
-            [Occurrence(_spell(path), value) for path, value in self._found(document, limit)]
-        )
+        found = _status(self._occurrences(document, limit))
         self._documents[id(document)] = (document, found)
         return found
 
     def occurrences(self, document: Any) -> list[Occurrence]:
         """Every member named after the field, in document order (depth first, members in
         order; a member before what its value holds)."""
-        return [Occurrence(_spell(path), value) for path, value in self._found(document)]
+        return self._occurrences(document, None)
+
+    def _occurrences(self, document: Any, limit: int | None) -> list[Occurrence]:
+        return [Occurrence(_spell(path), value) for path, value in self._found(document, limit)]
 
     def _found(self, root: Any, limit: int | None = None) -> _Found:
         """The occurrences below ``root``, walking only containers not seen before.
@@ -188,20 +188,6 @@ class _Frame:
         self.size += size
         for path, value in found:
             self.found.append(((key, path), value))
-
-
-def _spellings(text: str, field: str) -> int | None:
-    """How many times the key is spelled in a payload's text: an upper bound on its
-    occurrences (a string value equal to the name counts too). None when an escape could
-    spell it differently."""
-    if "\\" in text:
-        return None
-    spelled = json.dumps(field, ensure_ascii=False)
-    count = text.count(spelled)
-    ascii_spelled = json.dumps(field)
-    if ascii_spelled != spelled:
-        count += text.count(ascii_spelled)
-    return count
 
 
 def _spell(path: _Path) -> str:
