@@ -22,6 +22,7 @@ import functools
 import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,7 +135,7 @@ def trace(
         )
         pending = None
         if background and data.lambda_logs is None:
-            pending = _LogsInBackground(data, aws or AwsOptions())
+            pending = _in_background(_logs_fetch(data, aws or AwsOptions()))
         if confirm and data.definition is None and not looks_like_arn(str(target)):
             raise UsageError(
                 "--confirm needs the definition that ran: it is fetched for an execution ARN; "
@@ -458,33 +459,21 @@ def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], Lambda
     )
 
 
-class _LogsInBackground:
-    """The Lambda logs of ``data``, fetched by a thread while the caller goes on (the
-    fetch mostly waits: for the network, and for the pacing of CloudWatch Logs calls).
-    :meth:`result` waits for them and raises what the fetch raised. The thread is a daemon:
-    Ctrl-C does not wait for it."""
+def _in_background(call: Callable[[], LambdaLogs]) -> Future[LambdaLogs]:
+    """``call`` run by a thread while the caller goes on (the log fetch mostly waits: for
+    the network, and for the pacing of CloudWatch Logs calls); the future's ``result()``
+    waits for it and raises what it raised. The thread is a daemon: Ctrl-C does not wait
+    for it."""
+    future: Future[LambdaLogs] = Future()
 
-    def __init__(self, data: ExecutionData, options: AwsOptions) -> None:
-        self._fetch = _logs_fetch(data, options)
-        self._done = threading.Event()
-        self._logs: LambdaLogs | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._run, name="sfn-trace-logs", daemon=True).start()
-
-    def _run(self) -> None:
+    def run() -> None:
         try:
-            self._logs = self._fetch()
+            future.set_result(call())
         except BaseException as error:  # raised by result(), in the caller's thread
-            self._error = error
-        finally:
-            self._done.set()
+            future.set_exception(error)
 
-    def result(self) -> LambdaLogs:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._logs is not None
-        return self._logs
+    threading.Thread(target=run, name="sfn-trace-logs", daemon=True).start()
+    return future
 
 
 def _read_definition(definition: str | Path | Definition) -> Definition:
