@@ -48,6 +48,17 @@ def machine(**states: dict[str, Any]) -> dict[str, Any]:
     return {"StartAt": next(iter(states)), "States": states}
 
 
+def one_item_map_succeeds(h: History, started: int) -> None:
+    """Map ``M`` (started at event ``started``) runs its one item ``"a"`` through the Pass
+    state ``I``, and the execution succeeds with ``["a"]``."""
+    h.add("MapIterationStarted", name="M", index=0)
+    h.pass_state("I", "a", "a")
+    h.add("MapIterationSucceeded", name="M", index=0)
+    h.add("MapStateSucceeded", started)
+    h.add("MapStateExited", name="M", output=["a"])
+    h.succeed(["a"])
+
+
 def prefix(state: str, entered: int = 2) -> str:
     return (
         f"An error occurred while executing the state '{state}' "
@@ -326,12 +337,7 @@ def test_map_path_settings_coerce_and_check_as_aws_does(
         if cause is not None:
             h.add("ExecutionFailed", error="States.Runtime", cause=prefix("M") + cause)
             return
-        h.add("MapIterationStarted", name="M", index=0)
-        h.pass_state("I", "a", "a")
-        h.add("MapIterationSucceeded", name="M", index=0)
-        h.add("MapStateSucceeded", started)
-        h.add("MapStateExited", name="M", output=["a"])
-        h.succeed(["a"])
+        one_item_map_succeeds(h, started)
 
     replay = replay_built(definition, build)[0]
     assert replay.status is ReplayStatus.MATCH, replay.reason
@@ -375,12 +381,7 @@ def test_jsonata_map_settings_are_evaluated_with_the_variables() -> None:
                 h.add("ExecutionFailed", error="States.QueryEvaluationError", cause=failed)
                 return
             started = h.add("MapStateStarted", entered, length=1)
-            h.add("MapIterationStarted", name="M", index=0)
-            h.pass_state("I", "a", "a")
-            h.add("MapIterationSucceeded", name="M", index=0)
-            h.add("MapStateSucceeded", started)
-            h.add("MapStateExited", name="M", output=["a"])
-            h.succeed(["a"])
+            one_item_map_succeeds(h, started)
 
         return run
 
