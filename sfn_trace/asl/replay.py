@@ -650,17 +650,6 @@ class _Steps:
         self.jsonata = bool(run.state and run.state.query_language == "JSONata")
         self.choice_source: Mapping[str, Any] = run.body
         """Where a Choice takes its Output and Assign from (:func:`choice_source`)."""
-        self.handlers: dict[Kind, Callable[[DataStep, _Documents], None]] = {
-            Kind.PATH: self.path,
-            Kind.TEMPLATE: self.template,
-            Kind.TASK_INPUT: self.task_input,
-            Kind.ITEMS: self.items,
-            Kind.ITEM_TEMPLATE: self.item_template,
-            Kind.RESULT: self.result,
-            Kind.LITERAL: self.literal,
-            Kind.MERGE: self.merge,
-            Kind.ASSIGN: self.assign,
-        }
 
     def execute(self) -> None:
         if self.type == "Fail":
@@ -674,7 +663,7 @@ class _Steps:
             self.entered(documents)
         try:
             for step in steps:
-                self.handlers[step.kind](step, documents)
+                _STEP_HANDLERS[step.kind](self, step, documents)
         except _Stop:
             return
 
@@ -1009,6 +998,22 @@ def _expression_text(value: Any) -> str:
 
 
 # --- templates, errors and settings ---------------------------------------------------------
+
+
+_STEP_HANDLERS: dict[Kind, Callable[[_Steps, DataStep, _Documents], None]] = {
+    Kind.PATH: _Steps.path,
+    Kind.TEMPLATE: _Steps.template,
+    Kind.TASK_INPUT: _Steps.task_input,
+    Kind.ITEMS: _Steps.items,
+    Kind.ITEM_TEMPLATE: _Steps.item_template,
+    Kind.RESULT: _Steps.result,
+    Kind.LITERAL: _Steps.literal,
+    Kind.MERGE: _Steps.merge,
+    Kind.ASSIGN: _Steps.assign,
+}
+"""How each kind of step of the data-flow table is run: functions of the class, not bound
+methods kept on each run (those would tie every run into a reference cycle that only the
+garbage collector frees)."""
 
 
 def render_template(template: Any, roots: Roots) -> Any:

@@ -513,6 +513,15 @@ class _Builder:
 
     # -- freezing
 
+    def _unlink(self) -> None:
+        """Drop the links from each node to the one holding it, once the tree is frozen:
+        with them, the nodes form reference cycles that only the garbage collector would
+        free (a trace runs with it paused), without them reference counting frees them."""
+        for visit in self.visits:
+            visit.parent = None  # type: ignore[assignment]
+            for flow in visit.children:
+                flow.parent = None
+
     def build(self, events: Sequence[HistoryEvent]) -> VisitTree:
         self._check_integrity(events)
         self._events: dict[int, HistoryEvent] = {}
@@ -527,6 +536,7 @@ class _Builder:
                 visit.outcome = Outcome.RUNNING
         frozen: dict[int, Visit] = {}
         root = _freeze_flow(self.root, (), None, frozen)
+        self._unlink()
         return VisitTree(
             root=root,
             visits=tuple(frozen[v.seq] for v in self.visits),
