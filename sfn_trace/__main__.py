@@ -1,3 +1,3 @@
-from sfn_trace.cli import app
+from sfn_trace.cli import main
 
-app(prog_name="sfn-trace")
+main()
