@@ -6,19 +6,45 @@ it costs about half a second, an execution then well under one. Tests that use i
 test deploys what it needs (with names of its own) instead of relying on another test's.
 The lab sets ``MOTO_PORT`` and ``MOTO_ACCOUNT_ID`` in this process while it runs, and
 nothing else: clients reach it through ``lab.endpoint_url``, or ``lab.env`` for a
-subprocess or a ``monkeypatch``.
+subprocess or a ``monkeypatch`` (``aws_env`` sets it for one test).
+
+``tree_builds`` counts the visit trees built from whole histories during one test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from fixtures.lab import Lab
+from sfn_trace.model.visits import VisitTree
+from sfn_trace.trace import visits as visits_module
 
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     with Lab() as started:
         yield started
+
+
+@pytest.fixture
+def aws_env(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's dummy credentials, region and endpoint in this test's environment."""
+    for name, value in lab.env.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def tree_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of events of every visit tree built from a whole history in this test."""
+    builds: list[int] = []
+    real_build = visits_module._Builder.build
+
+    def counted(self: Any, events: Any) -> VisitTree:
+        builds.append(len(events))
+        return real_build(self, events)
+
+    monkeypatch.setattr(visits_module._Builder, "build", counted)
+    return builds

@@ -12,9 +12,7 @@ import pytest
 from sfn_trace import api
 from sfn_trace.model.execution import LambdaLogs
 from sfn_trace.model.options import AwsOptions
-from sfn_trace.model.visits import VisitTree
 from sfn_trace.sources.aws import logs
-from sfn_trace.trace import visits as visits_module
 from tests.data import DEFINITION, fixture_history
 
 analyze_module = importlib.import_module(
@@ -37,21 +35,13 @@ def _trace_with_logs(**options: Any) -> api.TraceRun:
 
 
 def test_a_trace_that_reads_lambda_logs_builds_its_visit_tree_once(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tree_builds: list[int]
 ) -> None:
     """The logs need the Lambda invocations (from the visits), and so does the analysis."""
-    builds: list[int] = []
-    real_build = visits_module._Builder.build
-
-    def counted(self: Any, events: Any) -> VisitTree:
-        builds.append(len(events))
-        return real_build(self, events)
-
-    monkeypatch.setattr(visits_module._Builder, "build", counted)
     monkeypatch.setattr(logs, "fetch_lambda_logs", lambda *args, **kwargs: LambdaLogs())
     run = _trace_with_logs()
     assert run.result.logs_fetched
-    assert len(builds) == 1
+    assert len(tree_builds) == 1
 
 
 def test_the_lambda_logs_are_fetched_while_the_replay_runs(

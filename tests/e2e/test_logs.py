@@ -24,12 +24,6 @@ FIELD = "poll_results_s3_key"
 
 
 @pytest.fixture
-def aws_env(lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in lab.env.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
 def filter_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Counts FilterLogEvents calls per log group, as AWS would bill the quota."""
     calls: Counter[str] = Counter()

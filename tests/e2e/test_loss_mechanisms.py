@@ -30,12 +30,6 @@ def run_and_trace(lab: Any, definition: dict[str, Any], document: Any) -> TraceR
     return trace_execution(arn, F, AwsOptions(endpoint_url=lab.endpoint_url, max_attempts=2))
 
 
-@pytest.fixture
-def aws_env(lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in lab.env.items():
-        monkeypatch.setenv(name, value)
-
-
 def lambda_task(function: str, **extra: Any) -> dict[str, Any]:
     return {
         "Type": "Task",

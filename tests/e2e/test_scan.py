@@ -101,12 +101,6 @@ def machine(lab: Any) -> tuple[str, float]:
 
 
 @pytest.fixture
-def aws_env(lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in lab.env.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
 def history_calls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """When each GetExecutionHistory request left (time.monotonic), as AWS would count it."""
     times: list[float] = []

@@ -615,12 +615,6 @@ def test_corpus_distributed_maps_are_reported_with_a_follow_command(name: str) -
         assert run.follow_command.startswith(f"sfn-trace {path} --field ")
 
 
-@pytest.fixture
-def aws_env(lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in lab.env.items():
-        monkeypatch.setenv(name, value)
-
-
 def distributed(label: str) -> dict[str, Any]:
     return {
         "StartAt": "Fan",

@@ -443,12 +443,6 @@ LOSSY = {
 LAB_INPUT = {"data": {"missing": None}, "poll_results_s3_key": "poll_results/x.json"}
 
 
-@pytest.fixture
-def aws_env(lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in lab.env.items():
-        monkeypatch.setenv(name, value)
-
-
 def put_records(lab: Any, group: str, messages: list[str]) -> None:
     lab.logs.create_log_group(logGroupName=group)
     stream = f"states/x/{datetime.now(timezone.utc):%Y-%m-%d-%H-%M}/00000001"
