@@ -37,6 +37,7 @@ from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.options import (
     DEFAULT_SCAN_LIMIT,
     AwsOptions,
+    EventsCallback,
     FollowChildren,
     ProgressCallback,
 )
@@ -46,6 +47,7 @@ from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.files import STDIN
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
+from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact_all
 from sfn_trace.trace.visits import build_visits, built_once
@@ -122,17 +124,23 @@ def trace(
     # The Lambda logs are fetched while the replay runs (mostly network and pacing waits);
     # redaction needs them first, so a redacted trace fetches them before.
     background = (logs if looks_like_arn(str(target)) else file_logs) and not redact
+    # Live, each visit is traced as soon as its events are in, while the next history page
+    # is on its way (the analysis checks each early replay against the whole history).
+    ahead = TraceAhead(field) if looks_like_arn(str(target)) else None
     with _collector_paused(), built_once():
         data = load(
             target,
             definition=definition,
             aws=aws,
             on_page=on_page,
+            on_events=ahead,
             logs=logs and not background,
             file_logs=file_logs and not background,
             express_log_group=express_log_group,
             follow_children=follow_children,
         )
+        if ahead is not None:
+            ahead.history_complete(data.events, data.definition)
         pending = None
         if background and data.lambda_logs is None:
             pending = _in_background(_logs_fetch(data, aws or AwsOptions()))
@@ -157,6 +165,7 @@ def trace(
             expected=expected,
             expected_source=str(expect_definition),
             lambda_logs=pending.result if pending is not None else None,
+            ahead=ahead,
         )
         if pending is not None:
             data = shown = dataclasses.replace(data, lambda_logs=pending.result())
@@ -373,6 +382,7 @@ def load(
     file_logs: bool = False,
     express_log_group: str | None = None,
     follow_children: FollowChildren | None = None,
+    on_events: EventsCallback | None = None,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
@@ -382,10 +392,12 @@ def load(
     any ARN with ``express_log_group``, is read from the execution records in CloudWatch Logs.
     ``follow_children`` (a count or ``"all"``) fetches the child executions of the history's
     Distributed Map runs; without it a live trace only describes the Map Runs.
+    ``on_events``: called with each history page's events as they arrive (a Standard
+    execution's ARN only).
     """
     options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
-        data = _fetch(target, options, on_page, express_log_group)
+        data = _fetch(target, options, on_page, express_log_group, on_events)
         if definition is not None:
             data = dataclasses.replace(data, definition=_read_definition(definition))
         if logs:
@@ -413,6 +425,7 @@ def _fetch(
     options: AwsOptions,
     on_page: ProgressCallback | None,
     express_log_group: str | None,
+    on_events: EventsCallback | None = None,
 ) -> ExecutionData:
     """An execution from AWS (history, description, the definition that ran); from its
     CloudWatch Logs execution records for an Express ARN or with ``express_log_group``."""
@@ -424,7 +437,7 @@ def _fetch(
         return fetch_express_execution(arn, options, log_group=express_log_group, on_page=on_page)
     from sfn_trace.sources.aws.history import fetch_execution
 
-    return fetch_execution(arn, options, on_page=on_page)
+    return fetch_execution(arn, options, on_page=on_page, on_events=on_events)
 
 
 def _with_map_runs(

@@ -93,10 +93,21 @@ class _Unknown:
     def __repr__(self) -> str:
         return f"<unknown {self.name}>"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unknown) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
 
 def unknown(name: str) -> Any:
     """A placeholder for a value the history does not hold; reading it is unreplayable."""
     return _Unknown(name)
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is an unknown placeholder (:func:`unknown`)."""
+    return isinstance(value, _Unknown)
 
 
 def first_unknown(value: Any) -> str | None:

@@ -49,36 +49,143 @@ from sfn_trace.asl.jsonpath import (
     first_unknown,
     format_path,
     is_path,
+    is_unknown,
     read,
     read_parameter,
     select,
     unknown,
     value_at,
 )
-from sfn_trace.model.definition import Definition, StateDef
+from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON, EventKind, Payload
 from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.model.replay import FAULT_PREFIX, Failure, Fault, Replay, ReplayStatus, Step
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
 
 __all__ = [
+    "EarlyReplay",
+    "EarlyReplays",
     "StatesError",
     "StatesRuntime",
+    "execution_context",
+    "replay_visit",
     "replay_visits",
     "same_json",
+    "variables_in_scope",
 ]
 
 
 def replay_visits(
-    tree: VisitTree, definition: Definition, execution: ExecutionInfo | None = None
+    tree: VisitTree,
+    definition: Definition,
+    execution: ExecutionInfo | None = None,
+    early: EarlyReplays | None = None,
 ) -> dict[int, Replay]:
     """Replay every visit of ``tree`` against ``definition``, keyed by visit ``seq``.
 
     ``execution`` fills the context object (``$$.Execution.Id``, ``$$.StateMachine.Name``...);
-    without it, paths that read those values make a visit unreplayable.
+    without it, paths that read those values make a visit unreplayable. ``early``: visits
+    replayed while the history was still arriving (:class:`EarlyReplays`); each is used only
+    where the tree shows exactly what it was replayed from.
     """
-    engine = _Engine(tree, definition, execution)
-    return _attributed({visit.seq: engine.replay(visit) for visit in tree.visits})
+    scopes = _variable_scopes(tree)
+    next_state = _next_states(tree)
+    context = execution_context(tree.execution_input, execution)
+    known = early.usable(definition, context) if early is not None else {}
+    replays = {}
+    for visit in tree.visits:
+        seq = visit.seq
+        variables, after = scopes.get(seq, _NO_VARIABLES), next_state.get(seq)
+        found = known.get(seq)
+        if found is not None and found.fits(visit, variables, after):
+            replays[seq] = found.replay
+        else:
+            replays[seq] = replay_visit(visit, definition, context, variables, after)
+    return _attributed(replays)
+
+
+def replay_visit(
+    visit: Visit,
+    definition: Definition,
+    context: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    next_state: str | None,
+) -> Replay:
+    """One visit replayed, before :func:`replay_visits` attributes the faults. A pure
+    function of its arguments: the visit, the definition, the execution's context object
+    (:func:`execution_context`), the variables in scope at its entry and the state it went
+    to next in its flow (None: none)."""
+    run = _Run(visit, definition, context, variables, next_state)
+    run.execute()
+    return run.result()
+
+
+_NO_VARIABLES: Mapping[str, Any] = {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EarlyReplay:
+    """A visit replayed from what the history held when it was replayed."""
+
+    visit: Visit
+    variables: Mapping[str, Any]
+    next_state: str | None
+    replay: Replay
+
+    def fits(self, visit: Visit, variables: Mapping[str, Any], next_state: str | None) -> bool:
+        """Whether the final tree shows the same visit, variables and next state: then, the
+        replay being a pure function of them, it is the replay of ``visit``."""
+        try:
+            return (
+                next_state == self.next_state
+                and same_values(variables, self.variables)
+                and visit == self.visit
+            )
+        except RecursionError:  # == on documents nested deeper than it goes: replay again
+            return False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EarlyReplays:
+    """Visits replayed while the history was still arriving (a live trace replays each
+    visit as soon as its events are complete), with what they were replayed against."""
+
+    definition: Definition
+    context: Mapping[str, Any]
+    replays: Mapping[int, EarlyReplay]
+
+    def usable(
+        self, definition: Definition, context: Mapping[str, Any]
+    ) -> Mapping[int, EarlyReplay]:
+        """The early replays, if they were made with this definition and context object."""
+        if definition is not self.definition or not same_values(context, self.context):
+            return {}
+        return self.replays
+
+
+def same_values(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """The same names with the same values: the same objects (parsed once, from the same
+    payloads) or equal context values (strings, unknown placeholders), nested mappings
+    compared the same way. Stricter than JSON equality (``1`` and ``1.0`` differ), as a
+    replay may tell them apart."""
+    stack = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        if a is b:
+            continue
+        if a.keys() != b.keys():
+            return False
+        for key, x in a.items():
+            y = b[key]
+            if x is y:
+                continue
+            if type(x) is not type(y):
+                return False
+            if type(x) is dict:
+                stack.append((x, y))
+            elif not (type(x) is str or is_unknown(x)) or x != y:
+                return False
+    return True
 
 
 def _attributed(replays: dict[int, Replay]) -> dict[int, Replay]:
@@ -269,22 +376,6 @@ _UNFINISHED = {
 }
 
 
-class _Engine:
-    def __init__(
-        self, tree: VisitTree, definition: Definition, execution: ExecutionInfo | None
-    ) -> None:
-        self.tree = tree
-        self.definition = definition
-        self.scopes = _variable_scopes(tree)
-        self.next_state = _next_states(tree)
-        self.execution_context = _execution_context(tree, execution)
-
-    def replay(self, visit: Visit) -> Replay:
-        run = _Run(self, visit, self.definition.state(visit.state))
-        run.execute()
-        return run.result()
-
-
 def _variable_scopes(tree: VisitTree) -> dict[int, Mapping[str, Any]]:
     """Variables in scope at each visit's entry: those assigned by earlier visits of its flow
     and of the flows around it. Branches and iterations read outer variables, but their own
@@ -305,13 +396,23 @@ def _variable_scopes(tree: VisitTree) -> dict[int, Mapping[str, Any]]:
 
 
 def _decode_variables(variables: Sequence[tuple[str, Payload]], truncated: bool) -> dict[str, Any]:
-    decoded = {}
-    for name, payload in variables:
-        value = payload.value
-        if truncated or payload.truncated or value is NOT_JSON:
-            value = unknown(f"variable ${name}")
-        decoded[name] = value
-    return decoded
+    return {name: _variable_value(name, payload, truncated) for name, payload in variables}
+
+
+def variables_in_scope(assigned: Mapping[str, tuple[Payload, bool]]) -> dict[str, Any]:
+    """The variables a replay reads, from those assigned before a visit as the history
+    recorded them (:class:`sfn_trace.trace.visits.Settled`)."""
+    return {
+        name: _variable_value(name, payload, truncated)
+        for name, (payload, truncated) in assigned.items()
+    }
+
+
+def _variable_value(name: str, payload: Payload, truncated: bool) -> Any:
+    value = payload.value
+    if truncated or payload.truncated or value is NOT_JSON:
+        return unknown(f"variable ${name}")
+    return value
 
 
 def _next_states(tree: VisitTree) -> dict[int, str]:
@@ -334,7 +435,9 @@ def _iso(moment: datetime | None, what: str) -> Any:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def _execution_context(tree: VisitTree, execution: ExecutionInfo | None) -> dict[str, Any]:
+def execution_context(
+    execution_input: Payload | None, execution: ExecutionInfo | None
+) -> dict[str, Any]:
     """``$$.Execution`` and ``$$.StateMachine`` from the history and DescribeExecution
     (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html);
     what neither holds is an unknown placeholder, unreplayable when read."""
@@ -345,13 +448,11 @@ def _execution_context(tree: VisitTree, execution: ExecutionInfo | None) -> dict
         prefix, rest = arn.split(":execution:", 1)
         name = name or rest.rsplit(":", 1)[-1]
         machine = machine or f"{prefix}:stateMachine:{rest.split(':', 1)[0]}"
-    execution_input = tree.execution_input.value if tree.execution_input else NOT_JSON
+    parsed_input = execution_input.value if execution_input is not None else NOT_JSON
     return {
         "Execution": {
             "Id": arn or unknown("$$.Execution.Id"),
-            "Input": unknown("$$.Execution.Input")
-            if execution_input is NOT_JSON
-            else execution_input,
+            "Input": unknown("$$.Execution.Input") if parsed_input is NOT_JSON else parsed_input,
             "Name": name or unknown("$$.Execution.Name"),
             "RoleArn": unknown("$$.Execution.RoleArn"),
             "StartTime": _iso(execution.start if execution else None, "$$.Execution.StartTime"),
@@ -367,16 +468,25 @@ def _execution_context(tree: VisitTree, execution: ExecutionInfo | None) -> dict
 class _Run:
     """The replay of one visit: runs the state's steps, then judges the outcome."""
 
-    def __init__(self, engine: _Engine, visit: Visit, state: StateDef | None) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        visit: Visit,
+        definition: Definition,
+        execution_context: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        next_state: str | None,
+    ) -> None:
         self.visit = visit
+        self.execution_context = execution_context
+        self.next_state = next_state
+        state = definition.state(visit.state)
         self.state = state
         self.body: Mapping[str, Any] = state.body if state else {}
         self.steps: list[Step] = []
         self.failure: Failure | None = None
         self.caught: Failure | None = None
         self.assigned: Mapping[str, Any] | None = None
-        self.variables = engine.scopes.get(visit.seq, {})
+        self.variables = variables
         self.input: Any = None
         self.status = ReplayStatus.NOT_REPLAYED
         self.fault: Fault | None = None
@@ -390,7 +500,7 @@ class _Run:
     def _context(self) -> dict[str, Any]:
         visit = self.visit
         context: dict[str, Any] = {
-            **self.engine.execution_context,
+            **self.execution_context,
             "State": {
                 "EnteredTime": _iso(visit.entered.timestamp, "$$.State.EnteredTime"),
                 "Name": visit.state,
@@ -961,6 +1071,22 @@ class _Steps:
         raise _Stop
 
 
+_STEP_HANDLERS: dict[Kind, Callable[[_Steps, DataStep, _Documents], None]] = {
+    Kind.PATH: _Steps.path,
+    Kind.TEMPLATE: _Steps.template,
+    Kind.TASK_INPUT: _Steps.task_input,
+    Kind.ITEMS: _Steps.items,
+    Kind.ITEM_TEMPLATE: _Steps.item_template,
+    Kind.RESULT: _Steps.result,
+    Kind.LITERAL: _Steps.literal,
+    Kind.MERGE: _Steps.merge,
+    Kind.ASSIGN: _Steps.assign,
+}
+"""How each kind of step of the data-flow table is run: functions of the class, not bound
+methods kept on each run (those would tie every run into a reference cycle that only the
+garbage collector frees)."""
+
+
 def _flow_output(flow: Flow) -> Any:
     last = flow.visits[-1] if flow.visits else None
     if last is None or not last.exited or last.output is None:
@@ -998,22 +1124,6 @@ def _expression_text(value: Any) -> str:
 
 
 # --- templates, errors and settings ---------------------------------------------------------
-
-
-_STEP_HANDLERS: dict[Kind, Callable[[_Steps, DataStep, _Documents], None]] = {
-    Kind.PATH: _Steps.path,
-    Kind.TEMPLATE: _Steps.template,
-    Kind.TASK_INPUT: _Steps.task_input,
-    Kind.ITEMS: _Steps.items,
-    Kind.ITEM_TEMPLATE: _Steps.item_template,
-    Kind.RESULT: _Steps.result,
-    Kind.LITERAL: _Steps.literal,
-    Kind.MERGE: _Steps.merge,
-    Kind.ASSIGN: _Steps.assign,
-}
-"""How each kind of step of the data-flow table is run: functions of the class, not bound
-methods kept on each run (those would tie every run into a reference cycle that only the
-garbage collector frees)."""
 
 
 def render_template(template: Any, roots: Roots) -> Any:
@@ -1408,7 +1518,7 @@ def _rule_matches(run: _Run, rule: Mapping[str, Any], document: Any) -> bool:
         return _evaluate_rule(run, rule, document)
     except Unsupported:
         # A comparison this replay does not evaluate: go by where the execution went.
-        return rule.get("Next") == run.engine.next_state.get(run.visit.seq)
+        return rule.get("Next") == run.next_state
 
 
 _NO_RULE: Any = object()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sfn_trace.model.definition import Definition
+    from sfn_trace.model.events import HistoryEvent
+    from sfn_trace.model.execution import ExecutionInfo
 
 DEFAULT_SCAN_LIMIT = 100
 """How many executions ``scan`` traces when ``--limit`` is not given (the newest first)."""
@@ -71,6 +76,10 @@ class AwsOptions:
 
 
 ProgressCallback = Callable[[int, int], None]
+
+EventsCallback = Callable[["ExecutionInfo", "Definition | None", "Sequence[HistoryEvent]"], None]
+"""Called with each history page's events as they are converted, in id order, and what was
+fetched before the history: the execution and the definition that ran (None: none)."""
 """Called after each history page with (pages fetched so far, events so far)."""
 
 DEFAULT_OPTIONS = AwsOptions()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sfn_trace.asl.drift import compare_definitions
-from sfn_trace.asl.replay import replay_visits
+from sfn_trace.asl.replay import EarlyReplays, replay_visits
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
@@ -23,6 +23,7 @@ from sfn_trace.model.replay import Fault, Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
 from sfn_trace.model.visits import Visit, VisitTree
+from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.chain import blame_chain
 from sfn_trace.trace.field import FieldIndex, snapshot_of
 from sfn_trace.trace.invocations import visit_invocations
@@ -41,6 +42,7 @@ def analyze(
     expected: Definition | None = None,
     expected_source: str = "the expected definition",
     lambda_logs: Callable[[], LambdaLogs] | None = None,
+    ahead: TraceAhead | None = None,
 ) -> TraceResult:
     """Trace ``field`` through one execution. Pure: no I/O.
 
@@ -52,6 +54,9 @@ def analyze(
     verdict. It needs the definition that ran (``data.definition``).
     ``lambda_logs``: the Lambda logs, still being fetched: asked for once the replay is
     done (they replace ``data.lambda_logs``).
+    ``ahead``: what was traced while a live history was arriving
+    (:class:`~sfn_trace.trace.ahead.TraceAhead`), used where it fits; the result is the
+    same without it.
     """
     data, copies = _without_copies(data)
     if replay_source is not None:
@@ -61,12 +66,18 @@ def analyze(
     if replay_source is not None:
         source_tree = build_visits(replay_source.events, replay_source.definition)
     replay_notes: list[str] = []
-    replays = _replays(source_tree, replay_source or data, replay_notes)
+    early = ahead.finish() if ahead is not None else None
+    replays = _replays(source_tree, replay_source or data, replay_notes, early)
     if lambda_logs is not None:
         data = dataclasses.replace(data, lambda_logs=lambda_logs())
-    index = FieldIndex(field)
+    if ahead is not None and ahead.index.field == field:
+        index = ahead.index
+    else:
+        index, ahead = FieldIndex(field), None
     traces = tuple(
-        _with_replay(_trace_visit(visit, index, data.lambda_logs), replays.get(visit.seq), index)
+        _with_replay(
+            _trace_visit(visit, index, data.lambda_logs), replays.get(visit.seq), index, ahead
+        )
         for visit in tree.visits
     )
     runs, run_notes = trace_map_runs(data, tree.visits, field, analyze)
@@ -136,7 +147,9 @@ def _copies_note(copies: int) -> tuple[str, ...]:
     )
 
 
-def _replays(tree: VisitTree, data: ExecutionData, notes: list[str]) -> dict[int, Replay]:
+def _replays(
+    tree: VisitTree, data: ExecutionData, notes: list[str], early: EarlyReplays | None = None
+) -> dict[int, Replay]:
     """Each visit's data flow replayed from the definition; {} without one.
 
     The replay only explains; the verdict never depends on it. So a failure inside it (a
@@ -145,7 +158,7 @@ def _replays(tree: VisitTree, data: ExecutionData, notes: list[str]) -> dict[int
     if data.definition is None:
         return {}
     try:
-        return replay_visits(tree, data.definition, data.info)
+        return replay_visits(tree, data.definition, data.info, early)
     except Exception as error:
         notes.append(
             f"the definition's data flow could not be replayed ({type(error).__name__}: "
@@ -154,11 +167,16 @@ def _replays(tree: VisitTree, data: ExecutionData, notes: list[str]) -> dict[int
         return {}
 
 
-def _with_replay(trace: VisitTrace, replay: Replay | None, index: FieldIndex) -> VisitTrace:
+def _with_replay(
+    trace: VisitTrace, replay: Replay | None, index: FieldIndex, ahead: TraceAhead | None
+) -> VisitTrace:
     if replay is None:
         return trace
-    match = replay.status is ReplayStatus.MATCH
-    step = field_step(replay, index.field, index) if match else None
+    step = None
+    if replay.status is ReplayStatus.MATCH:
+        found, step = ahead.field_step(replay) if ahead is not None else (False, None)
+        if not found:
+            step = field_step(replay, index.field, index)
     return dataclasses.replace(trace, replay=replay, field_step=step)
 
 

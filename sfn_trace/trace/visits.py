@@ -21,8 +21,9 @@ and docs/aws-reference.md (section 2) for the observed ``previousEventId`` patte
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -531,6 +532,10 @@ class _Builder:
             if self._events[event.id] is not event:
                 continue  # a repeated id: the first event with it is kept
             self.add(event)
+        return self._frozen()
+
+    def _frozen(self) -> VisitTree:
+        """The tree of the events added; the builder is done with."""
         for visit in self.visits:
             if visit.open:
                 visit.outcome = Outcome.RUNNING
@@ -545,6 +550,160 @@ class _Builder:
             terminal=self.terminal,
             anomalies=tuple(self.anomalies),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A visit whose events are all in: it ended, and so did its flow or another visit
+    followed it there. What its replay reads is known from here on."""
+
+    visit: Visit
+    next_state: str | None
+    """The state the flow went to after it (None: the flow ended with it)."""
+    assigned: dict[str, tuple[Payload, bool]]
+    """The variables assigned before it in its scope (its flow's earlier visits and those
+    of the flows around it), each as recorded: the payload and whether the event says the
+    assigned variables were truncated."""
+
+
+class Unfolding:
+    """The visits of a history that is still arriving, page by page.
+
+    :meth:`add` takes the next events (in id order, as GetExecutionHistory pages them) and
+    hands out each visit as soon as it is settled. Its answers are a forecast: the tree
+    :func:`build_visits` builds from the whole history is the truth, and whoever uses a
+    settled visit checks it against that tree (a history whose events are out of order or
+    repeated can settle a visit differently). Events with ids not above the last one
+    seen are skipped (a restarted pagination sends the first pages again).
+    """
+
+    def __init__(self, definition: Definition | None) -> None:
+        self._builder = _Builder(definition)
+        self._builder._events = {}
+        self._last_id = 0
+        self._fed: list[HistoryEvent] | None = []  # the events added, while they are whole
+        self._seen = 0  # how many of the builder's visits have been placed
+        self._position: dict[_VisitNode, int] = {}
+        self._count: dict[_FlowNode, int] = {}
+        self._waiting: list[_VisitNode] = []
+        self._assigned: dict[_FlowNode, tuple[int, dict[str, tuple[Payload, bool]]]] = {}
+
+    @property
+    def execution_input(self) -> Payload | None:
+        return self._builder.execution_input
+
+    def tree(self, events: Sequence[HistoryEvent]) -> VisitTree | None:
+        """The history is all in: the tree :func:`build_visits` would build from ``events``,
+        when they are exactly the events added, in that order, and whole (ids 1, 2, 3...
+        each once, every ``previousEventId`` an earlier event): the build would only repeat
+        what was done. None otherwise. Nothing can be added after."""
+        fed, self._fed = self._fed, None
+        if fed is None or len(fed) != len(events) or not all(map(operator.is_, fed, events)):
+            self.close()
+            return None
+        probe = _Builder(None)
+        probe._check_integrity(events)
+        if probe.anomalies:
+            self.close()
+            return None
+        self._waiting, self._assigned = [], {}
+        return self._builder._frozen()
+
+    def close(self) -> None:
+        """No more events: the nodes are unlinked so that reference counting frees them."""
+        self._fed = None
+        self._builder._unlink()
+        self._waiting = []
+        self._assigned = {}
+
+    def add(self, events: Iterable[HistoryEvent]) -> list[Settled]:
+        """Read the next events; the visits they settle, in the order they were entered."""
+        builder, fed = self._builder, self._fed
+        for event in events:
+            if event.id <= self._last_id:
+                fed = None  # repeated or late: not the history as build_visits reads it
+                continue
+            self._last_id = event.id
+            builder._events.setdefault(event.id, event)
+            builder.add(event)
+            if fed is not None:
+                fed.append(event)
+        self._fed = fed
+        for node in builder.visits[self._seen :]:
+            flow = node.parent
+            self._position[node] = self._count.get(flow, 0)
+            self._count[flow] = self._position[node] + 1
+            self._waiting.append(node)
+        self._seen = len(builder.visits)
+        settled, waiting = [], []
+        finished = builder.terminal is not None  # the execution ended: so did its root flow
+        for node in self._waiting:
+            flow, position = node.parent, self._position[node]
+            ended = node.outcome is not None and not any(f.open for f in node.children)
+            flow_ended = not flow.open or (finished and flow is builder.root)
+            if ended and (position + 1 < len(flow.visits) or flow_ended):
+                settled.append(self._settled(node, position))
+            else:
+                waiting.append(node)
+        self._waiting = waiting
+        return settled
+
+    def _settled(self, node: _VisitNode, position: int) -> Settled:
+        # The flows from the visit's out to the root, each with the position in it of the
+        # visit or of the visit holding the inner flow: a loop, not recursion.
+        chain: list[tuple[_FlowNode, int]] = []
+        current = node
+        while True:
+            flow = current.parent
+            chain.append((flow, self._position[current]))
+            if flow.parent is None:
+                break
+            current = flow.parent
+        chain.reverse()
+        scope = tuple(flow.label for flow, _ in chain[1:])
+        iteration = next(
+            (flow.index for flow, _ in reversed(chain) if flow.kind is FlowKind.ITERATION), None
+        )
+        assigned: dict[str, tuple[Payload, bool]] = {}
+        for flow, before in chain:
+            assigned = self._assigned_before(flow, before, assigned)
+        out: dict[int, Visit] = {}
+        children = tuple(
+            _freeze_flow(
+                flow,
+                (*scope, flow.label),
+                flow.index if flow.kind is FlowKind.ITERATION else iteration,
+                out,
+            )
+            for flow in node.children
+        )
+        flow = node.parent
+        return Settled(
+            visit=_freeze_visit(node, scope, iteration, children),
+            next_state=flow.visits[position + 1].state if position + 1 < len(flow.visits) else None,
+            assigned=assigned,
+        )
+
+    def _assigned_before(
+        self, flow: _FlowNode, position: int, outer: dict[str, tuple[Payload, bool]]
+    ) -> dict[str, tuple[Payload, bool]]:
+        """The variables assigned before the visit at ``position`` of ``flow``: ``outer``
+        (those in scope where the flow started) and those its earlier visits assigned.
+        Remembered per flow, so a long flow is folded once, not once per visit."""
+        count, assigned = self._assigned.get(flow, (0, outer))
+        if count > position:
+            count, assigned = 0, outer
+        while count < position:
+            exited = flow.visits[count].exit
+            if exited is not None and exited.assigned_variables:
+                truncated = exited.variables_truncated
+                assigned = {
+                    **assigned,
+                    **{name: (payload, truncated) for name, payload in exited.assigned_variables},
+                }
+            count += 1
+        self._assigned[flow] = (count, assigned)
+        return assigned
 
 
 # Placeholders for a Map/Parallel failure whose inner error the history does not name.
@@ -730,6 +889,16 @@ def build_visits(events: Sequence[HistoryEvent], definition: Definition | None =
     if built is not None:
         built.append((events, definition, tree))
     return tree
+
+
+def remember(
+    events: Sequence[HistoryEvent], definition: Definition | None, tree: VisitTree
+) -> None:
+    """Within :func:`built_once`, hand ``tree`` out as the tree of ``events`` and
+    ``definition`` (built another way: :meth:`Unfolding.tree`)."""
+    built = _BUILT.get()
+    if built is not None:
+        built.append((events, definition, tree))
 
 
 _BUILT: ContextVar[list[tuple[Sequence[HistoryEvent], Definition | None, VisitTree]] | None] = (

@@ -7,9 +7,10 @@ and docs/aws-reference.md section 5.
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +20,12 @@ from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventReader, HistoryEvent, parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
-from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
+from sfn_trace.model.options import (
+    DEFAULT_OPTIONS,
+    AwsOptions,
+    EventsCallback,
+    ProgressCallback,
+)
 from sfn_trace.sources.aws.client import (
     ACCESS_DENIED,
     Context,
@@ -43,9 +49,13 @@ def fetch_execution(
     *,
     client: Any = None,
     on_page: ProgressCallback | None = None,
+    on_events: EventsCallback | None = None,
 ) -> ExecutionData:
     """Fetch everything the trace needs about one Standard execution (an Express one is
     read from its execution records: :mod:`sfn_trace.sources.aws.express`).
+
+    ``on_events`` is called with each history page's events once they are converted (and,
+    with a definition, their payloads parsed), while the next page is being fetched.
 
     The ARN is parsed before any call so that a typo fails with exit 2 and no network. The
     definition is optional (a warning when it cannot be had); the history is all or nothing:
@@ -74,7 +84,10 @@ def fetch_execution(
     )
 
     definition = _fetch_definition(client, ctx, warnings)
-    events = _fetch_history(client, ctx, on_page, parse=definition is not None)
+    handed = None
+    if on_events is not None:
+        handed = functools.partial(on_events, info, definition)
+    events = _fetch_history(client, ctx, on_page, parse=definition is not None, on_events=handed)
     if info.status == "RUNNING":
         warnings.append(
             f"execution is still RUNNING: traced as far as it got ({len(events)} events)"
@@ -107,7 +120,12 @@ def _fetch_definition(client: Any, ctx: Context, warnings: list[str]) -> Definit
 
 
 def _fetch_history(
-    client: Any, ctx: Context, on_page: ProgressCallback | None, *, parse: bool = False
+    client: Any,
+    ctx: Context,
+    on_page: ProgressCallback | None,
+    *,
+    parse: bool = False,
+    on_events: Callable[[list[HistoryEvent]], None] | None = None,
 ) -> tuple[HistoryEvent, ...]:
     """All history events, in id order, with execution data.
 
@@ -136,6 +154,8 @@ def _fetch_history(
                     on_page(pages, len(reader))
                 if parse:
                     _parse_payloads(added)
+                if on_events is not None:
+                    on_events(added)
             return reader.events()
         except ClientError as exc:
             if error_code(exc) == "InvalidToken" and attempt == 1:
