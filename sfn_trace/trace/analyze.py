@@ -19,7 +19,7 @@ from sfn_trace.asl.replay import EarlyReplays, replay_visits
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
-from sfn_trace.model.replay import Fault, Replay, ReplayStatus
+from sfn_trace.model.replay import Fault, FieldStep, Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
 from sfn_trace.model.visits import Visit, VisitTree
@@ -75,9 +75,7 @@ def analyze(
     else:
         index, ahead = FieldIndex(field), None
     traces = tuple(
-        _with_replay(
-            _trace_visit(visit, index, data.lambda_logs), replays.get(visit.seq), index, ahead
-        )
+        _trace_visit(visit, index, data.lambda_logs, replays.get(visit.seq), ahead)
         for visit in tree.visits
     )
     runs, run_notes = trace_map_runs(data, tree.visits, field, analyze)
@@ -167,17 +165,13 @@ def _replays(
         return {}
 
 
-def _with_replay(
-    trace: VisitTrace, replay: Replay | None, index: FieldIndex, ahead: TraceAhead | None
-) -> VisitTrace:
-    if replay is None:
-        return trace
-    step = None
-    if replay.status is ReplayStatus.MATCH:
-        found, step = ahead.field_step(replay) if ahead is not None else (False, None)
-        if not found:
-            step = field_step(replay, index.field, index)
-    return dataclasses.replace(trace, replay=replay, field_step=step)
+def _field_step(replay: Replay, index: FieldIndex, ahead: TraceAhead | None) -> FieldStep | None:
+    """The replayed step that changed the field (only a replay that matches the record
+    explains anything), found ahead when this very replay was read there."""
+    if replay.status is not ReplayStatus.MATCH:
+        return None
+    found, step = ahead.field_step(replay) if ahead is not None else (False, None)
+    return step if found else field_step(replay, index.field, index)
 
 
 def _log_warnings(logs: LambdaLogs | None) -> tuple[str, ...]:
@@ -218,7 +212,13 @@ def _consumer(traces: tuple[VisitTrace, ...]) -> VisitTrace | None:
 # --- per visit ----------------------------------------------------------------------------
 
 
-def _trace_visit(visit: Visit, index: FieldIndex, logs: LambdaLogs | None) -> VisitTrace:
+def _trace_visit(
+    visit: Visit,
+    index: FieldIndex,
+    logs: LambdaLogs | None,
+    replay: Replay | None,
+    ahead: TraceAhead | None,
+) -> VisitTrace:
     field = index.field
     input_snapshot = index.snapshot(
         visit.input,
@@ -258,6 +258,8 @@ def _trace_visit(visit: Visit, index: FieldIndex, logs: LambdaLogs | None) -> Vi
             )
             for invocation in visit_invocations(visit)
         ),
+        replay=replay,
+        field_step=_field_step(replay, index, ahead) if replay is not None else None,
     )
 
 

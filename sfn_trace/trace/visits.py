@@ -534,13 +534,15 @@ class _Builder:
             self.add(event)
         return self._frozen()
 
-    def _frozen(self) -> VisitTree:
-        """The tree of the events added; the builder is done with."""
+    def _frozen(self, known: dict[_VisitNode, Visit] | None = None) -> VisitTree:
+        """The tree of the events added, reusing the ended visits already frozen
+        (``known``); the builder is done with."""
         for visit in self.visits:
             if visit.open:
                 visit.outcome = Outcome.RUNNING
-        frozen: dict[int, Visit] = {}
-        root = _freeze_flow(self.root, (), None, frozen)
+        known = {} if known is None else known
+        frozen: dict[int, Visit] = {node.seq: visit for node, visit in known.items()}
+        root = _freeze_flow(self.root, (), None, frozen, known)
         self._unlink()
         return VisitTree(
             root=root,
@@ -587,6 +589,7 @@ class Unfolding:
         self._count: dict[_FlowNode, int] = {}
         self._waiting: list[_VisitNode] = []
         self._assigned: dict[_FlowNode, tuple[int, dict[str, tuple[Payload, bool]]]] = {}
+        self._frozen: dict[_VisitNode, Visit] = {}  # the visits settled, and all they hold
 
     @property
     def execution_input(self) -> Payload | None:
@@ -607,11 +610,13 @@ class Unfolding:
             self.close()
             return None
         self._waiting, self._assigned = [], {}
-        return self._builder._frozen()
+        frozen, self._frozen = self._frozen, {}
+        return self._builder._frozen(frozen)
 
     def close(self) -> None:
         """No more events: the nodes are unlinked so that reference counting frees them."""
         self._fed = None
+        self._frozen = {}
         self._builder._unlink()
         self._waiting = []
         self._assigned = {}
@@ -667,19 +672,23 @@ class Unfolding:
         assigned: dict[str, tuple[Payload, bool]] = {}
         for flow, before in chain:
             assigned = self._assigned_before(flow, before, assigned)
-        out: dict[int, Visit] = {}
-        children = tuple(
-            _freeze_flow(
-                flow,
-                (*scope, flow.label),
-                flow.index if flow.kind is FlowKind.ITERATION else iteration,
-                out,
+        visit = self._frozen.get(node)  # frozen with a visit holding it, settled first
+        if visit is None:
+            out: dict[int, Visit] = {}
+            children = tuple(
+                _freeze_flow(
+                    flow,
+                    (*scope, flow.label),
+                    flow.index if flow.kind is FlowKind.ITERATION else iteration,
+                    out,
+                    self._frozen,
+                )
+                for flow in node.children
             )
-            for flow in node.children
-        )
+            visit = self._frozen[node] = _freeze_visit(node, scope, iteration, children)
         flow = node.parent
         return Settled(
-            visit=_freeze_visit(node, scope, iteration, children),
+            visit=visit,
             next_state=flow.visits[position + 1].state if position + 1 < len(flow.visits) else None,
             assigned=assigned,
         )
@@ -789,13 +798,21 @@ def inner_visits(visit: _VisitNode) -> list[_VisitNode]:
 
 
 def _freeze_flow(
-    node: _FlowNode, scope: tuple[str, ...], iteration: int | None, out: dict[int, Visit]
+    node: _FlowNode,
+    scope: tuple[str, ...],
+    iteration: int | None,
+    out: dict[int, Visit],
+    known: dict[_VisitNode, Visit] | None = None,
 ) -> Flow:
     """The frozen ``node``, its visits in ``out`` by ``seq``.
+
+    ``known``: visits frozen before, reused as they are (with all they hold: a visit is
+    frozen once it ended, and nothing changes an ended visit); those frozen now are added.
 
     Without recursion (the history chooses how deep flows nest): one pass down hands each
     flow and visit its scope and Map iteration, then the nodes are frozen in the reverse of
     that order, so every flow's visits and every visit's flows are frozen before it."""
+    known = {} if known is None else known
     order: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = []
     stack: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = [
         (node, scope, iteration)
@@ -806,7 +823,7 @@ def _freeze_flow(
         current, where, index = item
         if isinstance(current, _FlowNode):
             stack.extend((visit, where, index) for visit in reversed(current.visits))
-        else:
+        elif current not in known:
             stack.extend(
                 (
                     flow,
@@ -826,8 +843,10 @@ def _freeze_flow(
                 start=current.start,
                 end=current.end,
             )
+        elif current in known:
+            out[current.seq] = known[current]
         else:
-            out[current.seq] = _freeze_visit(
+            out[current.seq] = known[current] = _freeze_visit(
                 current, where, index, tuple(flows[flow] for flow in current.children)
             )
     return flows[node]

@@ -102,7 +102,16 @@ def test_the_tree_followed_page_by_page_is_the_tree_of_the_whole_history(name: s
     unfolding = Unfolding(data.definition)
     for page in _paged(data.events, 3):
         unfolding.add(page)
-    assert unfolding.tree(data.events) == build_visits(data.events, data.definition)
+    tree = unfolding.tree(data.events)
+    assert tree == build_visits(data.events, data.definition)
+    assert tree is not None
+    # One object per visit: the flows hold the very visits the tree lists.
+    held, flows = [], [tree.root]
+    while flows:
+        flow = flows.pop()
+        held.extend(flow.visits)
+        flows.extend(child for visit in flow.visits for child in visit.children)
+    assert sorted(map(id, held)) == sorted(map(id, tree.visits))
 
 
 def test_the_recorded_histories_are_mostly_replayed_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
