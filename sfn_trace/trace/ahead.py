@@ -4,9 +4,9 @@ GetExecutionHistory hands a history out a page at a time, and on a real network 
 takes a tenth of a second or more to come. :class:`TraceAhead` is fed every page as it is
 converted (``fetch_execution(on_events=...)``): it follows the visits as they unfold
 (:class:`~sfn_trace.trace.visits.Unfolding`) and, for each one whose events are complete,
-replays it, takes the field's snapshots of its payloads and finds the replayed step that
-changed the field, so that this work is done while the next page is on its way instead of
-after the last one.
+replays it (with a definition), takes the field's snapshots of its payloads and finds the
+replayed step that changed the field, so that this work is done while the next page is on
+its way instead of after the last one.
 
 A forecast, never an answer: :func:`~sfn_trace.asl.replay.replay_visits` takes an early
 replay only where the tree built from the whole history shows the very visit, variables and
@@ -53,37 +53,40 @@ class TraceAhead:
         self._definition: Definition | None = None
         self._context: dict[str, Any] | None = None
         self._replays: dict[int, EarlyReplay] = {}
-        self._stopped = False
+        self._started = self._stopped = False
 
     def __call__(
         self, info: ExecutionInfo, definition: Definition | None, events: Sequence[HistoryEvent]
     ) -> None:
-        if definition is None or self._stopped:
+        if self._stopped:
             return
         try:
             self._add(info, definition, events)
-        except Exception:  # a forecast only: the final replay does the work instead
+        except Exception:  # a forecast only: the analysis does the work instead
             self._stop()
 
     def _add(
-        self, info: ExecutionInfo, definition: Definition, events: Sequence[HistoryEvent]
+        self, info: ExecutionInfo, definition: Definition | None, events: Sequence[HistoryEvent]
     ) -> None:
-        if self._unfolding is None:
+        if not self._started:
+            self._started = True
             self._unfolding, self._definition = Unfolding(definition), definition
-        elif definition is not self._definition:
+        if self._unfolding is None or definition is not self._definition:
             self._stop()
             return
         index = self.index
         for settled in self._unfolding.add(events):
             visit = settled.visit
+            for payload in (visit.input, visit.output, visit.parameters, visit.result):
+                if payload is not None:
+                    index.snapshot(payload, absent="")
+            if definition is None:
+                continue  # without a definition, nothing to replay: the snapshots only
             if self._context is None:
                 self._context = execution_context(self._unfolding.execution_input, info)
             variables = variables_in_scope(settled.assigned)
             replay = replay_visit(visit, definition, self._context, variables, settled.next_state)
             self._replays[visit.seq] = EarlyReplay(visit, variables, settled.next_state, replay)
-            for payload in (visit.input, visit.output, visit.parameters, visit.result):
-                if payload is not None:
-                    index.snapshot(payload, absent="")
             if replay.status is ReplayStatus.MATCH:
                 self._steps[visit.seq] = (replay, field_step(replay, index.field, index))
 
@@ -110,13 +113,17 @@ class TraceAhead:
         are the events followed here, their visit tree is the one followed, and
         :func:`~sfn_trace.trace.visits.build_visits` hands it out from now on (within
         :func:`~sfn_trace.trace.visits.built_once`) instead of building it again."""
-        if self._unfolding is None or definition is not self._definition:
+        unfolding, self._unfolding = self._unfolding, None
+        if unfolding is None:
+            return
+        if definition is not self._definition:
+            unfolding.close()
             return
         try:
-            tree = self._unfolding.tree(events)
+            tree = unfolding.tree(events)
         except Exception:  # a forecast only: build_visits builds the tree instead
-            tree = None
-        self._unfolding = None
+            unfolding.close()
+            return
         if tree is not None:
             remember(events, definition, tree)
 

@@ -201,3 +201,16 @@ def test_a_trace_of_another_field_reads_nothing_ahead() -> None:
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     ahead = _ahead(data, "merged_s3_key", _paged(data.events, 5))
     assert _shown(analyze(data, FIELD, ahead=ahead)) == _shown(analyze(data, FIELD))
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_without_a_definition_the_visits_and_snapshots_are_taken_ahead(
+    name: str, tree_builds: list[int]
+) -> None:
+    """No definition to replay (DescribeStateMachineForExecution denied): the visits are
+    still followed and the field read page by page, and the result is the same."""
+    data = dataclasses.replace(load_target_file(fixture_history(name)), definition=None)
+    whole = _shown(analyze(data, FIELD))
+    assert tree_builds == [len(data.events)]
+    assert _traced_ahead(data, FIELD, _paged(data.events, 4)) == whole
+    assert tree_builds == [len(data.events)], "the tree followed page by page is used"
