@@ -24,6 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from sfn_trace import __version__
 from sfn_trace.cli.output import err
+from sfn_trace.cli.values import install
 from sfn_trace.errors import ExitCode, SfnTraceError
 
 SUBCOMMANDS_HELP = """\b
@@ -60,6 +61,15 @@ class _PlainHelp:
         return option
 
 
+class _PlainValues:
+    """Option values converted without pydantic where they are plain (:mod:`.values`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        install(self.get_params(ctx))  # type: ignore[attr-defined]
+        parsed: list[str] = super().parse_args(ctx, args)  # type: ignore[misc]
+        return parsed
+
+
 def _flag_value(option: Any, ctx: Any, value: Any) -> Any:
     """What a flag's value becomes: its callback's answer, or the value itself."""
     if option.callback is not None:
@@ -67,7 +77,7 @@ def _flag_value(option: Any, ctx: Any, value: Any) -> Any:
     return value
 
 
-class SubCommand(_PlainHelp, TyperCommand):
+class SubCommand(_PlainValues, _PlainHelp, TyperCommand):
     """``compare``, ``lint``, ``scan``."""
 
 
@@ -118,7 +128,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class MainFormCommand(_PlainHelp, TyperCommand):
+class MainFormCommand(_PlainValues, _PlainHelp, TyperCommand):
     """The ``trace`` command, whose usage line reads as the main form."""
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:

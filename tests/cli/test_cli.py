@@ -253,8 +253,8 @@ _LIBRARIES = ["boto3", "botocore", "pandas", "tabulate", "rich", "jsonata", "jso
         (["scan", "--help"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
         (["compare", "-h"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
         (["lint", "--help"], [*_PIPELINE, *_LIBRARIES, "pydantic"]),
-        (["arn:aws:states:us-west-2:1:execution:x", "--field", "F"], _LIBRARIES),  # malformed
-        (["missing.json", "--field", "F"], _LIBRARIES),
+        (["arn:aws:states:us-west-2:1:execution:x", "--field", "F"], [*_LIBRARIES, "pydantic"]),
+        (["missing.json", "--field", "F"], [*_LIBRARIES, "pydantic"]),
     ],
 )
 def test_help_version_and_usage_errors_import_only_what_they_need(
@@ -262,9 +262,10 @@ def test_help_version_and_usage_errors_import_only_what_they_need(
 ) -> None:
     """--help and --version load the command line only: not the pipeline (the api, the
     replay, the checks), boto3, pandas, tabulate, rich, jsonata, jsonpath-ng, or pydantic
-    (which typer imports to convert option values: the help flag needs no conversion). A
-    malformed ARN or a missing file is reported by the api, before boto3 or any other
-    library is imported. Checked in a fresh interpreter, by module name, never by time."""
+    (which typer imports to convert option values: the help flag needs no conversion, and
+    plain values are converted without it, sfn_trace/cli/values.py). A malformed ARN or a
+    missing file is reported by the api, before boto3 or any other library is imported.
+    Checked in a fresh interpreter, by module name, never by time."""
     import subprocess
     import sys
 
