@@ -8,7 +8,9 @@ The lab sets ``MOTO_PORT`` and ``MOTO_ACCOUNT_ID`` in this process while it runs
 nothing else: clients reach it through ``lab.endpoint_url``, or ``lab.env`` for a
 subprocess or a ``monkeypatch`` (``aws_env`` sets it for one test).
 
-``tree_builds`` counts the visit trees built from whole histories during one test.
+``tree_builds`` counts the visit trees built from whole histories during one test, and
+``early_replays_taken`` says, for each replay made while a live history was arriving and
+offered to the final replay, whether it was taken.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from fixtures.lab import Lab
+from sfn_trace.asl import replay as replay_module
 from sfn_trace.model.visits import VisitTree
 from sfn_trace.trace import visits as visits_module
 
@@ -48,3 +51,18 @@ def tree_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(visits_module._Builder, "build", counted)
     return builds
+
+
+@pytest.fixture
+def early_replays_taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each early replay offered to the final replay in this test was taken."""
+    taken: list[bool] = []
+    real_fits = replay_module.EarlyReplay.fits
+
+    def fits(self: replay_module.EarlyReplay, *args: Any) -> bool:
+        ok = real_fits(self, *args)
+        taken.append(ok)
+        return ok
+
+    monkeypatch.setattr(replay_module.EarlyReplay, "fits", fits)
+    return taken

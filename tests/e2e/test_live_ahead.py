@@ -13,17 +13,21 @@ import pytest
 from fixtures.line_ingest.scenarios import SEED
 from fixtures.line_ingest.scenarios import run as run_scenario
 from sfn_trace import api
-from sfn_trace.asl import replay as replay_module
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws import history as history_module
 
 pytestmark = pytest.mark.moto_server
+# The module, not the function of the same name the package exports.
+analyze_module = importlib.import_module("sfn_trace.trace.analyze")
 FIELD = "poll_results_s3_key"
 
 
 @pytest.mark.usefixtures("aws_env")
 def test_a_live_trace_replays_each_visit_as_its_page_arrives(
-    lab: Any, monkeypatch: pytest.MonkeyPatch, tree_builds: list[int]
+    lab: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tree_builds: list[int],
+    early_replays_taken: list[bool],
 ) -> None:
     arn = run_scenario(lab, SEED, execution_name="")
     real_read_ahead = history_module.read_ahead
@@ -36,15 +40,6 @@ def test_a_live_trace_replays_each_visit_as_its_page_arrives(
                 yield {**page, "events": events[start : start + 7]}
 
     monkeypatch.setattr(history_module, "read_ahead", in_pages_of_7)
-    taken: list[bool] = []
-    real_fits = replay_module.EarlyReplay.fits
-
-    def fits(self: Any, *args: Any) -> bool:
-        ok = real_fits(self, *args)
-        taken.append(ok)
-        return ok
-
-    monkeypatch.setattr(replay_module.EarlyReplay, "fits", fits)
     pages: list[int] = []
     run = api.trace(
         arn,
@@ -55,12 +50,10 @@ def test_a_live_trace_replays_each_visit_as_its_page_arrives(
     )
     assert len(pages) > 3
     assert tree_builds == [], "the tree followed page by page is the tree analysed"
+    taken = early_replays_taken
     assert len(taken) == len(run.result.visits) and all(taken)
 
     whole = analyze_module.analyze(run.data, FIELD)  # the saved history, traced at once
     assert api.render("trace", "json", run.result) == api.render("trace", "json", whole)
     assert run.result.first_null is not None
     assert run.result.first_null.visit.state == "SplitIntoChunks"
-
-
-analyze_module = importlib.import_module("sfn_trace.trace.analyze")

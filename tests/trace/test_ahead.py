@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import pytest
 
 from sfn_trace import api
-from sfn_trace.asl import replay as replay_module
 from sfn_trace.model.events import HistoryEvent
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.result import TraceResult
@@ -59,29 +58,16 @@ def _shown(result: TraceResult) -> tuple[str, str]:
     return api.render("trace", "json", result), api.render("trace", "markdown", result)
 
 
-def _used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each early replay offered to the final replay was taken."""
-    taken: list[bool] = []
-    real = replay_module.EarlyReplay.fits
-
-    def fits(self: replay_module.EarlyReplay, *args: object) -> bool:
-        ok = real(self, *args)  # type: ignore[arg-type]
-        taken.append(ok)
-        return ok
-
-    monkeypatch.setattr(replay_module.EarlyReplay, "fits", fits)
-    return taken
-
-
 @pytest.mark.parametrize("name", fixture_names())
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_fixtures_traced_ahead_read_as_when_traced_whole(
-    name: str, size: int, monkeypatch: pytest.MonkeyPatch
+    name: str, size: int, early_replays_taken: list[bool]
 ) -> None:
     data = load_target_file(fixture_history(name), DEFINITION)
-    taken = _used(monkeypatch)
     assert _traced_ahead(data, FIELD, _paged(data.events, size)) == _shown(analyze(data, FIELD))
-    assert taken and all(taken), "every visit settled early is taken as it was replayed"
+    assert early_replays_taken and all(early_replays_taken), (
+        "every visit settled early is taken as it was replayed"
+    )
 
 
 CORPUS_WITH_DEFINITIONS = [n for n in corpus_names() if corpus_definition(n) is not None]
@@ -114,10 +100,10 @@ def test_the_tree_followed_page_by_page_is_the_tree_of_the_whole_history(name: s
     assert sorted(map(id, held)) == sorted(map(id, tree.visits))
 
 
-def test_the_recorded_histories_are_mostly_replayed_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_recorded_histories_are_mostly_replayed_ahead(early_replays_taken: list[bool]) -> None:
     """Over the corpus, the visits that settle before the end are taken: a forecast that the
     final tree kept refusing would be a cost, not a gain."""
-    taken = _used(monkeypatch)
+    taken = early_replays_taken
     visits = 0
     for name in CORPUS_WITH_DEFINITIONS:
         data = load_target_file(corpus_history(name), corpus_definition(name))
@@ -168,16 +154,15 @@ def test_a_restarted_pagination_is_read_once() -> None:
 
 
 def test_another_definition_than_the_one_replayed_ahead_is_replayed_again(
-    monkeypatch: pytest.MonkeyPatch,
+    early_replays_taken: list[bool],
 ) -> None:
     """``--definition`` on a live trace replaces the fetched definition: nothing replayed
     with the fetched one is taken."""
     data = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
     other = load_target_file(fixture_history("flat_split_drops_key"), DEFINITION)
-    taken = _used(monkeypatch)
     ahead = _ahead(other, FIELD, _paged(other.events, 5))
     assert _shown(analyze(data, FIELD, ahead=ahead)) == _shown(analyze(data, FIELD))
-    assert taken == []
+    assert early_replays_taken == []
 
 
 def test_a_forecast_that_fails_leaves_the_work_to_the_analysis(
