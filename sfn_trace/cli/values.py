@@ -13,6 +13,7 @@ not one) to typer's own adapter, so that its answer and its error message stay t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,7 +34,6 @@ class PlainValue(RuntimeParam):
     """A parameter's conversion: plain values here, the rest by typer's adapter."""
 
     descriptor: TypeDescriptor = field(compare=False, kw_only=True)
-    _adapter: list[RuntimeParam] = field(default_factory=list, compare=False, kw_only=True)
 
     @classmethod
     def of(cls, descriptor: TypeDescriptor) -> PlainValue:
@@ -47,9 +47,12 @@ class PlainValue(RuntimeParam):
         plain = self._plain(value, param, ctx)
         if plain is not _UNDECIDED:
             return plain
-        if not self._adapter:
-            self._adapter.append(build_runtime_param(self.descriptor))
-        return self._adapter[0]._coerce_value(value, param=param, ctx=ctx)
+        return self._adapter._coerce_value(value, param=param, ctx=ctx)
+
+    @functools.cached_property
+    def _adapter(self) -> RuntimeParam:
+        """typer's own conversion, built (and pydantic imported) only when needed."""
+        return build_runtime_param(self.descriptor)
 
     def _plain(self, value: Any, param: Any, ctx: Any) -> Any:
         annotation, info = self.annotation, self.parameter_info
