@@ -123,10 +123,11 @@ def trace(
         raise UsageError("--field must not be empty")
     # The Lambda logs are fetched while the replay runs (mostly network and pacing waits);
     # redaction needs them first, so a redacted trace fetches them before.
-    background = (logs if looks_like_arn(str(target)) else file_logs) and not redact
+    live = looks_like_arn(str(target))
+    background = (logs if live else file_logs) and not redact
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
-    ahead = TraceAhead(field) if looks_like_arn(str(target)) else None
+    ahead = TraceAhead(field) if live else None
     with _collector_paused(), built_once():
         data = load(
             target,
@@ -144,7 +145,7 @@ def trace(
         pending = None
         if background and data.lambda_logs is None:
             pending = _in_background(_logs_fetch(data, aws or AwsOptions()))
-        if confirm and data.definition is None and not looks_like_arn(str(target)):
+        if confirm and data.definition is None and not live:
             raise UsageError(
                 "--confirm needs the definition that ran: it is fetched for an execution ARN; "
                 "for a history file pass it with --definition"
