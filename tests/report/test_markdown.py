@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.report import Command, RenderOptions, TraceFormat, render
-from sfn_trace.report.trace.markdown import console_link
+from sfn_trace.report.links import console_link
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
@@ -108,7 +108,7 @@ def test_the_seed_incident_report() -> None:
         "(execution 8ee0d036-2881-4a5d-b6d5-57022197226a)"
     )
     assert "The culprit: SplitIntoChunks" in headings
-    link = console_link(ARN)
+    link = console_link(ARN).url
     assert link == (
         "https://us-west-2.console.aws.amazon.com/states/home?region=us-west-2"
         f"#/v2/executions/details/{ARN}"
@@ -146,7 +146,7 @@ def _plain(text: str) -> str:
     ],
 )
 def test_console_link(arn: str | None, expected: str | None) -> None:
-    assert console_link(arn) == expected
+    assert console_link(arn).url == expected
 
 
 def _weird(tmp_path: Path) -> TraceResult:

@@ -32,6 +32,7 @@ from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
 from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
+from sfn_trace.report.links import console_link
 from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
@@ -43,15 +44,6 @@ STRING_WIDTH = 80
 MEMBERS_SHOWN = 20
 OCCURRENCES_SHOWN = 8
 LOG_LINE_WIDTH = 300
-
-_CONSOLE_DOMAINS = {
-    "aws": "console.aws.amazon.com",
-    "aws-cn": "console.amazonaws.cn",
-    "aws-us-gov": "console.amazonaws-us-gov.com",
-}
-_ARN = re.compile(
-    r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):\d{12}:(?:execution|express):"
-)
 
 
 def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
@@ -154,8 +146,10 @@ def _facts(result: TraceResult) -> str:
         ("Execution", _code(info.arn) if info.arn else "(from a history file, ARN unknown)"),
     ]
     link = console_link(info.arn)
-    if link:
-        facts.append(("Console", f"[open in the Step Functions console]({link})"))
+    if link.url is not None:
+        facts.append(("Console", f"[open in the Step Functions console]({link.url})"))
+    elif link.why_not is not None:
+        facts.append(("Console", f"no link: {_text(link.why_not)}"))
     if info.state_machine_arn:
         facts.append(("State machine", _code(info.state_machine_arn)))
     facts.append(("Status", _text(info.status or "unknown")))
@@ -174,15 +168,6 @@ def _facts(result: TraceResult) -> str:
     if getattr(result, "logs_fetched", False):
         facts.append(("Lambda logs", "fetched"))
     return _bullets(f"**{label}:** {value}" for label, value in facts)
-
-
-def console_link(arn: str | None) -> str | None:
-    """The execution's page in the AWS console, for the ARN's partition and region."""
-    match = _ARN.match(arn or "")
-    if match is None or match["partition"] not in _CONSOLE_DOMAINS:
-        return None
-    region, domain = match["region"], _CONSOLE_DOMAINS[match["partition"]]
-    return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{arn}"
 
 
 def _duration(start: datetime, stop: datetime) -> str:
@@ -910,12 +895,17 @@ def _and(names: Sequence[str]) -> str:
 # CommonMark, and paths like $.poll_results_s3_key stay readable); "&" only as an entity.
 _SPECIAL = re.compile(r"[\\`*\[\]<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=[A-Za-z#])")
 _LINE_START = re.compile(r"^(\s*)(\d*)([-+=>#.)])")
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(?::(?=//)|@(?=[A-Za-z0-9]))|(?<=\bwww)\.", re.IGNORECASE)
+"""The punctuation that makes text a link on GitHub: ``scheme://``, ``www.``, ``a@b``."""
 
 
 def _text(text: str, *, table: bool = False, line_start: bool = False) -> str:
     """Plain text, neutral (a newline shows as ``\\n``), then escaped so that no character is
     read as Markdown (pipes included)."""
     escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(neutral(str(text)).split()))
+    # GFM makes links of bare URLs, www. names and e-mail addresses (its autolink
+    # extension): a backslash before their punctuation keeps them text.
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), escaped)
     if line_start:
         # A list marker, heading, quote or "1." at the start of a line: escape its punctuation.
         escaped = _LINE_START.sub(lambda m: f"{m[1]}{m[2]}\\{m[3]}", escaped, count=1)
