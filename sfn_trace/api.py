@@ -36,6 +36,7 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.options import (
     DEFAULT_SCAN_LIMIT,
+    MAX_INPUT,
     AwsOptions,
     EventsCallback,
     FollowChildren,
@@ -44,7 +45,7 @@ from sfn_trace.model.options import (
 from sfn_trace.model.result import TraceResult
 from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
-from sfn_trace.sources.files import STDIN
+from sfn_trace.sources.files import STDIN, read_definition
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
@@ -102,6 +103,7 @@ def trace(
     expect_definition: str | Path | None = None,
     on_page: ProgressCallback | None = None,
     confirm: bool = False,
+    max_input: int = MAX_INPUT,
 ) -> TraceRun:
     """``sfn-trace TARGET --field F``: trace ``field`` through an execution (ARN) or a saved
     history or bundle (a path, a pipe, or ``"-"`` for stdin). The options are the command's
@@ -117,7 +119,9 @@ def trace(
       differs is reported (needs the definition that ran);
     - ``confirm``: ask AWS's own evaluator (``states:TestState``, every Task mocked with its
       recorded result) about the culprit states: ``result.confirmation`` (a bundle's stored
-      answers are shown without it, and reused with it).
+      answers are shown without it, and reused with it);
+    - ``max_input``: the most bytes of JSON read from any one file, after gzip inflation
+      (:data:`~sfn_trace.model.options.MAX_INPUT`).
     """
     if not field:
         raise UsageError("--field must not be empty")
@@ -139,6 +143,7 @@ def trace(
             file_logs=file_logs and not background,
             express_log_group=express_log_group,
             follow_children=follow_children,
+            max_input=max_input,
         )
         if ahead is not None:
             ahead.history_complete(data.events, data.definition)
@@ -153,7 +158,7 @@ def trace(
         shown = redact_all(data, field) if redact else data
         expected = None
         if expect_definition is not None:
-            expected = Definition.from_file(expect_definition)
+            expected = read_definition(expect_definition, max_input)
             if data.definition is None:
                 raise UsageError(
                     "--expect-definition needs the definition that ran: it is fetched for an "
@@ -258,6 +263,7 @@ def compare(
     *,
     definition: str | Path | Definition | None = None,
     aws: AwsOptions | None = None,
+    max_input: int = MAX_INPUT,
 ) -> Comparison:
     """``sfn-trace compare GOOD BAD --field F``: both runs traced (without Lambda logs: they
     do not change a status), aligned, and where the bad one parts from the good one.
@@ -268,7 +274,7 @@ def compare(
     if not field:
         raise UsageError("--field must not be empty")
     if definition is not None and not all(looks_like_arn(str(t)) for t in (good, bad)):
-        definition = _read_definition(definition)  # once: it may be a pipe
+        definition = _read_definition(definition, max_input)  # once: it may be a pipe
     results = [
         trace(
             target,
@@ -276,6 +282,7 @@ def compare(
             definition=None if looks_like_arn(str(target)) else definition,
             aws=aws,
             logs=False,
+            max_input=max_input,
         ).result
         for target in (good, bad)
     ]
@@ -328,14 +335,14 @@ def _moment(value: str | datetime | None) -> datetime | None:
     return parse_moment(value) if value else None
 
 
-def lint(definitions: Sequence[str | Path], field: str) -> LintReport:
+def lint(definitions: Sequence[str | Path], field: str, max_input: int = MAX_INPUT) -> LintReport:
     """``sfn-trace lint DEFINITION... --field F``: from each definition alone, the paths on
     which a state can drop the field before another reads it."""
     from sfn_trace.checks.lint import lint_files
 
     if not field:
         raise UsageError("--field must not be empty")
-    return lint_files(definitions, field)
+    return lint_files(definitions, field, max_input)
 
 
 def render(
@@ -384,6 +391,7 @@ def load(
     express_log_group: str | None = None,
     follow_children: FollowChildren | None = None,
     on_events: EventsCallback | None = None,
+    max_input: int = MAX_INPUT,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
@@ -400,7 +408,7 @@ def load(
     if isinstance(target, str) and looks_like_arn(target):
         data = _fetch(target, options, on_page, express_log_group, on_events)
         if definition is not None:
-            data = dataclasses.replace(data, definition=_read_definition(definition))
+            data = dataclasses.replace(data, definition=_read_definition(definition, max_input))
         if logs:
             data = _with_lambda_logs(data, options)
         return _with_map_runs(data, options, follow_children)
@@ -411,7 +419,9 @@ def load(
             f"{str(target)!r} is neither an execution ARN "
             "(arn:aws:states:REGION:ACCOUNT:execution:...) nor an existing file"
         )
-    data = load_target_file(target, None if isinstance(definition, Definition) else definition)
+    data = load_target_file(
+        target, None if isinstance(definition, Definition) else definition, max_input
+    )
     if isinstance(definition, Definition):
         data = dataclasses.replace(data, definition=definition)
     if file_logs and data.lambda_logs is None:
@@ -490,5 +500,7 @@ def _in_background(call: Callable[[], LambdaLogs]) -> Future[LambdaLogs]:
     return future
 
 
-def _read_definition(definition: str | Path | Definition) -> Definition:
-    return definition if isinstance(definition, Definition) else Definition.from_file(definition)
+def _read_definition(definition: str | Path | Definition, max_input: int = MAX_INPUT) -> Definition:
+    if isinstance(definition, Definition):
+        return definition
+    return read_definition(definition, max_input)

@@ -46,6 +46,8 @@ from sfn_trace.asl.jsonpath import (
 from sfn_trace.asl.replay import describe_member, template_member
 from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
+from sfn_trace.model.options import MAX_INPUT
+from sfn_trace.sources.files import read_definition
 
 
 @dataclass(frozen=True)
@@ -144,13 +146,13 @@ class LintReport:
         return ExitCode.INTACT
 
 
-def lint_files(paths: Sequence[str | Path], field: str) -> LintReport:
+def lint_files(paths: Sequence[str | Path], field: str, max_input: int = MAX_INPUT) -> LintReport:
     """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
     the others are still checked."""
     linted: list[LintedDefinition] = []
     for path in map(Path, paths):
         try:
-            definition = Definition.from_file(path)
+            definition = read_definition(path, max_input)
             linted.append(LintedDefinition(path, definition, lint(definition, field)))
         except SfnTraceError as error:
             linted.append(LintedDefinition(path, None, [], error.message))

@@ -13,8 +13,10 @@ from sfn_trace.cli.options import (
     FORMAT_OPTION,
     DebugOption,
     FieldOption,
+    MaxInputOption,
     OutputOption,
     default_format,
+    max_input,
     with_aws_options,
 )
 from sfn_trace.errors import UsageError
@@ -71,6 +73,7 @@ def compare_command(
     output_format: Annotated[CompareFormat | None, FORMAT_OPTION] = None,
     output_file: OutputOption = None,
     aws: AwsOptions = DEFAULT_OPTIONS,
+    max_input_size: MaxInputOption = None,
     debug: DebugOption = False,
 ) -> None:
     # The pipeline is imported when a command runs, not for --help or --version.
@@ -100,6 +103,7 @@ def compare_command(
             field,
             definition=definition,
             aws=aws,
+            max_input=max_input(max_input_size),
         )
         output.warn(comparison.good.warnings, about="good run: ")
         output.warn(comparison.bad.warnings, about="bad run: ")

@@ -9,7 +9,7 @@ import typer
 
 from sfn_trace.cli import output
 from sfn_trace.cli.app import SubCommand, app, guarded
-from sfn_trace.cli.options import DebugOption
+from sfn_trace.cli.options import DebugOption, MaxInputOption, max_input
 from sfn_trace.report.registry import Command, LintFormat
 
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
@@ -46,6 +46,7 @@ def lint_command(
     output_format: Annotated[
         LintFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
     ] = LintFormat.TABLE,
+    max_input_size: MaxInputOption = None,
     debug: DebugOption = False,
 ) -> None:
     # The pipeline is imported when a command runs, not for --help or --version.
@@ -53,7 +54,7 @@ def lint_command(
     from sfn_trace.report.lines import exit_reason
 
     with guarded(debug):
-        report = api.lint(definitions, field)
+        report = api.lint(definitions, field, max_input(max_input_size))
         for each in report.unreadable:
             output.err(f"error: {each.error}")
         # One unreadable definition alone leaves nothing to report.

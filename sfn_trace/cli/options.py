@@ -13,7 +13,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from sfn_trace.model.options import DEFAULT_TIMEOUT, AwsOptions
+from sfn_trace.errors import UsageError
+from sfn_trace.model.options import DEFAULT_TIMEOUT, MAX_INPUT, AwsOptions, parse_size
 
 # The options every command that reads AWS shares, declared once.
 RegionOption = Annotated[
@@ -56,6 +57,29 @@ FORMAT_OPTION = typer.Option(
 )
 """``--format`` of the commands whose default depends on the terminal; each command gives
 its own choices (:data:`sfn_trace.report.registry.FORMATS`)."""
+
+MaxInputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-input-size",
+        metavar="SIZE",
+        help="Read at most SIZE bytes of JSON from a file, pipe or stdin, after gzip inflation "
+        "(e.g. 4GiB) [default: 1GiB].",
+        show_default=False,
+    ),
+]
+
+
+def max_input(text: str | None) -> int:
+    """``--max-input-size`` in bytes (:data:`~sfn_trace.model.options.MAX_INPUT` when not
+    given); a value that is not a size is a usage error."""
+    if text is None:
+        return MAX_INPUT
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise UsageError(f"--max-input-size: {error}") from None
+
 
 OutputOption = Annotated[
     Path | None,

@@ -15,8 +15,10 @@ from sfn_trace.cli.options import (
     FORMAT_OPTION,
     DebugOption,
     FieldOption,
+    MaxInputOption,
     OutputOption,
     default_format,
+    max_input,
     with_aws_options,
 )
 from sfn_trace.cli.progress import HistoryProgress
@@ -151,6 +153,7 @@ def trace_command(
             "every Task mocked with its recorded result (nothing is invoked).",
         ),
     ] = False,
+    max_input_size: MaxInputOption = None,
     debug: DebugOption = False,
 ) -> None:
     # The pipeline is imported when a command runs, not for --help or --version.
@@ -201,6 +204,7 @@ def trace_command(
                 redact=redact,
                 expect_definition=expect_definition,
                 confirm=confirm,
+                max_input=max_input(max_input_size),
             )
         result = run.result
         output.warn(result.warnings)

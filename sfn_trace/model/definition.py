@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from sfn_trace.errors import InputError
@@ -53,17 +52,6 @@ class Definition:
         language = str(body.get("QueryLanguage", "JSONPath"))
         states = dict(_index(body["States"], "States", None, None, language))
         return cls(body=body, text=text, states=states)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Definition:
-        try:
-            # utf-8-sig: editors on Windows save JSON with a byte-order mark.
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: the definition is not UTF-8 text") from None
-        except OSError as exc:
-            raise InputError(f"cannot read definition {path}: {exc.strerror or exc}") from exc
-        return cls.from_text(text, origin=str(path))
 
     def state(self, name: str) -> StateDef | None:
         return self.states.get(name)

@@ -1,7 +1,9 @@
-"""How to reach AWS: plain values, importable without boto3 (offline runs never load it)."""
+"""How to reach AWS, and how much of a file to read: plain values, importable without boto3
+(offline runs never load it)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -16,6 +18,49 @@ DEFAULT_SCAN_LIMIT = 100
 
 DEFAULT_TIMEOUT = 90.0
 """``--timeout``: seconds an AWS request may go without an answer, its retries included."""
+
+MAX_INPUT = 1 << 30
+"""``--max-input-size``: the most bytes of JSON sfn-trace reads from one file, pipe or stdin,
+counted after gzip inflation (1 GiB).
+
+A history AWS returns holds at most 25,000 events, each payload at most 256 KiB
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): 6.1 GiB if every
+event were as large as it can be, which no real execution comes near (the 25,000-event
+benchmark history is 55.5 MB). Reading a history takes four to five times its size in
+memory,
+so 1 GiB is about a sixth of that theoretical maximum and keeps a file someone else wrote,
+such as a gzip file of a few megabytes that inflates to gigabytes, from taking the machine's
+memory. The option raises it for the rare history that needs more."""
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_size(text: str) -> int:
+    """``--max-input-size``'s value in bytes: a number of bytes, or with a unit (``500MB``,
+    ``2GiB``, ``1.5G``; ``k``/``M``/``G``/``T`` are powers of 1000, ``KiB``/``MiB``/``GiB``/
+    ``TiB`` of 1024). Raises :class:`ValueError` with the reason."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a size (e.g. 2GiB, 500MB, 1000000)")
+    number, unit = float(match[1]), (match[2] or "").lower()
+    if "i" in unit:
+        factor = 1024 ** ("kmgt".index(unit[0]) + 1)
+    else:
+        factor = _UNITS[unit.rstrip("b") if unit != "b" else "b"]
+    size = int(number * factor)
+    if size < 1:
+        raise ValueError(f"{text!r} is not a size of at least one byte")
+    return size
+
+
+def format_size(size: int) -> str:
+    """A size as people read it: ``1 GiB``, ``512 MiB``, ``1,000,000 bytes``."""
+    for exponent, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        whole, rest = divmod(size, 1024**exponent)
+        if whole and not rest:
+            return f"{whole:,} {unit}"
+    return f"{size:,} bytes"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import _PAYLOAD_MEMBER, EventKind, HistoryEvent, events_from_api
 from sfn_trace.model.events import parse_timestamp as _parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.options import MAX_INPUT
 from sfn_trace.sources.files import read_json
 
 SCHEMA_NAME = "sfn-trace-bundle"
@@ -204,9 +205,10 @@ def is_bundle(document: Any) -> bool:
     )
 
 
-def read_bundle(path: str | Path) -> Bundle:
-    """Read a bundle file (plain or gzip); every failure is a one-line InputError."""
-    document = read_json(path, "bundle")
+def read_bundle(path: str | Path, max_input: int = MAX_INPUT) -> Bundle:
+    """Read a bundle file (plain or gzip, at most ``max_input`` bytes of JSON); every
+    failure is a one-line InputError."""
+    document = read_json(path, "bundle", max_input)
     if not is_bundle(document):
         raise InputError(f"{path}: not an sfn-trace bundle (no {SCHEMA_NAME} schema)")
     return bundle_from_document(document, str(path))

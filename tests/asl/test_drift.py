@@ -8,6 +8,7 @@ from typing import Any
 
 from sfn_trace.asl.drift import compare_definitions
 from sfn_trace.model.definition import Change, Definition, StateDrift
+from sfn_trace.sources.files import read_definition
 from tests.data import DEFINITION as SEED
 from tests.data import FIXED_DEFINITION as FIXED
 
@@ -21,12 +22,12 @@ def test_formatting_and_key_order_do_not_count() -> None:
     reordered = json.dumps(
         {k: body[k] for k in reversed(list(body))}, indent=None, separators=(",", ":")
     )
-    drift = compare_definitions(Definition.from_file(SEED), Definition.from_text(reordered))
+    drift = compare_definitions(read_definition(SEED), Definition.from_text(reordered))
     assert drift.identical and drift.states == ()
 
 
 def test_the_corrected_line_ingest_differs_in_the_merge_inputs() -> None:
-    drift = compare_definitions(Definition.from_file(SEED), Definition.from_file(FIXED))
+    drift = compare_definitions(read_definition(SEED), read_definition(FIXED))
     assert {d.state: (d.change, d.keys) for d in drift.states} == {
         "PrepareFinalMerge": (Change.CHANGED, ("Parameters",)),
         "PrepareHierarchicalFinalMerge": (Change.CHANGED, ("Parameters",)),

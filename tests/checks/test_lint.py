@@ -9,6 +9,7 @@ import pytest
 
 from sfn_trace.checks.lint import LintFinding, lint
 from sfn_trace.model.definition import Definition
+from sfn_trace.sources.files import read_definition
 from tests.data import DEFINITION as SEED
 from tests.data import FIXED_DEFINITION as FIXED
 from tests.data import corpus_definition, corpus_names
@@ -31,7 +32,7 @@ def reader(next_state: str | None = None) -> dict[str, Any]:
 
 
 def test_the_seed_flat_path_depends_on_split_into_chunks_returning_the_key() -> None:
-    findings = lint(Definition.from_file(SEED), FIELD)
+    findings = lint(read_definition(SEED), FIELD)
     flat = next(f for f in findings if f.reader == "PrepareFinalMerge")
     assert flat.dropper == "SplitIntoChunks"
     assert flat.expression == (
@@ -49,14 +50,14 @@ def test_the_seed_flat_path_depends_on_split_into_chunks_returning_the_key() -> 
 
 
 def test_the_seed_hierarchical_path_has_the_same_bug_in_create_chunk_groups() -> None:
-    findings = lint(Definition.from_file(SEED), FIELD)
+    findings = lint(read_definition(SEED), FIELD)
     droppers = {(f.reader, f.dropper) for f in findings}
     assert ("PrepareHierarchicalFinalMerge", "CreateChunkGroups") in droppers
     assert ("MarkBatchesComplete", "FinalMerge") in droppers
 
 
 def test_the_corrected_definition_is_clean() -> None:
-    assert lint(Definition.from_file(FIXED), FIELD) == []
+    assert lint(read_definition(FIXED), FIELD) == []
 
 
 def test_parameters_without_the_field_drop_it() -> None:
@@ -169,4 +170,4 @@ def test_lint_reads_every_corpus_definition(field: str) -> None:
     definitions = [path for path in found if path is not None]
     assert len(definitions) > 300
     for path in definitions:
-        lint(Definition.from_file(path), field)
+        lint(read_definition(path), field)

@@ -11,6 +11,7 @@ import pytest
 
 from sfn_trace.errors import ExitCode, InputError
 from sfn_trace.model.definition import Definition
+from sfn_trace.sources.files import read_definition
 from tests.data import DEFINITION, corpus_definition, corpus_names
 
 
@@ -252,20 +253,20 @@ def test_not_asl(document: Any) -> None:
 def test_from_file(tmp_path: Path) -> None:
     path = tmp_path / "sm.asl.json"
     path.write_text(json.dumps(NESTED), encoding="utf-8")
-    definition = Definition.from_file(path)
+    definition = read_definition(path)
     assert "Leaf" in definition.states
-    assert Definition.from_file(str(path)).states.keys() == definition.states.keys()
+    assert read_definition(str(path)).states.keys() == definition.states.keys()
 
 
 def test_from_file_errors(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot read definition"):
-        Definition.from_file(tmp_path / "missing.json")
-    with pytest.raises(InputError, match="cannot read definition"):
-        Definition.from_file(tmp_path)
+    with pytest.raises(InputError, match="definition not found"):
+        read_definition(tmp_path / "missing.json")
+    with pytest.raises(InputError, match="definition is a directory"):
+        read_definition(tmp_path)
     bad = tmp_path / "bad.json"
     bad.write_text('{"Comment": "no states"}', encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        Definition.from_file(bad)
+        read_definition(bad)
     assert caught.value.message.startswith(str(bad))
 
 
@@ -295,7 +296,7 @@ def _walk(
 
 @pytest.mark.parametrize("path", _corpus_definitions())
 def test_corpus_definition_parses(path: Path) -> None:
-    definition = Definition.from_file(path)
+    definition = read_definition(path)
     expected = list(_walk(json.loads(path.read_text(encoding="utf-8"))["States"], None, None))
     assert len({name for name, *_ in expected}) == len(expected), "state names are unique"
     assert {name: (s.type, s.parent, s.branch) for name, s in definition.states.items()} == {
@@ -307,11 +308,11 @@ def test_corpus_definition_parses(path: Path) -> None:
 def test_a_definition_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
     path = tmp_path / "bom.asl.json"
     path.write_bytes(b"\xef\xbb\xbf" + DEFINITION.read_bytes())
-    assert Definition.from_file(path).body == Definition.from_file(DEFINITION).body
+    assert read_definition(path).body == read_definition(DEFINITION).body
 
 
 def test_a_definition_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.asl.json"
     path.write_bytes('{"StartAt": "Caf\xe9", "States": {}}'.encode("latin-1"))
     with pytest.raises(InputError, match="not UTF-8"):
-        Definition.from_file(path)
+        read_definition(path)

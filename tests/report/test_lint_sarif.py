@@ -33,6 +33,7 @@ from sfn_trace.errors import ExitCode
 from sfn_trace.model.definition import Definition
 from sfn_trace.report.lint.sarif import RULES
 from sfn_trace.report.lint.sarif import render as render_sarif
+from sfn_trace.sources.files import read_definition
 from tests.data import DEFINITION, FIXED_DEFINITION, ROOT
 
 FIELD = "poll_results_s3_key"
@@ -241,7 +242,7 @@ def test_the_seed_definition_gives_a_valid_log_at_each_droppers_key(
 
     assert driver["version"] == __version__
     assert run["columnKind"] == "utf16CodeUnits"
-    findings = lint(Definition.from_file(DEFINITION), FIELD)
+    findings = lint(read_definition(DEFINITION), FIELD)
     assert len(run["results"]) == len(findings) > 0
     text = DEFINITION.read_text(encoding="utf-8")
     for result_, finding in zip(run["results"], findings, strict=True):

@@ -271,7 +271,7 @@ def test_non_utf8_inside_gzip(tmp_path: Path) -> None:
 
 def test_bad_definition_beside_a_good_history(tmp_path: Path) -> None:
     history = write(tmp_path / "h.json", {"events": EVENTS})
-    expect_input_error(history, "cannot read definition", definition=tmp_path / "missing.json")
+    expect_input_error(history, "definition not found", definition=tmp_path / "missing.json")
     not_asl = write(tmp_path / "d.json", {"events": EVENTS})
     expect_input_error(history, "not an Amazon States Language definition", definition=not_asl)
 
