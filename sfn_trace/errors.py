@@ -22,8 +22,12 @@ class ExitCode(IntEnum):
     """An AWS error: not found, access denied, throttled past retries, unreachable."""
     INCOMPLETE = 4
     """The answer is incomplete: truncated payloads, data not included, history cut."""
+    HANGUP = 129
+    """SIGHUP (128 + 1): the terminal went away."""
     INTERRUPTED = 130
-    """Ctrl-C."""
+    """Ctrl-C (SIGINT, 128 + 2)."""
+    TERMINATED = 143
+    """SIGTERM (128 + 15): ``kill``, a CI job's timeout, a container stopped."""
 
 
 class SfnTraceError(Exception):
@@ -52,3 +56,15 @@ class AwsError(SfnTraceError):
     """An AWS call failed in a way retries could not fix."""
 
     exit_code = ExitCode.AWS
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised wherever the program is, as Ctrl-C raises
+    KeyboardInterrupt: whatever handles Ctrl-C (a temporary file removed, a thread told to
+    stop) handles these the same way. The CLI's ``main`` turns the signals into it; the exit
+    code is 128 + the signal's number, as a shell reports a process the signal ended."""
+
+    def __init__(self, signal_name: str, exit_code: ExitCode) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.exit_code = exit_code

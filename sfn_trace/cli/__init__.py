@@ -14,13 +14,15 @@ inner stages (docs/architecture.md).
 import contextlib
 import gc
 import os
+import signal
 import sys
 
 from sfn_trace.cli import compare as _compare  # noqa: F401  (registers `compare`)
 from sfn_trace.cli import lint as _lint  # noqa: F401  (registers `lint`)
 from sfn_trace.cli import scan as _scan  # noqa: F401  (registers `scan`)
 from sfn_trace.cli import trace as _trace  # noqa: F401  (registers the main form)
-from sfn_trace.cli.app import app
+from sfn_trace.cli.app import app, stopped
+from sfn_trace.errors import ExitCode, Stopped
 
 
 def main() -> None:
@@ -32,19 +34,37 @@ def main() -> None:
     hundreds of thousands of containers a big trace builds found nothing and took 4% of the
     time), and once the output is flushed the process exits at once instead of freeing every
     object one by one and collecting a last time (3% more). Code that imports :data:`app`
-    (tests, other programs) gets neither.
+    (tests, other programs) gets neither, nor the handlers of SIGTERM and SIGHUP
+    (:func:`_stop_on_signals`).
     """
     gc.disable()
+    _stop_on_signals()
     try:
         app(prog_name="sfn-trace")
         code = 0
     except SystemExit as done:
         code = _exit_code(done.code)
+    except KeyboardInterrupt as stop:  # before a command's guard runs, or after it
+        code = stopped(stop)
     for stream in (sys.stdout, sys.stderr):
         # The reader may have gone away, or the stream been closed (a broken pipe).
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop the program as Ctrl-C does (:class:`Stopped`, a
+    KeyboardInterrupt): the temporary file of an output being written is removed, one line
+    says so, and the exit code is 128 + the signal's number. Python's default would end the
+    process at once and leave that file behind."""
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        raise Stopped(name, ExitCode.TERMINATED if name == "SIGTERM" else ExitCode.HANGUP)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
 
 
 def _exit_code(code: object) -> int:

@@ -25,7 +25,7 @@ from typer.core import TyperCommand, TyperGroup
 from sfn_trace import __version__
 from sfn_trace.cli.output import err
 from sfn_trace.cli.values import install
-from sfn_trace.errors import ExitCode, SfnTraceError
+from sfn_trace.errors import ExitCode, SfnTraceError, Stopped
 
 SUBCOMMANDS_HELP = """\b
 Sub-commands:
@@ -43,7 +43,7 @@ Exit codes:
   2  bad usage or unreadable input
   3  an AWS error (not found, access denied, throttled past retries, unreachable)
   4  the answer is incomplete (truncated payloads, data not included, history cut)
-  130 interrupted (Ctrl-C)
+  129/130/143 stopped by SIGHUP / Ctrl-C / SIGTERM (temporary files removed)
 """
 
 
@@ -174,9 +174,8 @@ def guarded(debug: bool) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
-        err("interrupted")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        raise typer.Exit(stopped(stop)) from None
     except SfnTraceError as error:
         if debug:
             _print_traceback()
@@ -186,6 +185,12 @@ def guarded(debug: bool) -> Iterator[None]:
         # The reader went away (e.g. `| head`): not an error worth a traceback.
         sys.stderr.close()
         raise typer.Exit(ExitCode.INTACT) from None
+    except MemoryError:
+        err(
+            "error: out of memory: the input needs more memory than this machine gives "
+            "(--max-input-size bounds what is read)"
+        )
+        raise typer.Exit(ExitCode.USAGE) from None
     except Exception as error:
         if debug:
             _print_traceback()
@@ -194,6 +199,15 @@ def guarded(debug: bool) -> Iterator[None]:
             "(please report it; --debug shows the traceback)"
         )
         raise typer.Exit(ExitCode.USAGE) from None
+
+
+def stopped(stop: KeyboardInterrupt) -> ExitCode:
+    """The line and the exit code of Ctrl-C (130), SIGTERM (143) or SIGHUP (129)."""
+    if isinstance(stop, Stopped):
+        err(f"stopped by {stop.signal_name}")
+        return stop.exit_code
+    err("interrupted")
+    return ExitCode.INTERRUPTED
 
 
 # Signed-request material botocore errors may echo: header or query parameter, and value.

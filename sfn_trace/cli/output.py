@@ -23,6 +23,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NoReturn
@@ -296,17 +297,34 @@ def _new_file_mode() -> int:
 
 
 def _to_stdout(content: Content) -> None:
-    if isinstance(content, str):
-        sys.stdout.write(content)
-    else:
-        sys.stdout.flush()
-        binary = getattr(sys.stdout, "buffer", None)
-        if binary is None:
-            sys.stdout.write(content.decode("utf-8", "backslashreplace"))
+    """The report on stdout. A reader that went away (``| head``, even before the first
+    byte) is not an error: the rest is dropped and the exit code stays the report's. A
+    full disk or any other failure is one line (exit 2)."""
+    try:
+        if isinstance(content, str):
+            sys.stdout.write(content)
         else:
-            binary.write(content)
-            binary.flush()
-    sys.stdout.flush()
+            sys.stdout.flush()
+            binary = getattr(sys.stdout, "buffer", None)
+            if binary is None:
+                sys.stdout.write(content.decode("utf-8", "backslashreplace"))
+            else:
+                binary.write(content)
+                binary.flush()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to stdout: {exc.strerror or exc}") from None
+
+
+def _reader_gone() -> None:
+    """Stdout's reader went away: what is still buffered is sent to /dev/null instead, so
+    that no later flush fails again."""
+    with suppress(OSError, ValueError):  # ValueError, io.UnsupportedOperation: no descriptor
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 def _to_stream(path: Path, data: bytes) -> None:
@@ -330,7 +348,7 @@ def _write_all(descriptor: int, data: bytes, path: str | Path) -> None:
         while view:
             view = view[os.write(descriptor, view) :]
     except BrokenPipeError:
-        raise  # the reader went away (`| head`): not an error (cli.app.guarded)
+        pass  # the reader went away (`-o fifo`, `-o /dev/stdout | head`): not an error
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
