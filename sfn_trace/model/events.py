@@ -12,9 +12,10 @@ Reference: https://docs.aws.amazon.com/step-functions/latest/apireference/API_Hi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from enum import Enum
 from functools import lru_cache
 from typing import Any, Final
@@ -22,6 +23,7 @@ from typing import Any, Final
 from sfn_trace.errors import InputError
 from sfn_trace.model import jsontext
 from sfn_trace.model.jsontext import MAX_DEPTH, TooDeep
+from sfn_trace.model.text import brief
 
 
 class _NotJson:
@@ -374,29 +376,74 @@ class EventReader:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """A timestamp as boto3 (datetime), the AWS CLI (ISO 8601) or JSON (epoch seconds) gives it."""
+    """A timestamp in any form AWS's SDKs and tools write one, or None when there is none or
+    it cannot be read (:func:`timestamp_warning` says so):
+
+    - a ``datetime`` (boto3); one without a zone is UTC;
+    - ISO 8601 / RFC 3339 text (the AWS CLI, the JavaScript, Java and Go SDKs), with or
+      without a zone (none is UTC), ``Z``, any number of fractional digits;
+    - epoch time as a number or as text: seconds (the AWS CLI with
+      ``cli_timestamp_format = none``), milliseconds (Java's ``Date``, pandas, CloudWatch
+      Logs), micro- or nanoseconds, told apart by size (:func:`_from_epoch`);
+    - an HTTP date (``Mon, 01 Jan 2024 00:00:00 GMT``).
+    """
     if value is None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return _from_epoch(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.endswith("Z"):
+        if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             try:
-                return datetime.fromtimestamp(float(text), tz=timezone.utc)
-            except (OverflowError, OSError, ValueError):
+                return _from_epoch(float(text))
+            except ValueError:
+                pass
+            try:
+                parsed = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
                 return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
+
+
+_EPOCH_UNITS: Final = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
+"""Epoch numbers this large are nano-, micro- or milliseconds: as seconds, 1e11 is the year
+5138, and as milliseconds it is 1973, so no real moment is read in the wrong unit."""
+
+
+def _from_epoch(number: float) -> datetime | None:
+    for bound, per_second in _EPOCH_UNITS:
+        if abs(number) >= bound:
+            number /= per_second
+            break
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def timestamp_warning(raw_events: Sequence[Mapping[str, Any]]) -> str | None:
+    """The warning for events whose ``timestamp`` is there but in no form
+    :func:`parse_timestamp` reads (their moments are unknown, never made up), or None."""
+    unread = [
+        raw
+        for raw in raw_events
+        if raw.get("timestamp") is not None and parse_timestamp(raw["timestamp"]) is None
+    ]
+    if not unread:
+        return None
+    first = unread[0]
+    return (
+        f"{len(unread)} event(s) have a timestamp in a form sfn-trace cannot read (event "
+        f"{brief(first.get('id'), 20)}: {brief(first['timestamp'], 60)}); their "
+        "moments are unknown (ISO 8601 and epoch seconds or milliseconds are read)"
+    )
 
 
 # Events whose details normally carry a payload; when the member is absent the history was

@@ -52,7 +52,13 @@ from sfn_trace.model.definition import Definition
 
 # _PAYLOAD_MEMBER: which payload member an event must carry; its absence means "execution
 # data not included", and event_to_api must keep that (the same table the reader uses).
-from sfn_trace.model.events import _PAYLOAD_MEMBER, EventKind, HistoryEvent, events_from_api
+from sfn_trace.model.events import (
+    _PAYLOAD_MEMBER,
+    EventKind,
+    HistoryEvent,
+    events_from_api,
+    timestamp_warning,
+)
 from sfn_trace.model.events import parse_timestamp as _parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.options import MAX_INPUT
@@ -259,7 +265,7 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
         events=events,
         definition=definition,
         source=origin,
-        warnings=tuple(str(w) for w in warnings),
+        warnings=_with(tuple(str(w) for w in warnings), timestamp_warning(raw_events)),
     )
     logs = _logs_from_json(document.get("logs"), origin)
     if logs is not None:
@@ -274,6 +280,11 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
         redacted_field=_str(document.get("redacted_field")),
         original_source=_str(document.get("source")),
     )
+
+
+def _with(warnings: tuple[str, ...], warning: str | None) -> tuple[str, ...]:
+    """The bundle's saved warnings and one more, unless it was saved already."""
+    return (*warnings, warning) if warning and warning not in warnings else warnings
 
 
 def _member(

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 from sfn_trace.errors import InputError
 from sfn_trace.model.definition import Definition
-from sfn_trace.model.events import events_from_api
+from sfn_trace.model.events import events_from_api, timestamp_warning
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.model.options import MAX_INPUT, format_size
 
@@ -195,11 +195,13 @@ def history_data(
     arn = None
     if isinstance(document, Mapping) and isinstance(document.get("executionArn"), str):
         arn = document["executionArn"]
+    unread = timestamp_warning(raw_events)
     return ExecutionData(
         info=infer_info(events, arn=arn),
         events=events,
         definition=definition,
         source=str(path),
+        warnings=(unread,) if unread else (),
     )
 
 
