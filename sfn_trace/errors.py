@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     """An AWS error: not found, access denied, throttled past retries, unreachable."""
     INCOMPLETE = 4
     """The answer is incomplete: truncated payloads, data not included, history cut."""
+    INTERNAL = 70
+    """A bug in sfn-trace (sysexits' EX_SOFTWARE): not the user's input, not AWS."""
     HANGUP = 129
     """SIGHUP (128 + 1): the terminal went away."""
     INTERRUPTED = 130

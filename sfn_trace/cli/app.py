@@ -43,6 +43,7 @@ Exit codes:
   2  bad usage or unreadable input
   3  an AWS error (not found, access denied, throttled past retries, unreachable)
   4  the answer is incomplete (truncated payloads, data not included, history cut)
+  70 an internal error (a bug in sfn-trace: please report it)
   129/130/143 stopped by SIGHUP / Ctrl-C / SIGTERM (temporary files removed)
 """
 
@@ -181,10 +182,6 @@ def guarded(debug: bool) -> Iterator[None]:
             _print_traceback()
         err(f"error: {error.message}")
         raise typer.Exit(error.exit_code) from None
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): not an error worth a traceback.
-        sys.stderr.close()
-        raise typer.Exit(ExitCode.INTACT) from None
     except MemoryError:
         err(
             "error: out of memory: the input needs more memory than this machine gives "
@@ -198,7 +195,7 @@ def guarded(debug: bool) -> Iterator[None]:
             f"internal error: {type(error).__name__}: {error} "
             "(please report it; --debug shows the traceback)"
         )
-        raise typer.Exit(ExitCode.USAGE) from None
+        raise typer.Exit(ExitCode.INTERNAL) from None
 
 
 def stopped(stop: KeyboardInterrupt) -> ExitCode:

@@ -54,8 +54,11 @@ _KERNEL_FOLDERS = (Path("/proc"), Path("/sys"))
 def err(message: str) -> None:
     """One line on stderr: what the message quotes from the account (a state name, a cause, a
     file name) is neutral, a newline in it included (report/neutral.py)."""
-    sys.stderr.write(f"sfn-trace: {neutral(message)}\n")
-    sys.stderr.flush()
+    # A stderr that went away (closed, its reader gone) leaves nothing to say it on; the
+    # command goes on and ends with its own exit code.
+    with suppress(OSError, ValueError):
+        sys.stderr.write(f"sfn-trace: {neutral(message)}\n")
+        sys.stderr.flush()
 
 
 def warn(warnings: Iterable[str], *, about: str = "") -> None:

@@ -205,7 +205,7 @@ def test_internal_errors_are_one_line_without_traceback(
 
     monkeypatch.setattr(api, "load", broken)
     result = invoke(str(intact), "--field", "key")
-    assert result.exit_code == ExitCode.USAGE
+    assert result.exit_code == ExitCode.INTERNAL == 70
     assert "internal error: ValueError: boom" in one_line(result.stderr)
 
 

@@ -174,3 +174,19 @@ def test_signals_are_handled_only_by_the_program() -> None:
     import sfn_trace.cli  # noqa: F401
 
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_stderr_that_is_gone_keeps_the_verdicts_code(tmp_path: Path) -> None:
+    """The warning (--region with a file) has nowhere to go: the exit code is still 1."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sfn_trace", str(HISTORY), "--field", FIELD, "--region",
+             "us-east-1", "--format", "json", "-o", str(tmp_path / "r.json")],
+            stderr=write, stdout=subprocess.DEVNULL, cwd=ROOT, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 1
+    assert (tmp_path / "r.json").exists()
