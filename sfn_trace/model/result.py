@@ -160,7 +160,7 @@ class TraceResult:
     """When the verdict is ``unknown``: what the documents we could see say."""
     unseen: tuple[Unseen, ...] = ()
     warnings: tuple[str, ...] = ()
-    chain: tuple[Any, ...] = ()
+    chain: tuple[Hop, ...] = ()
     """Blame chain from the last consumer back to the origin (needs definition replay)."""
     definition_available: bool = False
     logs_fetched: bool = False

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from sfn_trace.model.execution import ExecutionInfo
+from sfn_trace.model.result import Hop
 from sfn_trace.report import Command, RenderOptions, TraceFormat, render
 from sfn_trace.report.links import console_link
 from sfn_trace.sources.files import load_history_file
@@ -221,16 +221,22 @@ def test_long_payloads_are_trimmed_around_the_field(tmp_path: Path) -> None:
 
 def test_the_blame_chain_is_rendered_when_present() -> None:
     chain = (
-        {
-            "state": "MarkBatchesComplete",
-            "read": "$.poll_results_s3_key",
-            "value": None,
-            "expression": '"poll_results_s3_key.$": "$.poll_results_s3_key"',
-            "written_by": "PrepareMarkBatchesComplete",
-        },
-        SimpleNamespace(
+        Hop(
+            state="MarkBatchesComplete",
+            seq=7,
+            scope=(),
+            read="$.poll_results_s3_key",
+            source="input",
+            value=None,
+            expression='"poll_results_s3_key.$": "$.poll_results_s3_key"',
+            written_by="PrepareMarkBatchesComplete",
+        ),
+        Hop(
             state="SplitIntoChunks",
+            seq=2,
+            scope=(),
             read="$.Payload.poll_results_s3_key",
+            source="result",
             value=None,
             expression="ResultSelector | pipe",
             written_by="embedding-split-into-chunks-lambda-dev",

@@ -519,8 +519,8 @@ def test_every_origin_kind_is_worded() -> None:
     assert {kind for kind, *_ in ORIGINS} == set(OriginKind)
 
 
-def test_a_chain_of_plain_records_still_names_its_origin() -> None:
-    hop = {"state": "S", "read": "$.x", "value": None, "expression": "e", "written_by": None}
+def test_an_origin_of_no_known_kind_is_still_named() -> None:
+    hop = Hop("S", 999, (), "$.x", "something new", None, "e", None)
     result = dataclasses.replace(_fixture(), chain=(hop,))
     text = render(Command.TRACE, TraceFormat.MARKDOWN, result)
     assert "| ` `" not in text and "(origin)" in text

@@ -28,7 +28,7 @@ from tabulate import tabulate
 from sfn_trace.asl import dataflow
 from sfn_trace.model import jsontext
 from sfn_trace.model.events import NOT_JSON, Payload
-from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
+from sfn_trace.model.result import Finding, Hop, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
 from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
@@ -165,7 +165,7 @@ def _facts(result: TraceResult) -> str:
             "available" if result.definition_available else "not available (steps not explained)",
         )
     )
-    if getattr(result, "logs_fetched", False):
+    if result.logs_fetched:
         facts.append(("Lambda logs", "fetched"))
     return _bullets(f"**{label}:** {value}" for label, value in facts)
 
@@ -191,10 +191,10 @@ def _finding_blocks(result: TraceResult) -> list[str]:
         blocks += _finding("Went null", result.first_null, show_value=True)
     if result.lost_at is not None:
         blocks += _finding("Last copy", result.lost_at, show_value=False)
-    consumer = getattr(result, "consumer", None)
+    consumer = result.consumer
     if (
         result.verdict is Verdict.LOST
-        and isinstance(consumer, VisitTrace)
+        and consumer is not None
         and consumer.parameters is not None
         and not consumer.parameters.has_set
     ):
@@ -254,17 +254,15 @@ def _chain_table(result: TraceResult) -> str | None:
     if not result.chain:
         return None
     rows = []
-    for number, link in enumerate(result.chain, start=1):
-        value = _get(link, "value")
-        writer = _get(link, "written_by")
+    for number, hop in enumerate(result.chain, start=1):
         rows.append(
             [
                 str(number),
-                _code(str(_get(link, "state") or ""), table=True),
-                _code(str(_get(link, "read") or ""), table=True),
-                _code(brief(value, VALUE_WIDTH), table=True),
-                _code(str(_get(link, "expression") or ""), table=True),
-                _code(str(writer), table=True) if writer else _origin(result, link),
+                _code(hop.state, table=True),
+                _code(hop.read or "", table=True),
+                _code(brief(hop.value, VALUE_WIDTH), table=True),
+                _code(hop.expression or "", table=True),
+                _code(hop.written_by, table=True) if hop.written_by else _origin(result, hop),
             ]
         )
     return _table(rows, ["#", "state", "read", "value", "expression", "written by"])
@@ -301,12 +299,6 @@ def _confirmation_blocks(result: TraceResult) -> list[str]:
     return ["### AWS TestState", intro, table]
 
 
-def _get(link: Any, key: str) -> Any:
-    if isinstance(link, dict):
-        return link.get(key)
-    return getattr(link, key, None)
-
-
 _ORIGINS = {
     "input": "the execution input",
     "iteration": "the output of a Map iteration",
@@ -316,11 +308,11 @@ _ORIGINS = {
 NOTE_WIDTH = 80
 
 
-def _origin(result: TraceResult, link: Any) -> str:
+def _origin(result: TraceResult, hop: Hop) -> str:
     """What wrote the value at the chain's origin (its hop names no state): the task result,
     the execution input, a literal, the context object, a variable... (chain.OriginKind)."""
-    source, note = _get(link, "source"), _get(link, "note")
-    trace = next((t for t in result.visits if t.visit.seq == _get(link, "seq")), None)
+    source, note = hop.source, hop.note
+    trace = next((t for t in result.visits if t.visit.seq == hop.seq), None)
     if source == "result":
         return _task_result(trace)
     if source == "error":
@@ -744,26 +736,12 @@ def _fits(value: dict[str, Any] | list[Any], width: int) -> bool:
 
 
 def log_lines(trace: VisitTrace) -> list[str]:
-    """The log lines of the visit's last Lambda invocation, when logs were fetched.
-
-    Read through ``getattr`` so that renderers work with or without the log fetch: the lines
-    live in ``trace.last_call.logs.lines`` (or a ``log_lines`` attribute of the invocation).
-    """
-    call = getattr(trace, "last_call", None)
-    lines = getattr(getattr(call, "logs", None), "lines", None)
-    if lines is None:
-        lines = getattr(trace.invocation, "log_lines", None) or getattr(trace, "log_lines", None)
-    return [_line_text(line) for line in lines or ()]
-
-
-def _line_text(line: Any) -> str:
-    if isinstance(line, str):
-        text = line
-    elif isinstance(line, dict):
-        text = str(line.get("message", ""))
-    else:
-        text = str(getattr(line, "message", line))
-    return text.rstrip("\n")
+    """The log lines of the visit's last Lambda invocation (none when logs were not fetched
+    or none were found)."""
+    call = trace.last_call
+    if call is None or call.logs is None:
+        return []
+    return [line.message.rstrip("\n") for line in call.logs.lines]
 
 
 def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
@@ -771,9 +749,8 @@ def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
     for finding in (result.first_null, result.lost_at):
         if finding is not None:
             relevant.append(finding.trace)
-    consumer = getattr(result, "consumer", None)
-    if isinstance(consumer, VisitTrace):
-        relevant.append(consumer)
+    if result.consumer is not None:
+        relevant.append(result.consumer)
     blocks: list[str] = []
     seen: set[int] = set()
     for trace in relevant:

@@ -30,9 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from itertools import pairwise
-from typing import Any
 
-from sfn_trace.model.result import Finding, TraceResult, VisitTrace
+from sfn_trace.model.result import Finding, Hop, TraceResult, VisitTrace
 from sfn_trace.model.text import ELLIPSIS
 from sfn_trace.model.visits import FlowKind, Visit
 
@@ -472,20 +471,19 @@ class _Builder:
             return None
         return self.edges.setdefault((source, target), _Edge(arrow))
 
-    def add_chain(self, chain: Iterable[Any]) -> None:
+    def add_chain(self, chain: Iterable[Hop]) -> None:
         """Thick arrows from each hop's writer to it; the last one labelled."""
         for hop in chain:
-            reader, writer = getattr(hop, "seq", None), getattr(hop, "written_by_seq", None)
-            if reader not in self.position or writer not in self.position:
+            reader, writer = hop.seq, hop.written_by_seq
+            if reader not in self.position or writer is None or writer not in self.position:
                 continue
             last = None
             for before, after in self._path(writer, reader):
                 edge = self._link(before, after, "==>")
                 if edge is not None:
                     edge.arrow, last = "==>", edge
-            expression = getattr(hop, "expression", None)
-            if last is not None and last.label is None and expression:
-                last.label = escape(short_expression(str(expression)))
+            if last is not None and last.label is None and hop.expression:
+                last.label = escape(short_expression(hop.expression))
 
     def _path(self, writer: int, reader: int) -> list[tuple[int, int]]:
         """The visits the value went through: along a flow, or straight across flows."""
@@ -535,8 +533,8 @@ def flowchart(result: TraceResult) -> Chart | None:
 
 def _important(result: TraceResult) -> list[set[int]]:
     findings = {f.visit.seq for f in (result.first_null, result.lost_at) if f is not None}
-    chain = {getattr(hop, "seq", None) for hop in result.chain}
-    chain |= {getattr(hop, "written_by_seq", None) for hop in result.chain}
+    chain: set[int | None] = {hop.seq for hop in result.chain}
+    chain |= {hop.written_by_seq for hop in result.chain}
     changed = {t.visit.seq for t in result.visits if t.changed is not False}
     return [findings, {s for s in chain if isinstance(s, int)}, changed]
 
