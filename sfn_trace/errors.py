@@ -1,7 +1,8 @@
 """Exit codes and the exceptions that carry them.
 
-Every expected failure is one of these exceptions, raised anywhere below the CLI; only
-``cli.py`` turns them into a one-line message and an exit code (docs/cli.md, exit codes).
+Every expected failure is one of these exceptions, raised anywhere below the CLI; only the
+``cli`` package (the guard in ``cli/app.py``, and ``main`` in ``cli/__init__.py`` for the
+signals) turns them into a one-line message and an exit code (docs/cli.md, exit codes).
 """
 
 from __future__ import annotations

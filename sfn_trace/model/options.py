@@ -121,11 +121,11 @@ class AwsOptions:
 
 
 ProgressCallback = Callable[[int, int], None]
+"""Called after each history page with (pages fetched so far, events so far)."""
 
 EventsCallback = Callable[["ExecutionInfo", "Definition | None", "Sequence[HistoryEvent]"], None]
 """Called with each history page's events as they are converted, in id order, and what was
 fetched before the history: the execution and the definition that ran (None: none)."""
-"""Called after each history page with (pages fetched so far, events so far)."""
 
 DEFAULT_OPTIONS = AwsOptions()
 

@@ -28,7 +28,8 @@ class Fault(str, Enum):
 
     DEFINITION = "definition_drift"
     """The definition is not the one that ran, and the history shows it: a state it lacks,
-    a state of another type, or a task resource other than the one that ran."""
+    or a state of another type than the one that ran (``asl/replay.py``, ``_drift``); then
+    every other difference is put down to it too."""
     HISTORY = "history_lacks_data"
     """The history does not hold what the replay needs: S3 items (ItemReader), Distributed
     Map children, random numbers AWS drew, context values, truncated or missing payloads,
