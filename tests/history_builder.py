@@ -10,6 +10,8 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sfn_trace.model.events import details_member
+
 _T0 = datetime(2025, 11, 17, 5, 48, 59, tzinfo=timezone.utc)
 
 
@@ -32,7 +34,7 @@ class History:
             "type": type_,
         }
         if details:
-            event[_details_key(type_)] = {
+            event[details_member(type_)] = {
                 k: json.dumps(v) if k in ("input", "output", "parameters") else v
                 for k, v in details.items()
             }
@@ -55,13 +57,3 @@ class History:
     def write(self, path: Any) -> Any:
         path.write_text(json.dumps(self.document()), encoding="utf-8")
         return path
-
-
-def _details_key(type_: str) -> str:
-    for suffix, key in (
-        ("StateEntered", "stateEnteredEventDetails"),
-        ("StateExited", "stateExitedEventDetails"),
-    ):
-        if type_.endswith(suffix):
-            return key
-    return type_[0].lower() + type_[1:] + "EventDetails"

@@ -339,6 +339,18 @@ class HistoryEvent:
         )
 
 
+def details_member(event_type: str) -> str:
+    """The name of an event type's ``*EventDetails`` member, as the API spells it:
+    ``TaskStateEntered`` -> ``stateEnteredEventDetails`` (every ``*StateEntered`` and
+    ``*StateExited`` shares one), ``TaskScheduled`` -> ``taskScheduledEventDetails``,
+    ``MapRunFailed`` -> ``mapRunFailedEventDetails``. :meth:`HistoryEvent.from_api` reads
+    any ``*EventDetails`` member; this is for writing one (bundles, Express records)."""
+    for suffix in ("StateEntered", "StateExited"):
+        if event_type.endswith(suffix) and event_type != suffix:
+            return f"state{suffix[5:]}EventDetails"
+    return event_type[:1].lower() + event_type[1:] + "EventDetails"
+
+
 def events_from_api(raw_events: Iterable[Mapping[str, Any]]) -> tuple[HistoryEvent, ...]:
     """Convert raw events and return them in id order (histories may come newest first)."""
     reader = EventReader()

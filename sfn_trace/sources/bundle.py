@@ -56,6 +56,7 @@ from sfn_trace.model.events import (
     _PAYLOAD_MEMBER,
     EventKind,
     HistoryEvent,
+    details_member,
     events_from_api,
     timestamp_warning,
 )
@@ -103,7 +104,7 @@ def event_to_api(event: HistoryEvent) -> dict[str, Any]:
     raw["previousEventId"] = event.previous_id
     details = _details(event)
     if details:
-        raw[_details_member(event.type)] = details
+        raw[details_member(event.type)] = details
     return raw
 
 
@@ -140,15 +141,6 @@ def _details(event: HistoryEvent) -> dict[str, Any]:
     if event.assigned_variables is not None or event.variables_truncated:
         details["assignedVariablesDetails"] = {"truncated": event.variables_truncated}
     return details
-
-
-def _details_member(event_type: str) -> str:
-    """``TaskStateEntered`` -> ``stateEnteredEventDetails``, ``MapRunFailed`` ->
-    ``mapRunFailedEventDetails`` (the API's naming; the reader accepts any ``*EventDetails``)."""
-    for suffix in ("StateEntered", "StateExited"):
-        if event_type.endswith(suffix) and event_type != suffix:
-            return f"state{suffix[5:]}EventDetails"
-    return event_type[:1].lower() + event_type[1:] + "EventDetails"
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sfn_trace.errors import ExitCode, InputError, SfnTraceError
-from sfn_trace.model.events import HistoryEvent
+from sfn_trace.model.events import HistoryEvent, details_member
 
 EXPRESS_MAX_DURATION = timedelta(minutes=5)
 """An Express execution runs at most five minutes
@@ -199,15 +199,6 @@ def records_notes(records: Records) -> list[str]:
             "the first was kept"
         )
     return notes
-
-
-def details_member(event_type: str) -> str:
-    """``TaskStateEntered`` -> ``stateEnteredEventDetails``, ``TaskScheduled`` ->
-    ``taskScheduledEventDetails`` (the API's member names)."""
-    for suffix in ("Entered", "Exited"):
-        if event_type.endswith("State" + suffix):
-            return "state" + suffix + "EventDetails"
-    return event_type[:1].lower() + event_type[1:] + "EventDetails"
 
 
 def _int(value: Any) -> int:

@@ -18,14 +18,13 @@ from typing import Any
 import pytest
 
 from sfn_trace.errors import ExitCode, InputError
-from sfn_trace.model.events import EventKind, HistoryEvent
+from sfn_trace.model.events import EventKind, HistoryEvent, details_member
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.model.snapshot import Status
 from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.express_records import (
     ExpressLoggingError,
     LoggingConfig,
-    details_member,
     filter_pattern,
     log_group_name,
     log_group_region,

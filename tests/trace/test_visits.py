@@ -11,16 +11,9 @@ import json
 from typing import Any
 
 from sfn_trace.model.definition import Definition
-from sfn_trace.model.events import EventKind, HistoryEvent, Payload, events_from_api
+from sfn_trace.model.events import EventKind, HistoryEvent, Payload, details_member, events_from_api
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
 from sfn_trace.trace.visits import build_visits, built_once
-
-
-def details_member(event_type: str) -> str:
-    for suffix in ("StateEntered", "StateExited"):
-        if event_type.endswith(suffix):
-            return "state" + suffix + "EventDetails"
-    return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
 class History:

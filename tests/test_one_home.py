@@ -1,0 +1,54 @@
+"""Each rule has one home (docs/architecture.md, "One home per rule"): a second copy of a rule
+is found here by what its code does, not by its name, and fails the test.
+
+Each rule is a predicate over the syntax tree of a module (docstrings and comments are not
+code, so a module may still *speak* of a rule it does not implement)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sfn_trace"
+
+
+def _strings_built(tree: ast.AST) -> Iterator[str]:
+    """The constant parts of every string the code builds: f-strings and ``+`` of strings."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            for value in node.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    yield value.value
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Constant) and isinstance(side.value, str):
+                    yield side.value
+
+
+def _builds(fragment: str) -> Callable[[ast.AST], bool]:
+    return lambda tree: any(fragment in text for text in _strings_built(tree))
+
+
+RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
+    "the name of an event's *EventDetails member": (
+        _builds("EventDetails"),
+        "model/events.py",
+    ),
+    "a URL written into a report": (_builds("https://"), "report/links.py"),
+}
+"""rule -> (what a copy of it does, its one home)."""
+
+
+def _modules() -> Iterator[tuple[str, ast.AST]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_rule_has_one_home(rule: str) -> None:
+    does, home = RULES[rule]
+    homes = [name for name, tree in _modules() if does(tree)]
+    assert homes == [home], f"{rule}: {homes}"
