@@ -28,8 +28,25 @@ def _strings_built(tree: ast.AST) -> Iterator[str]:
                     yield side.value
 
 
+def _strings(tree: ast.AST) -> Iterator[str]:
+    """Every string constant of the code, docstrings (a string statement) left out."""
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings:
+                yield node.value
+
+
 def _builds(fragment: str) -> Callable[[ast.AST], bool]:
     return lambda tree: any(fragment in text for text in _strings_built(tree))
+
+
+def _says(fragment: str) -> Callable[[ast.AST], bool]:
+    return lambda tree: any(fragment in text for text in _strings(tree))
 
 
 RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
@@ -38,6 +55,7 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
         "model/events.py",
     ),
     "a URL written into a report": (_builds("https://"), "report/links.py"),
+    "the verdict's sentence": (_says("is never set in any document"), "report/common.py"),
 }
 """rule -> (what a copy of it does, its one home)."""
 

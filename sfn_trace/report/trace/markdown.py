@@ -31,7 +31,7 @@ from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, Hop, TraceResult, Verdict, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import brief
-from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
+from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_sentence
 from sfn_trace.report.links import console_link
 from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
@@ -121,20 +121,8 @@ def _execution_name(result: TraceResult) -> str | None:
 
 
 def _verdict_line(result: TraceResult) -> str:
-    field, final = _code(result.field), _text(result.final_source)
-    how = {
-        Status.NULL: "holds it only as null",
-        Status.MISSING: "holds no copy of it",
-        Status.MIXED: "holds a null copy beside set ones",
-    }.get(result.final.status, "")
-    sentence = {
-        Verdict.LOST: f"{field} was set, but {final} {how}.",
-        Verdict.INTACT: f"{final} holds {field} set.",
-        Verdict.NEVER_SET: f"{field} occurs, but is never set in any document.",
-        Verdict.ABSENT: f"no document of the execution holds {field}.",
-        Verdict.UNKNOWN: "the answer depends on data the history does not hold.",
-    }[result.verdict]
-    line = f"**Verdict: {result.verdict.value}**: {sentence}"
+    sentence = verdict_sentence(result, _code(result.field), _text(result.final_source))
+    line = f"**Verdict: {result.verdict.value}**: {sentence}."
     if result.partial_verdict is not None:
         line += f" What could be seen says: **{result.partial_verdict.value}**."
     return line

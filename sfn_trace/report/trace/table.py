@@ -8,10 +8,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sfn_trace.model.result import Finding, TraceResult, Verdict, VisitTrace
+from sfn_trace.model.result import Finding, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import ELLIPSIS, brief
-from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso
+from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_sentence
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 from sfn_trace.sources.lambda_logs import readable
@@ -21,14 +21,6 @@ PATH_WIDTH = 48
 """An occurrence's path longer than this loses the middle of its parent's path, never its
 last segment (the field's own name)."""
 WRAP = 100
-
-_VERDICT_TEXT = {
-    Verdict.LOST: "LOST: {field} was set, but {final} holds {how}",
-    Verdict.INTACT: "INTACT: {final} holds {field} set",
-    Verdict.NEVER_SET: "NEVER SET: {field} occurs, but is never set in any document",
-    Verdict.ABSENT: "ABSENT: no document of the execution holds {field}",
-    Verdict.UNKNOWN: "UNKNOWN: the answer depends on data the history does not hold",
-}
 
 
 def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
@@ -57,15 +49,9 @@ def _facts(result: TraceResult) -> list[str]:
 
 
 def _headline(result: TraceResult, options: RenderOptions) -> list[str]:
-    verdict = result.verdict
-    final = result.final
-    how = (
-        "it only as null"
-        if final.status is Status.NULL
-        else ("no copy of it" if final.status is Status.MISSING else "a null copy beside set ones")
-    )
-    text = _VERDICT_TEXT[verdict].format(field=result.field, final=result.final_source, how=how)
-    lines = [f"Verdict    {text}"]
+    label = result.verdict.value.upper().replace("_", " ")
+    text = verdict_sentence(result, result.field, result.final_source)
+    lines = [f"Verdict    {label}: {text}"]
     if result.partial_verdict is not None:
         lines.append(f"           what could be seen says: {result.partial_verdict.value}")
     for unseen in result.unseen:
