@@ -6,7 +6,7 @@ the same options as its command-line form, and :func:`render` for any output for
     >>> from sfn_trace import api
     >>> run = api.trace("history.json", "poll_results_s3_key", definition="definition.json")
     >>> run.result.verdict, run.result.first_null.visit.state
-    >>> print(api.render(api.Command.TRACE, "markdown", run.result))
+    >>> print(api.render(run, "markdown"))
 
 Nothing here prints, exits or writes a file (the CLI does, in :mod:`sfn_trace.cli.output`);
 AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``,
@@ -21,15 +21,16 @@ import dataclasses
 import functools
 import gc
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sfn_trace.errors import UsageError
+from sfn_trace.errors import AwsError, ExitCode, InputError, SfnTraceError, UsageError
 from sfn_trace.model.arn import looks_like_arn, parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
@@ -42,11 +43,11 @@ from sfn_trace.model.options import (
     FollowChildren,
     ProgressCallback,
 )
-from sfn_trace.model.result import TraceResult
-from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
+from sfn_trace.model.result import TraceResult, Verdict
+from sfn_trace.report.registry import DEFAULT_OPTIONS, FORMATS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.files import STDIN, read_definition
-from sfn_trace.sources.target import load_target_file
+from sfn_trace.sources.target import document_data, load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.invocations import all_invocations
@@ -60,10 +61,26 @@ if TYPE_CHECKING:  # the checks are imported by the commands that run them
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
+    "IN_MEMORY",
+    "MAX_INPUT",
+    "AwsError",
+    "AwsOptions",
     "Command",
+    "Comparison",
+    "ExitCode",
+    "FollowChildren",
+    "InputError",
+    "LintReport",
     "RenderOptions",
+    "ScanResult",
+    "SfnTraceError",
+    "Target",
+    "TraceResult",
     "TraceRun",
+    "UsageError",
+    "Verdict",
     "bundle",
+    "command_of",
     "compare",
     "lint",
     "load",
@@ -73,6 +90,32 @@ __all__ = [
     "trace_execution",
     "trace_file",
 ]
+"""What a notebook needs: the commands, their options and results, and the errors (each
+carries its exit code). ``ScanResult``, ``Comparison`` and ``LintReport`` are imported
+when first asked for, as their commands are."""
+
+_LAZY = {
+    "ScanResult": "sfn_trace.checks.scan",
+    "Comparison": "sfn_trace.checks.compare",
+    "LintReport": "sfn_trace.checks.lint",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``api.ScanResult``, ``api.Comparison``, ``api.LintReport``, imported on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+Target = str | Path | Mapping[str, Any] | Sequence[Mapping[str, Any]]
+"""What to trace: an execution ARN; a history or bundle file, a FIFO, or ``"-"`` for stdin;
+or a history or bundle already in memory (a parsed document, or the list of events)."""
+
+IN_MEMORY = "events in memory"
+"""How a TARGET given in memory is named in messages and reports."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +133,7 @@ class TraceRun:
 
 
 def trace(
-    target: str | Path,
+    target: Target,
     field: str,
     *,
     definition: str | Path | Definition | None = None,
@@ -125,9 +168,11 @@ def trace(
     """
     if not field:
         raise UsageError("--field must not be empty")
+    # Read before anything is fetched: an unreadable file must not cost a long fetch first.
+    expected = read_definition(expect_definition, max_input) if expect_definition else None
     # The Lambda logs are fetched while the replay runs (mostly network and pacing waits);
     # redaction needs them first, so a redacted trace fetches them before.
-    live = looks_like_arn(str(target))
+    live = isinstance(target, str) and looks_like_arn(target)
     background = (logs if live else file_logs) and not redact
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
@@ -156,14 +201,11 @@ def trace(
                 "for a history file pass it with --definition"
             )
         shown = redact_all(data, field) if redact else data
-        expected = None
-        if expect_definition is not None:
-            expected = read_definition(expect_definition, max_input)
-            if data.definition is None:
-                raise UsageError(
-                    "--expect-definition needs the definition that ran: it is fetched for an "
-                    "execution ARN; for a history file pass it with --definition"
-                )
+        if expected is not None and data.definition is None:
+            raise UsageError(
+                "--expect-definition needs the definition that ran: it is fetched for an "
+                "execution ARN; for a history file pass it with --definition"
+            )
         result = analyze(
             shown,
             field,
@@ -346,14 +388,44 @@ def lint(definitions: Sequence[str | Path], field: str, max_input: int = MAX_INP
 
 
 def render(
-    command: Command,
-    output_format: str,
-    result: object,
+    result: TraceRun | TraceResult | ScanResult | Comparison | LintReport,
+    output_format: str | Enum = "json",
     options: RenderOptions = DEFAULT_OPTIONS,
 ) -> str:
-    """A result of ``command`` as text in ``output_format`` (the registry's formats)."""
+    """What :func:`trace`, :func:`scan`, :func:`compare` or :func:`lint` returned, as text in
+    ``output_format``: the renderer is chosen by the result's type, and a format that kind of
+    result does not have is a :class:`UsageError` naming the ones it has."""
+    if isinstance(result, TraceRun):
+        result = result.result
+    command = command_of(result)
+    chosen = output_format.value if isinstance(output_format, Enum) else str(output_format)
+    formats = [each.value for each in FORMATS[command]]
+    if chosen.lower() not in formats:
+        raise UsageError(
+            f"{chosen!r} is not a format of a {command.value} result: {', '.join(formats)}"
+        )
     with _collector_paused():
-        return render_result(command, output_format, result, options)
+        return render_result(command, chosen.lower(), result, options)
+
+
+_RESULT_TYPES: dict[str, Command] = {
+    "sfn_trace.model.result.TraceResult": Command.TRACE,
+    "sfn_trace.checks.scan.ScanResult": Command.SCAN,
+    "sfn_trace.checks.compare.Comparison": Command.COMPARE,
+    "sfn_trace.checks.lint.LintReport": Command.LINT,
+}
+"""Each command's result type, by name: nothing is imported to tell them apart."""
+
+
+def command_of(result: object) -> Command:
+    """The command whose result ``result`` is (:class:`UsageError` for anything else)."""
+    for kind in type(result).__mro__:
+        command = _RESULT_TYPES.get(f"{kind.__module__}.{kind.__qualname__}")
+        if command is not None:
+            return command
+    raise UsageError(
+        f"render takes what trace, scan, compare or lint returned, not {type(result).__name__!r}"
+    )
 
 
 def bundle(
@@ -381,7 +453,7 @@ def bundle(
 
 
 def load(
-    target: str | Path,
+    target: Target,
     *,
     definition: str | Path | Definition | None = None,
     aws: AwsOptions | None = None,
@@ -402,7 +474,9 @@ def load(
     ``follow_children`` (a count or ``"all"``) fetches the child executions of the history's
     Distributed Map runs; without it a live trace only describes the Map Runs.
     ``on_events``: called with each history page's events as they arrive (a Standard
-    execution's ARN only).
+    execution's ARN only). TARGET may also be a history or bundle already in memory: a
+    parsed document (``{"events": [...]}``, a bundle) or the list of events itself, such as
+    the ``events`` of boto3's ``get_execution_history`` pages.
     """
     options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
@@ -414,14 +488,16 @@ def load(
         return _with_map_runs(data, options, follow_children)
     if express_log_group is not None:
         raise UsageError("--express-log-group needs an execution ARN as TARGET, not a file")
-    if str(target) != STDIN and not Path(target).exists():
+    definition_path = None if isinstance(definition, Definition) else definition
+    if not isinstance(target, (str, Path)):  # a history or bundle already in memory
+        data = document_data(target, IN_MEMORY, definition_path, max_input)
+    elif str(target) != STDIN and not Path(target).exists():
         raise UsageError(
             f"{str(target)!r} is neither an execution ARN "
             "(arn:aws:states:REGION:ACCOUNT:execution:...) nor an existing file"
         )
-    data = load_target_file(
-        target, None if isinstance(definition, Definition) else definition, max_input
-    )
+    else:
+        data = load_target_file(target, definition_path, max_input)
     if isinstance(definition, Definition):
         data = dataclasses.replace(data, definition=definition)
     if file_logs and data.lambda_logs is None:

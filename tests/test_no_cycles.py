@@ -68,7 +68,7 @@ def _cyclic_garbage() -> list[object]:
 def _trace_and_report(history: Path, definition: Path | None, field: str) -> None:
     run = api.trace(history, field, definition=definition)
     for output_format in ("json", "markdown", "table", "csv"):
-        api.render("trace", output_format, run.result)
+        api.render(run.result, output_format)
 
 
 @pytest.mark.parametrize(("history", "definition", "field"), _HISTORIES)

@@ -108,5 +108,5 @@ def compare_command(
         output.warn(comparison.good.warnings, about="good run: ")
         output.warn(comparison.bad.warnings, about="bad run: ")
         output.warn(comparison.warnings)
-        output.deliver(api.render(Command.COMPARE, fmt, comparison), output_file)
+        output.deliver(api.render(comparison, fmt), output_file)
     output.exit_with(comparison.exit_code, exit_reason(Command.COMPARE, comparison))

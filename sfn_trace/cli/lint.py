@@ -59,5 +59,5 @@ def lint_command(
             output.err(f"error: {each.error}")
         # One unreadable definition alone leaves nothing to report.
         if len(report.definitions) > 1 or not report.unreadable:
-            output.deliver(api.render(Command.LINT, output_format, report), None)
+            output.deliver(api.render(report, output_format), None)
     output.exit_with(report.exit_code, exit_reason(Command.LINT, report))

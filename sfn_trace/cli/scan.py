@@ -127,7 +127,7 @@ def scan_command(
             output.err(
                 f"note: more executions matched; only the newest {limit} were scanned (--limit)"
             )
-        text = api.render(Command.SCAN, fmt, result)
+        text = api.render(result, fmt)
         if fmt is ScanFormat.CSV:  # stdout holds rows only: the summary goes to stderr
             for line in scan_summary(result):
                 output.err(line)

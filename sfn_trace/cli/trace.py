@@ -214,16 +214,16 @@ def trace_command(
         )
         files: list[tuple[Path, output.Content]] = []
         if csv_file is not None:
-            files.append((csv_file, api.render(Command.TRACE, TraceFormat.CSV, result, options)))
+            files.append((csv_file, api.render(result, TraceFormat.CSV, options)))
         if report_file is not None:
-            markdown = api.render(Command.TRACE, TraceFormat.MARKDOWN, result, options)
+            markdown = api.render(result, TraceFormat.MARKDOWN, options)
             files.append((report_file, markdown))
         if save_bundle is not None:
             bundle = api.bundle(
                 run, command=("sfn-trace", *sys.argv[1:]), compress=save_bundle.name.endswith(".gz")
             )
             files.append((save_bundle, bundle))
-        output.deliver(api.render(Command.TRACE, fmt, result, options), output_file, files)
+        output.deliver(api.render(result, fmt, options), output_file, files)
     output.exit_with(result.exit_code, exit_reason(Command.TRACE, result))
 
 

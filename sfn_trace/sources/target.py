@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.options import MAX_INPUT
@@ -20,10 +21,21 @@ def load_target_file(
     its own definition, which ``definition_path`` replaces when given. At most
     ``max_input`` bytes of each file are read (:data:`~sfn_trace.model.options.MAX_INPUT`).
     """
-    document = read_json(path, "file", max_input)
+    return document_data(read_json(path, "file", max_input), str(path), definition_path, max_input)
+
+
+def document_data(
+    document: Any,
+    origin: str,
+    definition_path: str | Path | None = None,
+    max_input: int = MAX_INPUT,
+) -> ExecutionData:
+    """An :class:`ExecutionData` from a parsed history (``{"events": [...]}`` or a list of
+    events, as GetExecutionHistory's pages hold them) or bundle; ``origin`` names it in
+    messages."""
     if is_bundle(document):
-        data = bundle_from_document(document, str(path)).data
+        data = bundle_from_document(document, origin).data
         if definition_path is not None:
             data = replace(data, definition=read_definition(definition_path, max_input))
         return data
-    return history_data(document, path, definition_path)
+    return history_data(document, origin, definition_path, max_input)

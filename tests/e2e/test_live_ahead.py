@@ -54,6 +54,6 @@ def test_a_live_trace_replays_each_visit_as_its_page_arrives(
     assert len(taken) == len(run.result.visits) and all(taken)
 
     whole = analyze_module.analyze(run.data, FIELD)  # the saved history, traced at once
-    assert api.render("trace", "json", run.result) == api.render("trace", "json", whole)
+    assert api.render(run.result, "json") == api.render(whole, "json")
     assert run.result.first_null is not None
     assert run.result.first_null.visit.state == "SplitIntoChunks"

@@ -55,7 +55,7 @@ def _paged(events: Sequence[HistoryEvent], size: int) -> list[Sequence[HistoryEv
 def _shown(result: TraceResult) -> tuple[str, str]:
     """What a user sees: the JSON (every visit's replay, field step and snapshots) and the
     Markdown report (the chain and the explanations)."""
-    return api.render("trace", "json", result), api.render("trace", "markdown", result)
+    return api.render(result, "json"), api.render(result, "markdown")
 
 
 @pytest.mark.parametrize("name", fixture_names())
