@@ -5,8 +5,9 @@ folder) against a loopback endpoint that plays Step Functions, STS (assume-role)
 portal. The credentials come in turn from the environment, a profile in a shared credentials
 file, a config ``credential_process``, an SSO cached token, and an assume-role from a source
 profile; the endpoint's error message echoes the access key id, the secret key and the
-session token the CLI ended up with: on its first line, percent-encoded in a signed URL, and
-cut short. Neither the ``error:`` line, ``--debug``'s traceback, nor a JSON report (whose
+session token the CLI ended up with (and the SSO portal's cached access token, an
+assume-role's source keys): on its first line, percent-encoded in a signed URL, and cut
+short. Neither the ``error:`` line, ``--debug``'s traceback, nor a JSON report (whose
 warnings quote AWS messages) may hold any of them.
 """
 
@@ -68,6 +69,9 @@ class FakeAws:
     """The credentials STS (``sts``) and the SSO portal (``sso``) hand out."""
     echo: Credentials | None = None
     """The credentials Step Functions' error messages quote."""
+    also: tuple[str, ...] = ()
+    """Further secrets they quote (the SSO portal's access token, an assume-role's source
+    keys)."""
     failing: str = "DescribeExecution"
     """The Step Functions operation that fails (KmsAccessDeniedException on the definition
     is only a warning: the trace goes on and its JSON report quotes the message)."""
@@ -85,7 +89,7 @@ class FakeAws:
             f"The security token {token} for key {key} (secret {secret}) is not valid\n"
             f"https://example.com/?X-Amz-Security-Token={quote(token, safe='')}"
             f"&X-Amz-Credential={key}%2F20260101&X-Amz-Signature={'ab' * 32}\n"
-            f"token began {token[7:60]}, secret {secret[3:30]}"
+            f"token began {token[7:60]}, secret {secret[3:30]}; also {' '.join(self.also)}"
         )
 
     def answer(self, request: BaseHTTPRequestHandler, body: bytes) -> tuple[int, str, bytes]:
@@ -238,6 +242,9 @@ def setup_process(home: Path, aws: FakeAws) -> tuple[dict[str, str], Credentials
     return environment(home, aws, AWS_PROFILE="tool"), creds
 
 
+PORTAL_TOKEN = "aoaAAAAFakePortalAccessToken0123456789:MGUCMQDfake+portal/token"
+
+
 def setup_sso(home: Path, aws: FakeAws) -> tuple[dict[str, str], Credentials]:
     creds = aws.issued["sso"] = Credentials.fake("sso")
     start = "https://fake-portal.example.com/start"
@@ -249,17 +256,19 @@ def setup_sso(home: Path, aws: FakeAws) -> tuple[dict[str, str], Credentials]:
     cached = {
         "startUrl": start,
         "region": "us-east-1",
-        "accessToken": "fake-portal-access-token",
+        "accessToken": PORTAL_TOKEN,
         "expiresAt": "2099-01-01T00:00:00Z",
     }
     name = hashlib.sha1(start.encode()).hexdigest() + ".json"
     write(home / ".aws" / "sso" / "cache" / name, json.dumps(cached))
+    aws.also = (PORTAL_TOKEN,)
     return environment(home, aws, AWS_PROFILE="sso"), creds
 
 
 def setup_assume_role(home: Path, aws: FakeAws) -> tuple[dict[str, str], Credentials]:
     source = Credentials.fake("assume-role source")
     creds = aws.issued["sts"] = Credentials.fake("assumed role")
+    aws.also = (source.access_key, source.secret_key)
     write(
         home / ".aws" / "credentials",
         f"[base]\naws_access_key_id = {source.access_key}\n"
@@ -294,9 +303,11 @@ def test_an_error_echoing_the_credentials_prints_none_of_them(
     assert "The security token <redacted> for key <redacted> (secret <redacted>)" in stderr
     assert "Traceback" in stderr  # --debug
     assert_absent(creds, tmp_path, stdout, stderr)
+    assert not [value for value in aws.also if value in stdout + stderr]
     code, stdout, stderr = run(tmp_path, env, aws)
     assert code == ExitCode.AWS
     assert_absent(creds, tmp_path, stdout, stderr)
+    assert not [value for value in aws.also if value in stdout + stderr]
 
 
 @pytest.mark.parametrize("source", ["environment", "profile file"])

@@ -25,6 +25,7 @@ source, and every message worded here is scrubbed of them (:func:`one_line`,
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import JSONFileCache
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -56,6 +58,7 @@ from botocore.retries.standard import (
     StandardRetryConditions,
     ThrottlingErrorDetector,
 )
+from botocore.utils import SSOTokenLoader
 
 from sfn_trace import __version__
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
@@ -182,13 +185,17 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
 
 
 _KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+_SSO_TOKEN_CACHE = os.path.join("~", ".aws", "sso", "cache")
+"""Where botocore (and the AWS CLI's ``aws sso login``) keep SSO access tokens."""
 
 
 def _profile_keys(core: Any) -> list[str | None]:
     """The static keys of the profile in use and of the ``source_profile`` chain an
     assume-role starts from (config and shared credentials files, as botocore merged them):
-    botocore signs its STS calls with them."""
-    profiles = core.full_config.get("profiles", {})
+    botocore signs its STS calls with them; and an SSO profile's cached access token, with
+    which botocore asks the SSO portal for the role's credentials."""
+    config = core.full_config
+    profiles = config.get("profiles", {})
     name = core.profile or "default"
     seen: set[str] = set()
     keys: list[str | None] = []
@@ -198,8 +205,25 @@ def _profile_keys(core: Any) -> list[str | None]:
         if not isinstance(profile, dict):
             break
         keys += [value for key in _KEY_NAMES if isinstance(value := profile.get(key), str)]
+        keys += _sso_tokens(profile, config.get("sso_sessions", {}))
         name = profile.get("source_profile")
     return keys
+
+
+def _sso_tokens(profile: dict[str, Any], sessions: dict[str, Any]) -> list[str | None]:
+    """The cached access and refresh tokens of an SSO profile (none if not logged in)."""
+    session = profile.get("sso_session")
+    start = profile.get("sso_start_url")
+    if isinstance(session, str) and isinstance(sessions.get(session), dict):
+        start = sessions[session].get("sso_start_url", start)
+    if not isinstance(start, str):
+        return []
+    cache = JSONFileCache(os.path.expanduser(_SSO_TOKEN_CACHE))
+    try:
+        token = SSOTokenLoader(cache=cache)(start, session if isinstance(session, str) else None)
+    except (BotoCoreError, OSError, ValueError):
+        return []
+    return [token.get("accessToken"), token.get("refreshToken")]
 
 
 class _Credentials:
