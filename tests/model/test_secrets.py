@@ -66,7 +66,7 @@ def test_innocent_text_is_left_alone() -> None:
     text = (
         "execution arn:aws:states:us-east-1:123456789012:execution:m:e not found; "
         "payload {'a': 'aaaaaaaaaaaaaaaaaaaaaaaa', 'id': 'f47ac10b-58cc-4372-a567-0e02b2c3d479'}"
-        " in /tmp/reports/ABCDEFGHIJKLMNOPQRSTUVWXYZ/report.json"
+        " in reports/ABCDEFGHIJKLMNOPQRSTUVWXYZ/report.json"
     )
     assert scrub(text) == text
     assert scrub_values(text) == text
