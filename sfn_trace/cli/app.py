@@ -10,8 +10,6 @@ runs inside :func:`guarded`, which maps each expected failure to one line and it
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 import traceback
 import types
@@ -26,6 +24,7 @@ from sfn_trace import __version__
 from sfn_trace.cli.output import err
 from sfn_trace.cli.values import install
 from sfn_trace.errors import ExitCode, SfnTraceError, Stopped
+from sfn_trace.model.secrets import scrub
 
 SUBCOMMANDS_HELP = """\b
 Sub-commands:
@@ -207,36 +206,14 @@ def stopped(stop: KeyboardInterrupt) -> ExitCode:
     return ExitCode.INTERRUPTED
 
 
-# Signed-request material botocore errors may echo: header or query parameter, and value.
-_SECRETS_IN_TEXT = re.compile(
-    r"(?:x-amz-security-token|x-amz-credential|x-amz-signature|credential|signature)"
-    r"\s*[:=]\s*[^\s,&]+",
-    re.IGNORECASE,
-)
-
-
-_TOKEN_HEADER = re.compile(r"x-amz-security-token", re.IGNORECASE)
-
-
 def _print_traceback() -> None:
     """``--debug``: the traceback, with request signatures and credentials scrubbed.
 
     botocore errors such as InvalidSignatureException echo the canonical request, which
-    holds the session token; the traceback must never carry it to a terminal or a log.
+    holds the session token; the traceback must never carry it, nor any credential the
+    session resolved (model/secrets.py), to a terminal or a log.
     """
-    text = _SECRETS_IN_TEXT.sub("<signed-request material redacted>", traceback.format_exc())
-    # The canonical request also lists the signed header names (host;x-amz-security-token).
-    text = _TOKEN_HEADER.sub("<token header>", text)
-    for name in (
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ACCESS_KEY_ID",
-    ):
-        value = os.environ.get(name)
-        if value and len(value) >= 8:
-            text = text.replace(value, "<redacted>")
-    sys.stderr.write(text)
+    sys.stderr.write(scrub(traceback.format_exc()))
 
 
 def _tolerate_lone_surrogates() -> None:

@@ -31,6 +31,7 @@ from typing import Literal, NoReturn
 import typer
 
 from sfn_trace.errors import ExitCode, UsageError
+from sfn_trace.model.secrets import scrub, scrub_values
 from sfn_trace.report.neutral import neutral
 
 Content = str | bytes
@@ -53,11 +54,12 @@ _KERNEL_FOLDERS = (Path("/proc"), Path("/sys"))
 
 def err(message: str) -> None:
     """One line on stderr: what the message quotes from the account (a state name, a cause, a
-    file name) is neutral, a newline in it included (report/neutral.py)."""
+    file name) is neutral, a newline in it included (report/neutral.py), and no credential
+    is in it (model/secrets.py)."""
     # A stderr that went away (closed, its reader gone) leaves nothing to say it on; the
     # command goes on and ends with its own exit code.
     with suppress(OSError, ValueError):
-        sys.stderr.write(f"sfn-trace: {neutral(message)}\n")
+        sys.stderr.write(f"sfn-trace: {neutral(scrub(message))}\n")
         sys.stderr.flush()
 
 
@@ -230,13 +232,19 @@ def _shown_folder(path: Path, real: Path) -> str:
 def deliver(
     report: Content, output: Path | None, files: Sequence[tuple[Path, Content]] = ()
 ) -> None:
-    """Write the extra ``files``, then the report to ``output`` (a path, ``-``) or stdout."""
+    """Write the extra ``files``, then the report to ``output`` (a path, ``-``) or stdout.
+    Text holds no credential this process resolved (model/secrets.py)."""
     for path, content in files:
-        write_to(path, content)
+        write_to(path, _without_secrets(content))
+    report = _without_secrets(report)
     if output is not None:
         write_to(output, report)
     else:
         _to_stdout(report)
+
+
+def _without_secrets(content: Content) -> Content:
+    return scrub_values(content) if isinstance(content, str) else content
 
 
 def write_to(path: str | Path, content: Content, option: str | None = None) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sfn_trace.model.options import RetryNotice
+from sfn_trace.model.secrets import scrub
 from sfn_trace.report.neutral import neutral
 
 
@@ -68,7 +69,7 @@ class HistoryProgress(_Bar):
         self._show(self._fetched)
 
     def _retry(self, notice: RetryNotice) -> None:
-        self._show(f"{self._fetched}: {neutral(str(notice))}")
+        self._show(f"{self._fetched}: {neutral(scrub(str(notice)))}")
 
 
 class ScanProgressBar(_Bar):
@@ -105,7 +106,7 @@ class ScanProgressBar(_Bar):
     def _retry(self, notice: RetryNotice) -> None:
         """Called from the scan's worker threads; shown until the next execution is done
         (before the listing, the bar is not started: nothing is shown)."""
-        self._retrying = neutral(str(notice))
+        self._retrying = neutral(scrub(str(notice)))
         if self._bar is not None:
             self._bar.update(self._task, description=self._description())
 

@@ -13,6 +13,12 @@ do carry one say so explicitly:
   ``{"type": "platform.start", "record": {"requestId": "<id>", ...}}``.
 
 See https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+
+What in a line is the platform's own, and never a function's (``--redact`` keeps only that):
+:func:`platform_parts` cuts a text platform line into the platform's fixed fields and the rest,
+and :data:`LOG_LEVELS`, :data:`PLATFORM_TYPES`, :data:`RUNTIME_STATUSES`,
+:func:`is_request_id`, :func:`is_version` and :func:`is_timestamp` say which values of a JSON
+line's members have the platform's shape.
 """
 
 from __future__ import annotations
@@ -22,11 +28,25 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Final
 
 from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 from sfn_trace.model.visits import LambdaInvocation
 
-__all__ = ["InvocationLogs", "LambdaLogs", "LogLine", "assign", "group_by_request"]
+__all__ = [
+    "LOG_LEVELS",
+    "PLATFORM_TYPES",
+    "RUNTIME_STATUSES",
+    "InvocationLogs",
+    "LambdaLogs",
+    "LogLine",
+    "assign",
+    "group_by_request",
+    "is_request_id",
+    "is_timestamp",
+    "is_version",
+    "platform_parts",
+]
 
 
 _PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: (\S+)")
@@ -202,3 +222,121 @@ def _readable_json(record: dict[str, object], text: str) -> str:
         error = record.get("errorType")
         return f"[{level}] {shown}" + (f" ({error})" if error else "")
     return text
+
+
+# --- what is the platform's own (for --redact) ----------------------------------------------
+
+LOG_LEVELS: Final = frozenset(
+    {"TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"}
+)
+"""The levels of Lambda's JSON log format and of the usual logging libraries (upper case)."""
+
+PLATFORM_TYPES: Final = frozenset(
+    {
+        "platform.initStart",
+        "platform.initRuntimeDone",
+        "platform.initReport",
+        "platform.start",
+        "platform.runtimeDone",
+        "platform.report",
+        "platform.restoreStart",
+        "platform.restoreRuntimeDone",
+        "platform.restoreReport",
+        "platform.telemetrySubscription",
+        "platform.logsDropped",
+        "platform.extension",
+    }
+)
+"""The platform events' ``type`` values
+(https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html)."""
+
+RUNTIME_STATUSES: Final = frozenset({"success", "failure", "error", "timeout"})
+"""A platform record's ``status`` (same page)."""
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_VERSION = re.compile(r"\$LATEST|[1-9][0-9]{0,9}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d[0-9:.,+\-Z ]{0,24}")
+
+
+def is_request_id(value: object) -> bool:
+    """A Lambda request id: a UUID."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def is_version(value: object) -> bool:
+    """A function version as the platform names it: ``$LATEST`` or a published number."""
+    return isinstance(value, str) and _VERSION.fullmatch(value) is not None
+
+
+def is_timestamp(value: object) -> bool:
+    """An ISO 8601 date and time (``2024-05-01T12:00:00.123Z``), and nothing else."""
+    if not (isinstance(value, str) and _ISO_MOMENT.fullmatch(value)):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_MS = r"\d+(?:\.\d+)? ms"
+_FIELDS: dict[str, dict[str, str]] = {
+    "START": {"Version": _VERSION.pattern},
+    "END": {},
+    "REPORT": {
+        "Duration": _MS,
+        "Billed Duration": _MS,
+        "Memory Size": r"\d+ MB",
+        "Max Memory Used": r"\d+ MB",
+        "Init Duration": _MS,
+        "Restore Duration": _MS,
+        "Billed Restore Duration": _MS,
+        "Status": "|".join(sorted(RUNTIME_STATUSES)),
+        "Error Type": r"(?:Runtime|Sandbox|Function|Extension)\.[A-Za-z]+",
+        "XRAY TraceId": r"1-[0-9a-f]{8}-[0-9a-f]{24}",
+        "SegmentId": r"[0-9a-f]{16}",
+        "Sampled": "true|false",
+    },
+}
+"""Each text platform line's fixed fields after its request id, and the shape of their
+values: ``START RequestId: <id> Version: $LATEST``, ``END RequestId: <id>``, ``REPORT
+RequestId: <id>\tDuration: 2.30 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory
+Used: 39 MB\tInit Duration: 120.52 ms`` (and X-Ray's ``XRAY TraceId: ...\tSegmentId:
+...\tSampled: true``; https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html)."""
+_FIELD_AT = {
+    kind: re.compile(
+        r"[ \t\r\n]+(?:"
+        + "|".join(f"{re.escape(name)}: (?:{shape})" for name, shape in fields.items())
+        + r")(?=[ \t\r\n]|$)"
+    )
+    if fields
+    else None
+    for kind, fields in _FIELDS.items()
+}
+
+
+def platform_parts(message: str) -> tuple[str, str] | None:
+    """A text platform line (``START``/``END``/``REPORT RequestId: ...``) cut in two: what
+    the platform wrote (its keyword, a request id that is a UUID, then each of its fixed
+    fields whose value has the field's shape, with the whitespace between them) and the rest,
+    from the first part that is none of these to the end ("" when there is none). None for
+    any other line.
+
+    A function can write a line that starts like a platform line, or text that follows one:
+    the rest is what such a line adds.
+    """
+    match = _PLATFORM.match(message)
+    if match is None:
+        return None
+    kind = match.group(1)
+    if not is_request_id(match.group(2)):
+        start = match.start(2)
+        return message[:start], message[start:]
+    position = match.end()
+    field_at = _FIELD_AT[kind]
+    while field_at is not None and (found := field_at.match(message, position)):
+        position = found.end()
+    rest = message[position:]
+    if not rest.strip():
+        return message, ""
+    return message[:position], rest

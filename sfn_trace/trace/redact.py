@@ -28,9 +28,18 @@ says that the data is redacted. What changes:
   occurred while executing the state 'S' (entered at the event id #7).") and any
   ``RequestId: <id>``; the rest becomes ``<redacted:N chars>``. A payload that is not JSON
   becomes a placeholder that the tracer still reads as "not JSON";
-- Lambda log lines: platform lines (``START``/``END``/``REPORT RequestId: ...``) are kept,
-  JSON-format lines are redacted like payloads (keeping ``requestId``, ``type``, ``level``,
-  ``timestamp``), every other line becomes ``<redacted:N chars>``.
+- Lambda log lines: a text platform line (``START``/``END``/``REPORT RequestId: ...``) keeps
+  only the platform's own fixed fields, each when its value has the platform's shape (a UUID
+  request id, ``Version: $LATEST`` or a number, durations in ms, memory in MB, X-Ray ids):
+  whatever else it carries, from the first other part on (text a function printed after
+  them, or a line it wrote to look like one), becomes ``<redacted:N chars>``.
+  JSON-format lines are redacted like payloads, keeping only the members whose values are
+  provably not payload: ``level`` when it is a known level (``INFO``, ``ERROR``, ...),
+  ``type`` when it is a platform event type (``platform.report``, ...), ``timestamp`` and
+  ``time`` when they are ISO 8601 times, ``requestId``/``AWSRequestID`` (and the record's)
+  when they are UUIDs, and in a platform event's ``record`` its ``version``, ``status`` and
+  numeric ``metrics`` (sources/lambda_logs.py says what the platform's shapes are). Every
+  other line becomes ``<redacted:N chars>``.
 
 Not payload, so kept: state names, event ids and timestamps, ARNs, error names, resources,
 warnings, and the definition (it is code; its literals, if any, stay). Object keys are kept,
@@ -48,6 +57,15 @@ from typing import Any
 from sfn_trace.model import jsontext
 from sfn_trace.model.events import NOT_JSON, EventKind, HistoryEvent, Payload
 from sfn_trace.model.execution import ExecutionData
+from sfn_trace.sources.lambda_logs import (
+    LOG_LEVELS,
+    PLATFORM_TYPES,
+    RUNTIME_STATUSES,
+    is_request_id,
+    is_timestamp,
+    is_version,
+    platform_parts,
+)
 
 # Lambda envelope members kept verbatim, as paths of object keys from the document root.
 _KEPT_IN_PARAMETERS = (("FunctionName",),)
@@ -56,20 +74,26 @@ _KEPT_IN_RESULT = (
     ("SdkHttpMetadata", "HttpHeaders", "x-amzn-RequestId"),
 )
 _KEPT_IN_CAUSE = (("requestId",), ("errorType",))
-_KEPT_IN_LOG_RECORD = (
-    ("requestId",),
-    ("record", "requestId"),
-    ("type",),
-    ("level",),
-    ("timestamp",),
-    ("time",),
+_KEPT_IN_LOG_RECORD: tuple[tuple[tuple[str, ...], Callable[[Any], bool]], ...] = (
+    (("requestId",), is_request_id),
+    (("AWSRequestID",), is_request_id),
+    (("record", "requestId"), is_request_id),
+    (("level",), lambda value: isinstance(value, str) and value.upper() in LOG_LEVELS),
+    (("timestamp",), is_timestamp),
+    (("time",), is_timestamp),
+    (("type",), lambda value: isinstance(value, str) and value in PLATFORM_TYPES),
 )
+"""Members of a JSON log line kept when their value passes the check: nothing else."""
+_KEPT_IN_PLATFORM_RECORD: tuple[tuple[tuple[str, ...], Callable[[Any], bool]], ...] = (
+    (("record", "version"), is_version),
+    (("record", "status"), lambda value: isinstance(value, str) and value in RUNTIME_STATUSES),
+)
+"""Members kept in addition when the line's ``type`` is a platform event type."""
 
 _CAUSE_PREFIX = re.compile(
     r"An error occurred while executing the state '[^']*' \(entered at the event id #\d+\)\.?"
 )
 _REQUEST_ID = re.compile(r"RequestId: [0-9a-fA-F-]{36}")
-_PLATFORM_LINE = re.compile(r"^(START|END|REPORT) RequestId: ")
 
 
 def placeholder(text: str) -> str:
@@ -248,17 +272,50 @@ def _redact_logs(logs: Any, field: str) -> Any:
 
 
 def redact_log_message(message: str, field: str) -> str:
-    """One CloudWatch Logs message, redacted (platform lines kept, JSON lines by structure)."""
-    if _PLATFORM_LINE.match(message):
-        return message
+    """One CloudWatch Logs message, redacted: a platform line keeps the platform's fields, a
+    JSON line its structure and the members that are provably not payload (module
+    docstring), any other line becomes a placeholder."""
+    parts = platform_parts(message)
+    if parts is not None:
+        own, rest = parts
+        if not rest:
+            return message
+        body = rest.lstrip(" \t")
+        return own + rest[: len(rest) - len(body)] + placeholder(body.rstrip("\n"))
     if message.lstrip().startswith("{"):
         try:
             record = _loads(message)
         except ValueError:
             record = None
         if isinstance(record, dict):
-            return _dumps(_keep(record, redact_value(record, field), _KEPT_IN_LOG_RECORD))
+            return _dumps(_keep_log_members(record, redact_value(record, field)))
     return placeholder(message.rstrip("\n"))
+
+
+def _keep_log_members(record: dict[str, Any], redacted: dict[str, Any]) -> dict[str, Any]:
+    """Put back the members of a JSON log line whose values are provably not payload."""
+    kept = _KEPT_IN_LOG_RECORD
+    kind = record.get("type")
+    if isinstance(kind, str) and kind in PLATFORM_TYPES:
+        kept += _KEPT_IN_PLATFORM_RECORD
+        inner, copy = record.get("record"), redacted.get("record")
+        metrics = inner.get("metrics") if isinstance(inner, dict) else None
+        if isinstance(metrics, dict) and isinstance(copy, dict):
+            numbers = copy["metrics"]
+            for name, value in metrics.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    numbers[name] = value
+    for path, check in kept:
+        source, target = record, redacted
+        for key in path[:-1]:
+            if not (isinstance(source.get(key), dict) and isinstance(target.get(key), dict)):
+                break
+            source, target = source[key], target[key]
+        else:
+            last = path[-1]
+            if last in source and check(source[last]):
+                target[last] = source[last]
+    return redacted
 
 
 __all__ = ["placeholder", "redact", "redact_log_message", "redact_value", "redaction_note"]

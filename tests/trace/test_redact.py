@@ -257,16 +257,144 @@ def test_assigned_variables_are_redacted_except_the_field() -> None:
     assert json.loads(variables["user"].text) == {"email": "<redacted:5 chars>"}
 
 
+REQUEST = "6f7d1c9e-8d3b-4b8e-9f4a-2f7f0c1d2e3f"
+
+
 def test_log_messages() -> None:
-    start = "START RequestId: 6f7d1c9e-8d3b-4b8e-9f4a-2f7f0c1d2e3f Version: $LATEST"
+    start = f"START RequestId: {REQUEST} Version: $LATEST"
     assert redact_log_message(start, FIELD) == start
     assert redact_log_message("[INFO] wrote customer 4711\n", FIELD) == "<redacted:26 chars>"
-    record = json.dumps({"requestId": "r-1", "level": "INFO", "message": "hi", FIELD: "k"})
+    record = json.dumps({"requestId": REQUEST, "level": "INFO", "message": "hi", FIELD: "k"})
     assert json.loads(redact_log_message(record, FIELD)) == {
-        "requestId": "r-1",
+        "requestId": REQUEST,
         "level": "INFO",
         "message": "<redacted:2 chars>",
         FIELD: "k",
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"START RequestId: {REQUEST} Version: $LATEST\n",
+        f"START RequestId: {REQUEST} Version: 12",
+        f"END RequestId: {REQUEST}\n",
+        f"REPORT RequestId: {REQUEST}\tDuration: 2.30 ms\tBilled Duration: 3 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 39 MB\tInit Duration: 120.52 ms\t\n",
+        f"REPORT RequestId: {REQUEST}\tDuration: 718.65 ms\tBilled Duration: 800 ms \t"
+        "Memory Size: 128 MB\tMax Memory Used: 14 MB\t\n"
+        "XRAY TraceId: 1-5e34a614-10bd0f1fb44f07bc535a1d2e\tSegmentId: 07f5a1b2c3d4e5f6\t"
+        "Sampled: true\t\n",
+        f"REPORT RequestId: {REQUEST}\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 40 MB\tStatus: timeout",
+    ],
+)
+def test_platform_lines_with_only_the_platforms_fields_are_kept(line: str) -> None:
+    assert redact_log_message(line, FIELD) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (
+            f"START RequestId: {REQUEST} Version: $LATEST card 4111-1111\n",
+            f"START RequestId: {REQUEST} Version: $LATEST <redacted:14 chars>",
+        ),
+        (
+            f"END RequestId: {REQUEST} customer=alice@example.com",
+            f"END RequestId: {REQUEST} <redacted:26 chars>",
+        ),
+        (
+            f"REPORT RequestId: {REQUEST}\tDuration: 2.30 ms\tpassword: hunter2\t"
+            "Memory Size: 128 MB",
+            f"REPORT RequestId: {REQUEST}\tDuration: 2.30 ms\t<redacted:37 chars>",
+        ),
+        (  # a field's value of another shape is not the platform's
+            f"START RequestId: {REQUEST} Version: alice@example.com",
+            f"START RequestId: {REQUEST} <redacted:26 chars>",
+        ),
+        (  # text glued to a value
+            f"REPORT RequestId: {REQUEST}\tDuration: 2.30 msX",
+            f"REPORT RequestId: {REQUEST}\t<redacted:18 chars>",
+        ),
+        (  # a function's line dressed up as a platform line, without a request id
+            "START RequestId: alice@example.com Version: $LATEST",
+            "START RequestId: <redacted:34 chars>",
+        ),
+        (
+            f"END RequestId: {REQUEST}-and-more",
+            "END RequestId: <redacted:45 chars>",
+        ),
+    ],
+)
+def test_text_appended_to_a_platform_line_is_redacted(line: str, redacted: str) -> None:
+    assert redact_log_message(line, FIELD) == redacted
+
+
+def test_json_members_keep_only_values_of_the_platforms_shape() -> None:
+    payload = {
+        "level": "customer alice@example.com",
+        "type": "card 4111-1111-1111-1111",
+        "timestamp": "2024-05-01 by alice",
+        "time": {"user": "alice"},
+        "requestId": "alice@example.com",
+        "AWSRequestID": "bob",
+        "message": "hello",
+    }
+    redacted = json.loads(redact_log_message(json.dumps(payload), FIELD))
+    assert redacted == {
+        "level": "<redacted:26 chars>",
+        "type": "<redacted:24 chars>",
+        "timestamp": "<redacted:19 chars>",
+        "time": {"user": "<redacted:5 chars>"},
+        "requestId": "<redacted:17 chars>",
+        "AWSRequestID": "<redacted:3 chars>",
+        "message": "<redacted:5 chars>",
+    }
+
+
+def test_json_members_of_the_platforms_shape_are_kept() -> None:
+    line = {
+        "timestamp": "2024-05-01T12:00:00.123Z",
+        "level": "WARN",
+        "requestId": REQUEST,
+        "AWSRequestID": REQUEST,
+        "message": {"customer": "alice"},
+        "logger": "root",
+    }
+    assert json.loads(redact_log_message(json.dumps(line), FIELD)) == {
+        **line,
+        "message": {"customer": "<redacted:5 chars>"},
+        "logger": "<redacted:4 chars>",
+    }
+
+
+def test_json_platform_events_keep_their_record_fields_only() -> None:
+    report = {
+        "time": "2024-05-01T12:00:00.123Z",
+        "type": "platform.report",
+        "record": {
+            "requestId": REQUEST,
+            "status": "success",
+            "metrics": {"durationMs": 2.3, "billedDurationMs": 3, "maxMemoryUsedMB": 39},
+            "note": "appended by someone",
+        },
+    }
+    redacted = json.loads(redact_log_message(json.dumps(report), FIELD))
+    assert redacted == {**report, "record": {**report["record"], "note": "<redacted:19 chars>"}}
+    start = {
+        "time": "2024-05-01T12:00:00Z",
+        "type": "platform.start",
+        "record": {"requestId": REQUEST, "version": "$LATEST; drop table"},
+    }
+    redacted = json.loads(redact_log_message(json.dumps(start), FIELD))
+    assert redacted["record"] == {"requestId": REQUEST, "version": "<redacted:19 chars>"}
+    # Outside a platform event, a record's members are payload.
+    fake = {"type": "mine", "record": {"status": "success", "metrics": {"n": 4711}}}
+    redacted = json.loads(redact_log_message(json.dumps(fake), FIELD))
+    assert redacted == {
+        "type": "<redacted:4 chars>",
+        "record": {"status": "<redacted:7 chars>", "metrics": {"n": 0}},
     }
 
 
@@ -274,11 +402,12 @@ def test_lambda_logs_are_redacted_too() -> None:
     from sfn_trace.model.execution import InvocationLogs, LambdaLogs, LogLine
 
     data = _data("flat_split_drops_key")
-    lines = (LogLine(1, "START RequestId: r-1 Version: $LATEST", "s"), LogLine(2, "secret", "s"))
+    start = f"START RequestId: {REQUEST} Version: $LATEST"
+    lines = (LogLine(1, start, "s"), LogLine(2, "secret", "s"))
     logs = LambdaLogs(
-        by_attempt={4: InvocationLogs("r-1", "/aws/lambda/f", "s", "request_id", lines)}
+        by_attempt={4: InvocationLogs(REQUEST, "/aws/lambda/f", "s", "request_id", lines)}
     )
     redacted = redact(dataclasses.replace(data, lambda_logs=logs), FIELD).lambda_logs
     assert redacted is not None
     messages = [line.message for line in redacted.by_attempt[4].lines]
-    assert messages == ["START RequestId: r-1 Version: $LATEST", "<redacted:6 chars>"]
+    assert messages == [start, "<redacted:6 chars>"]

@@ -15,11 +15,17 @@ clock: it stops the retries when no further attempt could end within the budget
 throttling or a server error, restarts the clock: throttled requests keep all their
 ``--max-attempts``, and a history of many pages is never cut by a budget meant for one
 request.
+
+No credential is ever printed: every session made here registers the credentials botocore
+resolved for it (:class:`_Credentials`, into :mod:`sfn_trace.model.secrets`), whatever their
+source, and every message worded here is scrubbed of them (:func:`one_line`,
+:func:`translate`).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from collections.abc import Callable
@@ -27,7 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import JSONFileCache
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -50,11 +58,13 @@ from botocore.retries.standard import (
     StandardRetryConditions,
     ThrottlingErrorDetector,
 )
+from botocore.utils import SSOTokenLoader
 
 from sfn_trace import __version__
 from sfn_trace.errors import AwsError, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
 from sfn_trace.model.options import AwsOptions, RetryCallback, RetryNotice
+from sfn_trace.model.secrets import remember, scrub
 
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
@@ -151,7 +161,14 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
         inject_host_prefix=host_prefix,
     )
     try:
-        session = boto3.Session(profile_name=options.profile, region_name=region)
+        core = botocore.session.get_session()
+        session = boto3.Session(
+            profile_name=options.profile, region_name=region, botocore_session=core
+        )
+        remember(*_profile_keys(core))
+        # Resolved once: the session keeps them, and the client signs with the same object.
+        # (None: the client looks once more, and its first call fails without credentials.)
+        credentials = _Credentials(session.get_credentials())
         client = session.client(service, endpoint_url=options.endpoint_url, config=config)
     except ProfileNotFound as exc:
         profile = exc.kwargs.get("profile", options.profile)
@@ -163,7 +180,86 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with a ValueError
         raise UsageError(f"invalid --endpoint-url: {one_line(str(exc))}") from exc
     _Watch(timeouts, options.on_retry).attach(client)
+    credentials.attach(client)
     return client
+
+
+_KEY_NAMES = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+_SSO_TOKEN_CACHE = os.path.join("~", ".aws", "sso", "cache")
+"""Where botocore (and the AWS CLI's ``aws sso login``) keep SSO access tokens."""
+
+
+def _profile_keys(core: Any) -> list[str | None]:
+    """The static keys of the profile in use and of the ``source_profile`` chain an
+    assume-role starts from (config and shared credentials files, as botocore merged them):
+    botocore signs its STS calls with them; and an SSO profile's cached access token, with
+    which botocore asks the SSO portal for the role's credentials."""
+    config = core.full_config
+    profiles = config.get("profiles", {})
+    name = core.profile or "default"
+    seen: set[str] = set()
+    keys: list[str | None] = []
+    while isinstance(name, str) and name not in seen:
+        seen.add(name)
+        profile = profiles.get(name)
+        if not isinstance(profile, dict):
+            break
+        keys += [value for key in _KEY_NAMES if isinstance(value := profile.get(key), str)]
+        keys += _sso_tokens(profile, config.get("sso_sessions", {}))
+        name = profile.get("source_profile")
+    return keys
+
+
+def _sso_tokens(profile: dict[str, Any], sessions: dict[str, Any]) -> list[str | None]:
+    """The cached access and refresh tokens of an SSO profile (none if not logged in)."""
+    session = profile.get("sso_session")
+    start = profile.get("sso_start_url")
+    if isinstance(session, str) and isinstance(sessions.get(session), dict):
+        start = sessions[session].get("sso_start_url", start)
+    if not isinstance(start, str):
+        return []
+    cache = JSONFileCache(os.path.expanduser(_SSO_TOKEN_CACHE))
+    try:
+        token = SSOTokenLoader(cache=cache)(start, session if isinstance(session, str) else None)
+    except (BotoCoreError, OSError, ValueError):
+        return []
+    return [token.get("accessToken"), token.get("refreshToken")]
+
+
+class _Credentials:
+    """The credentials one client signs with, registered as secrets to scrub as soon as
+    their values are known: at once when botocore resolved them with the session
+    (environment, a profile's keys, a ``credential_process``), before each request is sent
+    when it fetches them for the first request (SSO, assume-role) or refreshes them, and
+    the session token each signed request carries."""
+
+    def __init__(self, credentials: Any) -> None:
+        self.credentials = credentials
+        self.remember()
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-send.{service}", self.before_send)
+
+    def before_send(self, request: Any = None, **_: Any) -> None:
+        headers = getattr(request, "headers", None)
+        if headers is not None:
+            token = headers.get("X-Amz-Security-Token")
+            remember(token.decode("ascii", "replace") if isinstance(token, bytes) else token)
+        self.remember()
+
+    def remember(self) -> None:
+        credentials = self.credentials
+        if credentials is None:
+            return
+        pending = getattr(credentials, "refresh_needed", None)
+        if pending is not None and pending(0):
+            return  # not fetched yet (SSO, assume-role), or expired: signing fetches them
+        try:
+            frozen = credentials.get_frozen_credentials()
+        except (BotoCoreError, ClientError):
+            return  # a refresh failed: the request that needs them says so
+        remember(frozen.access_key, frozen.secret_key, frozen.token)
 
 
 class NoAnswerError(BotoCoreError):  # type: ignore[misc]  # botocore has no type hints
@@ -339,7 +435,16 @@ def translate(
     operation: str,
     progress: tuple[int, int] = (0, 0),
 ) -> SfnTraceError:
-    """One clear line for a botocore failure of ``operation``, naming how far a fetch got."""
+    """One clear line for a botocore failure of ``operation``, naming how far a fetch got,
+    without any credential (an error code or message from the endpoint may echo one)."""
+    error = _translate(exc, ctx, operation, progress)
+    clean = scrub(error.message)
+    return error if clean == error.message else type(error)(clean)
+
+
+def _translate(
+    exc: Exception, ctx: Context, operation: str, progress: tuple[int, int]
+) -> SfnTraceError:
     pages, events = progress
     got = f" after {pages} page{'s' if pages != 1 else ''} ({events} events)" if pages else ""
     arn = ctx.target or (ctx.arn.arn if ctx.arn else "")
@@ -437,11 +542,12 @@ def _reason(exc: BotoCoreError) -> str:
 
 
 def one_line(text: str) -> str:
-    """The first line of a service or library message, with access key ids masked.
+    """The first line of a service or library message, with access key ids masked and
+    every credential scrubbed (:func:`sfn_trace.model.secrets.scrub`).
 
     Some AWS messages (InvalidSignatureException) continue with the canonical request,
     which can carry a session token: only the first line is ever shown.
     """
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    line = _ACCESS_KEY_ID.sub("<access-key-id>", line)
+    line = _ACCESS_KEY_ID.sub("<access-key-id>", scrub(line))
     return line if len(line) <= 400 else line[:399] + "…"
