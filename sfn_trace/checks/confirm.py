@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl.jsonpath import first_unknown
+from sfn_trace.asl.maps import is_distributed, uses_s3
 from sfn_trace.asl.replay import first_difference, same_json
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
@@ -237,7 +238,7 @@ def _request(
         return None, f"the visit did not end ({visit.outcome.value}): no output to compare with"
     if state.type == "Wait":
         return None, "a Wait state is not sent (TestState may wait for real)"
-    if state.type == "Map" and _distributed(state.body):
+    if state.type == "Map" and (is_distributed(state.body) or uses_s3(state.body)):
         return None, "a Distributed Map (child executions, S3 items or results) is not sent"
     problem = _payload_problem(visit.input, visit.input_included, "input")
     if problem is not None:
@@ -328,13 +329,6 @@ def _mock(state: StateDef, visit: Visit, replay: Replay | None) -> tuple[Mock | 
         why = f" ({replay.reason})" if replay is not None and replay.reason else ""
         return None, f"the outputs of its {what} could not be assembled to mock it{why}"
     return Mock(result=jsontext.dumps(step.value, ensure_ascii=False)), None
-
-
-def _distributed(body: Mapping[str, Any]) -> bool:
-    processor = body.get("ItemProcessor")
-    config = processor.get("ProcessorConfig") if isinstance(processor, Mapping) else None
-    distributed = isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED"
-    return distributed or "ItemReader" in body or "ResultWriter" in body
 
 
 def _context_reads(state: StateDef) -> list[str]:
