@@ -28,51 +28,32 @@ passes in; answers already stored (a bundle's) are reused instead of asking agai
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
-from sfn_trace.asl.jsonpath import first_unknown
-from sfn_trace.asl.maps import is_distributed, uses_s3
 from sfn_trace.asl.replay import first_difference, same_json
+from sfn_trace.checks.confirm_plan import EXPECTED_STATUS, Target, plan
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
-    MAX_STATES,
-    MOCKED_TYPES,
     AskFailure,
     AwsStep,
     Confirmation,
     ConfirmVerdict,
     Exchange,
-    Mock,
     StateTestAnswer,
     StateTestRequest,
-    UnmockedStateError,
 )
-from sfn_trace.model.definition import Definition, StateDef
-from sfn_trace.model.events import NOT_JSON, Payload
-from sfn_trace.model.execution import ExecutionData, ExecutionInfo
-from sfn_trace.model.replay import Replay, ReplayStatus, Step
-from sfn_trace.model.result import TraceResult, VisitTrace
+from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.replay import ReplayStatus, Step
+from sfn_trace.model.result import TraceResult
 from sfn_trace.model.snapshot import Snapshot
 from sfn_trace.model.text import ELLIPSIS
-from sfn_trace.model.visits import Outcome, Visit
 from sfn_trace.trace.field import snapshot_of
-from sfn_trace.trace.visits import build_visits
 
 Ask = Callable[[StateTestRequest], StateTestAnswer | AskFailure]
 """One TestState call: the answer, or why there is none."""
 
 NOT_STORED = "no TestState answer for this request is stored in the bundle (--confirm asks AWS)"
-
-_EXPECTED_STATUS = {
-    Outcome.SUCCEEDED: "SUCCEEDED",
-    Outcome.CAUGHT: "CAUGHT_ERROR",
-    Outcome.FAILED: "FAILED",
-}
-"""The TestState status that reproduces how the visit ended."""
 
 _MEMBER = {
     "InputPath": "afterInputPath",
@@ -89,30 +70,6 @@ _MEMBER = {
 }
 """Which member of AWS's answer holds the document a replayed step made (``output`` is the
 answer's own; the others are ``inspectionData``'s)."""
-
-_NOT_READ = ("ItemProcessor", "Iterator", "Branches", "Comment")
-"""Members whose text is not the state's own reading: the states nested in a Map or
-Parallel (mocked, they do not run) and comments."""
-
-_CONTEXT_READ = re.compile(
-    r"\$\$(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?"
-    r"|\$states\.context(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?"
-)
-_WHOLE_OBJECTS = frozenset({"State", "StateMachine", "Map"})
-"""Context objects sfn-trace can give whole (every member known when any is)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One culprit state to confirm: its visit (real values, even under ``--redact``) and the
-    request to send, or why it is not sent."""
-
-    trace: VisitTrace
-    visit: Visit
-    request: StateTestRequest | None
-    skipped: str | None = None
-    next_state: str | None = None
-    """The state the visit went to next in its flow, as the history recorded it."""
 
 
 def confirm(
@@ -174,294 +131,6 @@ def confirm(
     return confirmed, tuple(exchanges)
 
 
-# --- which states, and what to send -----------------------------------------------------------
-
-
-def plan(result: TraceResult, data: ExecutionData) -> tuple[list[Target], list[str]]:
-    """The culprit states in execution order, each with its request or why it is not sent,
-    and the warnings of the choice (none to confirm, too many)."""
-    traces = {trace.visit.seq: trace for trace in result.visits}
-    chosen: list[VisitTrace] = []
-    child: dict[int, str] = {}
-    for finding in (result.first_null, result.lost_at):
-        if finding is not None:
-            chosen.append(finding.trace)
-            if finding.child is not None:
-                child[finding.trace.visit.seq] = (
-                    f"the field went null inside {finding.child.ref.label}, a Distributed Map "
-                    "child execution: its states are not sent"
-                )
-    chosen += [traces[hop.seq] for hop in reversed(result.chain) if hop.seq in traces]
-    distinct: list[VisitTrace] = []
-    for trace in chosen:
-        if all(trace.visit.state != kept.visit.state for kept in distinct):
-            distinct.append(trace)
-    warnings = []
-    if not distinct:
-        warnings.append("--confirm: no culprit state to confirm (the field went null nowhere)")
-    if len(distinct) > MAX_STATES:
-        left = [trace.visit.state for trace in distinct[MAX_STATES:]]
-        warnings.append(
-            f"--confirm: {len(distinct)} culprit states, only {MAX_STATES} sent to TestState "
-            f"(not: {', '.join(left)})"
-        )
-        distinct = distinct[:MAX_STATES]
-    if not distinct:
-        return [], warnings
-    definition = data.definition
-    if definition is None:
-        warnings.append("--confirm: no definition to test the states with")
-        return [
-            Target(t, t.visit, None, "no definition: TestState needs the definition that ran")
-            for t in sorted(distinct, key=lambda t: t.visit.seq)
-        ], warnings
-    context = _Context(result, data)
-    targets = []
-    for trace in sorted(distinct, key=lambda t: t.visit.seq):
-        visit = context.visits.get(trace.visit.seq, trace.visit)
-        reason = child.get(visit.seq)
-        request = None
-        if reason is None:
-            request, reason = _request(trace, visit, definition, context)
-        targets.append(Target(trace, visit, request, reason, context.next_states.get(visit.seq)))
-    return targets, warnings
-
-
-def _request(
-    trace: VisitTrace, visit: Visit, definition: Definition, context: _Context
-) -> tuple[StateTestRequest | None, str | None]:
-    """The TestState request for one visit, or why none can be sent faithfully."""
-    state = definition.state(visit.state)
-    if state is None or state.type != visit.type:
-        return None, f"the definition has no {visit.type} state named {visit.state}"
-    if visit.outcome not in _EXPECTED_STATUS:
-        return None, f"the visit did not end ({visit.outcome.value}): no output to compare with"
-    if state.type == "Wait":
-        return None, "a Wait state is not sent (TestState may wait for real)"
-    if state.type == "Map" and (is_distributed(state.body) or uses_s3(state.body)):
-        return None, "a Distributed Map (child executions, S3 items or results) is not sent"
-    problem = _payload_problem(visit.input, visit.input_included, "input")
-    if problem is not None:
-        return None, problem
-    if visit.outcome is not Outcome.FAILED:
-        problem = _payload_problem(visit.output, visit.output_included, "output")
-        if problem is not None:
-            return None, problem
-    replay = trace.replay
-    variables: str | None = None
-    if replay is not None and replay.variables:
-        unknown = first_unknown(dict(replay.variables))
-        if unknown is not None:
-            return None, f"the variables in scope are not all recorded ({unknown})"
-        variables = jsontext.dumps(dict(replay.variables), ensure_ascii=False)
-    mock: Mock | None = None
-    retries: int | None = None
-    if state.type in MOCKED_TYPES:
-        mock, problem = _mock(state, visit, replay)
-        if mock is None:
-            return None, problem
-        if mock.error is not None and visit.attempts:
-            retries = len(visit.attempts) - 1
-    reads = _context_reads(state)
-    context_text: str | None = None
-    if reads:
-        if mock is None:
-            return None, (
-                f"it reads the context object ({reads[0]}), which TestState takes only with a "
-                "mock (Task, Map, Parallel)"
-            )
-        document, missing = context.of(visit, state, reads)
-        if missing is not None:
-            return None, f"it reads {missing}, which the history does not hold"
-        context_text = jsontext.dumps(document, ensure_ascii=False)
-    elif mock is not None:
-        document, _ = context.of(visit, state, ())
-        context_text = jsontext.dumps(document, ensure_ascii=False)
-    assert visit.input is not None  # _payload_problem said so
-    try:
-        return (
-            StateTestRequest(
-                definition=definition.text,
-                state_name=visit.state,
-                input=visit.input.text,
-                mock=mock,
-                context=context_text,
-                variables=variables,
-                retrier_retry_count=retries,
-            ),
-            None,
-        )
-    except UnmockedStateError as refused:
-        return None, f"not sent: {refused}"
-
-
-def _payload_problem(payload: Payload | None, included: bool, what: str) -> str | None:
-    if payload is None:
-        if not included:
-            return f"the visit's {what} was not recorded (execution data not included)"
-        return f"the visit has no recorded {what}"
-    if payload.truncated:
-        return f"the visit's {what} is truncated in the history"
-    if payload.value is NOT_JSON:
-        return f"the visit's {what} cannot be read ({payload.unreadable})"
-    return None
-
-
-def _mock(state: StateDef, visit: Visit, replay: Replay | None) -> tuple[Mock | None, str | None]:
-    """What the state returns instead of running: its last attempt's recorded result or
-    error (a Task), the outputs of its iterations or branches (a Map, a Parallel)."""
-    last = visit.attempts[-1] if visit.attempts else None
-    if state.type == "Task":
-        if last is not None and last.result is not None and not last.failed:
-            if last.result.truncated:
-                return None, "the task's recorded result is truncated: it cannot be mocked"
-            return Mock(result=last.result.text), None
-        error = (last.error if last is not None else None) or visit.error
-        if error is not None:
-            cause = (last.cause if last is not None and last.error else None) or visit.cause
-            return Mock(error=error, cause=cause), None
-        return None, "the task's last attempt has no recorded result or error to mock"
-    if visit.error is not None and visit.outcome is not Outcome.SUCCEEDED:
-        return Mock(error=visit.error, cause=visit.cause), None
-    step = replay.step("Result") if replay is not None else None
-    if step is None or first_unknown(step.value) is not None:
-        what = "iterations" if state.type == "Map" else "branches"
-        why = f" ({replay.reason})" if replay is not None and replay.reason else ""
-        return None, f"the outputs of its {what} could not be assembled to mock it{why}"
-    return Mock(result=jsontext.dumps(step.value, ensure_ascii=False)), None
-
-
-def _context_reads(state: StateDef) -> list[str]:
-    """The context paths the state itself reads (``$$.Execution.Name``), not those of the
-    states nested in it; a Map's own ``$$.Map.Item`` reads are AWS's to fill."""
-    body = {k: v for k, v in state.body.items() if k not in _NOT_READ}
-    text = jsontext.dumps(body, ensure_ascii=False)
-    reads = []
-    for match in _CONTEXT_READ.finditer(text):
-        parts = [p for p in match.groups() if p]
-        if state.type == "Map" and parts[:1] == ["Map"]:
-            continue
-        path = "$$" + "".join(f".{p}" for p in parts)
-        if path not in reads:
-            reads.append(path)
-    return reads
-
-
-class _Context:
-    """The context object of each visit, from what the history and DescribeExecution hold
-    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html)."""
-
-    def __init__(self, result: TraceResult, data: ExecutionData) -> None:
-        events = tuple(dict.fromkeys(data.events))  # identical copies read once, as analyze
-        tree = build_visits(events, data.definition)
-        self.visits = {visit.seq: visit for visit in tree.visits}
-        self.replays = {t.visit.seq: t.replay for t in result.visits}
-        self.parents: dict[int, tuple[Visit, int | None]] = {}
-        self.next_states: dict[int, str] = {}
-        for flow in (tree.root, *(f for v in tree.visits for f in v.children)):
-            for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
-                self.next_states[visit.seq] = after.state
-        for visit in tree.visits:
-            for flow in visit.children:
-                for inner in flow.visits:
-                    self.parents[inner.seq] = (visit, flow.index)
-        execution_input = tree.execution_input
-        self.execution = _execution(data.info, execution_input)
-
-    def of(
-        self, visit: Visit, state: StateDef, reads: Sequence[str]
-    ) -> tuple[dict[str, Any], str | None]:
-        """The context to send, and the first path ``reads`` names that it lacks."""
-        document: dict[str, Any] = {
-            "Execution": {
-                k: v
-                for k, v in self.execution.get("Execution", {}).items()
-                if k != "Input" or any(r.startswith("$$.Execution.Input") for r in reads)
-            },
-        }
-        if "StateMachine" in self.execution:
-            document["StateMachine"] = self.execution["StateMachine"]
-        document["State"] = {
-            "Name": visit.state,
-            "RetryCount": max(len(visit.attempts) - 1, 0) if visit.type == "Task" else 0,
-        }
-        if visit.entered.timestamp is not None:
-            document["State"]["EnteredTime"] = _iso(visit.entered.timestamp)
-        item = self._map_item(visit)
-        if item is not None:
-            document["Map"] = {"Item": item}
-        if not document["Execution"]:
-            del document["Execution"]
-        for path in reads:
-            parts = path.split(".")[1:]
-            if not parts or (len(parts) == 1 and parts[0] not in _WHOLE_OBJECTS):
-                return document, f"the whole context object ({path})"
-            node: Any = document
-            for part in parts:
-                if not isinstance(node, Mapping) or part not in node:
-                    return document, path
-                node = node[part]
-        return document, None
-
-    def _map_item(self, visit: Visit) -> dict[str, Any] | None:
-        """``$$.Map.Item`` of the innermost inline Map iteration holding the visit."""
-        seq = visit.seq
-        while seq in self.parents:
-            parent, index = self.parents[seq]
-            if parent.type == "Map":
-                if index is None:
-                    return None
-                item: dict[str, Any] = {"Index": index}
-                items = self._items(parent)
-                if items is not None and 0 <= index < len(items):
-                    item["Value"] = items[index]
-                return item
-            seq = parent.seq
-        return None
-
-    def _items(self, map_visit: Visit) -> list[Any] | None:
-        replay = self.replays.get(map_visit.seq)
-        if replay is None:
-            return None
-        for name in ("ItemsPath", "Items"):
-            step = replay.step(name)
-            if step is not None and isinstance(step.value, list):
-                return step.value
-        return replay.input if isinstance(replay.input, list) else None
-
-
-def _execution(info: ExecutionInfo, execution_input: Payload | None) -> dict[str, Any]:
-    """``$$.Execution`` and ``$$.StateMachine``: only what is known (the role and the redrive
-    count never are). A start time only from DescribeExecution (a history file's first event
-    is not the execution's start)."""
-    arn, name, machine = info.arn, info.name, info.state_machine_arn
-    if arn and ":execution:" in arn:
-        prefix, rest = arn.split(":execution:", 1)
-        name = name or rest.rsplit(":", 1)[-1]
-        machine = machine or f"{prefix}:stateMachine:{rest.split(':', 1)[0]}"
-    execution: dict[str, Any] = {}
-    if arn:
-        execution["Id"] = arn
-    if name:
-        execution["Name"] = name
-    if info.name and info.start is not None:
-        execution["StartTime"] = _iso(info.start)
-    if execution_input is not None and not execution_input.truncated:
-        value = execution_input.value
-        if value is not NOT_JSON:
-            execution["Input"] = value
-    found: dict[str, Any] = {"Execution": execution}
-    if machine:
-        found["StateMachine"] = {"Id": machine, "Name": machine.rsplit(":", 1)[-1]}
-    return found
-
-
-def _iso(moment: datetime) -> str:
-    """Context timestamps: ISO 8601 in UTC with milliseconds."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 # --- judging an answer -----------------------------------------------------------------------
 
 
@@ -486,7 +155,7 @@ def judge(
     ) -> Confirmation:
         return Confirmation(visit.state, visit.seq, kind, step, path, reason, answer.status, trail)
 
-    expected = _EXPECTED_STATUS[visit.outcome]
+    expected = EXPECTED_STATUS[visit.outcome]
     if answer.status != expected:
         ended = answer.status or "without a status"
         if answer.error is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.checks import confirm as confirm_module
+from sfn_trace.checks import confirm_plan
 from sfn_trace.checks.confirm import NOT_STORED, confirm, plan
 from sfn_trace.model.confirm import (
     MAX_STATES,
@@ -390,7 +390,7 @@ def test_every_task_map_and_parallel_request_carries_a_mock(
     """Every state of every recorded history planned as a culprit: each Task, Map and
     Parallel that is sent has its mock, and the planner never proposes one without (the
     request's gate would refuse it: "not sent: ...")."""
-    monkeypatch.setattr(confirm_module, "MAX_STATES", 10**6)
+    monkeypatch.setattr(confirm_plan, "MAX_STATES", 10**6)
     histories = (
         [(corpus_history(n), corpus_definition(n)) for n in corpus_names()]
         if source == "corpus"
