@@ -60,7 +60,7 @@ from sfn_trace.model.snapshot import Snapshot, Status
 from sfn_trace.report.common import iso
 from sfn_trace.report.neutral import csv_cell, neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.trace.markdown import log_lines
+from sfn_trace.report.trace.shared import log_lines
 
 COLUMNS = (
     "seq",

@@ -17,15 +17,12 @@ so a state name or a payload cannot break the tables or the layout.
 
 from __future__ import annotations
 
-import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from tabulate import tabulate
 
-from sfn_trace.asl import dataflow
 from sfn_trace.model import jsontext
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.result import Finding, Hop, TraceResult, Verdict, VisitTrace
@@ -35,13 +32,14 @@ from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_
 from sfn_trace.report.links import console_link
 from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace import mdtext as md
+from sfn_trace.report.trace.advice import next_steps
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
+from sfn_trace.report.trace.shared import culprit, log_lines, status_words
+from sfn_trace.report.trace.trim import locate, trim
 
 TIMELINE_MAX_ROWS = 60
 VALUE_WIDTH = 40
-STRING_WIDTH = 80
-"""Strings longer than this are cut in the trimmed documents (the field's own: 4x)."""
-MEMBERS_SHOWN = 20
 OCCURRENCES_SHOWN = 8
 LOG_LINE_WIDTH = 300
 
@@ -62,13 +60,13 @@ def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str
     if chain:
         blocks += ["### Blame chain", chain]
     blocks += _confirmation_blocks(result)
-    blocks += [f"## Timeline of {_code(result.field)}", *_timeline(result)]
+    blocks += [f"## Timeline of {md.code(result.field)}", *_timeline(result)]
     blocks += _attempt_blocks(result)
     blocks += _map_run_blocks(result)
     blocks += _culprit_blocks(result)
     blocks += _log_blocks(result, options.log_lines)
-    blocks += ["## Reproduce", _fenced(_command(result, options), "sh")]
-    blocks += ["## Next steps", _bullets(_next_steps(result, options.definition))]
+    blocks += ["## Reproduce", md.fenced(_command(result, options), "sh")]
+    blocks += ["## Next steps", md.bullets(next_steps(result, options.definition))]
     return "\n\n".join(blocks) + "\n"
 
 
@@ -90,15 +88,15 @@ def _command(result: TraceResult, options: RenderOptions) -> str:
 
 
 def _title(result: TraceResult) -> str:
-    field = _code(result.field)
+    field = md.code(result.field)
     verdict = result.verdict
     first, lost = result.first_null, result.lost_at
     if verdict is Verdict.LOST and first is not None:
-        text = f"LOST: {field} went {first.became} in {_code(first.leaf.visit.state)}"
+        text = f"LOST: {field} went {first.became} in {md.code(first.leaf.visit.state)}"
         if first.child is not None:
-            text += f" (child {first.child.ref.number} of {_code(first.child.ref.map_state)})"
+            text += f" (child {first.child.ref.number} of {md.code(first.child.ref.map_state)})"
     elif verdict is Verdict.LOST and lost is not None:
-        text = f"LOST: {field} was lost after {_code(lost.visit.state)}"
+        text = f"LOST: {field} was lost after {md.code(lost.visit.state)}"
     else:
         text = {
             Verdict.LOST: f"LOST: {field} was lost",
@@ -108,7 +106,7 @@ def _title(result: TraceResult) -> str:
             Verdict.UNKNOWN: f"UNKNOWN: the history cannot tell what happened to {field}",
         }[verdict]
     name = _execution_name(result)
-    return f"{text} (execution {_code(name)})" if name else text
+    return f"{text} (execution {md.code(name)})" if name else text
 
 
 def _execution_name(result: TraceResult) -> str | None:
@@ -121,7 +119,7 @@ def _execution_name(result: TraceResult) -> str | None:
 
 
 def _verdict_line(result: TraceResult) -> str:
-    sentence = verdict_sentence(result, _code(result.field), _text(result.final_source))
+    sentence = verdict_sentence(result, md.code(result.field), md.text(result.final_source))
     line = f"**Verdict: {result.verdict.value}**: {sentence}."
     if result.partial_verdict is not None:
         line += f" What could be seen says: **{result.partial_verdict.value}**."
@@ -131,21 +129,21 @@ def _verdict_line(result: TraceResult) -> str:
 def _facts(result: TraceResult) -> str:
     info = result.execution
     facts = [
-        ("Execution", _code(info.arn) if info.arn else "(from a history file, ARN unknown)"),
+        ("Execution", md.code(info.arn) if info.arn else "(from a history file, ARN unknown)"),
     ]
     link = console_link(info.arn)
     if link.url is not None:
         facts.append(("Console", f"[open in the Step Functions console]({link.url})"))
     elif link.why_not is not None:
-        facts.append(("Console", f"no link: {_text(link.why_not)}"))
+        facts.append(("Console", f"no link: {md.text(link.why_not)}"))
     if info.state_machine_arn:
-        facts.append(("State machine", _code(info.state_machine_arn)))
-    facts.append(("Status", _text(info.status or "unknown")))
+        facts.append(("State machine", md.code(info.state_machine_arn)))
+    facts.append(("Status", md.text(info.status or "unknown")))
     facts.append(("Started", iso(info.start) or "unknown"))
     facts.append(("Stopped", iso(info.stop) or ("(running)" if info.status == "RUNNING" else "?")))
     if info.start and info.stop:
         facts.append(("Duration", _duration(info.start, info.stop)))
-    facts.append(("Field", _code(result.field)))
+    facts.append(("Field", md.code(result.field)))
     facts.append(("Visits", str(len(result.visits))))
     facts.append(
         (
@@ -155,7 +153,7 @@ def _facts(result: TraceResult) -> str:
     )
     if result.logs_fetched:
         facts.append(("Lambda logs", "fetched"))
-    return _bullets(f"**{label}:** {value}" for label, value in facts)
+    return md.bullets(f"**{label}:** {value}" for label, value in facts)
 
 
 def _duration(start: datetime, stop: datetime) -> str:
@@ -187,55 +185,47 @@ def _finding_blocks(result: TraceResult) -> list[str]:
         and not consumer.parameters.has_set
     ):
         function = consumer.invocation.function if consumer.invocation else None
-        who = f"{_code(consumer.visit.state)}" + (f" ({_code(function)})" if function else "")
+        who = f"{md.code(consumer.visit.state)}" + (f" ({md.code(function)})" if function else "")
         blocks.append(
-            f"**Symptom:** {who}, the last Lambda handed {_code(result.field)}, received "
-            f"{_status_words(consumer.parameters)} in its parameters."
+            f"**Symptom:** {who}, the last Lambda handed {md.code(result.field)}, received "
+            f"{status_words(consumer.parameters)} in its parameters."
         )
     if not blocks:
         blocks.append(
             {
-                Verdict.INTACT: f"Nothing was lost: {_code(result.field)} stays set to the end.",
-                Verdict.ABSENT: f"{_code(result.field)} never occurs: check the field name.",
-                Verdict.NEVER_SET: f"{_code(result.field)} only ever occurs as null.",
+                Verdict.INTACT: f"Nothing was lost: {md.code(result.field)} stays set to the end.",
+                Verdict.ABSENT: f"{md.code(result.field)} never occurs: check the field name.",
+                Verdict.NEVER_SET: f"{md.code(result.field)} only ever occurs as null.",
             }.get(result.verdict, "No visit could be named.")
         )
     if result.unseen:
         blocks.append("Documents that could not be seen:")
         blocks.append(
-            _bullets(
-                (f"#{u.seq} {_code(u.state)} " if u.seq is not None and u.state else "")
-                + f"{_text(u.document)}: {_text(u.reason)}"
+            md.bullets(
+                (f"#{u.seq} {md.code(u.state)} " if u.seq is not None and u.state else "")
+                + f"{md.text(u.document)}: {md.text(u.reason)}"
                 for u in result.unseen
             )
         )
     if result.warnings:
         blocks.append("Notes:")
-        blocks.append(_bullets(_text(w) for w in result.warnings))
+        blocks.append(md.bullets(md.text(w) for w in result.warnings))
     return blocks
 
 
 def _finding(label: str, finding: Finding, *, show_value: bool) -> list[str]:
     visit = finding.leaf.visit
-    where = _code(" > ".join(finding.scope))
+    where = md.code(" > ".join(finding.scope))
     event = visit.exit_event_id or (visit.end or visit.entered).id
     of_child = " of the child" if finding.child is not None else ""
-    head = f"**{label}:** {where} ({_text(visit.type)}, event {event}{of_child})"
+    head = f"**{label}:** {where} ({md.text(visit.type)}, event {event}{of_child})"
     if show_value and finding.last_value is not None:
-        head += f": was {_code(brief(finding.last_value, 80))}, became {finding.became}"
+        head += f": was {md.code(brief(finding.last_value, 80))}, became {finding.became}"
         if finding.path:
-            head += f" at {_code(finding.path)}"
+            head += f" at {md.code(finding.path)}"
     elif not show_value:
         head += ": no set copy remained after it"
-    return [head, _text(finding.explanation, line_start=True)]
-
-
-def _status_words(snapshot: Snapshot) -> str:
-    return {
-        Status.NULL: "it only as null",
-        Status.MISSING: "no copy of it",
-        Status.UNKNOWN: "something that could not be seen",
-    }.get(snapshot.status, snapshot.status.value)
+    return [head, md.text(finding.explanation, line_start=True)]
 
 
 def _chain_table(result: TraceResult) -> str | None:
@@ -246,11 +236,11 @@ def _chain_table(result: TraceResult) -> str | None:
         rows.append(
             [
                 str(number),
-                _code(hop.state, table=True),
-                _code(hop.read or "", table=True),
-                _code(brief(hop.value, VALUE_WIDTH), table=True),
-                _code(hop.expression or "", table=True),
-                _code(hop.written_by, table=True) if hop.written_by else _origin(result, hop),
+                md.code(hop.state, table=True),
+                md.code(hop.read or "", table=True),
+                md.code(brief(hop.value, VALUE_WIDTH), table=True),
+                md.code(hop.expression or "", table=True),
+                md.code(hop.written_by, table=True) if hop.written_by else _origin(result, hop),
             ]
         )
     return _table(rows, ["#", "state", "read", "value", "expression", "written by"])
@@ -271,13 +261,13 @@ def _confirmation_blocks(result: TraceResult) -> list[str]:
         return ["### AWS TestState", intro, "No culprit state to confirm."]
     rows = [
         [
-            _code(item.state, table=True),
+            md.code(item.state, table=True),
             str(item.seq),
-            _text(CONFIRMATION_WORDS[item.verdict.value], table=True),
-            _code(item.step, table=True) if item.step else "",
-            _code(item.path, table=True) if item.path else "",
-            _text(item.reason, table=True),
-            _code(aws_trail(item), table=True) if item.aws_steps else "",
+            md.text(CONFIRMATION_WORDS[item.verdict.value], table=True),
+            md.code(item.step, table=True) if item.step else "",
+            md.code(item.path, table=True) if item.path else "",
+            md.text(item.reason, table=True),
+            md.code(aws_trail(item), table=True) if item.aws_steps else "",
         ]
         for item in result.confirmation
     ]
@@ -306,26 +296,26 @@ def _origin(result: TraceResult, hop: Hop) -> str:
     if source == "error":
         error = trace.visit.error if trace is not None else None
         return "the error output of a caught failure" + (
-            f" ({_code(error, table=True)})" if error else ""
+            f" ({md.code(error, table=True)})" if error else ""
         )
     if source in _ORIGINS:
         return _ORIGINS[source]
     if source == "computed" and note in (None, "computed"):
         return "computed by this state (its steps were not replayed)"
     if note:
-        return _text(cut(str(note), NOTE_WIDTH), table=True)
+        return md.text(cut(str(note), NOTE_WIDTH), table=True)
     return "(origin)"
 
 
 def _task_result(trace: VisitTrace | None) -> str:
     """``the Lambda result (function)``, ``the task result (dynamodb:getItem)``."""
     if trace is not None and trace.invocation is not None:
-        return f"the Lambda result ({_code(trace.invocation.function, table=True)})"
+        return f"the Lambda result ({md.code(trace.invocation.function, table=True)})"
     service = _service(trace) if trace is not None else None
     if service is None:
         return "the task result"
     what = "the Lambda result" if service.startswith("lambda:") else "the task result"
-    return f"{what} ({_code(service, table=True)})"
+    return f"{what} ({md.code(service, table=True)})"
 
 
 def _service(trace: VisitTrace) -> str | None:
@@ -346,7 +336,7 @@ def _flowchart_blocks(result: TraceResult) -> list[str]:
     chart = flowchart(result)
     if chart is None:
         return []
-    field = _code(result.field)
+    field = md.code(result.field)
     notes = [
         f"One box per visit, numbered as in the timeline, coloured by the status of {field} in "
         "the visit's output (its second line says the same)."
@@ -373,7 +363,7 @@ def _flowchart_blocks(result: TraceResult) -> list[str]:
             f'{chart.hidden:,} visits are grouped into "more visits" boxes; the CSV timeline '
             "(`--csv FILE`) has every visit."
         )
-    return [f"### Flow of {field}", _fenced(chart.text, "mermaid"), " ".join(notes)]
+    return [f"### Flow of {field}", md.fenced(chart.text, "mermaid"), " ".join(notes)]
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -404,20 +394,20 @@ def _timeline(result: TraceResult) -> list[str]:
         rows.append(
             [
                 str(visit.seq),
-                _code(" > ".join(visit.scope), table=True),
-                _text(visit.type, table=True),
+                md.code(" > ".join(visit.scope), table=True),
+                md.text(visit.type, table=True),
                 trace.input.status.value,
                 trace.output.status.value if visit.exited else "-",
                 _cell(trace.output),
                 {None: "?", True: "yes", False: ""}[trace.changed],
-                _text(note, table=True),
+                md.text(note, table=True),
             ]
         )
     headers = ["#", "state", "type", "input", "output", "value in output", "changed", "note"]
     blocks = [_table(rows, headers)]
     if omitted:
         blocks.append(
-            f"({omitted:,} visits where {_code(result.field)} did not change are not shown; "
+            f"({omitted:,} visits where {md.code(result.field)} did not change are not shown; "
             "the CSV timeline (`--csv FILE`) has every visit.)"
         )
     return blocks
@@ -436,11 +426,11 @@ def _attempt_blocks(result: TraceResult) -> list[str]:
     rows = [
         [
             str(a.number),
-            _text(a.status, table=True),
+            md.text(a.status, table=True),
             f"{a.first_event_id}–{a.last_event_id}",
             ", ".join(f"#{seq}" for seq in a.visits) or "none",
-            _code(", ".join(a.rerun), table=True) if a.rerun else "",
-            _code(a.error, table=True) if a.error else "",
+            md.code(", ".join(a.rerun), table=True) if a.rerun else "",
+            md.code(a.error, table=True) if a.error else "",
         ]
         for a in result.attempts
     ]
@@ -448,7 +438,7 @@ def _attempt_blocks(result: TraceResult) -> list[str]:
     return [
         "## Redrive attempts",
         f"The execution was redriven {len(result.attempts) - 1} time(s). The verdict is about "
-        f"attempt {last.number} ({_text(last.status)}); states that succeeded in earlier "
+        f"attempt {last.number} ({md.text(last.status)}); states that succeeded in earlier "
         "attempts were not rerun, and their outputs carried on into the later ones.",
         _table(rows, ["attempt", "status", "events", "visits", "reran", "error"]),
     ]
@@ -460,15 +450,15 @@ def _map_run_blocks(result: TraceResult) -> list[str]:
     blocks = ["## Distributed Map runs"]
     for run in result.map_runs:
         counts = run.description.execution_counts if run.description else None
-        line = f"{_code(run.state)} (event {run.event_id}) started Map Run {_code(run.arn)}: "
-        line += _text(run.status)
+        line = f"{md.code(run.state)} (event {run.event_id}) started Map Run {md.code(run.arn)}: "
+        line += md.text(run.status)
         if counts is not None:
-            line += f", child executions {_text(counts.summary())}"
+            line += f", child executions {md.text(counts.summary())}"
         blocks.append(line + ".")
         if not run.followed:
-            why = f" ({_text(run.note)})" if run.note else ""
+            why = f" ({md.text(run.note)})" if run.note else ""
             blocks.append(f"Its child executions were not followed{why}. Follow them with:")
-            blocks.append(_fenced(run.follow_command, "sh"))
+            blocks.append(md.fenced(run.follow_command, "sh"))
             continue
         rows = []
         for child in run.children:
@@ -477,16 +467,16 @@ def _map_run_blocks(result: TraceResult) -> list[str]:
             rows.append(
                 [
                     str(child.ref.number),
-                    _code(child.ref.name, table=True),
-                    _text(child.status or "?", table=True),
-                    _code(brief(child.ref.item_value, VALUE_WIDTH), table=True)
+                    md.code(child.ref.name, table=True),
+                    md.text(child.status or "?", table=True),
+                    md.code(brief(child.ref.item_value, VALUE_WIDTH), table=True)
                     if child.ref.item
                     else "",
                     child.item.status.value,
                     traced.verdict.value
                     if traced
-                    else _text(f"not read: {child.error}", table=True),
-                    _code(" > ".join(first.scope), table=True) if first else "",
+                    else md.text(f"not read: {child.error}", table=True),
+                    md.code(" > ".join(first.scope), table=True) if first else "",
                 ]
             )
         blocks.append(
@@ -501,7 +491,7 @@ def _map_run_blocks(result: TraceResult) -> list[str]:
 
 def _cell(snapshot: Snapshot) -> str:
     if snapshot.status is Status.UNKNOWN:
-        return _text(f"({snapshot.reason})" if snapshot.reason else "?", table=True)
+        return md.text(f"({snapshot.reason})" if snapshot.reason else "?", table=True)
     shown = [_occurrence(o) for o in snapshot.occurrences[:3]]
     if len(snapshot.occurrences) > 3:
         shown.append(f"(+{len(snapshot.occurrences) - 3} more)")
@@ -510,8 +500,8 @@ def _cell(snapshot: Snapshot) -> str:
 
 def _occurrence(occurrence: Occurrence) -> str:
     return (
-        f"{_code(occurrence.path, table=True)} "
-        f"{_code(brief(occurrence.value, VALUE_WIDTH), table=True)}"
+        f"{md.code(occurrence.path, table=True)} "
+        f"{md.code(brief(occurrence.value, VALUE_WIDTH), table=True)}"
     )
 
 
@@ -523,24 +513,17 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 # --- the culprit's documents -----------------------------------------------------------------
 
 
-def _culprit(result: TraceResult) -> Finding | None:
-    """The finding whose visit the report details: inside a Distributed Map child, the
-    child's own (its documents are the ones that tell what happened)."""
-    found = result.first_null or result.lost_at
-    return found.leaf if found is not None else None
-
-
 def _culprit_blocks(result: TraceResult) -> list[str]:
-    finding = _culprit(result)
+    finding = culprit(result)
     if finding is None:
         return []
     trace, field = finding.trace, result.field
     visit = trace.visit
-    blocks = [f"## The culprit: {_code(visit.state)}"]
+    blocks = [f"## The culprit: {md.code(visit.state)}"]
     outer = result.first_null or result.lost_at
     scope = outer.scope if outer is not None else visit.scope
     if scope[:-1]:
-        blocks.append(f"Inside {_code(' > '.join(scope[:-1]))}.")
+        blocks.append(f"Inside {md.code(' > '.join(scope[:-1]))}.")
     documents: list[tuple[str, Payload | None]] = [
         (f"Input (event {visit.entered.id})", visit.input)
     ]
@@ -564,172 +547,26 @@ def _document(payload: Payload | None, field: str) -> list[str]:
     document = payload.value
     if document is NOT_JSON:
         return [f"({payload.unreadable}: {len(payload.text):,} characters, not shown)"]
-    paths = list(_locate(document, field))
+    paths = list(locate(document, field))
     shown = paths[:OCCURRENCES_SHOWN]
     blocks = []
     if not paths:
-        blocks.append(f"{_code(field)} does not occur in this document; its top level:")
-    view, trimmed = _trim(document, shown)
+        blocks.append(f"{md.code(field)} does not occur in this document; its top level:")
+    view, trimmed = trim(document, shown)
     shown_json = neutral_json(jsontext.dumps(view, indent=2, ensure_ascii=False))
-    blocks.append(_fenced(shown_json, "json"))
+    blocks.append(md.fenced(shown_json, "json"))
     notes = []
     if len(paths) > len(shown):
         notes.append(f"{len(paths) - len(shown):,} more occurrences not shown")
     if trimmed:
-        notes.append(
-            f"trimmed around {_code(field)}: the whole document is {len(payload.text):,} characters"
-        )
+        whole = f"the whole document is {len(payload.text):,} characters"
+        notes.append(f"trimmed around {md.code(field)}: {whole}")
     if notes:
         blocks.append(f"({'; '.join(notes)}.)")
     return blocks
 
 
-_Key = str | int
-
-
-def _locate(document: Any, field: str) -> Iterator[tuple[_Key, ...]]:
-    """Key paths of the members named ``field``, in the order find_occurrences gives them."""
-    stack: list[tuple[Iterator[tuple[_Key, Any]], tuple[_Key, ...]]] = []
-    if isinstance(document, (dict, list)):
-        stack.append((_items(document), ()))
-    while stack:
-        children, path = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            continue
-        key, value = child
-        here = (*path, key)
-        if isinstance(key, str) and key == field:
-            yield here
-        if isinstance(value, (dict, list)):
-            stack.append((_items(value), here))
-
-
-def _items(node: dict[str, Any] | list[Any]) -> Iterator[tuple[_Key, Any]]:
-    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
-
-
-_LEAF: Any = object()
-"""Marks an occurrence in the tree of wanted paths."""
-
-
-def _trim(document: Any, paths: Sequence[tuple[_Key, ...]]) -> tuple[Any, bool]:
-    """``document`` cut down to the paths, their parent objects, and notes of what was cut;
-    and whether anything was cut."""
-    wanted: dict[_Key, Any] = {}
-    for path in paths:
-        node = wanted
-        for key in path[:-1]:
-            child = node.get(key)
-            if child is _LEAF:
-                break  # inside an occurrence shown whole (paths come outermost first)
-            if child is None:
-                child = node[key] = {}
-            node = child
-        else:
-            node.setdefault(path[-1], _LEAF)
-    return _view(document, wanted)
-
-
-def _view(document: Any, wanted: dict[_Key, Any]) -> tuple[Any, bool]:
-    """The view of ``document`` along the ``wanted`` paths, built with an explicit stack (an
-    occurrence may be nested as deep as a payload can be): each container of the view is made
-    empty where it belongs, then filled when its turn comes."""
-    if not isinstance(document, (dict, list)):
-        return _summary(document)
-    root: Any = {} if isinstance(document, dict) else []
-    work: list[tuple[Any, dict[_Key, Any], Any]] = [(document, wanted, root)]
-    trimmed = False
-
-    def place(member: Any, child: Any) -> Any:
-        """The view of a member: a container to fill later, or its summary now."""
-        nonlocal trimmed
-        if child is _LEAF:
-            shown, cut = _summary(member, own=True)
-            if shown is _WHOLE:  # the field's own object, too big: its first members
-                shown = {}
-                work.append((member, {}, shown))
-        elif child is not None and isinstance(member, (dict, list)):
-            shown, cut = ({} if isinstance(member, dict) else []), False
-            work.append((member, child, shown))
-        else:
-            shown, cut = _summary(member)
-        trimmed = trimmed or cut
-        return shown
-
-    while work:
-        value, wants, view = work.pop()
-        if isinstance(value, dict):
-            parent = any(child is _LEAF for child in wants.values()) or not wants
-            hidden = 0
-            for key, member in value.items():
-                child = wants.get(key)
-                if child is not None or (parent and len(view) < MEMBERS_SHOWN):
-                    view[key] = place(member, child)
-                else:
-                    hidden += 1
-            if hidden:
-                view["…"] = f"({hidden:,} more member{'s' if hidden != 1 else ''})"
-                trimmed = True
-        else:
-            skipped = 0
-            for index, item in enumerate(value):
-                child = wants.get(index)
-                if child is None or child is _LEAF:
-                    skipped += 1
-                    trimmed = True
-                    continue
-                if skipped:
-                    view.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
-                    skipped = 0
-                view.append(place(item, child))
-            if skipped:
-                view.append(f"(… {skipped:,} item{'s' if skipped != 1 else ''})")
-    return root, trimmed
-
-
-_WHOLE: Any = object()
-"""Said by :func:`_summary` for the field's own object when it is too big to show whole."""
-
-
-def _summary(value: Any, own: bool = False) -> tuple[Any, bool]:
-    """A sibling's value (or, ``own``, the field's) small enough to show, and whether it was
-    cut. The field's own object when too big: :data:`_WHOLE` (its first members are shown)."""
-    width = STRING_WIDTH * (4 if own else 1)
-    if isinstance(value, str):
-        if len(value) <= width:
-            return value, False
-        cut = width - 20
-        return value[:cut] + f"… ({len(value) - cut:,} more characters)", True
-    if isinstance(value, (dict, list)):
-        if not value:
-            return value, False
-        if own and _fits(value, width):
-            return value, False
-        if own and isinstance(value, dict):
-            return _WHOLE, False
-        if isinstance(value, dict):
-            return {"…": f"({len(value):,} member{'s' if len(value) != 1 else ''})"}, True
-        return [f"(… {len(value):,} item{'s' if len(value) != 1 else ''})"], True
-    return value, False
-
-
-def _fits(value: dict[str, Any] | list[Any], width: int) -> bool:
-    """Whether ``value`` written as JSON takes at most ``width`` characters."""
-    return len(jsontext.dumps(value, ensure_ascii=False)) <= width
-
-
 # --- logs ------------------------------------------------------------------------------------
-
-
-def log_lines(trace: VisitTrace) -> list[str]:
-    """The log lines of the visit's last Lambda invocation (none when logs were not fetched
-    or none were found)."""
-    call = trace.last_call
-    if call is None or call.logs is None:
-        return []
-    return [line.message.rstrip("\n") for line in call.logs.lines]
 
 
 def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
@@ -749,160 +586,17 @@ def _log_blocks(result: TraceResult, shown_lines: int) -> list[str]:
         if not lines:
             continue
         invocation = trace.invocation
-        head = f"### {_code(trace.visit.state)}"
+        head = f"### {md.code(trace.visit.state)}"
         if invocation is not None:
-            head += f" ({_code(invocation.function)}"
-            head += f", request {_code(invocation.request_id)})" if invocation.request_id else ")"
+            head += f" ({md.code(invocation.function)}"
+            head += f", request {md.code(invocation.request_id)})" if invocation.request_id else ")"
         shown = [
             neutral(line)
             if len(line) <= LOG_LINE_WIDTH
             else neutral(line[: LOG_LINE_WIDTH - 1]) + "…"
             for line in lines[:shown_lines]
         ]
-        blocks += [head, _fenced("\n".join(shown), "text")]
+        blocks += [head, md.fenced("\n".join(shown), "text")]
         if len(lines) > shown_lines:
             blocks.append(f"(… {len(lines) - shown_lines:,} more lines)")
     return ["## Lambda log lines", *blocks] if blocks else []
-
-
-# --- next steps ------------------------------------------------------------------------------
-
-
-def _next_steps(result: TraceResult, definition: str | None) -> list[str]:
-    field = _code(result.field)
-    steps: list[str] = []
-    culprit = _culprit(result)
-    if culprit is not None:
-        steps.append(_fix_step(culprit, field))
-        lost = result.lost_at.leaf if result.lost_at is not None else None
-        if lost is not None and lost.visit is not culprit.visit:
-            steps.append(
-                f"Check why {_code(lost.visit.state)} passes on no set copy of {field}: "
-                "the last one went there."
-            )
-        invocation = culprit.trace.invocation
-        if invocation is not None and invocation.request_id and not log_lines(culprit.trace):
-            steps.append(
-                f"Read the CloudWatch logs of {_code(invocation.function)} for request "
-                f"{_code(invocation.request_id)} (or run sfn-trace with Lambda logs)."
-            )
-    elif result.verdict is Verdict.INTACT:
-        steps.append(f"Nothing to fix: {field} reaches the end of the execution set.")
-    elif result.verdict is Verdict.ABSENT:
-        steps.append(f"Check the field name: no document of this execution holds {field}.")
-    elif result.verdict is Verdict.NEVER_SET:
-        steps.append(f"Find the state that should set {field}: it only ever occurs as null.")
-    if result.verdict is Verdict.UNKNOWN:
-        steps.append(
-            "Get the data the history lacks (payloads cut or not included, a cut history) and "
-            "trace again: the answer depends on it."
-        )
-    if result.definition_available:
-        where = shlex.quote(definition) if definition else "DEFINITION"
-        steps.append(
-            f"Run `sfn-trace lint {where} --field {shlex.quote(result.field)}` to list every "
-            f"step of the definition that can drop {field}."
-        )
-    else:
-        steps.append(
-            "Trace again with `--definition FILE` (the definition that ran) so that each data "
-            "flow step is explained."
-        )
-    return steps
-
-
-def _fix_step(finding: Finding, field: str) -> str:
-    trace = finding.trace
-    visit = trace.visit
-    state = _code(visit.state)
-    invocation = trace.invocation
-    params, raw = trace.parameters, trace.result
-    passed = invocation is not None and params is not None and params.has_set
-    if passed and invocation is not None and raw is not None and raw.known and not raw.has_set:
-        return (
-            f"Check that {_code(invocation.function)}'s handler returns {field}: {state} "
-            f"passed it set, and the function returned {_status_words(raw)}."
-        )
-    if raw is not None and raw.has_set:
-        return (
-            f"Check {state}'s {_steps(visit.type, after_result=True)}: "
-            f"the task returned {field} set, the state's output lost it."
-        )
-    if invocation is not None:
-        return f"Check what {_code(invocation.function)} (behind {state}) does with {field}."
-    if visit.type == "Pass":
-        return f"Check {state}'s {_steps(visit.type, inputs=False)} for {field}."
-    if visit.type in ("Map", "Parallel"):
-        steps = ", ".join(dataflow.output_steps("JSONPath", visit.type, inputs=False))
-        return (
-            f"Check how {state} builds its result ({steps}) and what its iterations or branches "
-            f"return for {field}."
-        )
-    steps = ", ".join(dataflow.output_steps("JSONPath", visit.type))
-    return f"Check {state}'s data flow ({steps}) for {field}."
-
-
-def _steps(state_type: str, **which: bool) -> str:
-    """``Parameters, Result, ResultPath and OutputPath (or JSONata Output)``: the steps of
-    the data-flow table (:mod:`sfn_trace.asl.dataflow`) that shape the state's output."""
-    jsonpath = _and(dataflow.output_steps("JSONPath", state_type, **which))
-    jsonata = dataflow.output_steps("JSONata", state_type, **which)
-    return f"{jsonpath} (or JSONata {_and(jsonata)})" if jsonata else jsonpath
-
-
-def _and(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-# --- Markdown escaping -----------------------------------------------------------------------
-
-# Always special inline; "_" only at a word's edge (intraword "_" is never emphasis in
-# CommonMark, and paths like $.poll_results_s3_key stay readable); "&" only as an entity.
-_SPECIAL = re.compile(r"[\\`*\[\]<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=[A-Za-z#])")
-_LINE_START = re.compile(r"^(\s*)(\d*)([-+=>#.)])")
-_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(?::(?=//)|@(?=[A-Za-z0-9]))|(?<=\bwww)\.", re.IGNORECASE)
-"""The punctuation that makes text a link on GitHub: ``scheme://``, ``www.``, ``a@b``."""
-
-
-def _text(text: str, *, table: bool = False, line_start: bool = False) -> str:
-    """Plain text, neutral (a newline shows as ``\\n``), then escaped so that no character is
-    read as Markdown (pipes included)."""
-    escaped = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(neutral(str(text)).split()))
-    # GFM makes links of bare URLs, www. names and e-mail addresses (its autolink
-    # extension): a backslash before their punctuation keeps them text.
-    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(0), escaped)
-    if line_start:
-        # A list marker, heading, quote or "1." at the start of a line: escape its punctuation.
-        escaped = _LINE_START.sub(lambda m: f"{m[1]}{m[2]}\\{m[3]}", escaped, count=1)
-    return escaped
-
-
-def _code(text: str | None, *, table: bool = False) -> str:
-    """A code span that holds ``text`` verbatim, whatever backticks it contains.
-
-    In a table cell pipes are escaped as ``\\|``: GFM splits cells before reading code spans
-    and drops the backslash of ``\\|`` inside them (https://github.github.com/gfm/#tables-extension-).
-    """
-    body = neutral(str(text)) if text is not None else ""
-    if table:
-        body = body.replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-    fence = "`" * (longest + 1)
-    if (
-        body.startswith("`")
-        or body.endswith("`")
-        or (body[:1] == body[-1:] == " " and body.strip())
-    ):
-        # CommonMark strips one space from each end of a code span when both have one.
-        body = f" {body} "
-    return f"{fence}{body or ' '}{fence}"
-
-
-def _fenced(text: str, language: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{text}\n{fence}"
-
-
-def _bullets(items: Any) -> str:
-    return "\n".join(f"- {item}" for item in items)
