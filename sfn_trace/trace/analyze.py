@@ -5,7 +5,8 @@ definition's data flow, take the field's snapshots per visit, trace the followed
 Map children, split redrive attempts, compare with the expected definition, judge (the
 verdict, ``first_null``, ``lost_at``: :mod:`sfn_trace.trace.verdict`, the only place a
 verdict is decided) and, when the field was lost, walk the blame chain back to its origin.
-Pure: no I/O.
+No I/O of its own: the Lambda logs, when a thread is still fetching them, are waited for
+through the ``lambda_logs`` callable, once the replay is done.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def analyze(
     lambda_logs: Callable[[], LambdaLogs] | None = None,
     ahead: TraceAhead | None = None,
 ) -> TraceResult:
-    """Trace ``field`` through one execution. Pure: no I/O.
+    """Trace ``field`` through one execution. No I/O of its own; ``lambda_logs`` may wait
+    for a fetch still under way.
 
     ``replay_source`` is the same execution before redaction: the definition's data flow is
     replayed on the real values (placeholders would take other Choice branches and break

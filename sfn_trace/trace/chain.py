@@ -11,8 +11,9 @@ expression it used, and which earlier state wrote that path (docs/json-output.md
 ``chain``). A Task whose result holds exactly what its parameters passed in (a Lambda
 "passing the key through") is followed on to where the parameters came from.
 
-:func:`explain_first_null` and :func:`explain_lost_at` turn one visit's replay into the
-sentence a report leads with.
+The sentence a report leads with for one visit (``explain_first_null``,
+``explain_lost_at``) is :mod:`sfn_trace.trace.explain`'s, which reads :func:`sent_value` and
+:func:`task_label` from here.
 """
 
 from __future__ import annotations
