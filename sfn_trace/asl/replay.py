@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.budgets import OverBudget
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, choice_source, steps_of
 from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
 from sfn_trace.asl.jsonpath import (
@@ -547,6 +548,9 @@ class _Run:
         except Unsupported as gap:
             self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
             self.reason = f"it does not evaluate {gap.feature}"
+        except OverBudget as spent:  # sfn-trace's own bound (asl/budgets.py), not AWS's
+            self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
+            self.reason = spent.reason
         except RecursionError:
             self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
             self.reason = "a document is nested too deeply to replay"
