@@ -94,14 +94,15 @@ def replay_visits(
     context = execution_context(tree.execution_input, execution)
     known = early.usable(definition, context) if early is not None else {}
     replays = {}
-    for visit in tree.visits:
-        seq = visit.seq
-        variables, after = scopes.get(seq, _NO_VARIABLES), next_state.get(seq)
-        found = known.get(seq)
-        if found is not None and found.fits(visit, variables, after):
-            replays[seq] = found.replay
-        else:
-            replays[seq] = replay_visit(visit, definition, context, variables, after)
+    with jsonata_eval.execution_budget():  # one hostile expression in a loop pays once
+        for visit in tree.visits:
+            seq = visit.seq
+            variables, after = scopes.get(seq, _NO_VARIABLES), next_state.get(seq)
+            found = known.get(seq)
+            if found is not None and found.fits(visit, variables, after):
+                replays[seq] = found.replay
+            else:
+                replays[seq] = replay_visit(visit, definition, context, variables, after)
     return _attributed(replays)
 
 

@@ -346,3 +346,27 @@ def test_a_hostile_definition_is_traced_within_2_gib(hostile_files: tuple[Path, 
     assert "$..x visits more than" in reasons["Descent"]
     assert "States.ArrayRange: the range holds more than 1000 items" in reasons["Range"]
     assert report["lost_at"] is not None and "Drop" in json.dumps(report["lost_at"])
+
+
+def test_the_visits_of_one_execution_share_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five visits of 409 steps each against an execution's budget of 1,000 (made small so
+    that the case stays fast): two replay, the third stops at the budget, the last two are
+    not evaluated; a second trace of the same execution gets its own budget."""
+    monkeypatch.setattr(jsonata_eval, "JSONATA_STEPS", 1000)
+    monkeypatch.setattr(jsonata_eval, "JSONATA_EXECUTION_STEPS", 1000)
+    names = [f"S{i}" for i in range(5)]
+    loop = jsonata("$count($map([1..400], function($i) { $i }))")
+    states = {n: {**loop, "Next": names[i + 1]} for i, n in enumerate(names[:-1])}
+    states[names[-1]] = {**loop, "End": True}
+    h = History()
+    h.start(DOCUMENT)
+    for name in names:
+        h.pass_state(name, DOCUMENT if name == "S0" else 400, 400)
+    h.succeed(400)
+    for _ in range(2):
+        replays = replay_events(machine(**states), h.events)
+        statuses = [r.status for r in replays]
+        assert statuses[:2] == [ReplayStatus.MATCH] * 2
+        assert statuses[2:] == [ReplayStatus.NOT_REPLAYED] * 3
+        assert "took 1,000 steps together" in (replays[2].reason or "")
+        assert "used up their budget" in (replays[4].reason or "")
