@@ -25,6 +25,7 @@ from sfn_trace.asl.jsonpath import Roots, read
 from sfn_trace.model import jsontext
 from sfn_trace.model.replay import Fault, Replay, ReplayStatus
 from tests.asl.test_replay_features import machine, replay_events
+from tests.data import ROOT
 from tests.history_builder import History
 
 DOCUMENT = {"id": "a-1", "n": 3}
@@ -333,7 +334,7 @@ def test_a_hostile_definition_is_traced_within_2_gib(hostile_files: tuple[Path, 
         text=True,
         preexec_fn=_limited,
         timeout=300,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
         check=False,
     )
     assert done.returncode == 1, done.stderr  # the field is lost, and the trace says where
