@@ -14,6 +14,14 @@ documentation is silent, behaviour follows what AWS recorded (tests/data/aws-rec
   without empty tokens (``", , ,"`` split on ``","`` is ``[" ", " "]``).
 - ``States.StringToJson`` of a blank string is ``null``.
 
+AWS's limits are checked before anything is built (the page above): ``States.ArrayRange``
+makes at most 1,000 items, ``States.Base64Encode``, ``States.Base64Decode`` and
+``States.Hash`` take at most 10,000 characters; each fails the state with ``States.Runtime``,
+as every intrinsic failure does. A value an intrinsic would make larger than AWS's payload
+limit (262,144 bytes, which the state's input or output it goes into cannot exceed) is not
+made: the replay stops with :class:`~sfn_trace.asl.budgets.OverBudget`, as AWS's error for it
+is not documented.
+
 ``States.MathRandom`` and ``States.UUID`` are not reproducible (even a seeded MathRandom uses
 Java's generator): evaluating them raises :class:`~sfn_trace.asl.jsonpath.Unreplayable`.
 Failures raise ``States.Runtime`` as AWS does.
@@ -31,8 +39,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
+from sfn_trace.asl.budgets import OverBudget, at_least
 from sfn_trace.asl.jsonpath import (
     PathMissing,
     Roots,
@@ -259,6 +268,8 @@ def _evaluate(call: Call, roots: Roots, key: str) -> Any:
             continue
         under_way.pop()
         value = _apply(current, args)
+        if current.name in _GROWING:
+            _check_size(current, value)
         if not under_way:
             return value
         under_way[-1][1].append(value)
@@ -281,6 +292,36 @@ def _apply(call: Call, args: list[Any]) -> Any:
         # Format needs its template as written (with its escapes), not only its value.
         return _format(call.args[0] if call.args else None, args)
     return _FUNCTIONS[call.name](*args)
+
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
+ARRAY_RANGE_ITEMS: Final = 1000
+"""``States.ArrayRange``: "The newly generated array can't contain more than 1000 items"."""
+TEXT_CHARACTERS: Final = 10_000
+"""``States.Base64Encode`` and ``States.Base64Decode`` take "a data string of up to 10,000
+characters"; ``States.Hash``'s data "must be an object string containing 10,000 characters or
+less"."""
+# https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (payload size)
+PAYLOAD_BYTES: Final = 262_144
+"""The largest input or output a state may have, in bytes of UTF-8 JSON (256 KB)."""
+
+
+_GROWING: Final = frozenset({"Array", "JsonMerge"})
+"""The calls whose value may be larger than any one of their arguments (the others make at
+most what they are given, or a string they measure before they write it)."""
+
+
+def _check_size(call: Call, value: Any) -> None:
+    """A value no state could hold (:data:`PAYLOAD_BYTES`) is not replayed further. Its
+    length is bounded from below without writing it out: nested ``States.Array`` calls may
+    hold one document a million times over in a few kilobytes of references, which is why
+    the value a call makes is measured, and what is written out (``States.Format``,
+    ``States.JsonToString``, ``States.Hash``) is measured before it is written."""
+    if isinstance(value, (list, dict)) and at_least(value, PAYLOAD_BYTES) > PAYLOAD_BYTES:
+        raise OverBudget(
+            f"States.{call.name} makes a value larger than AWS's payload limit of "
+            f"{PAYLOAD_BYTES:,} bytes, which sfn-trace does not replay"
+        )
 
 
 def _arity_text(arity: tuple[int, int]) -> str:
@@ -353,10 +394,21 @@ def _format(template: Argument | None, args: list[Any]) -> str:
             f"the template has {len(pieces) - 1} placeholder(s) for {len(values)} argument(s)",
         )
     out = [pieces[0]]
+    size = len(pieces[0])
     for value, piece in zip(values, pieces[1:], strict=True):
+        # Each argument is measured before it is written: one document given many times
+        # would otherwise be written out many times before the whole is measured.
+        size += at_least(value, PAYLOAD_BYTES) + len(piece)
+        if size > PAYLOAD_BYTES:
+            break
         out.append(java_string(value))
         out.append(piece)
-    return "".join(out)
+    else:
+        return "".join(out)
+    raise OverBudget(
+        f"States.Format makes a value larger than AWS's payload limit of {PAYLOAD_BYTES:,} "
+        "bytes, which sfn-trace does not replay"
+    )
 
 
 def _unescape(text: str) -> str:
@@ -441,6 +493,11 @@ def _string_to_json(text: Any) -> Any:
 
 
 def _json_to_string(value: Any) -> str:
+    if at_least(value, PAYLOAD_BYTES) > PAYLOAD_BYTES:
+        raise OverBudget(
+            "States.JsonToString makes a value larger than AWS's payload limit of "
+            f"{PAYLOAD_BYTES:,} bytes, which sfn-trace does not replay"
+        )
     return compact(value)
 
 
@@ -467,10 +524,10 @@ def _array_range(start: Any, end: Any, step: Any) -> list[int]:
     stride = _integer("ArrayRange", step, "the step")
     if stride == 0:
         raise _fail("ArrayRange", "the step must not be 0")
-    values = list(range(first, last + (1 if stride > 0 else -1), stride))
-    if len(values) > 1000:
+    values = range(first, last + (1 if stride > 0 else -1), stride)
+    if len(values) > ARRAY_RANGE_ITEMS:  # a range's length is known before it is made
         raise _fail("ArrayRange", "the range holds more than 1000 items")
-    return values
+    return list(values)
 
 
 def _array_get_item(array: Any, index: Any) -> Any:
@@ -496,13 +553,25 @@ def _array_unique(array: Any) -> list[Any]:
     return unique
 
 
+def _text(function: str, value: Any) -> str:
+    """A string argument AWS takes up to :data:`TEXT_CHARACTERS` of."""
+    text = _string(function, value)
+    if len(text) > TEXT_CHARACTERS:
+        raise _fail(
+            function,
+            f"the input holds {len(text):,} characters, more than the {TEXT_CHARACTERS:,} AWS "
+            "takes",
+        )
+    return text
+
+
 def _base64_encode(text: Any) -> str:
-    return base64.b64encode(_string("Base64Encode", text).encode("utf-8")).decode("ascii")
+    return base64.b64encode(_text("Base64Encode", text).encode("utf-8")).decode("ascii")
 
 
 def _base64_decode(text: Any) -> str:
     try:
-        raw = base64.b64decode(_string("Base64Decode", text), validate=True)
+        raw = base64.b64decode(_text("Base64Decode", text), validate=True)
         return raw.decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise _fail("Base64Decode", "not valid base64-encoded UTF-8") from None
@@ -516,7 +585,12 @@ def _hash(data: Any, algorithm: Any) -> str:
     name = _HASHES.get(_string("Hash", algorithm))
     if name is None:
         raise _fail("Hash", f"unsupported algorithm {algorithm}; use one of {', '.join(_HASHES)}")
-    text = data if isinstance(data, str) else compact(data)
+    if not isinstance(data, str) and at_least(data, TEXT_CHARACTERS) > TEXT_CHARACTERS:
+        # Measured before it is written out: it may repeat one document many times.
+        raise _fail(
+            "Hash", f"the input holds more than the {TEXT_CHARACTERS:,} characters AWS accepts"
+        )
+    text = _text("Hash", data if isinstance(data, str) else compact(data))
     return hashlib.new(name, text.encode("utf-8")).hexdigest()
 
 

@@ -13,6 +13,11 @@ jsonata-js) evaluates the expressions. This module adds what Step Functions puts
   (https://docs.aws.amazon.com/step-functions/latest/dg/jsonata-functions.html is the list).
   ``$random``, ``$uuid``, ``$now`` and ``$millis`` cannot be replayed: an expression that
   calls them raises :class:`~sfn_trace.asl.jsonpath.Unreplayable`.
+- sfn-trace's bounds (:mod:`sfn_trace.asl.budgets`): each evaluation counts its steps, its
+  depth and the items and characters it produces, and ``$pad``, ``$join``, ``$string``,
+  ``$replace`` and ``$distinct`` check their sizes before they build anything; past a bound the
+  evaluation stops with :class:`~sfn_trace.asl.budgets.OverBudget`. The JSONata expressions of
+  one execution's replay share a budget of steps and seconds (:func:`execution_budget`).
 - JSON null versus JSONata *undefined*: jsonata-python represents both as ``None`` unless told
   otherwise, and Step Functions fails a field that evaluates to undefined
   (``States.QueryEvaluationError ... returned nothing (undefined)``), so inputs carry an
@@ -21,15 +26,37 @@ jsonata-js) evaluates the expressions. This module adds what Step Functions puts
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from functools import cache, lru_cache
 from typing import Any, Final
 
-from sfn_trace.asl.jsonpath import StatesError, Unreplayable, compact, first_unknown
+from sfn_trace.asl.budgets import (
+    JSONATA_CHARACTERS,
+    JSONATA_DEPTH,
+    JSONATA_DISTINCT_ITEMS,
+    JSONATA_EXECUTION_STEPS,
+    JSONATA_ITEMS,
+    JSONATA_SECONDS,
+    JSONATA_STEPS,
+    JSONATA_STRING,
+    OverBudget,
+    at_least,
+)
+from sfn_trace.asl.jsonpath import (
+    StatesError,
+    Unreplayable,
+    Unsupported,
+    compact,
+    first_unknown,
+)
 
 QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
 
@@ -93,20 +120,227 @@ def evaluate(expression: str, states: Mapping[str, Any], variables: Mapping[str,
     called = _RANDOM.search(expression)
     if called is not None:
         raise Unreplayable(f"the JSONata expression calls ${called.group(1)}()")
+    if _HOOKS in expression:
+        # A variable of that name would hide the meter's callbacks from the evaluation.
+        raise Unsupported(f"a JSONata name that starts with {_HOOKS}")
+    meter = _Meter(_EXECUTION.get())
     try:
         compiled = _compile(expression)
         bindings = {name: _to_jsonata(value) for name, value in variables.items()}
         bindings["states"] = _to_jsonata(dict(states))
-        result = compiled.evaluate(None, bindings)
+        bindings[_HOOKS + "entry"] = meter.enter
+        bindings[_HOOKS + "exit"] = meter.leave
+        with meter.running():
+            result = compiled.evaluate(None, bindings)
     except (Unreplayable, RecursionError):
         raise
     except Exception as exc:  # jsonata-python raises JException and plain Python errors
+        if meter.stopped is not None:  # whatever jsonata-python made of it on the way
+            raise OverBudget(meter.stopped) from None
         missing = first_unknown(_read_by(expression, states, variables))
         if missing is not None:
             # It may have failed on a value the history does not hold, not on the data.
             raise Unreplayable(f"the JSONata expression may read {missing}") from None
         raise JsonataError(str(exc)) from None
+    if meter.stopped is not None:  # stopped, and jsonata-python went on regardless
+        raise OverBudget(meter.stopped)
     return _from_jsonata(result, top=True)
+
+
+# --- bounds -----------------------------------------------------------------------------------
+
+_HOOKS: Final = "__evaluate_"
+"""jsonata-python calls the functions bound to ``__evaluate_entry`` and ``__evaluate_exit``
+before and after each evaluation step (``Frame.set_evaluate_entry_callback``): the meter's."""
+
+_CLOCK_EVERY: Final = 1024
+"""Steps between two looks at the clock (the time bound is only a safety net)."""
+
+
+class _Execution:
+    """The steps and seconds the JSONata expressions of one execution's replay share."""
+
+    __slots__ = ("seconds", "steps")
+
+    def __init__(self) -> None:
+        self.steps = JSONATA_EXECUTION_STEPS
+        self.seconds = JSONATA_SECONDS
+
+
+_EXECUTION: ContextVar[_Execution | None] = ContextVar("jsonata_execution", default=None)
+_METER: ContextVar[_Meter | None] = ContextVar("jsonata_meter", default=None)
+
+
+@contextlib.contextmanager
+def execution_budget() -> Iterator[None]:
+    """Within it, the JSONata expressions evaluated share one execution's budget
+    (:data:`~sfn_trace.asl.budgets.JSONATA_EXECUTION_STEPS`,
+    :data:`~sfn_trace.asl.budgets.JSONATA_SECONDS`); outside, each has its own."""
+    token = _EXECUTION.set(_Execution())
+    try:
+        yield
+    finally:
+        _EXECUTION.reset(token)
+
+
+class _Meter:
+    """One evaluation's steps, depth, and the items and characters it has produced.
+
+    Past a bound it records why (:attr:`stopped`) and raises :class:`OverBudget`, and raises
+    again at every later step: jsonata-python turns some errors into its own
+    (``$eval``, ``and``/``or``), and :func:`evaluate` looks at :attr:`stopped` whatever
+    reaches it."""
+
+    __slots__ = (
+        "characters",
+        "deadline",
+        "depth",
+        "execution",
+        "items",
+        "limit",
+        "started",
+        "steps",
+        "stopped",
+    )
+
+    def __init__(self, execution: _Execution | None) -> None:
+        self.execution = execution
+        self.steps = self.depth = self.items = self.characters = 0
+        self.limit = JSONATA_STEPS if execution is None else min(JSONATA_STEPS, execution.steps)
+        self.started = time.monotonic()
+        seconds = JSONATA_SECONDS if execution is None else execution.seconds
+        self.deadline = self.started + seconds
+        self.stopped: str | None = None
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        token = _METER.set(self)
+        try:
+            if self.limit <= 0 or self.deadline <= self.started:
+                self.stop("this execution's JSONata evaluations have used up their budget")
+            yield
+        finally:
+            _METER.reset(token)
+            if self.execution is not None:
+                self.execution.steps -= self.steps
+                self.execution.seconds -= time.monotonic() - self.started
+
+    def stop(self, why: str) -> None:
+        if self.stopped is None:
+            self.stopped = f"{why} (sfn-trace's replay budget)"
+        raise OverBudget(self.stopped)
+
+    def enter(self, _expr: Any, _input: Any, _environment: Any) -> None:
+        if self.stopped is not None:
+            raise OverBudget(self.stopped)
+        self.steps += 1
+        self.depth += 1
+        if self.steps > self.limit:
+            if self.limit < JSONATA_STEPS:
+                self.stop(
+                    "JSONata evaluation stopped: this execution's JSONata evaluations took "
+                    f"{JSONATA_EXECUTION_STEPS:,} steps together"
+                )
+            self.stop(f"JSONata evaluation stopped after {JSONATA_STEPS:,} steps")
+        if self.depth > JSONATA_DEPTH:
+            self.stop(f"JSONata evaluation stopped {JSONATA_DEPTH} levels deep")
+        if self.steps % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            self.stop(f"JSONata evaluation stopped after {JSONATA_SECONDS:g} s")
+
+    def leave(self, _expr: Any, _input: Any, _environment: Any, result: Any) -> None:
+        self.depth -= 1
+        if isinstance(result, list):
+            self.items += len(result)
+            if self.items > JSONATA_ITEMS:
+                self.stop(f"JSONata evaluation stopped after making {JSONATA_ITEMS:,} array items")
+        elif isinstance(result, str):
+            self.characters += len(result)
+            if self.characters > JSONATA_CHARACTERS:
+                self.stop(
+                    f"JSONata evaluation stopped after making {JSONATA_CHARACTERS:,} characters"
+                )
+
+
+def _too_long(function: str, length: int) -> None:
+    """Stop the evaluation under way if ``function`` would build a string past
+    :data:`~sfn_trace.asl.budgets.JSONATA_STRING`."""
+    meter = _METER.get()
+    if length > JSONATA_STRING and meter is not None:
+        meter.stop(
+            f"JSONata ${function} would build a string of more than {JSONATA_STRING:,} characters"
+        )
+
+
+def _pad(string: Any, width: Any, char: Any) -> Any:
+    with contextlib.suppress(TypeError, ValueError, OverflowError):
+        _too_long("pad", abs(int(width)))
+    return _native("pad")(string, width, char)
+
+
+def _join(strings: Any, separator: Any) -> Any:
+    if isinstance(strings, list):
+        texts = [s for s in strings if isinstance(s, str)]
+        gap = len(separator) if isinstance(separator, str) else 0
+        _too_long("join", sum(map(len, texts)) + gap * max(len(strings) - 1, 0))
+    return _native("join")(strings, separator)
+
+
+def _string(value: Any, prettify: Any) -> Any:
+    if not isinstance(value, str):
+        _too_long("string", at_least(value, JSONATA_STRING, 2 if prettify else 0))
+    return _native("string")(value, prettify)
+
+
+def _replace(string: Any, pattern: Any, replacement: Any, limit: Any) -> Any:
+    if isinstance(string, str) and isinstance(replacement, str):
+        # Each match becomes the replacement, whose $n are at most the whole match.
+        references = replacement.count("$")
+        most = sys.maxsize if not isinstance(limit, int) or limit < 0 else limit
+        if isinstance(pattern, str):
+            matches = min(string.count(pattern), most) if pattern else 0
+            grown = matches * (len(replacement) + references * len(pattern))
+        else:
+            grown = 0
+            finder = getattr(pattern, "finditer", None)
+            for count, match in enumerate(finder(string) if finder else ()):
+                if count >= most or grown > JSONATA_STRING:
+                    break
+                grown += len(replacement) + references * len(match.group(0))
+        _too_long("replace", len(string) + grown)
+    return _native("replace")(string, pattern, replacement, limit)
+
+
+def _distinct(array: Any) -> Any:
+    meter = _METER.get()
+    if isinstance(array, list) and len(array) > JSONATA_DISTINCT_ITEMS and meter is not None:
+        meter.stop(f"JSONata $distinct of more than {JSONATA_DISTINCT_ITEMS:,} items")
+    return _native("distinct")(array)
+
+
+_GUARDED: dict[str, Callable[..., Any]] = {
+    "pad": _pad,
+    "join": _join,
+    "string": _string,
+    "replace": _replace,
+    "distinct": _distinct,
+}
+
+
+def _native(name: str) -> Any:
+    """jsonata-python's own implementation of the built-in ``$name``."""
+    return _jsonata().Jsonata.static_frame.lookup(name).method
+
+
+@cache
+def _guarded_functions() -> dict[str, Any]:
+    """The built-ins of :data:`_GUARDED`, each jsonata-python's own (its signature, so its
+    arguments are checked and taken from the context as before) calling the guard first."""
+    functions = {}
+    for name, guard in _GUARDED.items():
+        function = copy.copy(_jsonata().Jsonata.static_frame.lookup(name))
+        function.method = guard
+        functions[name] = function
+    return functions
 
 
 def _read_by(expression: str, states: Mapping[str, Any], variables: Mapping[str, Any]) -> list[Any]:
@@ -127,6 +361,8 @@ def _compile(expression: str) -> Any:
     compiled.set_output_convert_nulls(False)
     for name, implementation in _FUNCTIONS.items():
         compiled.register_lambda(name, implementation)
+    for name, function in _guarded_functions().items():
+        compiled.register_function(name, function)
     return compiled
 
 

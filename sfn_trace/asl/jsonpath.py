@@ -36,9 +36,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
+from sfn_trace.asl.budgets import DESCENT_NODES, OverBudget
 from sfn_trace.model import jsontext
 
 Segment = str | int
@@ -207,7 +208,81 @@ def parse_path(text: str) -> ParsedPath:
     definite = _definite_segments(query)
     if definite is not None:
         return ParsedPath(text, root, definite)
-    return ParsedPath(text, root, None, query)
+    return ParsedPath(text, root, None, _bounded(query))
+
+
+def _bounded(query: Any) -> Any:
+    """``query`` with each recursive descent (``..``) made one that stops past
+    :data:`~sfn_trace.asl.budgets.DESCENT_NODES` (the tree is walked by an explicit stack,
+    filters included)."""
+    from jsonpath_ng import Descendants
+
+    stack, seen = [query], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not type(node).__module__.startswith("jsonpath_ng"):
+            continue
+        seen.add(id(node))
+        if type(node) is Descendants:
+            node.__class__ = _bounded_descendants()
+        for member in getattr(node, "__dict__", {}).values():
+            stack.extend(member if isinstance(member, (list, tuple)) else (member,))
+    return query
+
+
+class _DescentOverBudget(Exception):
+    """A recursive descent went past :data:`~sfn_trace.asl.budgets.DESCENT_NODES`."""
+
+
+@cache
+def _bounded_descendants() -> type:
+    """jsonpath-ng's ``Descendants`` (``left..right``), walking as it does (depth first, in
+    order) while it counts the nodes it visits and the nodes of each match."""
+    from jsonpath_ng import DatumInContext, Descendants, Fields, Index
+
+    class BoundedDescendants(Descendants):  # type: ignore[misc]
+        def find(self, datum: Any) -> list[Any]:
+            left = self.left.find(datum)
+            stack = list(reversed(left if isinstance(left, list) else [left]))
+            matches: list[Any] = []
+            spent = 0
+            while stack:
+                datum = stack.pop()
+                found = list(self.right.find(datum))
+                spent += 1
+                for match in found:
+                    spent += nodes_in(match.value, DESCENT_NODES - spent)
+                if spent > DESCENT_NODES:
+                    raise _DescentOverBudget
+                matches.extend(found)
+                value = datum.value
+                if isinstance(value, list):
+                    stack.extend(
+                        DatumInContext(value[i], context=datum, path=Index(i))
+                        for i in range(len(value) - 1, -1, -1)
+                    )
+                elif isinstance(value, dict):
+                    stack.extend(
+                        DatumInContext(child, context=datum, path=Fields._compliant_constructor(k))
+                        for k, child in reversed(value.items())
+                    )
+            return matches
+
+    return BoundedDescendants
+
+
+def nodes_in(value: Any, limit: int) -> int:
+    """How many nodes ``value`` holds (itself, and every member and item below it), counting
+    no further than just past ``limit``."""
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def _simple_segments(rest: str) -> ParsedPath | None:
@@ -391,7 +466,13 @@ def read(path: str | ParsedPath, roots: Roots) -> Any:
     else:
         if first_unknown(start) is not None and parsed.root == "$$":
             raise Unreplayable(f"{parsed.text} reads context values the history does not hold")
-        value = [match.value for match in parsed.query.find(start)]
+        try:
+            value = [match.value for match in parsed.query.find(start)]
+        except _DescentOverBudget:
+            raise OverBudget(
+                f"the recursive descent of {parsed.text} visits more than "
+                f"{DESCENT_NODES:,} nodes (sfn-trace's replay budget)"
+            ) from None
     missing = first_unknown(value) if parsed.root != "$" else None
     if missing is not None:
         raise Unreplayable(f"{parsed.text} reads {missing}, which the history does not hold")

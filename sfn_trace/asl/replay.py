@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl import jsonata_eval
+from sfn_trace.asl.budgets import OverBudget
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, choice_source, steps_of
 from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
 from sfn_trace.asl.jsonpath import (
@@ -93,14 +94,15 @@ def replay_visits(
     context = execution_context(tree.execution_input, execution)
     known = early.usable(definition, context) if early is not None else {}
     replays = {}
-    for visit in tree.visits:
-        seq = visit.seq
-        variables, after = scopes.get(seq, _NO_VARIABLES), next_state.get(seq)
-        found = known.get(seq)
-        if found is not None and found.fits(visit, variables, after):
-            replays[seq] = found.replay
-        else:
-            replays[seq] = replay_visit(visit, definition, context, variables, after)
+    with jsonata_eval.execution_budget():  # one hostile expression in a loop pays once
+        for visit in tree.visits:
+            seq = visit.seq
+            variables, after = scopes.get(seq, _NO_VARIABLES), next_state.get(seq)
+            found = known.get(seq)
+            if found is not None and found.fits(visit, variables, after):
+                replays[seq] = found.replay
+            else:
+                replays[seq] = replay_visit(visit, definition, context, variables, after)
     return _attributed(replays)
 
 
@@ -547,6 +549,9 @@ class _Run:
         except Unsupported as gap:
             self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
             self.reason = f"it does not evaluate {gap.feature}"
+        except OverBudget as spent:  # sfn-trace's own bound (asl/budgets.py), not AWS's
+            self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
+            self.reason = spent.reason
         except RecursionError:
             self.status, self.fault = ReplayStatus.NOT_REPLAYED, Fault.SFN_TRACE
             self.reason = "a document is nested too deeply to replay"
