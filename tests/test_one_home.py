@@ -59,6 +59,7 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     ),
     "a URL written into a report": (_builds("https://"), "report/links.py"),
     "the verdict's sentence": (_says("is never set in any document"), "report/common.py"),
+    "the kind of a Map": (_says("DISTRIBUTED"), "asl/maps.py"),
 }
 """rule -> (what a copy of it does, its one home)."""
 

@@ -20,9 +20,13 @@ iterations and Parallel branches, come from the history. What the replay compute
 with what AWS recorded (the output or the error, the assigned variables, a Task's parameters
 and each iteration's and branch's input): ``match`` means the definition in hand explains the
 visit exactly, so its steps can be trusted to say where a field went; ``mismatch`` means the
-definition is not what ran, or a feature is not supported; no status means the visit cannot
-be replayed (a random intrinsic, a context value the history lacks, a Distributed Map, a visit
-that never finished).
+replay ran and differs; ``not_replayed`` means it could not run. Each of the last two says
+whose fault it is (:class:`~sfn_trace.model.replay.Fault`): the definition's, only with
+evidence from the history that it is not the one that ran (a state it lacks, or of another
+type); the history's, when it lacks what the replay needs (S3 items, a Distributed Map's
+children, a random number AWS drew, a context value, a cut payload, a visit that never
+finished); or sfn-trace's own (a feature it does not evaluate, a step it evaluates otherwise
+than AWS, or one of its budgets, :mod:`sfn_trace.asl.budgets`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from sfn_trace.asl.jsonpath import (
     unknown,
     value_at,
 )
+from sfn_trace.asl.maps import is_distributed
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON, EventKind, Payload
 from sfn_trace.model.execution import ExecutionInfo
@@ -967,7 +972,7 @@ class _Steps:
     def check_iterations(self, documents: _Documents) -> None:
         """A Map's iterations: inline, with the inputs the item template made."""
         run, body = self.run, self.body
-        if _distributed(body) and not run.visit.children:
+        if is_distributed(body) and not run.visit.children:
             raise Unreplayable("a Distributed Map's iterations run as child executions")
         selected = documents.current
         _check_flow_inputs(
@@ -1290,12 +1295,6 @@ def _same_cause(replayed: str, recorded: str) -> bool:
 def _resource(body: Mapping[str, Any], visit: Visit) -> str | None:
     resource = body.get("Resource")
     return resource if isinstance(resource, str) else visit.resource
-
-
-def _distributed(body: Mapping[str, Any]) -> bool:
-    processor = body.get("ItemProcessor", body.get("Iterator"))
-    config = processor.get("ProcessorConfig") if isinstance(processor, Mapping) else None
-    return isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED"
 
 
 def _item_context(run: _Run, index: int, item: Any) -> dict[str, Any]:
