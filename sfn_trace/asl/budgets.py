@@ -57,6 +57,12 @@ JSONATA_SECONDS: Final = 30.0
 expressions of one execution's replay may take together. The bounds above stop every
 expression sfn-trace knows of long before it."""
 
+REGEX_SECONDS: Final = 2.0
+"""The seconds one regular expression of a JSONata expression (``$match``, ``$replace``,
+``$split``, ``$contains`` with a ``/pattern/``) may take on one string. A pattern that
+backtracks catastrophically (``/(a+)+$/`` on thirty a's and a ``!``) runs for ages in
+Python's ``re``, which cannot be stopped: these run in the ``regex`` module, which can."""
+
 # --- JSONPath ---------------------------------------------------------------------------------
 
 DESCENT_NODES: Final = 1_000_000

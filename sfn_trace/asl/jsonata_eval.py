@@ -47,6 +47,7 @@ from sfn_trace.asl.budgets import (
     JSONATA_SECONDS,
     JSONATA_STEPS,
     JSONATA_STRING,
+    REGEX_SECONDS,
     OverBudget,
     at_least,
 )
@@ -355,9 +356,56 @@ class JsonataError(Exception):
     """The expression threw while evaluating (bad syntax, wrong types)."""
 
 
+class _TimedPattern:
+    """A JSONata regular expression compiled by the ``regex`` module, each use bounded by
+    :data:`~sfn_trace.asl.budgets.REGEX_SECONDS` (jsonata-python's pluggable regex engine:
+    ``search``, ``finditer``, ``sub`` and ``split``)."""
+
+    __slots__ = ("_pattern",)
+
+    def __init__(self, pattern: Any) -> None:
+        self._pattern = pattern
+
+    def _timed(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = getattr(self._pattern, method)(*args, timeout=REGEX_SECONDS, **kwargs)
+            return list(result) if method == "finditer" else result
+        except TimeoutError:
+            reason = f"a regular expression ran for more than {REGEX_SECONDS:g} s"
+            meter = _METER.get()
+            if meter is not None:
+                meter.stop(reason)
+            raise OverBudget(f"{reason} (sfn-trace's replay budget)") from None
+
+    def search(self, string: str) -> Any:
+        return self._timed("search", string)
+
+    def finditer(self, string: str) -> Any:
+        return iter(self._timed("finditer", string))
+
+    def sub(self, repl: Any, string: str, count: int = 0) -> str:
+        result: str = self._timed("sub", repl, string, count=count)
+        return result
+
+    def split(self, string: str, maxsplit: int = 0) -> list[str]:
+        result: list[str] = self._timed("split", string, maxsplit=maxsplit)
+        return result
+
+
+def _bounded_regex(pattern: str, flags: Any) -> _TimedPattern:
+    """jsonata-python's regex engine, with ``regex`` in place of ``re`` (same syntax, same
+    flags) so that each use can be stopped."""
+    import regex
+
+    native = (regex.IGNORECASE if flags.case_insensitive else 0) | (
+        regex.MULTILINE if flags.multiline else 0
+    )
+    return _TimedPattern(regex.compile(pattern, native))
+
+
 @lru_cache(maxsize=2048)
 def _compile(expression: str) -> Any:
-    compiled = _jsonata().Jsonata(expression)
+    compiled = _jsonata().Jsonata(expression, _bounded_regex)
     compiled.set_output_convert_nulls(False)
     for name, implementation in _FUNCTIONS.items():
         compiled.register_lambda(name, implementation)

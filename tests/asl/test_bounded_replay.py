@@ -179,6 +179,37 @@ def test_ordinary_expressions_are_untouched() -> None:
     assert jsonata_eval.evaluate("$distinct([1, 1, 2])", states, {}) == [1, 2]
 
 
+def test_a_regular_expression_that_backtracks_for_ages_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``(.*){1,32000}[bc]`` on fifty a's backtracks for minutes; each use of a pattern is
+    bounded (the bound is lowered here so that the test takes a fraction of a second)."""
+    monkeypatch.setattr(jsonata_eval, "REGEX_SECONDS", 0.2)
+    for function in ("$match", "$contains", "$split", "$replace"):
+        extra = ", 'x'" if function == "$replace" else ""
+        text = f"{function}('{'a' * 50}', /(.*){{1,32000}}[bc]/{extra})"
+        reason = stopped(jsonata(text))
+        assert f"a regular expression ran for more than 0.2 s {BUDGET}" in reason, function
+
+
+def test_regular_expressions_read_as_before() -> None:
+    states = {"input": {"s": "a1B2c3"}}
+    assert jsonata_eval.evaluate("$match($states.input.s, /[a-z]([0-9])/)", states, {}) == [
+        {"match": "a1", "index": 0, "groups": ["1"]},
+        {"match": "c3", "index": 4, "groups": ["3"]},
+    ]
+    assert jsonata_eval.evaluate("$contains($states.input.s, /b2/i)", states, {}) is True
+    assert jsonata_eval.evaluate("$split($states.input.s, /[0-9]/)", states, {}) == [
+        "a",
+        "B",
+        "c",
+        "",
+    ]
+    assert jsonata_eval.evaluate("$replace($states.input.s, /[0-9]/, '#')", states, {}) == (
+        "a#B#c#"
+    )
+
+
 # --- JSONPath -------------------------------------------------------------------------------
 
 
