@@ -40,7 +40,7 @@ from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.aws.history import fetch_execution
 from sfn_trace.sources.aws.maprun import follow_map_runs, numbered
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from tests.data import corpus_history, corpus_names
@@ -266,13 +266,14 @@ def test_bad_follow_children_is_a_usage_error(text: str, tmp_path: Path) -> None
 # --- the API sequence against Stubber -------------------------------------------------------
 
 
-class NoWait(RateLimiter):
+class NoWait(TokenBucket):
     def __init__(self) -> None:
-        super().__init__(1000.0)
+        super().__init__(1000, 1000.0)
         self.waits = 0
 
-    def wait(self) -> None:
+    def wait(self) -> float:
         self.waits += 1
+        return 0.0
 
 
 def client() -> Any:

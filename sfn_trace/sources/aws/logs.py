@@ -13,8 +13,9 @@ a query per 26 ids (patterns are limited to 1,024 characters), so it is only the
 a shared function whose window holds more than :data:`WINDOW_PAGE_BUDGET` pages of other
 invocations' lines.
 
-Calls are paced under the FilterLogEvents quota (5 per second per account and region) and
-run a few log groups at a time. A log group that cannot be read (access denied, missing,
+Each call takes a token from its API's bucket (:mod:`.pacing`: FilterLogEvents 5 at once and
+5 a second per account and region, GetFunctionConfiguration 15), and a few log groups are
+read at a time. A log group that cannot be read (access denied, missing,
 throttled past retries) costs only its lines: the trace goes on and a warning says why.
 https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
 """
@@ -35,7 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
 from sfn_trace.sources.aws.client import ACCESS_DENIED, Context, error_code, make_client, translate
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket, meter, take
 from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
 
 ClientFactory = Callable[[str, str], Any]
@@ -43,7 +44,6 @@ ClientFactory = Callable[[str, str], Any]
 
 FILTER_PATTERN_LIMIT = 1024
 WINDOW_PAGE_BUDGET = 10
-CALLS_PER_SECOND = 5.0
 MAX_PARALLEL_GROUPS = 4
 _MARGIN_BEFORE_MS = 2_000
 _MARGIN_AFTER_MS = 10_000
@@ -63,13 +63,12 @@ def fetch_lambda_logs(
     region: str,
     *,
     clients: ClientFactory | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBucket | None = None,
 ) -> LambdaLogs:
     """Find the log lines of every invocation; never raises for a log group it cannot read."""
     if not invocations:
         return LambdaLogs()
     factory = clients or _client_factory(options)
-    limiter = limiter or RateLimiter(CALLS_PER_SECOND)
     warnings: list[str] = []
     log_groups = _log_groups(invocations, region, factory, options, warnings)
     grouped: dict[tuple[str, str], list[LambdaInvocation]] = defaultdict(list)
@@ -118,6 +117,7 @@ def _log_groups(
         client = factory("lambda", invocation.region or region)
         ctx = Context(None, client, options.max_attempts, target=name)
         try:
+            take("GetFunctionConfiguration", client, options)
             config = client.get_function_configuration(FunctionName=invocation.reference)
             logging = config.get("LoggingConfig") or {}
             groups[name] = str(logging.get("LogGroup") or default)
@@ -132,9 +132,10 @@ def _log_groups(
 
 
 def _read_group(
-    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: RateLimiter
+    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: TokenBucket | None
 ) -> tuple[dict[int, Any], list[str]]:
     client = factory("logs", group.region)
+    limiter = limiter or meter("FilterLogEvents", group.region, options)
     ctx = Context(None, client, options.max_attempts, target=group.name)
     functions = sorted({i.function for i in group.invocations})
     begin, end = _window(group.invocations)
@@ -178,7 +179,7 @@ class _TooManyPages(Exception):
 
 def _filter(
     client: Any,
-    limiter: RateLimiter,
+    limiter: TokenBucket,
     log_group: str,
     begin: int,
     end: int,
@@ -230,7 +231,7 @@ def request_id_patterns(request_ids: Sequence[str], limit: int = FILTER_PATTERN_
 
 
 def _by_request_ids(
-    client: Any, limiter: RateLimiter, group: _Group, begin: int, end: int
+    client: Any, limiter: TokenBucket, group: _Group, begin: int, end: int
 ) -> tuple[list[LogLine], str]:
     ids = [i.request_id for i in group.invocations if i.request_id]
     lines: dict[str, LogLine] = {}

@@ -19,7 +19,7 @@ from sfn_trace.sources.aws.logs import (
     fetch_lambda_logs,
     request_id_patterns,
 )
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 MS = int(T0.timestamp() * 1000)
@@ -114,8 +114,8 @@ def clients() -> Iterator[Clients]:
     made.verify()
 
 
-def no_wait() -> RateLimiter:
-    return RateLimiter(1e9)
+def no_wait() -> TokenBucket:
+    return TokenBucket(1e9, 1e9)
 
 
 def config(name: str, group: str | None = None) -> dict[str, Any]:
@@ -296,18 +296,3 @@ def test_legacy_invocation_matched_by_time_window(clients: Clients) -> None:
 
 def test_no_invocations_no_calls(clients: Clients) -> None:
     assert fetch_lambda_logs([], OPTIONS, "us-west-2", clients=clients).by_attempt == {}
-
-
-def test_rate_limiter_spaces_calls() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(11):
-        limiter.wait()
-    assert now[0] == pytest.approx(2.0)  # 11 calls at 5/s: the 11th starts at t=2 s
-    assert all(s == pytest.approx(0.2) for s in slept)
