@@ -45,6 +45,7 @@ from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from tests.data import corpus_history, corpus_names
 from tests.history_builder import History
+from tests.stubbing import OverlapStubber
 
 F = "key"
 REGION = "us-west-2"
@@ -335,9 +336,10 @@ def add_listing(stub: Stubber, pages: list[list[int]], arn: str = MAP_RUN) -> No
 
 
 def child_client(n: int, events: list[dict[str, Any]], definition: dict[str, Any]) -> Any:
-    """A client whose Stubber serves one child's DescribeExecution, definition and history."""
+    """A client whose Stubber serves one child's DescribeExecution, definition and history
+    (asked for at once: answered by operation and parameters)."""
     sfn = client()
-    stub = Stubber(sfn)
+    stub = OverlapStubber(sfn)
     arn = child_arn(n)
     stub.add_response(
         "describe_execution",
