@@ -165,6 +165,10 @@ class PagingProxy:
         """Faults injected, per kind (``throttle``, ``error500``, ``drop``, ``invalid_token``,
         ``page_failure``)."""
         self.pages: list[PageServed] = []
+        self.history_latency = 0.0
+        """Seconds every GetExecutionHistory answer (either direction) waits."""
+        self.other_latency = 0.0
+        """Seconds every other answer waits (a faraway region's round trip)."""
         self.reject_signatures = False
         """When set, every request is answered like AWS answers a bad signature: HTTP 400
         ``InvalidSignatureException`` whose message echoes the canonical request, signed
@@ -277,6 +281,7 @@ class PagingProxy:
         if fault == "error500":
             request.send_error_json(500, "InternalFailure", "Internal service error (injected)")
             return
+        time.sleep(self.history_latency if operation == HISTORY else self.other_latency)
         if operation == HISTORY:
             try:
                 status, payload = self._history(request, body)

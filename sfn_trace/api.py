@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.compare import Comparison
     from sfn_trace.checks.lint import LintReport
     from sfn_trace.checks.scan import ScanProgress, ScanResult
+    from sfn_trace.sources.aws.logs import ClientFactory
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -128,6 +129,7 @@ def trace(
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
     ahead = TraceAhead(field) if live else None
+    clients = _early_clients(str(target), aws or AwsOptions()) if live and background else None
     with _collector_paused(), built_once():
         data = load(
             target,
@@ -144,7 +146,7 @@ def trace(
             ahead.history_complete(data.events, data.definition)
         pending = None
         if background and data.lambda_logs is None:
-            pending = _in_background(_logs_fetch(data, aws or AwsOptions()))
+            pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients))
         if confirm and data.definition is None and not live:
             raise UsageError(
                 "--confirm needs the definition that ran: it is fetched for an execution ARN; "
@@ -458,9 +460,12 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
     return dataclasses.replace(data, lambda_logs=_logs_fetch(data, options)())
 
 
-def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], LambdaLogs]:
+def _logs_fetch(
+    data: ExecutionData, options: AwsOptions, clients: ClientFactory | None = None
+) -> Callable[[], LambdaLogs]:
     """The call that fetches the log lines of every Lambda invocation of ``data``'s history
-    (the invocations listed now, from the trace's one visit tree)."""
+    (the invocations listed now, from the trace's one visit tree), with ``clients`` when
+    they were begun early."""
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
 
@@ -469,8 +474,32 @@ def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], Lambda
         region = parse_execution_arn(data.info.arn).region
     invocations = all_invocations(build_visits(data.events, data.definition).visits)
     return functools.partial(
-        fetch_lambda_logs, invocations, options, region or default_region(options)
+        fetch_lambda_logs, invocations, options, region or default_region(options), clients=clients
     )
+
+
+def _early_clients(arn: str, options: AwsOptions) -> ClientFactory | None:
+    """The Lambda and CloudWatch Logs clients of a live trace, made by a thread while the
+    history is on its way (making a client costs tens of milliseconds of CPU that would
+    otherwise come after the last page); None for an ARN that does not parse (the fetch
+    reports it)."""
+    from sfn_trace.sources.aws.logs import client_factory
+
+    try:
+        region = options.region or parse_execution_arn(arn).region
+    except UsageError:
+        return None
+    clients = client_factory(options)
+
+    def make() -> None:
+        for service in ("lambda", "logs"):
+            try:
+                clients(service, region)
+            except Exception:  # made (and reported) again when the logs are fetched
+                return
+
+    threading.Thread(target=make, name="sfn-trace-clients", daemon=True).start()
+    return clients
 
 
 def _in_background(call: Callable[[], LambdaLogs]) -> Future[LambdaLogs]:

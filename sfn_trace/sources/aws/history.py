@@ -204,6 +204,7 @@ class _Intake:
         self._handed: Callable[[list[HistoryEvent]], None] | None = None
         self._parse = False
         self._info: ExecutionInfo | None = None
+        self._aside: dict[int, HistoryEvent] = {}
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -219,13 +220,36 @@ class _Intake:
         return self._info
 
     def take(self, raw: Sequence[Mapping[str, Any]], pages: int = 1) -> None:
+        """The next page, converted (its payloads parsed) and handed on."""
         self.described()
-        self.pages += pages
         added = self.reader.add(raw)
-        if self.on_page is not None:
-            self.on_page(self.pages, len(self.reader))
         if self._parse:
             _parse_payloads(added)
+        self._hand(added, pages)
+
+    def aside(self, raw: Sequence[Mapping[str, Any]]) -> None:
+        """Events of the newest-first reader, converted and parsed while the forward pages
+        come, kept aside by id until the two ends are found to agree."""
+        self.described()
+        for event in raw:
+            number = int(event.get("id", 0))
+            if number not in self._aside:
+                (converted,) = self.reader.convert([event], start=number)
+                self._aside[number] = converted
+                if self._parse:
+                    _parse_payloads([converted])
+
+    def take_tail(self, raw: Sequence[Mapping[str, Any]], pages: int) -> None:
+        """The events past the forward read, in id order (those set aside are not converted
+        again)."""
+        self.aside(raw)
+        added = self.reader.extend(self._aside[int(event.get("id", 0))] for event in raw)
+        self._hand(added, pages)
+
+    def _hand(self, added: list[HistoryEvent], pages: int) -> None:
+        self.pages += pages
+        if self.on_page is not None:
+            self.on_page(self.pages, len(self.reader))
         if self._handed is not None:
             self._handed(added)
 
@@ -246,6 +270,8 @@ def _read(
         for page in read_ahead(history_pages(client, ctx.target, options, stop=stop)):
             last = page
             intake.take(page.get("events", []))
+            if ends is not None:
+                intake.aside(ends.drain())
     except (ClientError, BotoCoreError):
         intake.described()  # a failed description is told first, as when it came first
         raise
@@ -264,7 +290,7 @@ def _read(
             for page in read_ahead(history_pages(client, ctx.target, options, token=token)):
                 intake.take(page.get("events", []))
             return
-        intake.take(tail, ends.reverse_pages)
+        intake.take_tail(tail, ends.reverse_pages)
         return
     failure = ends.failure()
     if failure is not None:

@@ -94,6 +94,7 @@ class BothEnds:
         self._forward_high = 0
         self._forward_recent: dict[int, Mapping[str, Any]] = {}
         self._reverse: list[Mapping[str, Any]] = []  # newest first
+        self._drained = 0
         self._reverse_low: int | None = None
         self._reverse_pages = 0
         self._error: BaseException | None = None
@@ -155,6 +156,14 @@ class BothEnds:
                 low = min(ids) if self._reverse_low is None else min(*ids, self._reverse_low)
                 self._reverse_low = low
             return self._met() or self._cancelled.is_set()
+
+    def drain(self) -> list[Mapping[str, Any]]:
+        """The newest-first reader's events that came since the last call (so that the
+        caller converts them while the forward pages are still coming)."""
+        with self._lock:
+            new = self._reverse[self._drained :]
+            self._drained = len(self._reverse)
+        return new
 
     def cancel(self) -> None:
         """No further reverse page is asked for (the one on its way is dropped)."""
