@@ -482,13 +482,13 @@ def _early_clients(arn: str, options: AwsOptions) -> ClientFactory | None:
     """The Lambda and CloudWatch Logs clients of a live trace, made by a thread while the
     history is on its way (making a client costs tens of milliseconds of CPU that would
     otherwise come after the last page); None for an ARN that does not parse (the fetch
-    reports it)."""
-    from sfn_trace.sources.aws.logs import client_factory
-
+    reports it, before boto3 is imported)."""
     try:
         region = options.region or parse_execution_arn(arn).region
     except UsageError:
         return None
+    from sfn_trace.sources.aws.logs import client_factory
+
     clients = client_factory(options)
 
     def make() -> None:
