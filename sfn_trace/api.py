@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +40,7 @@ from sfn_trace.model.options import (
     ProgressCallback,
 )
 from sfn_trace.model.result import TraceResult
+from sfn_trace.model.visits import VisitTree
 from sfn_trace.report.registry import DEFAULT_OPTIONS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.files import STDIN
@@ -50,7 +49,7 @@ from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact_all
-from sfn_trace.trace.visits import build_visits, built_once
+from sfn_trace.trace.visits import build_visits
 
 if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.compare import Comparison
@@ -130,69 +129,54 @@ def trace(
     # is on its way (the analysis checks each early replay against the whole history).
     ahead = TraceAhead(field) if live else None
     clients = _early_clients(str(target), aws or AwsOptions()) if live and background else None
-    with _collector_paused(), built_once():
-        data = load(
-            target,
-            definition=definition,
-            aws=aws,
-            on_page=on_page,
-            on_events=ahead,
-            logs=logs and not background,
-            file_logs=file_logs and not background,
-            express_log_group=express_log_group,
-            follow_children=follow_children,
+    data = load(
+        target,
+        definition=definition,
+        aws=aws,
+        on_page=on_page,
+        on_events=ahead,
+        logs=logs and not background,
+        file_logs=file_logs and not background,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+    )
+    # One visit tree per trace, passed on: the one followed while the history arrived, or
+    # the one the Lambda logs are listed from.
+    tree = ahead.history_complete(data.events, data.definition) if ahead is not None else None
+    pending = None
+    if background and data.lambda_logs is None:
+        tree = tree or build_visits(data.events, data.definition)
+        pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients, tree))
+    if confirm and data.definition is None and not live:
+        raise UsageError(
+            "--confirm needs the definition that ran: it is fetched for an execution ARN; "
+            "for a history file pass it with --definition"
         )
-        if ahead is not None:
-            ahead.history_complete(data.events, data.definition)
-        pending = None
-        if background and data.lambda_logs is None:
-            pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients))
-        if confirm and data.definition is None and not live:
+    shown = redact_all(data, field) if redact else data
+    expected = None
+    if expect_definition is not None:
+        expected = Definition.from_file(expect_definition)
+        if data.definition is None:
             raise UsageError(
-                "--confirm needs the definition that ran: it is fetched for an execution ARN; "
-                "for a history file pass it with --definition"
+                "--expect-definition needs the definition that ran: it is fetched for an "
+                "execution ARN; for a history file pass it with --definition"
             )
-        shown = redact_all(data, field) if redact else data
-        expected = None
-        if expect_definition is not None:
-            expected = Definition.from_file(expect_definition)
-            if data.definition is None:
-                raise UsageError(
-                    "--expect-definition needs the definition that ran: it is fetched for an "
-                    "execution ARN; for a history file pass it with --definition"
-                )
-        result = analyze(
-            shown,
-            field,
-            replay_source=data if redact else None,
-            expected=expected,
-            expected_source=str(expect_definition),
-            lambda_logs=pending.result if pending is not None else None,
-            ahead=ahead,
-        )
-        if pending is not None:
-            data = shown = dataclasses.replace(data, lambda_logs=pending.result())
+    result = analyze(
+        shown,
+        field,
+        replay_source=data if redact else None,
+        expected=expected,
+        expected_source=str(expect_definition),
+        lambda_logs=pending.result if pending is not None else None,
+        ahead=ahead,
+        tree=None if redact else tree,
+    )
+    if pending is not None:
+        data = shown = dataclasses.replace(data, lambda_logs=pending.result())
     exchanges = None
     if confirm or data.teststate is not None:
         result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
     return TraceRun(result, shown, field if redact else None, None if redact else exchanges)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a trace reads and analyses an execution.
-
-    A trace builds hundreds of thousands of containers (parsed payloads, replayed documents)
-    that live until it ends and form no reference cycle; the collector would scan them again
-    and again for cycles that are not there: a fifth of the time of a 14,000-event history.
-    Reference counting still frees everything that is dropped. Restored as it was after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _confirm(
@@ -347,8 +331,7 @@ def render(
     options: RenderOptions = DEFAULT_OPTIONS,
 ) -> str:
     """A result of ``command`` as text in ``output_format`` (the registry's formats)."""
-    with _collector_paused():
-        return render_result(command, output_format, result, options)
+    return render_result(command, output_format, result, options)
 
 
 def bundle(
@@ -461,18 +444,22 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
 
 
 def _logs_fetch(
-    data: ExecutionData, options: AwsOptions, clients: ClientFactory | None = None
+    data: ExecutionData,
+    options: AwsOptions,
+    clients: ClientFactory | None = None,
+    tree: VisitTree | None = None,
 ) -> Callable[[], LambdaLogs]:
     """The call that fetches the log lines of every Lambda invocation of ``data``'s history
-    (the invocations listed now, from the trace's one visit tree), with ``clients`` when
-    they were begun early."""
+    (the invocations listed now, from ``tree``, the trace's visit tree, or one built here),
+    with ``clients`` when they were begun early."""
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
 
     region = options.region
     if region is None and data.info.arn and looks_like_arn(data.info.arn):
         region = parse_execution_arn(data.info.arn).region
-    invocations = all_invocations(build_visits(data.events, data.definition).visits)
+    tree = tree or build_visits(data.events, data.definition)
+    invocations = all_invocations(tree.visits)
     return functools.partial(
         fetch_lambda_logs, invocations, options, region or default_region(options), clients=clients
     )
