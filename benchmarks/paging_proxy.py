@@ -149,12 +149,14 @@ class PagingProxy:
         self._seed = seed
         self._streams: dict[str, random.Random] = {}
         self._faults_drawn = 0
-        self._delays: dict[int, float] = {}
+        self._delays: dict[tuple[int, bool], float] = {}
         self._lock = threading.Lock()
         self._overrides: dict[str, _Snapshot] = {}
         self._snapshots: dict[int, _Snapshot] = {}
-        self._fail_pages: dict[int, tuple[int | None, str]] = {}
-        self._expire_pages: dict[int, int] = {}
+        self._fail_pages: dict[tuple[int, bool], tuple[int | None, str]] = {}
+        self._expire_pages: dict[tuple[int, bool], int] = {}
+        self._latest: dict[str, int] = {}
+        """Execution ARN -> the snapshot its last forward first page began."""
         self.calls: Counter[str] = Counter()
         """Requests received, per operation (faulted ones included)."""
         self.ok: Counter[str] = Counter()
@@ -163,6 +165,10 @@ class PagingProxy:
         """Faults injected, per kind (``throttle``, ``error500``, ``drop``, ``invalid_token``,
         ``page_failure``)."""
         self.pages: list[PageServed] = []
+        self.history_latency = 0.0
+        """Seconds every GetExecutionHistory answer (either direction) waits."""
+        self.other_latency = 0.0
+        """Seconds every other answer waits (a faraway region's round trip)."""
         self.reject_signatures = False
         """When set, every request is answered like AWS answers a bad signature: HTTP 400
         ``InvalidSignatureException`` whose message echoes the canonical request, signed
@@ -181,27 +187,28 @@ class PagingProxy:
             self._overrides[execution_arn] = snapshot
 
     def fail_history_page(
-        self, page: int, times: int | None = None, kind: str = "error500"
+        self, page: int, times: int | None = None, kind: str = "error500", *, reverse: bool = False
     ) -> None:
-        """Make history page ``page`` (0-based, by offset / page size) fail ``times`` times
-        (None: always) with ``kind`` (``error500`` or ``throttle``)."""
+        """Make history page ``page`` (0-based, by offset / page size, of the forward read
+        or, with ``reverse``, of the newest-first one) fail ``times`` times (None: always)
+        with ``kind`` (``error500`` or ``throttle``)."""
         if kind not in ("error500", "throttle"):
             raise ValueError(f"a failing page answers error500 or throttle, not {kind!r}")
         with self._lock:
-            self._fail_pages[page] = (times, kind)
+            self._fail_pages[(page, reverse)] = (times, kind)
 
-    def expire_token(self, page: int, times: int = 1) -> None:
+    def expire_token(self, page: int, times: int = 1, *, reverse: bool = False) -> None:
         """Answer ``InvalidToken`` the next ``times`` requests for history page ``page``
         (page >= 1: page 0 has no token)."""
         if page < 1:
             raise ValueError("only pages after the first are requested with a nextToken")
         with self._lock:
-            self._expire_pages[page] = times
+            self._expire_pages[(page, reverse)] = times
 
-    def delay_history_page(self, page: int, seconds: float) -> None:
+    def delay_history_page(self, page: int, seconds: float, *, reverse: bool = False) -> None:
         """Answer history page ``page`` only after ``seconds`` (a slow page to interrupt)."""
         with self._lock:
-            self._delays[page] = seconds
+            self._delays[(page, reverse)] = seconds
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -274,6 +281,7 @@ class PagingProxy:
         if fault == "error500":
             request.send_error_json(500, "InternalFailure", "Internal service error (injected)")
             return
+        time.sleep(self.history_latency if operation == HISTORY else self.other_latency)
         if operation == HISTORY:
             try:
                 status, payload = self._history(request, body)
@@ -339,7 +347,14 @@ class PagingProxy:
         reverse = bool(params.get("reverseOrder", False))
         include = params.get("includeExecutionData", True) is not False
         token = params.get("nextToken")
-        if token is None:
+        with self._lock:
+            latest = self._latest.get(arn) if reverse and token is None else None
+            if latest not in self._snapshots:
+                latest = None
+        if latest is not None:
+            # The newest-first reader of a fetch reads the snapshot its forward reader began.
+            snapshot_id, offset = latest, 0
+        elif token is None:
             snapshot_id, error = self._snapshot(request, arn)
             if error is not None:  # moto answered with an error: passed on as is
                 return error
@@ -348,21 +363,22 @@ class PagingProxy:
             snapshot_id, offset = self._read_token(token, arn, reverse, include)
         page = offset // size
         with self._lock:
-            if self._expire_pages.get(page, 0) > 0 and token is not None:
-                self._expire_pages[page] -= 1
+            key = (page, reverse)
+            if self._expire_pages.get(key, 0) > 0 and token is not None:
+                self._expire_pages[key] -= 1
                 self.faults["invalid_token"] += 1
                 raise _Reply(400, "InvalidToken", "Invalid Token: 'Token has expired'")
-            if page in self._fail_pages:
-                times, kind = self._fail_pages[page]
+            if key in self._fail_pages:
+                times, kind = self._fail_pages[key]
                 if times is None or times > 0:
                     if times is not None:
-                        self._fail_pages[page] = (times - 1, kind)
+                        self._fail_pages[key] = (times - 1, kind)
                     self.faults["page_failure"] += 1
                     if kind == "throttle":
                         raise _Reply(400, "ThrottlingException", "Rate exceeded")
                     raise _Reply(500, "InternalFailure", "Internal service error (page)")
             snapshot = self._snapshots[snapshot_id]
-            delay = self._delays.get(page, 0.0)
+            delay = self._delays.get(key, 0.0)
         if delay:
             time.sleep(delay)
         total = len(snapshot.events)
@@ -399,6 +415,7 @@ class PagingProxy:
         with self._lock:
             snapshot_id = max(self._snapshots, default=0) + 1
             self._snapshots[snapshot_id] = snapshot
+            self._latest[arn] = snapshot_id
             for old in [k for k in self._snapshots if k <= snapshot_id - 8]:
                 del self._snapshots[old]  # keep memory bounded across many fetches
         return snapshot_id, None

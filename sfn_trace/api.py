@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -44,6 +42,7 @@ from sfn_trace.model.options import (
     ProgressCallback,
 )
 from sfn_trace.model.result import TraceResult, Verdict
+from sfn_trace.model.visits import VisitTree
 from sfn_trace.report.registry import DEFAULT_OPTIONS, FORMATS, Command, RenderOptions
 from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.files import STDIN, read_definition
@@ -52,12 +51,13 @@ from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.redact import redact_all
-from sfn_trace.trace.visits import build_visits, built_once
+from sfn_trace.trace.visits import build_visits
 
 if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.compare import Comparison
     from sfn_trace.checks.lint import LintReport
     from sfn_trace.checks.scan import ScanProgress, ScanResult
+    from sfn_trace.sources.aws.logs import ClientFactory
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -177,67 +177,53 @@ def trace(
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
     ahead = TraceAhead(field) if live else None
-    with _collector_paused(), built_once():
-        data = load(
-            target,
-            definition=definition,
-            aws=aws,
-            on_page=on_page,
-            on_events=ahead,
-            logs=logs and not background,
-            file_logs=file_logs and not background,
-            express_log_group=express_log_group,
-            follow_children=follow_children,
-            max_input=max_input,
+    clients = _early_clients(str(target), aws or AwsOptions()) if live and background else None
+    data = load(
+        target,
+        definition=definition,
+        aws=aws,
+        on_page=on_page,
+        on_events=ahead,
+        logs=logs and not background,
+        file_logs=file_logs and not background,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+        max_input=max_input,
+    )
+    # One visit tree per trace, passed on: the one followed while the history arrived, or
+    # the one the Lambda logs are listed from.
+    tree = ahead.history_complete(data.events, data.definition) if ahead is not None else None
+    pending = None
+    if background and data.lambda_logs is None:
+        tree = tree or build_visits(data.events, data.definition)
+        pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients, tree))
+    if confirm and data.definition is None and not live:
+        raise UsageError(
+            "--confirm needs the definition that ran: it is fetched for an execution ARN; "
+            "for a history file pass it with --definition"
         )
-        if ahead is not None:
-            ahead.history_complete(data.events, data.definition)
-        pending = None
-        if background and data.lambda_logs is None:
-            pending = _in_background(_logs_fetch(data, aws or AwsOptions()))
-        if confirm and data.definition is None and not live:
-            raise UsageError(
-                "--confirm needs the definition that ran: it is fetched for an execution ARN; "
-                "for a history file pass it with --definition"
-            )
-        shown = redact_all(data, field) if redact else data
-        if expected is not None and data.definition is None:
-            raise UsageError(
-                "--expect-definition needs the definition that ran: it is fetched for an "
-                "execution ARN; for a history file pass it with --definition"
-            )
-        result = analyze(
-            shown,
-            field,
-            replay_source=data if redact else None,
-            expected=expected,
-            expected_source=str(expect_definition),
-            lambda_logs=pending.result if pending is not None else None,
-            ahead=ahead,
+    shown = redact_all(data, field) if redact else data
+    if expected is not None and data.definition is None:
+        raise UsageError(
+            "--expect-definition needs the definition that ran: it is fetched for an "
+            "execution ARN; for a history file pass it with --definition"
         )
-        if pending is not None:
-            data = shown = dataclasses.replace(data, lambda_logs=pending.result())
+    result = analyze(
+        shown,
+        field,
+        replay_source=data if redact else None,
+        expected=expected,
+        expected_source=str(expect_definition),
+        lambda_logs=pending.result if pending is not None else None,
+        ahead=ahead,
+        tree=None if redact else tree,
+    )
+    if pending is not None:
+        data = shown = dataclasses.replace(data, lambda_logs=pending.result())
     exchanges = None
     if confirm or data.teststate is not None:
         result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
     return TraceRun(result, shown, field if redact else None, None if redact else exchanges)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a trace reads and analyses an execution.
-
-    A trace builds hundreds of thousands of containers (parsed payloads, replayed documents)
-    that live until it ends and form no reference cycle; the collector would scan them again
-    and again for cycles that are not there: a fifth of the time of a 14,000-event history.
-    Reference counting still frees everything that is dropped. Restored as it was after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _confirm(
@@ -404,8 +390,7 @@ def render(
         raise UsageError(
             f"{chosen!r} is not a format of a {command.value} result: {', '.join(formats)}"
         )
-    with _collector_paused():
-        return render_result(command, chosen.lower(), result, options)
+    return render_result(command, chosen.lower(), result, options)
 
 
 _RESULT_TYPES: dict[str, Command] = {
@@ -544,19 +529,50 @@ def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData
     return dataclasses.replace(data, lambda_logs=_logs_fetch(data, options)())
 
 
-def _logs_fetch(data: ExecutionData, options: AwsOptions) -> Callable[[], LambdaLogs]:
+def _logs_fetch(
+    data: ExecutionData,
+    options: AwsOptions,
+    clients: ClientFactory | None = None,
+    tree: VisitTree | None = None,
+) -> Callable[[], LambdaLogs]:
     """The call that fetches the log lines of every Lambda invocation of ``data``'s history
-    (the invocations listed now, from the trace's one visit tree)."""
+    (the invocations listed now, from ``tree``, the trace's visit tree, or one built here),
+    with ``clients`` when they were begun early."""
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
 
     region = options.region
     if region is None and data.info.arn and looks_like_arn(data.info.arn):
         region = parse_execution_arn(data.info.arn).region
-    invocations = all_invocations(build_visits(data.events, data.definition).visits)
+    tree = tree or build_visits(data.events, data.definition)
+    invocations = all_invocations(tree.visits)
     return functools.partial(
-        fetch_lambda_logs, invocations, options, region or default_region(options)
+        fetch_lambda_logs, invocations, options, region or default_region(options), clients=clients
     )
+
+
+def _early_clients(arn: str, options: AwsOptions) -> ClientFactory | None:
+    """The Lambda and CloudWatch Logs clients of a live trace, made by a thread while the
+    history is on its way (making a client costs tens of milliseconds of CPU that would
+    otherwise come after the last page); None for an ARN that does not parse (the fetch
+    reports it, before boto3 is imported)."""
+    try:
+        region = options.region or parse_execution_arn(arn).region
+    except UsageError:
+        return None
+    from sfn_trace.sources.aws.logs import client_factory
+
+    clients = client_factory(options)
+
+    def make() -> None:
+        for service in ("lambda", "logs"):
+            try:
+                clients(service, region)
+            except Exception:  # made (and reported) again when the logs are fetched
+                return
+
+    threading.Thread(target=make, name="sfn-trace-clients", daemon=True).start()
+    return clients
 
 
 def _in_background(call: Callable[[], LambdaLogs]) -> Future[LambdaLogs]:

@@ -23,7 +23,15 @@ import pytest
 from fixtures.lab import Lab
 from sfn_trace.asl import replay as replay_module
 from sfn_trace.model.visits import VisitTree
+from sfn_trace.sources.aws import pacing
 from sfn_trace.trace import visits as visits_module
+
+
+@pytest.fixture(autouse=True)
+def fresh_meters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with AWS's token buckets full, as a new process does (the buckets
+    are the process's: one test's calls must not make another wait)."""
+    monkeypatch.setattr(pacing.meter, "_buckets", {})
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """A trace leaves no reference cycles behind: reference counting frees what it drops.
 
-The program runs with the cyclic garbage collector off (sfn_trace.cli.main) and the api
-pauses it during a trace (api._collector_paused): both rest on this. A cycle among the
+The program runs with the cyclic garbage collector off (sfn_trace.cli.main): that rests on
+this. A cycle among the
 structures a trace builds per visit (visit-tree nodes linked to their parents, a replay's
 steps keeping bound methods of themselves) would be memory that only the collector frees,
 growing with the history.

@@ -22,6 +22,7 @@ from sfn_trace.model.events import parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.sources.target import load_target_file
 from tests.data import DEFINITION, LINE_INGEST
+from tests.stubbing import OverlapStubber
 
 FIELD = "poll_results_s3_key"
 REGION = "us-west-2"
@@ -156,14 +157,16 @@ def expected_request(state: str) -> dict[str, Any]:
 
 
 def stepfunctions() -> tuple[Any, Stubber]:
-    """A Step Functions client with a Stubber activated (fake credentials, no network)."""
+    """A Step Functions client with a Stubber activated (fake credentials, no network); it
+    answers by operation and parameters, since the describes and the first history page are
+    asked for at once."""
     client = boto3.client(
         "stepfunctions",
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    stubber = Stubber(client)
+    stubber = OverlapStubber(client)
     stubber.activate()
     return client, stubber
 

@@ -34,12 +34,13 @@ from sfn_trace.trace import analyze
 if TYPE_CHECKING:
     from sfn_trace.model.options import AwsOptions
     from sfn_trace.sources.aws.executions import ListedExecution
-    from sfn_trace.sources.aws.pacing import RateLimiter
+    from sfn_trace.sources.aws.pacing import TokenBucket
 
 DEFAULT_LIMIT = DEFAULT_SCAN_LIMIT
 DEFAULT_WORKERS = 8
-"""Enough threads to keep the paced GetExecutionHistory calls (20/s) busy when a page takes
-up to ~0.4 s; the limiter, not the pool, bounds the request rate."""
+"""Enough threads to keep the paced GetExecutionHistory calls (20/s once the bucket is spent)
+busy when a page takes up to ~0.4 s; the token bucket, not the pool, bounds the request
+rate."""
 MAX_WORKERS = 32
 
 FINDINGS = (Verdict.LOST, Verdict.NEVER_SET, Verdict.ABSENT)
@@ -232,7 +233,7 @@ def scan(
     options: AwsOptions | None = None,
     *,
     workers: int = DEFAULT_WORKERS,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBucket | None = None,
     on_listed: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
 ) -> ScanResult:

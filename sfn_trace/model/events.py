@@ -369,13 +369,28 @@ class EventReader:
     def add(self, raw_events: Iterable[Mapping[str, Any]]) -> list[HistoryEvent]:
         """Convert the next raw events; returns them. Raises :class:`InputError` naming the
         first that is not an event by its position in the whole history."""
-        added = []
+        added = self.convert(raw_events, start=len(self._events) + 1)
+        self._events.extend(added)
+        return added
+
+    def convert(
+        self, raw_events: Iterable[Mapping[str, Any]], start: int = 1
+    ) -> list[HistoryEvent]:
+        """Convert raw events (their payloads shared with every event of this reader) without
+        adding them yet (:meth:`extend` does); ``start``: the first one's position, for
+        the error."""
+        converted = []
         payloads = self._payloads
-        for position, raw in enumerate(raw_events, start=len(self._events) + 1):
+        for position, raw in enumerate(raw_events, start=start):
             try:
-                added.append(HistoryEvent.from_api(raw, payloads))
+                converted.append(HistoryEvent.from_api(raw, payloads))
             except InputError as error:
                 raise InputError(f"event #{position}: {error.message}") from None
+        return converted
+
+    def extend(self, events: Iterable[HistoryEvent]) -> list[HistoryEvent]:
+        """Add events converted by :meth:`convert`; returns them."""
+        added = list(events)
         self._events.extend(added)
         return added
 

@@ -34,9 +34,10 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import HistoryEvent
 from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.model.replay import FieldStep, Replay, ReplayStatus
+from sfn_trace.model.visits import VisitTree
 from sfn_trace.trace.field import FieldIndex
 from sfn_trace.trace.steps import field_step
-from sfn_trace.trace.visits import Unfolding, remember
+from sfn_trace.trace.visits import Unfolding
 
 
 class TraceAhead:
@@ -108,24 +109,22 @@ class TraceAhead:
 
     def history_complete(
         self, events: Sequence[HistoryEvent], definition: Definition | None
-    ) -> None:
+    ) -> VisitTree | None:
         """The history is all in (``events``, to be analysed with ``definition``): when they
-        are the events followed here, their visit tree is the one followed, and
-        :func:`~sfn_trace.trace.visits.build_visits` hands it out from now on (within
-        :func:`~sfn_trace.trace.visits.built_once`) instead of building it again."""
+        are the events followed here, the visit tree followed page by page, for the caller to
+        pass to :func:`~sfn_trace.trace.analyze.analyze` (``tree``) instead of building it
+        again; None otherwise."""
         unfolding, self._unfolding = self._unfolding, None
         if unfolding is None:
-            return
+            return None
         if definition is not self._definition:
             unfolding.close()
-            return
+            return None
         try:
-            tree = unfolding.tree(events)
-        except Exception:  # a forecast only: build_visits builds the tree instead
+            return unfolding.tree(events)
+        except Exception:  # a forecast only: the analysis builds the tree instead
             unfolding.close()
-            return
-        if tree is not None:
-            remember(events, definition, tree)
+            return None
 
     def finish(self) -> EarlyReplays | None:
         """The history is all in: what was replayed early (None: nothing)."""

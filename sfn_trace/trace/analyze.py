@@ -44,6 +44,7 @@ def analyze(
     expected_source: str = "the expected definition",
     lambda_logs: Callable[[], LambdaLogs] | None = None,
     ahead: TraceAhead | None = None,
+    tree: VisitTree | None = None,
 ) -> TraceResult:
     """Trace ``field`` through one execution. No I/O of its own; ``lambda_logs`` may wait
     for a fetch still under way.
@@ -59,11 +60,14 @@ def analyze(
     ``ahead``: what was traced while a live history was arriving
     (:class:`~sfn_trace.trace.ahead.TraceAhead`), used where it fits; the result is the
     same without it.
+    ``tree``: the visit tree of ``data``'s events and definition, when the caller has it
+    (built for the Lambda logs, or followed while the history arrived); built otherwise.
     """
     data, copies = _without_copies(data)
     if replay_source is not None:
         replay_source, _ = _without_copies(replay_source)
-    tree = build_visits(data.events, data.definition)
+    if tree is None or copies:
+        tree = build_visits(data.events, data.definition)
     source_tree = tree
     if replay_source is not None:
         source_tree = build_visits(replay_source.events, replay_source.definition)

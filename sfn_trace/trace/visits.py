@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sfn_trace.model.definition import Definition
@@ -897,45 +895,10 @@ def build_visits(events: Sequence[HistoryEvent], definition: Definition | None =
     """Attribute ``events`` (in id order) to state visits; never raises on odd histories.
 
     What does not fit, events missing, repeated with other content or out of order
-    included, is listed in ``anomalies``; the verdict is then ``unknown``. Within
-    :func:`built_once`, the tree of the same events and definition is built only once."""
-    built = _BUILT.get()
-    if built is not None:
-        for known_events, known_definition, tree in built:
-            if known_events is events and known_definition is definition:
-                return tree
-    tree = _Builder(definition).build(events)
-    if built is not None:
-        built.append((events, definition, tree))
-    return tree
-
-
-def remember(
-    events: Sequence[HistoryEvent], definition: Definition | None, tree: VisitTree
-) -> None:
-    """Within :func:`built_once`, hand ``tree`` out as the tree of ``events`` and
-    ``definition`` (built another way: :meth:`Unfolding.tree`)."""
-    built = _BUILT.get()
-    if built is not None:
-        built.append((events, definition, tree))
-
-
-_BUILT: ContextVar[list[tuple[Sequence[HistoryEvent], Definition | None, VisitTree]] | None] = (
-    ContextVar("sfn_trace_visit_trees", default=None)
-)
-
-
-@contextmanager
-def built_once() -> Iterator[None]:
-    """Within this block :func:`build_visits` builds one tree per events and definition (the
-    same objects) and hands it to every caller: a live trace lists the Lambda invocations
-    whose logs it fetches from the tree its analysis then reads. The trees are dropped when
-    the block ends."""
-    token = _BUILT.set([])
-    try:
-        yield
-    finally:
-        _BUILT.reset(token)
+    included, is listed in ``anomalies``; the verdict is then ``unknown``. Built anew at
+    each call: a trace that needs the tree twice passes it on
+    (:func:`~sfn_trace.trace.analyze.analyze`'s ``tree``)."""
+    return _Builder(definition).build(events)
 
 
 def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
 from sfn_trace.sources.aws import teststate as teststate_module
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import Meters
 from tests.bundles import write_bundle
 from tests.data import DEFINITION, fixture_history
 from tests.teststate import FIELD, seed_data, stepfunctions, stub_teststate
@@ -96,9 +96,7 @@ def test_a_history_file_with_its_definition_is_confirmed_as_far_as_it_can_be(
         return client
 
     monkeypatch.setattr(teststate_module, "make_client", make_client)
-    monkeypatch.setattr(
-        teststate_module, "RateLimiter", lambda rate: RateLimiter(rate, sleep=lambda _: None)
-    )
+    monkeypatch.setattr(teststate_module, "meter", Meters(sleep=lambda _: None))
     result = invoke(
         str(SEED),
         "--field",

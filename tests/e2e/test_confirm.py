@@ -24,7 +24,7 @@ from sfn_trace.sources.aws import history as history_module
 from sfn_trace.sources.aws import logs as logs_module
 from sfn_trace.sources.aws import maprun as maprun_module
 from sfn_trace.sources.aws import teststate as teststate_module
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import Meters
 from tests.report.test_schemas import assert_valid
 from tests.teststate import (
     ARN,
@@ -85,9 +85,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Served]:
     monkeypatch.setattr(logs_module, "make_client", forbidden)
     monkeypatch.setattr(maprun_module, "make_client", forbidden)
     monkeypatch.setattr(
-        teststate_module,
-        "RateLimiter",
-        lambda rate: RateLimiter(rate, clock=lambda: 0.0, sleep=served.waits.append),
+        teststate_module, "meter", Meters(clock=lambda: 0.0, sleep=served.waits.append)
     )
     yield served
 
@@ -131,8 +129,9 @@ def test_aws_confirms_the_seed_and_nothing_is_invoked(aws: Served) -> None:
         if "mock" in params:
             assert set(params["mock"]) == {"result", "fieldValidationMode"}
     assert aws.clients == ["stepfunctions@us-west-2"]
-    # One call at a time, a second apart (the clock stands still in the test).
-    assert aws.waits == [1.0, 2.0, 3.0, 4.0]
+    # Five calls, well within TestState's bucket: none waits for pacing (the clock stands
+    # still in the test, so a call beyond the bucket would show a wait here).
+    assert aws.waits == []
     # The finding itself is the same as without --confirm.
     assert document["verdict"] == "lost"
     assert document["first_null"]["state"] == "SplitIntoChunks"

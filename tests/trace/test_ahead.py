@@ -17,7 +17,7 @@ from sfn_trace.model.result import TraceResult
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
-from sfn_trace.trace.visits import Unfolding, build_visits, built_once
+from sfn_trace.trace.visits import Unfolding, build_visits
 from tests.data import (
     DEFINITION,
     corpus_definition,
@@ -41,11 +41,10 @@ def _traced_ahead(
     data: ExecutionData, field: str, pages: Sequence[Sequence[HistoryEvent]]
 ) -> tuple[str, str]:
     """As api.trace does it live: the pages followed as they come, the history completed,
-    then the analysis, in one built_once block."""
-    with built_once():
-        ahead = _ahead(data, field, pages)
-        ahead.history_complete(data.events, data.definition)
-        return _shown(analyze(data, field, ahead=ahead))
+    then the analysis, given the tree followed page by page."""
+    ahead = _ahead(data, field, pages)
+    tree = ahead.history_complete(data.events, data.definition)
+    return _shown(analyze(data, field, ahead=ahead, tree=tree))
 
 
 def _paged(events: Sequence[HistoryEvent], size: int) -> list[Sequence[HistoryEvent]]:

@@ -40,11 +40,12 @@ from sfn_trace.report import Command, TraceFormat, render
 from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.aws.history import fetch_execution
 from sfn_trace.sources.aws.maprun import follow_map_runs, numbered
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
 from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import TraceResult, Verdict, analyze
 from tests.data import corpus_history, corpus_names
 from tests.history_builder import History
+from tests.stubbing import OverlapStubber
 
 F = "key"
 REGION = "us-west-2"
@@ -266,13 +267,14 @@ def test_bad_follow_children_is_a_usage_error(text: str, tmp_path: Path) -> None
 # --- the API sequence against Stubber -------------------------------------------------------
 
 
-class NoWait(RateLimiter):
+class NoWait(TokenBucket):
     def __init__(self) -> None:
-        super().__init__(1000.0)
+        super().__init__(1000, 1000.0)
         self.waits = 0
 
-    def wait(self) -> None:
+    def wait(self) -> float:
         self.waits += 1
+        return 0.0
 
 
 def client() -> Any:
@@ -334,9 +336,10 @@ def add_listing(stub: Stubber, pages: list[list[int]], arn: str = MAP_RUN) -> No
 
 
 def child_client(n: int, events: list[dict[str, Any]], definition: dict[str, Any]) -> Any:
-    """A client whose Stubber serves one child's DescribeExecution, definition and history."""
+    """A client whose Stubber serves one child's DescribeExecution, definition and history
+    (asked for at once: answered by operation and parameters)."""
     sfn = client()
-    stub = Stubber(sfn)
+    stub = OverlapStubber(sfn)
     arn = child_arn(n)
     stub.add_response(
         "describe_execution",

@@ -13,7 +13,7 @@ from typing import Any
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload, details_member, events_from_api
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit, VisitTree
-from sfn_trace.trace.visits import build_visits, built_once
+from sfn_trace.trace.visits import build_visits
 
 
 class History:
@@ -740,16 +740,16 @@ def test_evaluation_failed_points_at_root() -> None:
 # --- one tree per trace -----------------------------------------------------------------
 
 
-def test_within_built_once_the_same_events_give_the_same_tree() -> None:
+def test_no_tree_is_kept_behind_the_callers_back() -> None:
+    """The tree is built at each call (a trace passes its one tree on explicitly): no cache
+    keyed by the events' identity."""
     history = events_from_api(
         [
             {"id": 1, "type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}},
             {"id": 2, "type": "ExecutionSucceeded", "previousEventId": 1},
         ]
     )
-    with built_once():
-        first = build_visits(history)
-        assert build_visits(history) is first
-        assert build_visits(tuple(history)) is first  # a tuple of a tuple is the same object
-        assert build_visits(list(history)) is not first  # other objects: built anew
-    assert build_visits(history) is not first  # the block is over: nothing is kept
+    first = build_visits(history)
+    again = build_visits(history)
+    assert again is not first
+    assert again.visits == first.visits

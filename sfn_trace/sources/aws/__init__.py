@@ -1,7 +1,7 @@
 """Everything sfn-trace reads from AWS, and the only package that imports boto3.
 
 - :mod:`.client`: clients with botocore's standard retries, every failure as one line;
-- :mod:`.pacing`: the rate limiter that keeps paced reads under their quotas;
+- :mod:`.pacing`: AWS's token buckets (one table of quotas), kept from this side;
 - :mod:`.history`: one execution's description, the definition that ran and every history
   page;
 - :mod:`.logs`: the CloudWatch Logs lines of the Lambda invocations in a history;

@@ -14,10 +14,10 @@ It has no time filter and its ``statusFilter`` takes one status, so:
   execution listed as RUNNING by one call may be SUCCEEDED in the next), and emulators do
   not all honour the filters (moto ignores some, docs/aws-reference.md section 8, gap 10).
 
-Histories: a scan fetches only ``GetExecutionHistory``, one call per page, each call
-waiting for its turn on a :class:`~sfn_trace.sources.aws.logs.RateLimiter` shared by all the
-workers, so the scan stays under that API's sustained quota (refill 20 per second) however
-many executions it reads. It does not call ``DescribeExecution`` (the listing already says
+Histories: a scan fetches only ``GetExecutionHistory``, one call per page, each call taking
+a token from that API's bucket (:mod:`sfn_trace.sources.aws.pacing`: 400 at once, refilled
+at 20 per second), shared by all the workers, so the scan stays under that quota however many
+executions it reads. It does not call ``DescribeExecution`` (the listing already says
 what it would: name, status, dates) nor ``DescribeStateMachineForExecution``: that quota
 refills at 1 call per second, which would make a scan of a thousand executions take a
 quarter of an hour, and the verdict, ``first_null`` and ``lost_at`` do not need the
@@ -42,9 +42,8 @@ from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
 from sfn_trace.sources.aws.client import Context, error_code, make_client, one_line, translate
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import QUOTAS, TokenBucket, meter
 
-HISTORY_CALLS_PER_SECOND = 20.0
 """GetExecutionHistory's sustained quota (refill rate per second, every region)."""
 LIST_PAGE_SIZE = 1000  # the API maximum
 _HISTORY_PAGE_SIZE = 1000
@@ -241,30 +240,34 @@ class HistoryFetcher:
     """Reads the history of listed executions for a scan, from any number of threads.
 
     One client is shared (botocore clients are thread safe, and building one per execution
-    costs more than the call), and so is the limiter: every ``GetExecutionHistory`` call,
-    page after page, first waits for its turn, so the whole scan makes at most ``rate``
-    calls per second. botocore's own retries of a throttled call back off on top of that.
+    costs more than the call), and so is the GetExecutionHistory token bucket (:mod:`.pacing`):
+    every call, page after page, first takes a token, so the whole scan goes at once while
+    the bucket lasts and then at its refill rate. botocore's own retries of a throttled call
+    back off on top of that.
     """
 
     def __init__(
         self,
         client: Any,
-        limiter: RateLimiter | None = None,
+        limiter: TokenBucket | None = None,
         *,
         max_attempts: int = DEFAULT_OPTIONS.max_attempts,
     ) -> None:
         self.client = client
-        self.limiter = limiter or RateLimiter(HISTORY_CALLS_PER_SECOND)
+        quota = QUOTAS["GetExecutionHistory"]
+        self.limiter = limiter or TokenBucket(quota.burst, quota.rate)
         self.max_attempts = max_attempts
         self._calls = 0
         self._lock = threading.Lock()
 
     @classmethod
     def for_state_machine(
-        cls, state_machine_arn: str, options: AwsOptions, limiter: RateLimiter | None = None
+        cls, state_machine_arn: str, options: AwsOptions, limiter: TokenBucket | None = None
     ) -> HistoryFetcher:
         machine = parse_state_machine_arn(state_machine_arn)
-        client = make_client("stepfunctions", options.region or machine.region, options)
+        region = options.region or machine.region
+        client = make_client("stepfunctions", region, options)
+        limiter = limiter or meter("GetExecutionHistory", region, options)
         return cls(client, limiter, max_attempts=options.max_attempts)
 
     @property

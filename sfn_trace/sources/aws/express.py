@@ -9,8 +9,8 @@ section 6). Their history exists only when the state machine logs at level ``ALL
    (:class:`~sfn_trace.sources.express_records.ExpressLoggingError`): the history was never written.
    The destination ``arn:aws:logs:R:A:log-group:NAME:*`` gives the log group NAME.
 2. ``FilterLogEvents(logGroupName=NAME, filterPattern='{ $.execution_arn = "<arn>" }')``,
-   every page (pages may be empty while ``nextToken`` is present), paced under the
-   FilterLogEvents quota with :class:`~sfn_trace.sources.aws.logs.RateLimiter`.
+   every page (pages may be empty while ``nextToken`` is present), each call taking a token
+   from the FilterLogEvents bucket (:mod:`sfn_trace.sources.aws.pacing`).
 
 The time window: AWS documents ``[startDate - 1 s, stopDate + 60 s]``, but an Express ARN has
 no DescribeExecution to give those dates, and its id is a random UUID. So the records are
@@ -46,8 +46,7 @@ from sfn_trace.sources.aws.client import (
     stepfunctions_client,
     translate,
 )
-from sfn_trace.sources.aws.logs import CALLS_PER_SECOND
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket, meter
 from sfn_trace.sources.express_records import (
     EXPRESS_MAX_DURATION,
     ExpressLoggingError,
@@ -74,7 +73,7 @@ def fetch_express_execution(
     log_group: str | None = None,
     client: Any = None,
     logs_client: Any = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBucket | None = None,
     now: Callable[[], datetime] | None = None,
     on_page: ProgressCallback | None = None,
 ) -> ExecutionData:
@@ -108,7 +107,7 @@ def fetch_express_execution(
     if logs_client is None:
         logs_client = make_client("logs", region, options)
     logs_ctx = Context(parsed, logs_client, options.max_attempts, name)
-    pace = limiter or RateLimiter(CALLS_PER_SECOND)
+    pace = limiter or meter("FilterLogEvents", region, options)
     reader = _Reader(logs_client, logs_ctx, pace, parsed.arn, on_page)
     clock = now or (lambda: datetime.now(timezone.utc))
 
@@ -160,7 +159,7 @@ class _Reader:
         self,
         client: Any,
         ctx: Context,
-        limiter: RateLimiter,
+        limiter: TokenBucket,
         arn: str,
         on_page: ProgressCallback | None,
     ) -> None:

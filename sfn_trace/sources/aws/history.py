@@ -10,7 +10,8 @@ import contextlib
 import functools
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,10 +36,11 @@ from sfn_trace.sources.aws.client import (
     translate,
 )
 from sfn_trace.sources.aws.express import fetch_express_execution
+from sfn_trace.sources.aws.history_pages import BothEnds, EndsDisagree, history_pages
+from sfn_trace.sources.aws.pacing import take
 
 T = TypeVar("T")
 
-_HISTORY_PAGE_SIZE = 1000  # the API maximum; the default (100) would mean 10x the calls
 # A missing definition only costs the per-step replay, so these do not stop the trace.
 _DEFINITION_OPTIONAL = ACCESS_DENIED | {"KmsAccessDeniedException"}
 
@@ -50,16 +52,22 @@ def fetch_execution(
     client: Any = None,
     on_page: ProgressCallback | None = None,
     on_events: EventsCallback | None = None,
+    both_ends: bool = True,
 ) -> ExecutionData:
     """Fetch everything the trace needs about one Standard execution (an Express one is
     read from its execution records: :mod:`sfn_trace.sources.aws.express`).
 
-    ``on_events`` is called with each history page's events once they are converted (and,
-    with a definition, their payloads parsed), while the next page is being fetched.
+    DescribeExecution, DescribeStateMachineForExecution and the first history page are
+    asked for at once (none needs another's answer); a long history is then read from both
+    ends (:mod:`.history_pages`; ``both_ends=False``: forward only). ``on_events`` is called
+    with each history page's events once they are converted (and, with a definition, their
+    payloads parsed), in id order, while the next page is being fetched.
 
     The ARN is parsed before any call so that a typo fails with exit 2 and no network. The
     definition is optional (a warning when it cannot be had); the history is all or nothing:
     a failure part way raises, saying how far it got, rather than returning a cut history.
+    A failure of the description is reported before one of the history, as when the calls
+    went one after the other.
     """
     parsed = parse_execution_arn(arn)
     if parsed.express:
@@ -69,13 +77,42 @@ def fetch_execution(
         client = stepfunctions_client(parsed, options)
     ctx = Context(parsed, client, options.max_attempts, target=parsed.arn)
     warnings: list[str] = []
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sfn-trace-describe") as pool:
+        described = pool.submit(_describe_execution, client, ctx, options)
+        definition = pool.submit(_fetch_definition, client, ctx, options, warnings)
 
+        def before_history() -> tuple[ExecutionInfo, Definition | None]:
+            """What the history's pages wait for (and whose failure is told first)."""
+            return described.result(), definition.result()
+
+        events, info, history_warnings = _fetch_history(
+            client,
+            ctx,
+            options,
+            before_history,
+            on_page,
+            on_events=on_events,
+            both_ends=both_ends,
+        )
+        info, ran = before_history()
+    warnings.extend(history_warnings)
+    if info.status == "RUNNING":
+        warnings.append(
+            f"execution is still RUNNING: traced as far as it got ({len(events)} events)"
+        )
+    return ExecutionData(
+        info=info, events=events, definition=ran, source="aws", warnings=tuple(warnings)
+    )
+
+
+def _describe_execution(client: Any, ctx: Context, options: AwsOptions) -> ExecutionInfo:
     try:
-        described = client.describe_execution(executionArn=parsed.arn)
+        take("DescribeExecution", client, options)
+        described = client.describe_execution(executionArn=ctx.target)
     except (BotoCoreError, ClientError) as exc:
         raise translate(exc, ctx, "DescribeExecution") from exc
-    info = ExecutionInfo(
-        arn=described.get("executionArn", parsed.arn),
+    return ExecutionInfo(
+        arn=described.get("executionArn", ctx.target),
         name=described.get("name"),
         status=described.get("status"),
         state_machine_arn=described.get("stateMachineArn"),
@@ -83,23 +120,13 @@ def fetch_execution(
         stop=parse_timestamp(described.get("stopDate")),
     )
 
-    definition = _fetch_definition(client, ctx, warnings)
-    handed = None
-    if on_events is not None:
-        handed = functools.partial(on_events, info, definition)
-    events = _fetch_history(client, ctx, on_page, parse=definition is not None, on_events=handed)
-    if info.status == "RUNNING":
-        warnings.append(
-            f"execution is still RUNNING: traced as far as it got ({len(events)} events)"
-        )
-    return ExecutionData(
-        info=info, events=events, definition=definition, source="aws", warnings=tuple(warnings)
-    )
 
-
-def _fetch_definition(client: Any, ctx: Context, warnings: list[str]) -> Definition | None:
+def _fetch_definition(
+    client: Any, ctx: Context, options: AwsOptions, warnings: list[str]
+) -> Definition | None:
     """The definition the execution actually ran (not the machine's current one), if allowed."""
     try:
+        take("DescribeStateMachineForExecution", client, options)
         response = client.describe_state_machine_for_execution(executionArn=ctx.target)
     except ClientError as exc:
         error = translate(exc, ctx, "DescribeStateMachineForExecution")
@@ -122,51 +149,162 @@ def _fetch_definition(client: Any, ctx: Context, warnings: list[str]) -> Definit
 def _fetch_history(
     client: Any,
     ctx: Context,
+    options: AwsOptions,
+    before: Callable[[], tuple[ExecutionInfo, Definition | None]],
     on_page: ProgressCallback | None,
     *,
-    parse: bool = False,
-    on_events: Callable[[list[HistoryEvent]], None] | None = None,
-) -> tuple[HistoryEvent, ...]:
-    """All history events, in id order, with execution data.
+    on_events: EventsCallback | None = None,
+    both_ends: bool = True,
+) -> tuple[tuple[HistoryEvent, ...], ExecutionInfo, list[str]]:
+    """All history events, in id order, with execution data; the description; warnings.
 
-    The pages are fetched one ahead, by a thread (:func:`read_ahead`): while the next page
-    is on its way, this one is converted into events and, with ``parse`` (a definition to
-    replay will read them all), its payloads are parsed. A ``nextToken`` expires
+    The forward pages are fetched one ahead, by a thread (:func:`read_ahead`): while the
+    next page is on its way, this one is converted into events and, with a definition (a
+    replay will read them all), its payloads are parsed. ``before`` gives the description
+    and the definition, which the first page waits for. A ``nextToken`` expires
     (``InvalidToken``) and cannot be refreshed, so the only recovery is to start again from
-    the first page; that is tried once.
+    the first page, in one direction; that is tried once.
     """
-    paginator = client.get_paginator("get_execution_history")
+    warnings: list[str] = []
     for attempt in (1, 2):
-        reader = EventReader()
-        pages = 0
+        intake = _Intake(before, on_page, on_events)
+        ends = None
+        if both_ends and attempt == 1:
+            ends = BothEnds(client, ctx.target, options, lambda: _finished(before))
         try:
-            for page in read_ahead(
-                paginator.paginate(
-                    executionArn=ctx.target,
-                    includeExecutionData=True,
-                    reverseOrder=False,
-                    PaginationConfig={"PageSize": _HISTORY_PAGE_SIZE},
-                )
-            ):
-                pages += 1
-                added = reader.add(page.get("events", []))
-                if on_page is not None:
-                    on_page(pages, len(reader))
-                if parse:
-                    _parse_payloads(added)
-                if on_events is not None:
-                    on_events(added)
-            return reader.events()
+            _read(client, ctx, options, intake, ends, warnings)
+            return intake.reader.events(), intake.described(), warnings
         except ClientError as exc:
             if error_code(exc) == "InvalidToken" and attempt == 1:
                 continue
-            error = translate(exc, ctx, "GetExecutionHistory", (pages, len(reader)))
+            error = translate(exc, ctx, "GetExecutionHistory", intake.progress)
             if error_code(exc) == "InvalidToken":
                 error = AwsError(f"{error.message} (also after restarting from the first page)")
             raise error from exc
         except BotoCoreError as exc:
-            raise translate(exc, ctx, "GetExecutionHistory", (pages, len(reader))) from exc
+            raise translate(exc, ctx, "GetExecutionHistory", intake.progress) from exc
+        finally:
+            if ends is not None:
+                ends.cancel()
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+class _Intake:
+    """The pages of one read, converted in id order: counted, parsed, handed on."""
+
+    def __init__(
+        self,
+        before: Callable[[], tuple[ExecutionInfo, Definition | None]],
+        on_page: ProgressCallback | None,
+        on_events: EventsCallback | None,
+    ) -> None:
+        self.before, self.on_page, self.on_events = before, on_page, on_events
+        self.reader = EventReader()
+        self.pages = 0
+        self._handed: Callable[[list[HistoryEvent]], None] | None = None
+        self._parse = False
+        self._info: ExecutionInfo | None = None
+        self._aside: dict[int, HistoryEvent] = {}
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        return self.pages, len(self.reader)
+
+    def described(self) -> ExecutionInfo:
+        """The description (waited for; its failure raised here)."""
+        if self._info is None:
+            self._info, definition = self.before()
+            self._parse = definition is not None
+            if self.on_events is not None:
+                self._handed = functools.partial(self.on_events, self._info, definition)
+        return self._info
+
+    def take(self, raw: Sequence[Mapping[str, Any]], pages: int = 1) -> None:
+        """The next page, converted (its payloads parsed) and handed on."""
+        self.described()
+        added = self.reader.add(raw)
+        if self._parse:
+            _parse_payloads(added)
+        self._hand(added, pages)
+
+    def aside(self, raw: Sequence[Mapping[str, Any]]) -> None:
+        """Events of the newest-first reader, converted and parsed while the forward pages
+        come, kept aside by id until the two ends are found to agree."""
+        self.described()
+        for event in raw:
+            number = int(event.get("id", 0))
+            if number not in self._aside:
+                (converted,) = self.reader.convert([event], start=number)
+                self._aside[number] = converted
+                if self._parse:
+                    _parse_payloads([converted])
+
+    def take_tail(self, raw: Sequence[Mapping[str, Any]], pages: int) -> None:
+        """The events past the forward read, in id order (those set aside are not converted
+        again)."""
+        self.aside(raw)
+        added = self.reader.extend(self._aside[int(event.get("id", 0))] for event in raw)
+        self._hand(added, pages)
+
+    def _hand(self, added: list[HistoryEvent], pages: int) -> None:
+        self.pages += pages
+        if self.on_page is not None:
+            self.on_page(self.pages, len(self.reader))
+        if self._handed is not None:
+            self._handed(added)
+
+
+def _read(
+    client: Any,
+    ctx: Context,
+    options: AwsOptions,
+    intake: _Intake,
+    ends: BothEnds | None,
+    warnings: list[str],
+) -> None:
+    """One read of the whole history into ``intake``: forward, and from the newest end too
+    when ``ends`` is given and the history has more than one page."""
+    last: Mapping[str, Any] = {}
+    stop = ends.forward_page if ends is not None else None
+    try:
+        for page in read_ahead(history_pages(client, ctx.target, options, stop=stop)):
+            last = page
+            intake.take(page.get("events", []))
+            if ends is not None:
+                intake.aside(ends.drain())
+    except (ClientError, BotoCoreError):
+        intake.described()  # a failed description is told first, as when it came first
+        raise
+    intake.described()
+    if ends is None:
+        return
+    if ends.met and last.get("nextToken"):
+        try:
+            tail = ends.tail(len(intake.reader))
+        except EndsDisagree as why:
+            warnings.append(
+                f"the history's two ends did not agree ({why}): read on from event "
+                f"{len(intake.reader) + 1} in one direction"
+            )
+            token = str(last["nextToken"])
+            for page in read_ahead(history_pages(client, ctx.target, options, token=token)):
+                intake.take(page.get("events", []))
+            return
+        intake.take_tail(tail, ends.reverse_pages)
+        return
+    failure = ends.failure()
+    if failure is not None:
+        warnings.append(f"{failure}: the history was read in one direction")
+
+
+def _finished(before: Callable[[], tuple[ExecutionInfo, Definition | None]]) -> bool:
+    """Whether the execution has finished (its history no longer grows): only then is it
+    read from both ends. Waits for DescribeExecution; a failed one says no."""
+    try:
+        info, _ = before()
+    except Exception:  # reported by the caller, where the first page would come
+        return False
+    return info.status not in (None, "RUNNING")
 
 
 def _parse_payloads(events: list[HistoryEvent]) -> None:

@@ -1,7 +1,8 @@
 """The CloudWatch Logs lines of the Lambda invocations in one execution, in few calls.
 
 Per function, ``GetFunctionConfiguration`` says where it logs (``LoggingConfig.LogGroup``,
-else ``/aws/lambda/<name>``). Per log group, ONE ``FilterLogEvents`` query over the time
+else ``/aws/lambda/<name>``); the functions are asked about all at once, then every log
+group is read at once. Per log group, ONE ``FilterLogEvents`` query over the time
 window of that group's invocations (plus a small margin), paginated to the end, returns
 everything needed to split lines per invocation (:mod:`sfn_trace.sources.lambda_logs`): platform
 lines, application lines with their request id, and ``print()`` lines that have none and are
@@ -13,8 +14,9 @@ a query per 26 ids (patterns are limited to 1,024 characters), so it is only the
 a shared function whose window holds more than :data:`WINDOW_PAGE_BUDGET` pages of other
 invocations' lines.
 
-Calls are paced under the FilterLogEvents quota (5 per second per account and region) and
-run a few log groups at a time. A log group that cannot be read (access denied, missing,
+Each call takes a token from its API's bucket (:mod:`.pacing`: FilterLogEvents 5 at once and
+5 a second per account and region, GetFunctionConfiguration 15), and a few log groups are
+read at a time. A log group that cannot be read (access denied, missing,
 throttled past retries) costs only its lines: the trace goes on and a warning says why.
 https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
 """
@@ -35,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
 from sfn_trace.sources.aws.client import ACCESS_DENIED, Context, error_code, make_client, translate
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket, meter, take
 from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
 
 ClientFactory = Callable[[str, str], Any]
@@ -43,8 +45,8 @@ ClientFactory = Callable[[str, str], Any]
 
 FILTER_PATTERN_LIMIT = 1024
 WINDOW_PAGE_BUDGET = 10
-CALLS_PER_SECOND = 5.0
 MAX_PARALLEL_GROUPS = 4
+MAX_PARALLEL_LOOKUPS = 8
 _MARGIN_BEFORE_MS = 2_000
 _MARGIN_AFTER_MS = 10_000
 _MAX_RUN_MS = 15 * 60 * 1000  # Lambda's longest run: the window of an unfinished attempt
@@ -63,13 +65,12 @@ def fetch_lambda_logs(
     region: str,
     *,
     clients: ClientFactory | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBucket | None = None,
 ) -> LambdaLogs:
     """Find the log lines of every invocation; never raises for a log group it cannot read."""
     if not invocations:
         return LambdaLogs()
-    factory = clients or _client_factory(options)
-    limiter = limiter or RateLimiter(CALLS_PER_SECOND)
+    factory = clients or client_factory(options)
     warnings: list[str] = []
     log_groups = _log_groups(invocations, region, factory, options, warnings)
     grouped: dict[tuple[str, str], list[LambdaInvocation]] = defaultdict(list)
@@ -88,7 +89,8 @@ def fetch_lambda_logs(
     return LambdaLogs(by_attempt=by_attempt, log_groups=log_groups, warnings=tuple(warnings))
 
 
-def _client_factory(options: AwsOptions) -> ClientFactory:
+def client_factory(options: AwsOptions) -> ClientFactory:
+    """Clients made once per (service, region), from any thread."""
     cache: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
 
@@ -108,33 +110,47 @@ def _log_groups(
     options: AwsOptions,
     warnings: list[str],
 ) -> dict[str, str]:
-    """Function name -> log group, one GetFunctionConfiguration per function."""
-    groups: dict[str, str] = {}
+    """Function name -> log group, one GetFunctionConfiguration per function, all at once
+    (none waits for another's answer)."""
+    first: dict[str, LambdaInvocation] = {}
     for invocation in invocations:
-        name = invocation.function
-        if name in groups:
-            continue
-        default = f"/aws/lambda/{name}"
-        client = factory("lambda", invocation.region or region)
-        ctx = Context(None, client, options.max_attempts, target=name)
-        try:
-            config = client.get_function_configuration(FunctionName=invocation.reference)
-            logging = config.get("LoggingConfig") or {}
-            groups[name] = str(logging.get("LogGroup") or default)
-        except (ClientError, BotoCoreError) as exc:
-            groups[name] = default
-            if isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException":
-                why = f"function {name} not found (deleted since?)"
-            else:
-                why = translate(exc, ctx, "GetFunctionConfiguration").message
-            warnings.append(f"{why}; reading its logs from the default group {default}")
+        first.setdefault(invocation.function, invocation)
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LOOKUPS, len(first))) as pool:
+        found = list(pool.map(lambda i: _log_group(i, region, factory, options), first.values()))
+    groups: dict[str, str] = {}
+    for name, (group, warning) in zip(first, found, strict=True):
+        groups[name] = group
+        if warning is not None:
+            warnings.append(warning)
     return groups
 
 
+def _log_group(
+    invocation: LambdaInvocation, region: str, factory: ClientFactory, options: AwsOptions
+) -> tuple[str, str | None]:
+    """The function's log group, and a warning when the default had to be assumed."""
+    name = invocation.function
+    default = f"/aws/lambda/{name}"
+    client = factory("lambda", invocation.region or region)
+    ctx = Context(None, client, options.max_attempts, target=name)
+    try:
+        take("GetFunctionConfiguration", client, options)
+        config = client.get_function_configuration(FunctionName=invocation.reference)
+    except (ClientError, BotoCoreError) as exc:
+        if isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException":
+            why = f"function {name} not found (deleted since?)"
+        else:
+            why = translate(exc, ctx, "GetFunctionConfiguration").message
+        return default, f"{why}; reading its logs from the default group {default}"
+    logging = config.get("LoggingConfig") or {}
+    return str(logging.get("LogGroup") or default), None
+
+
 def _read_group(
-    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: RateLimiter
+    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: TokenBucket | None
 ) -> tuple[dict[int, Any], list[str]]:
     client = factory("logs", group.region)
+    limiter = limiter or meter("FilterLogEvents", group.region, options)
     ctx = Context(None, client, options.max_attempts, target=group.name)
     functions = sorted({i.function for i in group.invocations})
     begin, end = _window(group.invocations)
@@ -178,7 +194,7 @@ class _TooManyPages(Exception):
 
 def _filter(
     client: Any,
-    limiter: RateLimiter,
+    limiter: TokenBucket,
     log_group: str,
     begin: int,
     end: int,
@@ -230,7 +246,7 @@ def request_id_patterns(request_ids: Sequence[str], limit: int = FILTER_PATTERN_
 
 
 def _by_request_ids(
-    client: Any, limiter: RateLimiter, group: _Group, begin: int, end: int
+    client: Any, limiter: TokenBucket, group: _Group, begin: int, end: int
 ) -> tuple[list[LogLine], str]:
     ids = [i.request_id for i in group.invocations if i.request_id]
     lines: dict[str, LogLine] = {}

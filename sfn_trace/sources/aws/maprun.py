@@ -12,8 +12,9 @@ The parent's history names each Map Run (``MapRunStarted.mapRunArn``); the calls
   child is read from its execution records instead);
 - ``ListMapRuns(executionArn)`` only when a ``MapRunStarted`` event lacks its ARN.
 
-Children are fetched a few at a time and paced (:data:`CHILDREN_PER_SECOND` child fetches of
-about three calls each), under the Step Functions quotas for the history and describe APIs.
+Children are fetched a few at a time; each of their calls takes a token from its API's
+bucket (:mod:`.pacing`), so a Map Run of thousands of children is read at the quotas' refill
+rates once the buckets are spent (DescribeStateMachineForExecution's, 1 a second, first).
 Lambda log lines are not fetched for children (one trace per child would multiply the
 FilterLogEvents calls): ``sfn-trace <child-arn> --field F`` shows them for one child.
 A child that cannot be read is reported in its row and does not stop the others; a Map Run
@@ -44,10 +45,9 @@ from sfn_trace.model.execution import (
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, FollowChildren
 from sfn_trace.sources.aws.client import Context, default_region, make_client, translate
 from sfn_trace.sources.aws.history import fetch_execution
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket, take
 
 LIST_PAGE_SIZE = 1000  # ListExecutions' maximum
-CHILDREN_PER_SECOND = 5.0
 MAX_PARALLEL_CHILDREN = 4
 DESCRIBE_LIMIT = 20
 """DescribeMapRun calls per trace at most (a Map in a loop can start many Map Runs)."""
@@ -62,7 +62,7 @@ def follow_map_runs(
     *,
     client: Any = None,
     fetch_child: ChildFetcher | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBucket | None = None,
 ) -> ExecutionData:
     """``data`` with its Map Runs described, and their children fetched when ``follow`` is
     a count (at most that many children in all, Map Run after Map Run) or ``"all"``.
@@ -87,7 +87,7 @@ def follow_map_runs(
         def fetch_child(arn: str) -> ExecutionData:
             return fetch_execution(arn, options, client=client)
 
-    pace = limiter or RateLimiter(CHILDREN_PER_SECOND)
+    pace = limiter  # None: each of a child's calls is paced by its own API's bucket
     budget = None if follow == "all" else follow
     runs: list[MapRunData] = []
     for position, arn in enumerate(arns):
@@ -122,6 +122,7 @@ def describe_map_run(client: Any, arn: str, options: AwsOptions) -> MapRunDescri
     """DescribeMapRun, converted once at the boundary."""
     ctx = Context(None, client, options.max_attempts, target=arn)
     try:
+        take("DescribeMapRun", client, options)
         raw = client.describe_map_run(mapRunArn=arn)
     except (ClientError, BotoCoreError) as exc:
         raise translate(exc, ctx, "DescribeMapRun") from exc
@@ -184,12 +185,15 @@ def list_map_runs(client: Any, execution_arn: str, options: AwsOptions) -> list[
 
 
 def fetch_children(
-    children: Sequence[ChildExecution], fetch_child: ChildFetcher, limiter: RateLimiter
+    children: Sequence[ChildExecution],
+    fetch_child: ChildFetcher,
+    limiter: TokenBucket | None = None,
 ) -> tuple[ChildExecution, ...]:
     """Each child with its data, or the one-line reason it could not be read; in order."""
 
     def fetch(child: ChildExecution) -> ChildExecution:
-        limiter.wait()
+        if limiter is not None:
+            limiter.wait()
         try:
             return dataclasses.replace(child, data=fetch_child(child.arn))
         except SfnTraceError as error:

@@ -8,7 +8,7 @@ needs no ``iam:PassRole`` either).
 
 The calls share the client factory of every AWS read (:func:`.client.make_client`: the same
 ``--region``/``--profile``/``--endpoint-url``, retries and ``--timeout``), go one at a time,
-and are paced at :data:`CALLS_PER_SECOND`: TestState's throttling quota is small. A failure
+and are paced by TestState's token bucket (:mod:`.pacing`: 50 at once, 10 a second). A failure
 is one line (:class:`~sfn_trace.model.confirm.AskFailure`), never an exception: the trace
 and its exit code do not depend on TestState.
 API: https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html
@@ -33,11 +33,7 @@ from sfn_trace.sources.aws.client import (
     one_line,
     translate,
 )
-from sfn_trace.sources.aws.pacing import RateLimiter
-
-CALLS_PER_SECOND = 1.0
-"""TestState calls per second: one at a time, a second apart (its quota is far below the
-other Step Functions reads')."""
+from sfn_trace.sources.aws.pacing import TokenBucket, meter
 
 REFUSED = frozenset(
     {"ValidationException", "InvalidDefinition", "InvalidExecutionInput", "InvalidArn"}
@@ -60,13 +56,14 @@ class StateTester:
         region: str | None = None,
         *,
         client: Any = None,
-        limiter: RateLimiter | None = None,
+        limiter: TokenBucket | None = None,
         target: str = "",
     ) -> None:
         self.options = options
         self.region = options.region or region
         self.client = client
-        self.limiter = limiter or RateLimiter(CALLS_PER_SECOND)
+        self.limiter = limiter
+        """The bucket the calls take their tokens from (None: the region's TestState meter)."""
         self.target = target
         """What the calls are about, for error lines (the execution ARN, when known)."""
         self.calls = 0
@@ -83,7 +80,7 @@ class StateTester:
             client = self.client = make_client(
                 "stepfunctions", region, self.options, host_prefix=not _endpoint_given(self.options)
             )
-        self.limiter.wait()
+        (self.limiter or meter("TestState", self.region, self.options)).wait()
         self.calls += 1
         ctx = Context(None, client, self.options.max_attempts, target=self.target or "TestState")
         try:

@@ -22,7 +22,7 @@ from sfn_trace.checks.scan import statuses_from_text, trace_all
 from sfn_trace.errors import AwsError, ExitCode, UsageError
 from sfn_trace.model.arn import parse_state_machine_arn
 from sfn_trace.sources.aws.executions import HistoryFetcher, ListedExecution, list_executions
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
 
 REGION = "us-west-2"
 MACHINE = "line-ingest"
@@ -397,7 +397,7 @@ def test_throttling_during_a_scan_costs_one_row(stubbed: tuple[Any, Stubber]) ->
         {"events": pass_events(1, 5, terminal=True)},
         history_params(executions[2].arn),
     )
-    fetcher = HistoryFetcher(client, RateLimiter(1000.0))
+    fetcher = HistoryFetcher(client, TokenBucket(1000, 1000.0))
 
     rows = trace_all(executions, fetcher, "key", workers=1)
 
@@ -450,7 +450,7 @@ def test_history_calls_are_paced_at_20_per_simulated_second(
             {"events": pass_events(6, 4, terminal=True)},
             history_params(execution.arn, "p2"),
         )
-    fetcher = HistoryFetcher(client, RateLimiter(20.0, clock=clock, sleep=clock.sleep))
+    fetcher = HistoryFetcher(client, TokenBucket(1, 20.0, clock=clock, sleep=clock.sleep))
 
     rows = trace_all(executions, fetcher, "key", workers=1)  # Stubber answers in order
 
@@ -489,7 +489,7 @@ def test_pacing_is_shared_by_all_workers() -> None:
     def sleep(seconds: float) -> None:
         local.moment = seconds
 
-    limiter = RateLimiter(20.0, clock=lambda: 0.0, sleep=sleep)
+    limiter = TokenBucket(1, 20.0, clock=lambda: 0.0, sleep=sleep)
     fetcher = HistoryFetcher(ThreadedFakeClient(moments, local), limiter)
     executions = [listed(f"run-{i}", "SUCCEEDED") for i in range(50)]
 

@@ -33,7 +33,7 @@ from sfn_trace.report.trace.json import to_document
 from sfn_trace.sources.aws import express as express_fetch
 from sfn_trace.sources.aws.express import SEARCH_LOOKBACK, fetch_express_execution
 from sfn_trace.sources.aws.history import fetch_execution
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
 from sfn_trace.sources.express_records import ExpressLoggingError, filter_pattern
 from sfn_trace.sources.files import load_history_file, read_json
 from sfn_trace.trace import Verdict, analyze
@@ -68,13 +68,14 @@ def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-class CountingLimiter(RateLimiter):
+class CountingLimiter(TokenBucket):
     def __init__(self) -> None:
-        super().__init__(1000.0, clock=lambda: 0.0, sleep=lambda _: None)
+        super().__init__(1000, 1000.0, clock=lambda: 0.0, sleep=lambda _: None)
         self.waits = 0
 
-    def wait(self) -> None:
+    def wait(self) -> float:
         self.waits += 1
+        return 0.0
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from sfn_trace.sources.aws.client import Context as _Context
 from sfn_trace.sources.aws.client import stepfunctions_client
 from sfn_trace.sources.aws.client import translate as _translate
 from sfn_trace.sources.aws.history import fetch_execution, read_ahead
+from tests.stubbing import OverlapStubber
 
 REGION = "us-west-2"
 MACHINE = "line-ingest-sf-dev-1554303"
@@ -155,7 +156,11 @@ def client() -> Any:
 
 @pytest.fixture
 def stub(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stubber:
+    """The describes and the first page are asked for at once: answered by operation and
+    parameters, not by the order queued. A history of several pages is read forward only
+    here (``both_ends=False``: which pages the two ends read depends on timing); reading from
+    both ends has its own tests (test_both_ends.py)."""
+    with OverlapStubber(client) as stubber:
         yield stubber
 
 
@@ -184,7 +189,9 @@ def test_history_in_three_pages_is_joined_in_order(client: Any, stub: Stubber) -
     add_pages(stub, [1000, 1000, 500])
     progress: list[tuple[int, int]] = []
 
-    data = fetch_execution(ARN, client=client, on_page=lambda p, e: progress.append((p, e)))
+    data = fetch_execution(
+        ARN, client=client, both_ends=False, on_page=lambda p, e: progress.append((p, e))
+    )
 
     stub.assert_no_pending_responses()
     assert progress == [(1, 1000), (2, 2000), (3, 2500)]
@@ -226,7 +233,9 @@ def test_expired_page_token_restarts_the_history_once(client: Any, stub: Stubber
     add_pages(stub, [1000, 1000, 300])
     progress: list[tuple[int, int]] = []
 
-    data = fetch_execution(ARN, client=client, on_page=lambda p, e: progress.append((p, e)))
+    data = fetch_execution(
+        ARN, client=client, both_ends=False, on_page=lambda p, e: progress.append((p, e))
+    )
 
     stub.assert_no_pending_responses()
     assert [event.id for event in data.events] == list(range(1, 2301))
@@ -437,7 +446,7 @@ def test_throttling_past_retries_says_how_far_it_got(client: Any, stub: Stubber,
         expected_params=history_params("token-3"),
     )
     with pytest.raises(AwsError) as caught:
-        fetch_execution(ARN, AwsOptions(max_attempts=6), client=client)
+        fetch_execution(ARN, AwsOptions(max_attempts=6), client=client, both_ends=False)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
         "throttled by AWS on GetExecutionHistory after 6 attempts after 3 pages (3000 events); "
         "retry later or raise --max-attempts"
@@ -524,7 +533,7 @@ def test_other_service_errors_mid_history_say_how_far_it_got(client: Any, stub: 
         expected_params=history_params("token-1"),
     )
     with pytest.raises(AwsError) as caught:
-        fetch_execution(ARN, client=client)
+        fetch_execution(ARN, client=client, both_ends=False)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
         "AWS error ServiceUnavailable on GetExecutionHistory after 1 page (1000 events): "
         "Service is unavailable"
@@ -544,7 +553,7 @@ def test_expired_page_token_twice_fails_with_progress(client: Any, stub: Stubber
         )
 
     with pytest.raises(AwsError) as caught:
-        fetch_execution(ARN, client=client)
+        fetch_execution(ARN, client=client, both_ends=False)
 
     stub.assert_no_pending_responses()
     message = assert_one_line(caught.value, ExitCode.AWS)
@@ -567,7 +576,7 @@ def test_connection_lost_mid_history_says_how_far_it_got(client: Any, stub: Stub
     # Ahead of the Stubber's own before-call handler, which would answer instead.
     client.meta.events.register_first("before-call.*.*", drop_third_page)
     with pytest.raises(AwsError) as caught:
-        fetch_execution(ARN, client=client)
+        fetch_execution(ARN, client=client, both_ends=False)
     message = assert_one_line(caught.value, ExitCode.AWS)
     assert message.startswith(
         "cannot reach the Step Functions endpoint https://states.us-west-2.amazonaws.com "
@@ -690,7 +699,7 @@ def test_pages_become_events_as_they_arrive_with_payloads_shared_across_pages(
     add_definition(stub)
     add_pages(stub, [1000, 1000, 500])
 
-    data = fetch_execution(ARN, client=client)
+    data = fetch_execution(ARN, client=client, both_ends=False)
 
     stub.assert_no_pending_responses()
     inputs = [e.input for e in data.events if e.input is not None]

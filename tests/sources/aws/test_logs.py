@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,7 +20,8 @@ from sfn_trace.sources.aws.logs import (
     fetch_lambda_logs,
     request_id_patterns,
 )
-from sfn_trace.sources.aws.pacing import RateLimiter
+from sfn_trace.sources.aws.pacing import TokenBucket
+from tests.stubbing import OverlapStubber
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 MS = int(T0.timestamp() * 1000)
@@ -96,7 +98,7 @@ class Clients:
             aws_secret_access_key="testing",
             config=Config(retries={"total_max_attempts": 1}),
         )
-        stubber = Stubber(client)
+        stubber = OverlapStubber(client)  # the lookups, and the groups' reads, go at once
         stubber.activate()
         self.clients[(service, region)] = client
         self.stubbers[(service, region)] = stubber
@@ -114,8 +116,8 @@ def clients() -> Iterator[Clients]:
     made.verify()
 
 
-def no_wait() -> RateLimiter:
-    return RateLimiter(1e9)
+def no_wait() -> TokenBucket:
+    return TokenBucket(1e9, 1e9)
 
 
 def config(name: str, group: str | None = None) -> dict[str, Any]:
@@ -298,16 +300,47 @@ def test_no_invocations_no_calls(clients: Clients) -> None:
     assert fetch_lambda_logs([], OPTIONS, "us-west-2", clients=clients).by_attempt == {}
 
 
-def test_rate_limiter_spaces_calls() -> None:
-    now = [0.0]
-    slept: list[float] = []
+class MeetingClients:
+    """Lambda and CloudWatch Logs clients whose calls each wait (up to 10 s, never in a
+    passing run) until ``together`` calls of their operation have started: a call made only
+    after another one ended would wait in vain, and the test fail."""
 
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
+    def __init__(self, together: int) -> None:
+        self.together = together
+        self.lock = threading.Lock()
+        self.started: dict[str, int] = {}
+        self.all_in = {op: threading.Event() for op in ("lookup", "filter")}
+        self.alone: list[str] = []
 
-    limiter = RateLimiter(5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(11):
-        limiter.wait()
-    assert now[0] == pytest.approx(2.0)  # 11 calls at 5/s: the 11th starts at t=2 s
-    assert all(s == pytest.approx(0.2) for s in slept)
+    def __call__(self, service: str, region: str) -> Any:
+        return self
+
+    def _meet(self, operation: str, what: str) -> None:
+        with self.lock:
+            self.started[operation] = self.started.get(operation, 0) + 1
+            if self.started[operation] == self.together:
+                self.all_in[operation].set()
+        if not self.all_in[operation].wait(10):
+            self.alone.append(what)
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+        self._meet("lookup", FunctionName)
+        return {"FunctionName": FunctionName, "LoggingConfig": {"LogGroup": f"/g/{FunctionName}"}}
+
+    def filter_log_events(self, **params: Any) -> dict[str, Any]:
+        self._meet("filter", params["logGroupName"])
+        n = int(params["logGroupName"].rsplit("-", 1)[1])
+        return {"events": lines_of(n)}
+
+
+def test_every_lookup_and_every_group_read_are_in_flight_together() -> None:
+    """The seed's shape: four functions in four log groups. The four GetFunctionConfiguration
+    calls are in flight together, then the four FilterLogEvents."""
+    meeting = MeetingClients(together=4)
+    invocations = [invocation(f"fn-{n}", n) for n in range(1, 5)]
+    found = fetch_lambda_logs(invocations, OPTIONS, "us-west-2", clients=meeting)
+    assert meeting.alone == []
+    assert meeting.started == {"lookup": 4, "filter": 4}
+    assert sorted(found.log_groups.values()) == [f"/g/fn-{n}" for n in range(1, 5)]
+    assert all(len(logs.lines) == 4 for logs in found.by_attempt.values())
+    assert found.warnings == ()

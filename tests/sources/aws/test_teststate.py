@@ -19,8 +19,8 @@ from sfn_trace.model.confirm import (
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws import client as client_module
 from sfn_trace.sources.aws import teststate as teststate_module
-from sfn_trace.sources.aws.pacing import RateLimiter
-from sfn_trace.sources.aws.teststate import ACCESS_DENIED_LINE, CALLS_PER_SECOND, StateTester
+from sfn_trace.sources.aws.pacing import QUOTAS, TokenBucket
+from sfn_trace.sources.aws.teststate import ACCESS_DENIED_LINE, StateTester
 
 DEFINITION = (
     '{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": '
@@ -75,7 +75,8 @@ def stubbed() -> tuple[Any, Stubber]:
 def asker(client: Any, sleeps: list[float] | None = None) -> StateTester:
     """A StateTester on ``client`` whose pacing records its waits instead of sleeping."""
     waits = sleeps if sleeps is not None else []
-    limiter = RateLimiter(CALLS_PER_SECOND, clock=lambda: 0.0, sleep=waits.append)
+    quota = QUOTAS["TestState"]
+    limiter = TokenBucket(quota.burst, quota.rate, clock=lambda: 0.0, sleep=waits.append)
     return StateTester(AwsOptions(), "us-west-2", client=client, limiter=limiter)
 
 
@@ -99,17 +100,19 @@ def test_only_a_request_built_by_its_gate_is_sent() -> None:
     stubber.assert_no_pending_responses()  # nothing was sent
 
 
-def test_calls_are_paced_one_a_second() -> None:
+def test_calls_are_paced_by_the_teststate_bucket() -> None:
     client, stubber = stubbed()
-    for _ in range(3):
+    quota = QUOTAS["TestState"]
+    calls = int(quota.burst) + 2
+    for _ in range(calls):
         stubber.add_response("test_state", ANSWER, REQUEST.api_params())
     sleeps: list[float] = []
     ask = asker(client, sleeps)
-    for _ in range(3):
+    for _ in range(calls):
         assert isinstance(ask(REQUEST), StateTestAnswer)
-    # The clock stands still: each call waits for the next one-second slot.
-    assert sleeps == [1.0, 2.0]
-    assert ask.calls == 3
+    # The clock stands still: the bucket's burst goes at once, then one refill apart.
+    assert sleeps == [pytest.approx(1 / quota.rate), pytest.approx(2 / quota.rate)]
+    assert ask.calls == calls
 
 
 def test_access_denied_is_one_line_naming_the_permission_and_stops() -> None:
@@ -164,7 +167,7 @@ def test_no_region_is_a_failure_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.usefixtures("fake_credentials")
 def test_an_unreachable_endpoint_is_one_line_and_the_host_prefix_stays_off_it() -> None:
     options = AwsOptions(endpoint_url="http://127.0.0.1:9", max_attempts=1, timeout=5)
-    ask = StateTester(options, "us-west-2", limiter=RateLimiter(1000.0))
+    ask = StateTester(options, "us-west-2", limiter=TokenBucket(1000, 1000.0))
     failure = ask(REQUEST)
     assert isinstance(failure, AskFailure) and failure.stop
     assert "127.0.0.1:9" in failure.line and "sync-" not in failure.line
@@ -183,6 +186,6 @@ def test_aws_itself_gets_the_sync_host_prefix(monkeypatch: pytest.MonkeyPatch) -
         return client
 
     monkeypatch.setattr(teststate_module, "make_client", recording)
-    ask = StateTester(AwsOptions(), "us-west-2", limiter=RateLimiter(1000.0))
+    ask = StateTester(AwsOptions(), "us-west-2", limiter=TokenBucket(1000, 1000.0))
     assert isinstance(ask(REQUEST), AskFailure)
     assert made == [{"host_prefix": True}]

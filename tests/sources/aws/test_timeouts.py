@@ -53,6 +53,12 @@ ARN: str = DESCRIBED["executionArn"]
 SM_ARN: str = DESCRIBED["stateMachineArn"]
 EVENTS: list[dict[str, Any]] = json.loads(INTACT.read_text("utf-8"))["events"]
 PAGE = 6  # 28 events: 5 pages
+AT_ONCE_3 = {
+    "DescribeExecution": 3,
+    "DescribeStateMachineForExecution": 3,
+    "GetExecutionHistory": 3,
+}
+"""Three attempts of each call a trace makes first: they go at once."""
 MARGIN = 1.0
 """Seconds a command may run past its budget: the client's creation, the report."""
 
@@ -176,15 +182,16 @@ def _epoch(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def answer(delay: float = 0.0, throttled: int = 0) -> Behaviour:
+def answer(delay: float = 0.0, throttled: int = 0, page_size: int = PAGE) -> Behaviour:
     """The flat_intact execution, every answer after ``delay`` seconds, its history in pages
-    of :data:`PAGE` events; the first ``throttled`` requests are throttled instead."""
+    of :data:`PAGE` events (newest first with ``reverseOrder``, as AWS pages it); the first
+    ``throttled`` DescribeExecution requests are throttled instead."""
     served = Counter[str]()
 
     def behaviour(handler: _Handler, operation: str, body: dict[str, Any]) -> None:
         with handler.server.lock:
-            served["all"] += 1
-            if served["all"] <= throttled:
+            served[operation] += 1
+            if operation == "DescribeExecution" and served[operation] <= throttled:
                 throttle()(handler, operation, body)
                 return
         time.sleep(delay)
@@ -205,9 +212,10 @@ def answer(delay: float = 0.0, throttled: int = 0) -> Behaviour:
             handler.answer(200, document)
         elif operation == "GetExecutionHistory":
             start = int(body.get("nextToken") or 0)
-            page: dict[str, Any] = {"events": EVENTS[start : start + PAGE]}
-            if start + PAGE < len(EVENTS):
-                page["nextToken"] = str(start + PAGE)
+            ordered = EVENTS[::-1] if body.get("reverseOrder") else EVENTS
+            page: dict[str, Any] = {"events": ordered[start : start + page_size]}
+            if start + page_size < len(EVENTS):
+                page["nextToken"] = str(start + page_size)
             handler.answer(200, page)
         else:
             handler.answer(400, {"__type": "InvalidArn", "message": f"no {operation} here"})
@@ -334,7 +342,8 @@ def test_a_stalled_endpoint_fails_within_the_budget(serve: Any) -> None:
     result, seconds = trace(endpoint, "--timeout", "2")
     assert result.exit_code == ExitCode.AWS
     assert reason(result) == ERROR + no_answer(endpoint, "DescribeExecution", 2, 3)
-    assert endpoint.calls == {"DescribeExecution": 3}
+    # The describes and the first page go at once; the description's failure is told.
+    assert endpoint.calls == AT_ONCE_3
     read = Timeouts(2, 10).read
     assert 3 * read <= seconds < 2 + MARGIN, f"took {seconds:.2f} s"
 
@@ -355,7 +364,7 @@ def test_compare_and_scan_keep_the_budget_too(
     )
     assert result.exit_code == ExitCode.AWS
     assert reason(result) == ERROR + no_answer(endpoint, operation, 2, 3)
-    assert endpoint.calls == {operation: 3}
+    assert endpoint.calls == (AT_ONCE_3 if operation == "DescribeExecution" else {operation: 3})
     assert seconds < 2 + MARGIN, f"took {seconds:.2f} s"
 
 
@@ -368,7 +377,7 @@ def test_max_attempts_1_waits_the_whole_budget_once(serve: Any) -> None:
         "(DescribeExecution, 1 attempt: the --max-attempts limit): "
         "check the network or --endpoint-url"
     )
-    assert endpoint.calls == {"DescribeExecution": 1}
+    assert endpoint.calls == {name: 1 for name in AT_ONCE_3}
     assert Timeouts(1, 1).read <= seconds < 1 + MARGIN, f"took {seconds:.2f} s"
 
 
@@ -376,16 +385,18 @@ def test_max_attempts_1_waits_the_whole_budget_once(serve: Any) -> None:
 
 
 def test_slow_answers_within_the_budget_succeed_however_many_pages(serve: Any) -> None:
-    endpoint = serve(answer(delay=0.5))
+    endpoint = serve(answer(delay=0.5, page_size=2))
     result, seconds = trace(endpoint, "--timeout", "3")
     assert result.exit_code == ExitCode.INTACT, result.stderr
     assert _STRAY_SERVER_ERROR.sub("", result.stderr) == ""
     report = json.loads(result.stdout)
     assert report["field"] == FIELD
-    pages = -(-len(EVENTS) // PAGE)
-    assert endpoint.calls["GetExecutionHistory"] >= pages == 5
-    # Seven answers of 0.5 s: the whole read takes longer than the budget of one request.
-    assert seconds >= (2 + pages) * 0.5 > 3
+    pages = len(EVENTS) // 2
+    assert pages == 14 and endpoint.calls["GetExecutionHistory"] >= pages
+    # Read from both ends, at least eight rounds of 0.5 s one after the other (page 1 with
+    # the describes, then a page from each end at a time): the whole read takes longer than
+    # the budget of one request.
+    assert seconds >= 8 * 0.5 > 3
 
 
 # --- connections closed or reset --------------------------------------------------------------
@@ -410,7 +421,7 @@ def test_a_closed_or_reset_connection_is_retried_then_one_line(
         "(DescribeExecution, 3 attempts): the connection was closed before an answer ("
     ), line
     assert why in line, line
-    assert endpoint.calls == {"DescribeExecution": 3}
+    assert endpoint.calls == AT_ONCE_3
     assert seconds < 2 + MARGIN
 
 
@@ -427,7 +438,7 @@ def test_throttling_keeps_its_max_attempts_past_the_budget(serve: Any) -> None:
         "sfn-trace: error: throttled by AWS on DescribeExecution after 3 attempts; "
         "retry later or raise --max-attempts"
     )
-    assert endpoint.calls == {"DescribeExecution": 3}
+    assert endpoint.calls == AT_ONCE_3
     assert seconds >= 1.4
 
 
@@ -457,10 +468,13 @@ def test_the_retry_callback_hears_of_each_retry_and_why(serve: Any) -> None:
     assert caught.value.message == no_answer(endpoint, "DescribeExecution", 2, 3)
     assert isinstance(caught.value.__cause__, NoAnswerError)
     assert isinstance(caught.value.__cause__.__cause__, ReadTimeoutError)
-    assert [(n.operation, n.reason, n.attempt, n.max_attempts) for n in notices] == [
-        ("DescribeExecution", "a read timeout", 2, 10),
-        ("DescribeExecution", "a read timeout", 3, 10),
+    # The three calls that go at once each heard of their retries.
+    assert sorted((n.operation, n.reason, n.attempt, n.max_attempts) for n in notices) == [
+        (operation, "a read timeout", attempt, 10)
+        for operation in sorted(AT_ONCE_3)
+        for attempt in (2, 3)
     ]
+    notices = [n for n in notices if n.operation == "DescribeExecution"]
     read = Timeouts(2, 10).read
     assert notices[0].silent is not None and notices[0].silent >= read
     assert notices[1].silent is not None and notices[1].silent >= 2 * read

@@ -1,0 +1,53 @@
+"""botocore's Stubber for calls that overlap: each call is answered by the first queued
+response for its operation whose expected parameters it matches, instead of by the head of
+the queue.
+
+sfn-trace makes the calls that depend on nothing else at once (DescribeExecution,
+DescribeStateMachineForExecution and the first history page together), so the order in
+which they reach the client is not fixed. Everything else the Stubber checks still holds:
+every call must match a queued response (operation and parameters), each response answers
+once, calls of one operation are answered in the order queued (pages stay in order), and
+``assert_no_pending_responses`` fails while any is left.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from botocore.stub import StubAssertionError, Stubber, UnStubbedResponseError
+
+_ANSWER = "sfn_trace_test_answer"
+
+
+class OverlapStubber(Stubber):  # type: ignore[misc]  # botocore has no type hints
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _matches(expected: dict[str, Any] | None, params: dict[str, Any]) -> bool:
+        return expected is None or expected == params
+
+    def _assert_expected_params(self, model: Any, params: Any, context: Any, **kwargs: Any) -> None:
+        if self._should_not_stub(context):
+            return
+        with self._lock:
+            same = [item for item in self._queue if item["operation_name"] == model.name]
+            if not same:
+                raise UnStubbedResponseError(
+                    operation_name=model.name, reason="Unexpected API Call: nothing queued for it"
+                )
+            for item in same:
+                if self._matches(item["expected_params"], params):
+                    self._queue.remove(item)
+                    context[_ANSWER] = item["response"]
+                    return
+            raise StubAssertionError(
+                operation_name=model.name,
+                reason=f"no queued response expects {params!r}; queued: "
+                f"{[item['expected_params'] for item in same]!r}",
+            )
+
+    def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
+        return context.pop(_ANSWER)
