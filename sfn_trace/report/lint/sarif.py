@@ -19,7 +19,9 @@ related location, so GitHub or GitLab code scanning shows it on the definition's
   stable across runs and across edits elsewhere in the file.
 
 A definition that cannot be read has no results; it makes ``executionSuccessful`` false and
-gets an error notification in ``invocations``.
+gets an error notification in ``invocations``. A definition whose lint stopped before it
+found everything (:attr:`sfn_trace.checks.lint.LintedDefinition.cut`) gets a warning
+notification there.
 """
 
 from __future__ import annotations
@@ -115,7 +117,16 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
                 }
             )
             continue
-        positions = state_positions(each.definition.text)
+        if each.cut is not None:
+            notifications.append(
+                {
+                    "level": "warning",
+                    "message": {"text": f"The lint {each.cut}."},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                }
+            )
+        # The definition's text is scanned only when a finding needs a position.
+        positions = state_positions(each.definition.text) if each.findings else {}
         at = {
             name: positions[state.location]
             for name, state in each.definition.states.items()
@@ -129,7 +140,8 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
             results.append(
                 _result(finding, field, uri, dropper_at, reader_at, f"{digest}:{seen[digest]}")
             )
-    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
+    failed = any(each["level"] == "error" for each in notifications)
+    invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {
