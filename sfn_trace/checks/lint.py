@@ -47,6 +47,7 @@ from sfn_trace.asl.replay import describe_member, template_member
 from sfn_trace.checks import lint_paths
 from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
+from sfn_trace.model.text import quote
 
 
 @dataclass(frozen=True)
@@ -431,15 +432,15 @@ class _Backwards:
     def _result_selector(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         body = self.body
         if step.name not in body:
-            self.via = f"ResultPath {compact(body.get('ResultPath', '$'))}"
+            self.via = f"ResultPath {quote(compact(body.get('ResultPath', '$')))}"
             return location, False
         member = template_member(body[step.name], location)
         if member is None:
             self.drop(
                 RESULT_SELECTOR_DROP,
-                f"ResultSelector does not write {format_path(location)}, and ResultPath "
-                f"{format_path(self.result_path)} puts its output there",
-                f"add a member for {self.field} to the ResultSelector of {self.state.name}",
+                f"ResultSelector does not write {quote(format_path(location))}, and ResultPath "
+                f"{quote(format_path(self.result_path))} puts its output there",
+                f"add a member for {self.field} to the ResultSelector of {quote(self.state.name)}",
             )
             return None, True
         key, value, consumed = member
@@ -478,8 +479,8 @@ class _Backwards:
             self.drop(
                 NULL_PATH,
                 f"{name}: null replaces the document with {{}}",
-                f"remove {name}: null from {self.state.name}, or point it at a node holding "
-                f"{self.field}",
+                f"remove {name}: null from {quote(self.state.name)}, or point it at a node "
+                f"holding {self.field}",
             )
             return None
         prefix = _segments(str(value))
@@ -490,14 +491,14 @@ class _Backwards:
         passed = self.passed_in()
         if passed is None:
             return None  # the task produces the field
-        name = self.state.name
+        name = quote(self.state.name)
         self.drop(
             DEPENDS_ON_TASK_RESULT,
-            f"{via} copies {format_path(location)} of the result of {name}: it is only set "
-            f"if the task returns the {self.field} its Parameters pass it "
-            f"(from {format_path(passed)})",
-            f"read {format_path(passed)} (what {name} was given) where it is still in the "
-            f"document, or keep it with ResultPath instead of relying on {name} to return it",
+            f"{quote(via)} copies {quote(format_path(location))} of the result of {name}: it is "
+            f"only set if the task returns the {self.field} its Parameters pass it "
+            f"(from {quote(format_path(passed))})",
+            f"read {quote(format_path(passed))} (what {name} was given) where it is still in "
+            f"the document, or keep it with ResultPath instead of relying on {name} to return it",
         )
         return passed
 
@@ -525,9 +526,9 @@ class _Backwards:
         if member is None:
             self.drop(
                 TEMPLATE_DROP,
-                f"{name} builds a new document without {format_path(location)}",
+                f"{name} builds a new document without {quote(format_path(location))}",
                 f'add "{location[-1] if location else self.field}.$" to the {name} of '
-                f"{self.state.name}, copying {self.field} from its input",
+                f"{quote(self.state.name)}, copying {self.field} from its input",
             )
             return None
         key, value, consumed = member
@@ -542,9 +543,9 @@ class _Backwards:
         if value_at(literal, location, _ABSENT) is _ABSENT:
             self.drop(
                 RESULT_LITERAL_DROP,
-                f"{name} replaces {format_path(location)} with a literal without it",
-                f"add {self.field} to the {name} of {self.state.name}, or use a ResultPath "
-                "that keeps the input",
+                f"{name} replaces {quote(format_path(location))} with a literal without it",
+                f"add {self.field} to the {name} of {quote(self.state.name)}, or use a "
+                "ResultPath that keeps the input",
             )
 
     def entering(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
@@ -577,8 +578,8 @@ class _Backwards:
             return None
         if tuple(location[: len(prefix)]) == prefix:
             self.catch_drop(
-                f"the catcher's ResultPath {compact(path)} puts the error output over "
-                f"{format_path(location)}"
+                f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
+                f"{quote(format_path(location))}"
             )
             return None
         return location
@@ -587,8 +588,8 @@ class _Backwards:
         self.drop(
             CATCH_OVERWRITE,
             f"on a caught error, {reason}",
-            f'give the catcher of {self.state.name} a ResultPath such as "$.error" so the '
-            "input is kept",
+            f"give the catcher of {quote(self.state.name)} a ResultPath such as "
+            '"$.error" so the input is kept',
         )
 
     # -- JSONata
@@ -606,8 +607,8 @@ class _Backwards:
             if member is None:
                 self.drop(
                     TEMPLATE_DROP,
-                    f"{name} builds a new document without {format_path(location)}",
-                    f"add {self.field} to the {name} of {self.state.name}",
+                    f"{name} builds a new document without {quote(format_path(location))}",
+                    f"add {self.field} to the {name} of {quote(self.state.name)}",
                 )
                 return None
             _, value, consumed = member
@@ -624,7 +625,7 @@ class _Backwards:
         if plain.group(1) == "input":
             return segments
         if self.state.type == "Task":
-            return self.task_result(segments, f"{name} {compact(value)}")
+            return self.task_result(segments, f"{name} {quote(compact(value))}")
         return None
 
 

@@ -22,6 +22,7 @@ from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.replay import Fault, FieldStep, Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
+from sfn_trace.model.text import quote
 from sfn_trace.model.visits import Visit, VisitTree
 from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.chain import blame_chain
@@ -160,7 +161,7 @@ def _replays(
     except Exception as error:
         notes.append(
             f"the definition's data flow could not be replayed ({type(error).__name__}: "
-            f"{error}); explanations use the recorded snapshots only"
+            f"{quote(error)}); explanations use the recorded snapshots only"
         )
         return {}
 
@@ -193,7 +194,7 @@ def _mismatch_warning(replays: dict[int, Replay]) -> tuple[str, ...]:
         ]
         if not missed:
             continue
-        reasons = sorted({(r.reason or "?").partition(": ")[2] or "?" for r in missed})
+        reasons = sorted({quote((r.reason or "?").partition(": ")[2] or "?") for r in missed})
         warnings.append(
             f"{text} for {len(missed)} visit(s) ({'; '.join(reasons[:3])}): those "
             "explanations use the recorded snapshots only"
