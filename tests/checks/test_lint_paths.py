@@ -285,3 +285,44 @@ def test_100000_states_lint_under_2_gib(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["runs"][0]["results"] == []
+
+
+BOTTOM = {
+    "StartAt": "Drop",
+    "States": {
+        "Drop": {"Type": "Pass", "Parameters": {"other": 1}, "Next": "Read"},
+        "Read": {"Type": "Pass", "Parameters": {"F.$": "$.F"}, "End": True},
+    },
+}
+"""The machine at the bottom of the nesting: a state that drops F before one that reads it."""
+
+
+def test_a_definition_nested_2400_deep_under_long_names_lints_under_2_gib(
+    tmp_path: Path,
+) -> None:
+    """A state's location (``States.P.Branches[0].States.…``) is as long as its nesting: as
+    strings, one per state, 2,400 levels of 1,000-character names would take gigabytes."""
+    levels, long = 2400, "N" * 1000
+    # Written as text: the json module recurses once per level.
+    head = "".join(
+        f'{{"StartAt": "{long}{level}", "States": {{"{long}{level}": '
+        '{"Type": "Parallel", "End": true, "Branches": ['
+        for level in reversed(range(levels))
+    )
+    definition = tmp_path / "deep.asl.json"
+    definition.write_text(head + json.dumps(BOTTOM) + "]}}}" * levels, encoding="utf-8")
+    command = ["lint", str(definition), "--field", "F", "--format", "sarif"]
+    run = subprocess.run(
+        [sys.executable, "-m", "sfn_trace", *command],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=_limited,
+        timeout=600,
+    )
+    assert run.returncode == 1, run.stderr
+    [result] = json.loads(run.stdout)["runs"][0]["results"]
+    assert result["properties"]["dropper"] == "Drop"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    column = len(head) + len('{"StartAt": "Drop", "States": {') + 1
+    assert region == {"startLine": 1, "startColumn": column}

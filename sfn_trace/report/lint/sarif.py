@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sfn_trace import __version__
-from sfn_trace.asl.positions import Position, state_positions
+from sfn_trace.asl.positions import Position, positions_of
 from sfn_trace.checks.lint import (
     CATCH_OVERWRITE,
     DEPENDS_ON_TASK_RESULT,
@@ -125,13 +125,11 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
                 }
             )
-        # The definition's text is scanned only when a finding needs a position.
-        positions = state_positions(each.definition.text) if each.findings else {}
-        at = {
-            name: positions[state.location]
-            for name, state in each.definition.states.items()
-            if state.location in positions
-        }
+        # The text is scanned only when a finding needs a position, and only the states
+        # the findings name are looked for.
+        named = {name for f in each.findings for name in (f.dropper, f.reader)}
+        states = each.definition.states
+        at = positions_of(each.definition.text, (states[n] for n in named if n in states))
         seen: dict[str, int] = {}
         for finding in each.findings:
             digest = fingerprint(finding, field, uri)
