@@ -78,11 +78,14 @@ def positions_of(text: str, states: Iterable[StateDef]) -> dict[str, Position]:
     """The position of the key of each of ``states`` (by state name), found as
     :func:`state_positions` finds it. Only these states' locations are compared (link by
     link), so a definition nested thousands of levels deep costs no location strings."""
+    wanted = list(states)
+    if not wanted:
+        return {}
     by_name: dict[str, list[tuple[Place, int]]] = {}
     for place, offset in _state_keys(text):
         by_name.setdefault(place.piece, []).append((place, offset))
     offsets: dict[str, int] = {}
-    for state in states:
+    for state in wanted:
         found = [offset for place, offset in by_name.get(state.name, ()) if place == state.place]
         if found:
             offsets[state.name] = found[-1]
@@ -140,6 +143,8 @@ def _child(parent: _Frame | None, is_object: bool) -> _Frame:
 
 
 def _decode(literal: str) -> str:
+    if "\\" not in literal:
+        return literal[1:-1]  # nothing escaped: the text between the quotes is the key
     try:
         decoded = json.loads(literal)
     except ValueError:
