@@ -140,7 +140,9 @@ def lint_definition(definition: Definition, field: str) -> tuple[list[LintFindin
                     ),
                 )
     except lint_paths.Cut as stop:
-        cut = f"stopped after {len(findings):,} finding(s): {stop}; fix these and lint again"
+        cut = f"stopped after {len(findings):,} finding(s): {stop}"
+        if findings:
+            cut += "; fix these and lint again"
     ordered = sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
     return ordered, cut
 
