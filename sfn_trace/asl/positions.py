@@ -18,9 +18,12 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Position", "state_positions"]
+from sfn_trace.model.definition import Place, StateDef
+
+__all__ = ["Position", "positions_of", "state_positions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +52,13 @@ _BRANCHES = 4  # a Parallel state's Branches array
 class _Frame:
     __slots__ = ("count", "expect_key", "is_object", "key", "place", "role")
 
-    def __init__(self, is_object: bool, role: int, place: str) -> None:
+    def __init__(self, is_object: bool, role: int, place: Place | None) -> None:
         self.is_object = is_object
         self.role = role
         self.place = place
-        """_MACHINE: the prefix of its ``States`` location; _STATES: its location;
-        _STATE and _BRANCHES: the state's location."""
+        """_MACHINE: the place its ``States`` hangs from (None at the top); _STATES: its
+        place; _STATE and _BRANCHES: the state's place (linked, as the definition's:
+        :class:`~sfn_trace.model.definition.Place`)."""
         self.expect_key = is_object
         self.key = ""
         self.count = 0
@@ -66,7 +70,31 @@ def state_positions(text: str) -> dict[str, Position]:
     Text that is not valid JSON gives what could be found, without raising. For a key given
     twice, the last one wins, as it does for ``json``.
     """
+    keys = _state_keys(text)
+    return _positions(text, {place.text: offset for place, offset in keys})
+
+
+def positions_of(text: str, states: Iterable[StateDef]) -> dict[str, Position]:
+    """The position of the key of each of ``states`` (by state name), found as
+    :func:`state_positions` finds it. Only these states' locations are compared (link by
+    link), so a definition nested thousands of levels deep costs no location strings."""
+    wanted = list(states)
+    if not wanted:
+        return {}
+    by_name: dict[str, list[tuple[Place, int]]] = {}
+    for place, offset in _state_keys(text):
+        by_name.setdefault(place.piece, []).append((place, offset))
     offsets: dict[str, int] = {}
+    for state in wanted:
+        found = [offset for place, offset in by_name.get(state.name, ()) if place == state.place]
+        if found:
+            offsets[state.name] = found[-1]
+    return _positions(text, offsets)
+
+
+def _state_keys(text: str) -> list[tuple[Place, int]]:
+    """(place, offset) of every state's key, in the order of the text."""
+    found: list[tuple[Place, int]] = []
     stack: list[_Frame] = []
     for token in _TOKEN.finditer(text):
         value = token.group()
@@ -76,7 +104,7 @@ def state_positions(text: str) -> dict[str, Position]:
             top.key = _decode(value)
             top.expect_key = False
             if top.role == _STATES:
-                offsets[f"{top.place}.{top.key}"] = token.start()
+                found.append((Place(top.place, top.key), token.start()))
         elif first in "{[":
             stack.append(_child(top, is_object=first == "{"))
         elif first in "}]":
@@ -87,33 +115,36 @@ def state_positions(text: str) -> dict[str, Position]:
                 top.expect_key = True
         elif first != ":" and top is not None and not top.is_object:
             top.count += 1  # a scalar element of an array
-    return _positions(text, offsets)
+    return found
 
 
 def _child(parent: _Frame | None, is_object: bool) -> _Frame:
     """The frame of a container that starts as a value of ``parent``."""
     if parent is None:
-        return _Frame(is_object, _MACHINE if is_object else _OTHER, "")
-    role, place = _OTHER, ""
+        return _Frame(is_object, _MACHINE if is_object else _OTHER, None)
+    role: int = _OTHER
+    place: Place | None = None
     if parent.is_object:
         key = parent.key
         if parent.role == _MACHINE and key == "States" and is_object:
-            role, place = _STATES, f"{parent.place}States"
+            role, place = _STATES, Place(parent.place, "States")
         elif parent.role == _STATES and is_object:
-            role, place = _STATE, f"{parent.place}.{key}"
+            role, place = _STATE, Place(parent.place, key)
         elif parent.role == _STATE and key in ("ItemProcessor", "Iterator") and is_object:
-            role, place = _MACHINE, f"{parent.place}.{key}."
+            role, place = _MACHINE, Place(parent.place, key)
         elif parent.role == _STATE and key == "Branches" and not is_object:
             role, place = _BRANCHES, parent.place
     else:
         index = parent.count
         parent.count += 1
         if parent.role == _BRANCHES and is_object:
-            role, place = _MACHINE, f"{parent.place}.Branches[{index}]."
+            role, place = _MACHINE, Place(parent.place, f"Branches[{index}]")
     return _Frame(is_object, role, place)
 
 
 def _decode(literal: str) -> str:
+    if "\\" not in literal:
+        return literal[1:-1]  # nothing escaped: the text between the quotes is the key
     try:
         decoded = json.loads(literal)
     except ValueError:

@@ -25,9 +25,9 @@ without a finding.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,11 @@ from sfn_trace.asl.jsonpath import (
     value_at,
 )
 from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.checks import lint_paths
 from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.options import MAX_INPUT
+from sfn_trace.model.text import quote
 from sfn_trace.sources.files import read_definition
 
 
@@ -103,26 +105,48 @@ class LintedDefinition:
     """None when the file could not be read as a definition (then ``error`` says why)."""
     findings: list[LintFinding]
     error: str | None = None
+    cut: str | None = None
+    """Why ``findings`` are not all of them (the work bound was reached), else None."""
 
 
 _ABSENT = object()
-_MAX_PATHS = 2000
-"""Per reader: enough for real machines, a bound for pathological ones."""
-_VISITS_PER_PATH = 2
-"""Once through a loop shows what its body can drop; more only repeats it."""
 
 
 def lint(definition: Definition, field: str) -> list[LintFinding]:
-    """Every (reader, state that can drop the field) pair, with the first path that shows it."""
-    graph = _Graph(definition)
+    """Every (reader, state that can drop the field) pair, with the first path that shows it
+    (those found before the work bound, see :func:`lint_definition`)."""
+    return lint_definition(definition, field)[0]
+
+
+def lint_definition(definition: Definition, field: str) -> tuple[list[LintFinding], str | None]:
+    """:func:`lint`, and why the findings are incomplete (None when they are not): the
+    search stops past :data:`lint_paths.MAX_WORK` or :data:`lint_paths.MAX_STEPS`."""
+    search = _search(definition, field)
     findings: dict[tuple[str, str, str, str], LintFinding] = {}
-    steps: dict[_StepKey, _Step] = {}
-    for reader, expression, location in _readers(definition, field):
-        for path, edges in graph.paths_to(reader):
-            for finding in _analyse(definition, field, path, edges, expression, location, steps):
-                key = (finding.reader, finding.expression, finding.dropper, finding.reason)
-                findings.setdefault(key, finding)
-    return sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
+    cut = None
+    try:
+        for reader, expression, location in _readers(definition, field):
+            for drop, path in search.findings(reader, location):
+                key = (reader, expression, drop.state, drop.reason)
+                findings.setdefault(
+                    key,
+                    LintFinding(
+                        reader=reader,
+                        expression=expression,
+                        read=format_path(location),
+                        path=path,
+                        dropper=drop.state,
+                        reason=drop.reason,
+                        hint=drop.hint,
+                        kind=drop.kind,
+                    ),
+                )
+    except lint_paths.Cut as stop:
+        cut = f"stopped after {len(findings):,} finding(s): {stop}"
+        if findings:
+            cut += "; fix these and lint again"
+    ordered = sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
+    return ordered, cut
 
 
 @dataclass(frozen=True)
@@ -153,7 +177,8 @@ def lint_files(paths: Sequence[str | Path], field: str, max_input: int = MAX_INP
     for path in map(Path, paths):
         try:
             definition = read_definition(path, max_input)
-            linted.append(LintedDefinition(path, definition, lint(definition, field)))
+            findings, cut = lint_definition(definition, field)
+            linted.append(LintedDefinition(path, definition, findings, cut=cut))
         except SfnTraceError as error:
             linted.append(LintedDefinition(path, None, [], error.message))
         except RecursionError:
@@ -182,8 +207,13 @@ def _reading_steps(state: StateDef) -> tuple[str, ...]:
     """The ASL fields of a state whose templates can read the field from its input: every
     template and Assign of its data flow (:mod:`sfn_trace.asl.dataflow`) but ResultSelector,
     which reads the result."""
+    return _reading_steps_of(state.query_language, state.type)
+
+
+@functools.lru_cache(maxsize=64)
+def _reading_steps_of(query_language: str, state_type: str) -> tuple[str, ...]:
     kinds = (Kind.TEMPLATE, Kind.TASK_INPUT, Kind.ITEM_TEMPLATE, Kind.ASSIGN)
-    steps = dataflow.steps_of(state.query_language, state.type)
+    steps = dataflow.steps_of(query_language, state_type)
     return tuple(
         dict.fromkeys(
             name
@@ -284,56 +314,33 @@ class _Edge:
     catcher: int | None = None
 
 
-class _Graph:
-    def __init__(self, definition: Definition) -> None:
-        self.definition = definition
-        self.incoming: dict[str, list[tuple[str, _Edge]]] = {}
-        for name in definition.states:
-            for transition in definition.transitions(name):
-                edge = _Edge(transition.kind, transition.catcher)
-                self.incoming.setdefault(transition.target, []).append((name, edge))
-            for start in definition.inner_starts(name):
-                self.incoming.setdefault(start, []).append((name, _Edge("enter")))
+def _search(definition: Definition, field: str) -> lint_paths.PathSearch[_Edge, _Drop]:
+    """The backwards search over the definition's states: which edges lead to each state
+    (``enter``: from a Map or Parallel to the first state of what it runs), and each state
+    read in reverse (:class:`_Backwards`), once per (state, edge, location)."""
+    incoming: dict[str, list[tuple[str, _Edge]]] = {}
+    edges: dict[tuple[str, int | None], _Edge] = {}
+    enter = _Edge("enter")
+    for name in definition.states:
+        for transition in definition.transitions(name):
+            kind = (transition.kind, transition.catcher)
+            edge = edges.get(kind) or edges.setdefault(kind, _Edge(*kind))
+            incoming.setdefault(transition.target, []).append((name, edge))
+        for start in definition.inner_starts(name):
+            incoming.setdefault(start, []).append((name, enter))
+    steps: dict[_StepKey, _Step] = {}
 
-    def paths_to(self, target: str) -> Iterator[tuple[tuple[str, ...], tuple[_Edge, ...]]]:
-        """Paths from the machine's ``StartAt`` to ``target``, searched backwards; a state
-        appears at most twice in a path, so a loop is walked once and then cut. The edges
-        are those leaving each state of the path."""
-        start = self.definition.start_at
-        if target == start:
-            yield (target,), ()
-            return
-        count = 0
-        # One path at a time, grown and shrunk at its start (kept reversed: the target
-        # first), each state's incoming edges tried last first; a path is copied only when
-        # it reaches StartAt. Long paths cost their length, not its square.
-        states: list[str] = [target]
-        edges: list[_Edge] = []
-        times: Counter[str] = Counter(states)
-        choices = [reversed(self.incoming.get(target, ()))]
-        while choices:
-            step = next(choices[-1], None)
-            if step is None:
-                choices.pop()
-                times[states.pop()] -= 1
-                if edges:
-                    edges.pop()
-                continue
-            source, edge = step
-            if times[source] >= _VISITS_PER_PATH:
-                continue
-            states.append(source)
-            edges.append(edge)
-            times[source] += 1
-            if source != start:
-                choices.append(reversed(self.incoming.get(source, ())))
-                continue
-            count += 1
-            yield tuple(reversed(states)), tuple(reversed(edges))
-            if count >= _MAX_PATHS:
-                return
-            times[states.pop()] -= 1
-            edges.pop()
+    def step(name: str, edge: _Edge, location: Any) -> _Step:
+        key = (name, edge, location)
+        known = steps.get(key)
+        if known is None:
+            back = _Backwards(definition.states[name], field, edge)
+            known = steps[key] = (back.through(location), tuple(back.drops))
+        return known
+
+    return lint_paths.PathSearch(
+        definition.start_at, incoming, step, lambda drop: (drop.state, drop.reason)
+    )
 
 
 # --- following a location backwards -------------------------------------------------------------
@@ -354,42 +361,6 @@ class _Drop:
 
 _StepKey = tuple[str, "_Edge", tuple[Segment, ...]]
 _Step = tuple[tuple[Segment, ...] | None, tuple["_Drop", ...]]
-
-
-def _analyse(
-    definition: Definition,
-    field: str,
-    path: tuple[str, ...],
-    edges: tuple[_Edge, ...],
-    expression: str,
-    location: tuple[Segment, ...],
-    steps: dict[_StepKey, _Step] | None = None,
-) -> Iterator[LintFinding]:
-    """``steps``: each state's step backwards, by (state, edge, location), shared by the
-    paths of one lint (paths into nested states repeat the states around them)."""
-    reader = path[-1]
-    known = {} if steps is None else steps
-    current: tuple[Segment, ...] | None = location
-    for position in range(len(path) - 2, -1, -1):
-        if current is None:
-            return
-        key = (path[position], edges[position], current)
-        step = known.get(key)
-        if step is None:
-            back = _Backwards(definition.states[path[position]], field, edges[position])
-            step = known[key] = (back.through(current), tuple(back.drops))
-        current, drops = step
-        for drop in drops:
-            yield LintFinding(
-                reader=reader,
-                expression=expression,
-                read=format_path(location),
-                path=path,
-                dropper=drop.state,
-                reason=drop.reason,
-                hint=drop.hint,
-                kind=drop.kind,
-            )
 
 
 class _Backwards:
@@ -424,17 +395,11 @@ class _Backwards:
         location is in the state's raw input (or the value is made here)."""
         current = location
         steps = dataflow.steps_of(self.state.query_language, self.state.type)
-        handlers = {
-            Kind.PATH: self._path,
-            Kind.MERGE: self._merge,
-            Kind.TEMPLATE: self._template,
-            Kind.RESULT: self._result,
-            Kind.LITERAL: self._literal,
-        }
         for step in reversed(steps):
             if not step.shapes_output:
                 continue
-            moved, done = handlers.get(step.kind, self._not_followed)(step, current)
+            handler = _HANDLERS.get(step.kind, _Backwards._not_followed)
+            moved, done = handler(self, step, current)
             if done or moved is None:
                 return moved
             current = moved
@@ -471,15 +436,15 @@ class _Backwards:
     def _result_selector(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         body = self.body
         if step.name not in body:
-            self.via = f"ResultPath {compact(body.get('ResultPath', '$'))}"
+            self.via = f"ResultPath {quote(compact(body.get('ResultPath', '$')))}"
             return location, False
         member = template_member(body[step.name], location)
         if member is None:
             self.drop(
                 RESULT_SELECTOR_DROP,
-                f"ResultSelector does not write {format_path(location)}, and ResultPath "
-                f"{format_path(self.result_path)} puts its output there",
-                f"add a member for {self.field} to the ResultSelector of {self.state.name}",
+                f"ResultSelector does not write {quote(format_path(location))}, and ResultPath "
+                f"{quote(format_path(self.result_path))} puts its output there",
+                f"add a member for {self.field} to the ResultSelector of {quote(self.state.name)}",
             )
             return None, True
         key, value, consumed = member
@@ -518,8 +483,8 @@ class _Backwards:
             self.drop(
                 NULL_PATH,
                 f"{name}: null replaces the document with {{}}",
-                f"remove {name}: null from {self.state.name}, or point it at a node holding "
-                f"{self.field}",
+                f"remove {name}: null from {quote(self.state.name)}, or point it at a node "
+                f"holding {self.field}",
             )
             return None
         prefix = _segments(str(value))
@@ -530,14 +495,14 @@ class _Backwards:
         passed = self.passed_in()
         if passed is None:
             return None  # the task produces the field
-        name = self.state.name
+        name = quote(self.state.name)
         self.drop(
             DEPENDS_ON_TASK_RESULT,
-            f"{via} copies {format_path(location)} of the result of {name}: it is only set "
-            f"if the task returns the {self.field} its Parameters pass it "
-            f"(from {format_path(passed)})",
-            f"read {format_path(passed)} (what {name} was given) where it is still in the "
-            f"document, or keep it with ResultPath instead of relying on {name} to return it",
+            f"{quote(via)} copies {quote(format_path(location))} of the result of {name}: it is "
+            f"only set if the task returns the {self.field} its Parameters pass it "
+            f"(from {quote(format_path(passed))})",
+            f"read {quote(format_path(passed))} (what {name} was given) where it is still in "
+            f"the document, or keep it with ResultPath instead of relying on {name} to return it",
         )
         return passed
 
@@ -565,9 +530,9 @@ class _Backwards:
         if member is None:
             self.drop(
                 TEMPLATE_DROP,
-                f"{name} builds a new document without {format_path(location)}",
+                f"{name} builds a new document without {quote(format_path(location))}",
                 f'add "{location[-1] if location else self.field}.$" to the {name} of '
-                f"{self.state.name}, copying {self.field} from its input",
+                f"{quote(self.state.name)}, copying {self.field} from its input",
             )
             return None
         key, value, consumed = member
@@ -582,9 +547,9 @@ class _Backwards:
         if value_at(literal, location, _ABSENT) is _ABSENT:
             self.drop(
                 RESULT_LITERAL_DROP,
-                f"{name} replaces {format_path(location)} with a literal without it",
-                f"add {self.field} to the {name} of {self.state.name}, or use a ResultPath "
-                "that keeps the input",
+                f"{name} replaces {quote(format_path(location))} with a literal without it",
+                f"add {self.field} to the {name} of {quote(self.state.name)}, or use a "
+                "ResultPath that keeps the input",
             )
 
     def entering(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
@@ -617,8 +582,8 @@ class _Backwards:
             return None
         if tuple(location[: len(prefix)]) == prefix:
             self.catch_drop(
-                f"the catcher's ResultPath {compact(path)} puts the error output over "
-                f"{format_path(location)}"
+                f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
+                f"{quote(format_path(location))}"
             )
             return None
         return location
@@ -627,8 +592,8 @@ class _Backwards:
         self.drop(
             CATCH_OVERWRITE,
             f"on a caught error, {reason}",
-            f'give the catcher of {self.state.name} a ResultPath such as "$.error" so the '
-            "input is kept",
+            f"give the catcher of {quote(self.state.name)} a ResultPath such as "
+            '"$.error" so the input is kept',
         )
 
     # -- JSONata
@@ -646,8 +611,8 @@ class _Backwards:
             if member is None:
                 self.drop(
                     TEMPLATE_DROP,
-                    f"{name} builds a new document without {format_path(location)}",
-                    f"add {self.field} to the {name} of {self.state.name}",
+                    f"{name} builds a new document without {quote(format_path(location))}",
+                    f"add {self.field} to the {name} of {quote(self.state.name)}",
                 )
                 return None
             _, value, consumed = member
@@ -664,5 +629,15 @@ class _Backwards:
         if plain.group(1) == "input":
             return segments
         if self.state.type == "Task":
-            return self.task_result(segments, f"{name} {compact(value)}")
+            return self.task_result(segments, f"{name} {quote(compact(value))}")
         return None
+
+
+_HANDLERS: dict[Kind, Callable[[_Backwards, DataStep, tuple[Segment, ...]], _Back]] = {
+    Kind.PATH: _Backwards._path,
+    Kind.MERGE: _Backwards._merge,
+    Kind.TEMPLATE: _Backwards._template,
+    Kind.RESULT: _Backwards._result,
+    Kind.LITERAL: _Backwards._literal,
+}
+"""How :meth:`_Backwards.backwards` reads each kind of data-flow step in reverse."""

@@ -16,19 +16,72 @@ from sfn_trace.errors import InputError
 from sfn_trace.model import jsontext
 
 
+class Place:
+    """Where a member sits in a definition: its key, after the place of the member that holds
+    it. Linked, not a string: a state nested 2,000 levels deep under long names costs one
+    link, not a string of megabytes (a string per state would grow with the square of the
+    nesting)."""
+
+    __slots__ = ("parent", "piece")
+
+    def __init__(self, parent: Place | None, piece: str) -> None:
+        self.parent = parent
+        self.piece = piece
+
+    def pieces(self) -> list[str]:
+        """The keys from the top, e.g. ``["States", "Fan", "ItemProcessor", ...]``."""
+        found: list[str] = []
+        at: Place | None = self
+        while at is not None:
+            found.append(at.piece)
+            at = at.parent
+        found.reverse()
+        return found
+
+    @property
+    def text(self) -> str:
+        """``States.Fan.ItemProcessor.States.Convert``, ``States.P.Branches[0].States.X``."""
+        return ".".join(self.pieces())
+
+    def __eq__(self, other: object) -> bool:
+        """The same keys from the top (compared link by link, without building strings)."""
+        if not isinstance(other, Place):
+            return NotImplemented
+        one: Place | None = self
+        two: Place | None = other
+        while one is not None and two is not None:
+            if one is two:
+                return True
+            if one.piece != two.piece:
+                return False
+            one, two = one.parent, two.parent
+        return one is None and two is None
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Place({self.text!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class StateDef:
     name: str
     type: str
     body: Mapping[str, Any]
-    location: str
-    """JSON location in the definition, e.g. ``States.Fan.ItemProcessor.States.Convert``."""
+    place: Place
+    """Where the state's key sits in the definition (:attr:`location` as text)."""
     parent: str | None
     """The Map or Parallel state that contains this one, if any."""
     branch: int | None
     """Index in the parent's ``Branches`` (Parallel) or None."""
     query_language: str
     """``JSONPath`` or ``JSONata``: the state's own setting, else the machine's."""
+
+    @property
+    def location(self) -> str:
+        """JSON location in the definition, e.g. ``States.Fan.ItemProcessor.States.Convert``
+        (built when asked: see :class:`Place`)."""
+        return self.place.text
 
 
 @dataclass(frozen=True)
@@ -50,7 +103,7 @@ class Definition:
         if not isinstance(body, Mapping) or not isinstance(body.get("States"), Mapping):
             raise InputError(f"{origin}: not an Amazon States Language definition (no 'States')")
         language = str(body.get("QueryLanguage", "JSONPath"))
-        states = dict(_index(body["States"], "States", None, None, language))
+        states = dict(_index(body["States"], Place(None, "States"), None, None, language))
         return cls(body=body, text=text, states=states)
 
     def state(self, name: str) -> StateDef | None:
@@ -111,7 +164,7 @@ class Transition:
 
 def _index(
     states: Mapping[str, Any],
-    location: str,
+    location: Place,
     parent: str | None,
     branch: int | None,
     language: str,
@@ -131,11 +184,15 @@ def _index(
         yield found
         name, state = found
         # Pushed last first: the first nested body is walked first.
-        stack.extend(reversed(_nested(name, state.body, state.location, state.query_language)))
+        stack.extend(reversed(_nested(name, state.body, state.place, state.query_language)))
 
 
 def _states_of(
-    states: Mapping[str, Any], location: str, parent: str | None, branch: int | None, language: str
+    states: Mapping[str, Any],
+    location: Place,
+    parent: str | None,
+    branch: int | None,
+    language: str,
 ) -> Iterator[tuple[str, StateDef]]:
     """The states of one ``States`` object (not those nested in them)."""
     for name, body in states.items():
@@ -147,7 +204,7 @@ def _states_of(
                 name=name,
                 type=str(body.get("Type", "")),
                 body=body,
-                location=f"{location}.{name}",
+                place=Place(location, name),
                 parent=parent,
                 branch=branch,
                 query_language=str(body.get("QueryLanguage", language)),
@@ -156,7 +213,7 @@ def _states_of(
 
 
 def _nested(
-    name: str, body: Mapping[str, Any], here: str, own_language: str
+    name: str, body: Mapping[str, Any], here: Place, own_language: str
 ) -> list[Iterator[tuple[str, StateDef]]]:
     """The ``States`` objects directly inside one state, in the order they are indexed."""
     found = []
@@ -165,7 +222,13 @@ def _nested(
         if isinstance(processor, Mapping) and isinstance(processor.get("States"), Mapping):
             inner_language = str(processor.get("QueryLanguage", own_language))
             found.append(
-                _states_of(processor["States"], f"{here}.{key}.States", name, None, inner_language)
+                _states_of(
+                    processor["States"],
+                    Place(Place(here, key), "States"),
+                    name,
+                    None,
+                    inner_language,
+                )
             )
     branches = body.get("Branches")
     if isinstance(branches, list):
@@ -175,7 +238,7 @@ def _nested(
                 found.append(
                     _states_of(
                         branch_body["States"],
-                        f"{here}.Branches[{i}].States",
+                        Place(Place(here, f"Branches[{i}]"), "States"),
                         name,
                         i,
                         inner_language,

@@ -63,6 +63,7 @@ from sfn_trace.model.events import (
 from sfn_trace.model.events import parse_timestamp as _parse_timestamp
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.options import MAX_INPUT
+from sfn_trace.model.text import quote, quote_repr
 from sfn_trace.sources.files import read_json
 
 SCHEMA_NAME = "sfn-trace-bundle"
@@ -217,10 +218,14 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
     schema = document.get("schema")
     match = _SCHEMA_RE.match(schema) if isinstance(schema, str) else None
     if match is None:
-        raise InputError(f"{origin}: unknown bundle schema {schema!r}")
-    if int(match.group(1)) > VERSION:
+        shown = quote_repr(schema) if isinstance(schema, str) else quote(repr(schema))
+        raise InputError(f"{origin}: unknown bundle schema {shown}")
+    # A version of thousands of digits is newer than this one: Python refuses to read it as
+    # a number (ValueError past 4,300 digits), and the line quotes it cut.
+    version = match.group(1).lstrip("0")
+    if len(version) > len(str(VERSION)) or int(version or "0") > VERSION:
         raise InputError(
-            f"{origin}: bundle written by a newer sfn-trace ({schema}); upgrade sfn-trace "
+            f"{origin}: bundle written by a newer sfn-trace ({quote(schema)}); upgrade sfn-trace "
             f"(this version reads {SCHEMA})"
         )
     execution = _member(document, "execution", Mapping, origin)
@@ -257,7 +262,7 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
         events=events,
         definition=definition,
         source=origin,
-        warnings=_with(tuple(str(w) for w in warnings), timestamp_warning(raw_events)),
+        warnings=_with(tuple(quote(str(w)) for w in warnings), timestamp_warning(raw_events)),
     )
     logs = _logs_from_json(document.get("logs"), origin)
     if logs is not None:
@@ -285,7 +290,7 @@ def _member(
     value = document.get(key, default)
     if not isinstance(value, kind):
         what = "an object" if kind is Mapping else "a list"
-        raise InputError(f"{origin}: bundle member {key!r} must be {what}")
+        raise InputError(f"{origin}: bundle member {quote_repr(key)} must be {what}")
     return value
 
 
@@ -298,7 +303,8 @@ def _teststate_from_json(document: Mapping[str, Any], origin: str) -> tuple[Exch
     try:
         return tuple(Exchange.from_json(item) for item in items)
     except ValueError as exc:
-        raise InputError(f"{origin}: bundle member 'teststate' is malformed ({exc})") from None
+        malformed = f"bundle member 'teststate' is malformed ({quote(exc)})"
+        raise InputError(f"{origin}: {malformed}") from None
 
 
 # --- Lambda log lines ------------------------------------------------------------------------
@@ -349,10 +355,10 @@ def _logs_from_json(document: Any, origin: str) -> Any:
                 for item in document["invocations"]
             },
             log_groups=dict(document.get("log_groups") or {}),
-            warnings=tuple(document.get("warnings") or ()),
+            warnings=tuple(quote(str(w)) for w in document.get("warnings") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{origin}: bundle member 'logs' is malformed ({exc})") from None
+        raise InputError(f"{origin}: bundle member 'logs' is malformed ({quote(exc)})") from None
 
 
 __all__ = [

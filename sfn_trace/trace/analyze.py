@@ -23,6 +23,7 @@ from sfn_trace.model.execution import ExecutionData, LambdaLogs
 from sfn_trace.model.replay import Fault, FieldStep, Replay, ReplayStatus
 from sfn_trace.model.result import LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, unknown
+from sfn_trace.model.text import QUOTE_LIMIT, quote
 from sfn_trace.model.visits import Visit, VisitTree
 from sfn_trace.trace.ahead import TraceAhead
 from sfn_trace.trace.chain import blame_chain
@@ -166,7 +167,7 @@ def _replays(
     except Exception as error:
         notes.append(
             f"the definition's data flow could not be replayed ({type(error).__name__}: "
-            f"{error}); explanations use the recorded snapshots only"
+            f"{quote(error)}); explanations use the recorded snapshots only"
         )
         return {}
 
@@ -200,8 +201,11 @@ def _mismatch_warning(replays: dict[int, Replay]) -> tuple[str, ...]:
         if not missed:
             continue
         reasons = sorted({(r.reason or "?").partition(": ")[2] or "?" for r in missed})
+        # Up to three reasons, each sfn-trace's sentence around values from the input (a
+        # state name may be 16 MB): as much as three quotes, then cut.
+        shown = quote("; ".join(reasons[:3]), 3 * QUOTE_LIMIT)
         warnings.append(
-            f"{text} for {len(missed)} visit(s) ({'; '.join(reasons[:3])}): those "
+            f"{text} for {len(missed)} visit(s) ({shown}): those "
             "explanations use the recorded snapshots only"
         )
     return tuple(warnings)

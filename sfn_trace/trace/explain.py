@@ -16,7 +16,7 @@ from sfn_trace.asl.jsonpath import compact, parse_location
 from sfn_trace.asl.replay import describe_member, template_member
 from sfn_trace.model.replay import FieldStep, Replay, Step
 from sfn_trace.model.snapshot import Snapshot, Status
-from sfn_trace.model.text import brief
+from sfn_trace.model.text import brief, quote
 from sfn_trace.trace.chain import sent_value, task_label, trace_location
 from sfn_trace.trace.field import find_occurrences, snapshot_of
 from sfn_trace.trace.steps import field_step
@@ -88,7 +88,7 @@ def _cause(replay: Replay, change: FieldStep, field: str) -> str:
         return text + (f" although its parameters passed {brief(sent, 60)}" if sent else "")
     if step.name == "Catch":
         error = replay.caught.error if replay.caught else "an error"
-        return f"the state failed with {error} and a Catch replaced its output"
+        return f"the state failed with {quote(error)} and a Catch replaced its output"
     expression = change.expression or step.name
     if after.status is Status.MISSING:
         return f"{expression} produced a document without {field}"

@@ -47,7 +47,7 @@ from sfn_trace.model.result import (
     VisitTrace,
 )
 from sfn_trace.model.snapshot import Snapshot, Status
-from sfn_trace.model.text import brief
+from sfn_trace.model.text import brief, quote
 from sfn_trace.model.visits import Flow, Visit, VisitTree
 from sfn_trace.trace.explain import explain_first_null, explain_lost_at
 from sfn_trace.trace.field import snapshot
@@ -181,7 +181,7 @@ def _cut_warning(data: ExecutionData, field: str) -> str:
     else:
         cut = ": it may be cut"
     return (
-        f"the history ends at event {last.id} ({last.type}) without a terminal event{cut}; "
+        f"the history ends at event {last.id} ({quote(last.type)}) without a terminal event{cut}; "
         f"what became of {field} after that event is unknown"
     )
 
@@ -189,12 +189,19 @@ def _cut_warning(data: ExecutionData, field: str) -> str:
 _ENDED = frozenset(TERMINAL_STATUS.values())
 
 
+_DRIFT_NAMES = 50
+"""The drift warning names at most this many states, then how many more."""
+
+
 def drift_warning(drift: Drift | None, expected_source: str) -> tuple[str, ...]:
     """The line that says the definition that ran is not the one expected (the verdict,
     read from what ran, does not change)."""
     if drift is None or drift.identical:
         return ()
-    names = ", ".join(d.state for d in drift.states) or "top-level keys"
+    shown = [quote(d.state) for d in drift.states[:_DRIFT_NAMES]]
+    if len(drift.states) > _DRIFT_NAMES:
+        shown.append(f"+{len(drift.states) - _DRIFT_NAMES:,} more")
+    names = ", ".join(shown) or "top-level keys"
     return (f"the definition that ran differs from {expected_source}: {names}",)
 
 
@@ -479,5 +486,5 @@ def _explain(
     else:
         parts.append("its output holds no copy of the field")
     if visit.outcome.value == "caught" and visit.error:
-        parts.append(f"the state failed with {visit.error} and a Catch replaced its output")
+        parts.append(f"the state failed with {quote(visit.error)} and a Catch replaced its output")
     return "; ".join(parts)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload
+from sfn_trace.model.text import quote, quote_repr
 from sfn_trace.model.visits import Attempt, Flow, FlowKind, Outcome, Visit, VisitTree
 
 # --- building -----------------------------------------------------------------------------
@@ -137,12 +138,15 @@ class _Builder:
                 if candidate.open and accept(candidate):
                     found = candidate
                     self.anomalies.append(
-                        f"event {event.id} ({event.type}) attributed to {candidate.state} by "
-                        f"recency: its previousEventId {event.previous_id} leads to no open {what}"
+                        f"event {event.id} ({quote(event.type)}) attributed to "
+                        f"{quote(candidate.state)} by recency: its previousEventId "
+                        f"{event.previous_id} leads to no open {what}"
                     )
                     break
         if found is None:
-            self.anomalies.append(f"event {event.id} ({event.type}) has no open {what}; ignored")
+            self.anomalies.append(
+                f"event {event.id} ({quote(event.type)}) has no open {what}; ignored"
+            )
         return found
 
     # -- events
@@ -249,7 +253,7 @@ class _Builder:
     def _state_exited(self, event: HistoryEvent) -> None:
         name = event.name
         visit = self._find_visit(
-            event, lambda v: name is None or v.state == name, f"visit of state {name!r}"
+            event, lambda v: name is None or v.state == name, f"visit of state {_named(name)}"
         )
         if visit is None:
             self.owner[event.id] = self._start(event)
@@ -431,7 +435,7 @@ class _Builder:
         flow = visit.iterations.get((epoch_id, event.index if event.index is not None else -1))
         if flow is None:
             self.anomalies.append(
-                f"event {event.id} ({event.type}) ends an iteration never started"
+                f"event {event.id} ({quote(event.type)}) ends an iteration never started"
             )
             self.owner[event.id] = visit
             return
@@ -445,7 +449,7 @@ class _Builder:
         visit = self._find_visit(
             event,
             lambda v: name is None or v.state == name,
-            f"visit of state {name!r}",
+            f"visit of state {_named(name)}",
             by_name=name is not None,
         )
         if visit is None:
@@ -478,14 +482,14 @@ class _Builder:
         if conflicts:
             kept, other = conflicts[0]
             self.anomalies.append(
-                f"duplicate event id {kept.id} ({other.type}) with other content than the "
-                f"first event with that id ({kept.type}); the first is kept"
+                f"duplicate event id {kept.id} ({quote(other.type)}) with other content than the "
+                f"first event with that id ({quote(kept.type)}); the first is kept"
                 + _more(len(conflicts) - 1, "other id repeated", "other ids repeated")
             )
         if late:
             event, before = late[0]
             self.anomalies.append(
-                f"event {event.id} ({event.type}) comes after event {before}: the events "
+                f"event {event.id} ({quote(event.type)}) comes after event {before}: the events "
                 "are not in id order" + _more(len(late) - 1, "other event", "other events")
             )
         gaps = _gaps(sorted(first))
@@ -505,7 +509,7 @@ class _Builder:
         if dangling:
             event = min(dangling, key=lambda e: e.id)
             self.anomalies.append(
-                f"event {event.id} ({event.type}) follows event {event.previous_id} "
+                f"event {event.id} ({quote(event.type)}) follows event {event.previous_id} "
                 "(previousEventId), which is not an earlier event of the history"
                 + _more(len(dangling) - 1, "other event", "other events")
             )
@@ -914,3 +918,8 @@ def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:
 
 def _more(count: int, one: str, many: str) -> str:
     return f" (and {count} {one if count == 1 else many})" if count > 0 else ""
+
+
+def _named(name: str | None) -> str:
+    """A state name from an event, as anomalies quote it (None as ``None``)."""
+    return repr(name) if name is None else quote_repr(name)

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sfn_trace.asl.positions import Position, state_positions
+from sfn_trace.asl.positions import Position, positions_of, state_positions
 from sfn_trace.checks.lint import DROP_KINDS, LintReport, lint
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
@@ -397,6 +397,17 @@ def test_positions_are_keyed_like_the_definitions_state_locations() -> None:
     assert positions["States.Both.Branches[1].States.Narrow"] == Position(
         *key_position(NESTED, "Narrow"), key_position(NESTED, "Narrow")[1]
     )
+
+
+def test_positions_of_some_states_are_those_of_their_locations() -> None:
+    """What SARIF asks for: only the states its findings name, by name, each matched to its
+    own key by its place in the nesting, not by its name alone."""
+    definition = Definition.from_text(NESTED)
+    every = state_positions(NESTED)
+    states = definition.states.values()
+    assert positions_of(NESTED, states) == {s.name: every[s.location] for s in states}
+    some = [definition.states["Narrow"], definition.states["Drop"]]
+    assert positions_of(NESTED, some) == {s.name: every[s.location] for s in some}
 
 
 def test_a_name_reused_in_nested_machines_keeps_each_key() -> None:

@@ -604,6 +604,25 @@ def test_lint_json_with_an_unreadable_definition_validates(tmp_path: Path) -> No
     assert_valid("lint", document)
 
 
+def test_lint_json_of_a_lint_that_stopped_validates(tmp_path: Path) -> None:
+    """Every state reads F and the second drops it: the report would grow with the square of
+    the chain, so the lint stops at its bound and says so in ``cut``."""
+    states: dict[str, Any] = {}
+    for i in range(3000):
+        state: dict[str, Any] = {"Type": "Pass", "Parameters": {"F.$": "$.F"}, "ResultPath": "$.r"}
+        states[f"S{i}"] = {**state, "Next": f"S{i + 1}"} if i < 2999 else {**state, "End": True}
+    states["S1"] = {"Type": "Pass", "Parameters": {"other": 1}, "Next": "S2"}
+    definition = tmp_path / "square.asl.json"
+    definition.write_text(json.dumps({"StartAt": "S0", "States": states}), encoding="utf-8")
+    for paths in ([definition], [definition, DEFINITION]):
+        result = runner.invoke(app, ["lint", *map(str, paths), "--field", "F", "--format", "json"])
+        assert result.exit_code == ExitCode.FINDING, result.stderr
+        document = json.loads(result.stdout)
+        one = document if len(paths) == 1 else document["definitions"][0]
+        assert one["cut"].startswith(f"stopped after {len(one['findings']):,} finding(s)")
+        assert_valid("lint", document)
+
+
 def test_lint_json_with_an_unknown_key_fails_validation() -> None:
     result = runner.invoke(app, ["lint", str(DEFINITION), "--field", FIELD, "--format", "json"])
     document = json.loads(result.stdout)

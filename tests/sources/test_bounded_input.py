@@ -25,11 +25,10 @@ from sfn_trace.errors import InputError
 from sfn_trace.model.options import MAX_INPUT, format_size, parse_size
 from sfn_trace.sources.bundle import read_bundle
 from sfn_trace.sources.files import read_definition, read_json
-from tests.data import DEFINITION, fixture_history
+from tests.data import DEFINITION, ROOT, fixture_history
 
 FIELD = "poll_results_s3_key"
 HISTORY = fixture_history("flat_split_drops_key")
-REPO = Path(__file__).resolve().parents[2]
 
 
 @cache
@@ -211,7 +210,7 @@ def test_a_gzip_bomb_ends_in_one_line_under_2_gib(tmp_path: Path, from_stdin: bo
             stdin=stdin if from_stdin else subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            cwd=REPO,
+            cwd=ROOT,
             timeout=120,  # a safety net: it takes seconds
         )
     name = "stdin" if from_stdin else str(bomb)

@@ -6,6 +6,9 @@ One definition: the ``sfn-trace-lint/1`` document (keys may be added, none remov
      "findings": [{"reader", "expression", "read", "path": [...], "dropper", "reason",
                    "hint"}, ...]}
 
+When the lint stopped before it found everything (a definition built to have more paths to
+report than fit its bounds), ``"cut"`` says why, after ``findings``; it is absent otherwise.
+
 Several definitions (as pre-commit passes them): ``sfn-trace-lint-multi/1``, one entry per
 definition in the order given, an unreadable one with its one-line error and no findings::
 
@@ -34,6 +37,8 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
             "field": field,
             "findings": [finding_json(f) for f in one.findings],
         }
+        if one.cut is not None:
+            document["cut"] = one.cut
     else:
         document = {
             "schema": MULTI_SCHEMA,
@@ -43,6 +48,7 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
                     "definition": str(each.source),
                     "error": each.error,
                     "findings": [finding_json(f) for f in each.findings],
+                    **({} if each.cut is None else {"cut": each.cut}),
                 }
                 for each in linted
             ],

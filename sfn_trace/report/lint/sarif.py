@@ -19,7 +19,9 @@ related location, so GitHub or GitLab code scanning shows it on the definition's
   stable across runs and across edits elsewhere in the file.
 
 A definition that cannot be read has no results; it makes ``executionSuccessful`` false and
-gets an error notification in ``invocations``.
+gets an error notification in ``invocations``. A definition whose lint stopped before it
+found everything (:attr:`sfn_trace.checks.lint.LintedDefinition.cut`) gets a warning
+notification there.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sfn_trace import __version__
-from sfn_trace.asl.positions import Position, state_positions
+from sfn_trace.asl.positions import Position, positions_of
 from sfn_trace.checks.lint import (
     CATCH_OVERWRITE,
     DEPENDS_ON_TASK_RESULT,
@@ -115,12 +117,19 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
                 }
             )
             continue
-        positions = state_positions(each.definition.text)
-        at = {
-            name: positions[state.location]
-            for name, state in each.definition.states.items()
-            if state.location in positions
-        }
+        if each.cut is not None:
+            notifications.append(
+                {
+                    "level": "warning",
+                    "message": {"text": f"The lint {each.cut}."},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                }
+            )
+        # The text is scanned only when a finding needs a position, and only the states
+        # the findings name are looked for.
+        named = {name for f in each.findings for name in (f.dropper, f.reader)}
+        states = each.definition.states
+        at = positions_of(each.definition.text, (states[n] for n in named if n in states))
         seen: dict[str, int] = {}
         for finding in each.findings:
             digest = fingerprint(finding, field, uri)
@@ -129,7 +138,8 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
             results.append(
                 _result(finding, field, uri, dropper_at, reader_at, f"{digest}:{seen[digest]}")
             )
-    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
+    failed = any(each["level"] == "error" for each in notifications)
+    invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {

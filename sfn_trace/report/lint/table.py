@@ -13,10 +13,13 @@ from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     linted, field = report.definitions, report.field
     if len(linted) == 1:
-        return table(linted[0].findings, field) + "\n"
+        return table(linted[0].findings, field) + _cut(linted[0].cut) + "\n"
     sections = []
     for each in linted:
-        body = neutral(f"unreadable: {each.error}") if each.error else table(each.findings, field)
+        if each.error:
+            body = neutral(f"unreadable: {each.error}")
+        else:
+            body = table(each.findings, field) + _cut(each.cut)
         sections.append(f"== {neutral(str(each.source))}\n{body}")
     return "\n\n".join(sections) + "\n"
 
@@ -35,3 +38,8 @@ def table(findings: Sequence[LintFinding], field: str) -> str:
             f"   fix: {finding.hint}",
         ]
     return "\n".join(neutral(line) for line in lines)
+
+
+def _cut(cut: str | None) -> str:
+    """The last paragraph when the lint stopped before it found everything."""
+    return "" if cut is None else "\n\n" + neutral(f"The lint {cut}.")
