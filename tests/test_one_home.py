@@ -52,6 +52,23 @@ def _says(fragment: str) -> Callable[[ast.AST], bool]:
     return lambda tree: any(fragment in text for text in _strings(tree))
 
 
+def _splits(separator: str) -> Callable[[ast.AST], bool]:
+    """Code that calls ``.split(separator, ...)`` or ``.rsplit(separator, ...)``."""
+
+    def does(tree: ast.AST) -> bool:
+        return any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("split", "rsplit", "partition", "rpartition")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == separator
+            for node in ast.walk(tree)
+        )
+
+    return does
+
+
 RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the name of an event's *EventDetails member": (
         _builds("EventDetails"),
@@ -60,6 +77,9 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "a URL written into a report": (_builds("https://"), "report/links.py"),
     "the verdict's sentence": (_says("is never set in any document"), "report/common.py"),
     "the kind of a Map": (_says("DISTRIBUTED"), "asl/maps.py"),
+    "the context object": (_says("RedriveCount"), "asl/context.py"),
+    "the context object's timestamps": (_says("%Y-%m-%dT%H:%M:%S."), "asl/context.py"),
+    "the execution ARN split into its names": (_splits(":execution:"), "asl/context.py"),
 }
 """rule -> (what a copy of it does, its one home)."""
 

@@ -34,11 +34,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 from sfn_trace.asl import jsonata_eval
 from sfn_trace.asl.budgets import OverBudget
+from sfn_trace.asl.context import execution_context, visit_context
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads, catch_step, choice_source, steps_of
 from sfn_trace.asl.intrinsics import evaluate_intrinsic, is_intrinsic, java_string
 from sfn_trace.asl.jsonpath import (
@@ -434,44 +434,6 @@ def _next_states(tree: VisitTree) -> dict[int, str]:
     return found
 
 
-def _iso(moment: datetime | None, what: str) -> Any:
-    """Context timestamps are ISO 8601 in UTC with milliseconds."""
-    if moment is None:
-        return unknown(what)
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def execution_context(
-    execution_input: Payload | None, execution: ExecutionInfo | None
-) -> dict[str, Any]:
-    """``$$.Execution`` and ``$$.StateMachine`` from the history and DescribeExecution
-    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html);
-    what neither holds is an unknown placeholder, unreplayable when read."""
-    arn = execution.arn if execution else None
-    name = execution.name if execution else None
-    machine = execution.state_machine_arn if execution else None
-    if arn and ":execution:" in arn:
-        prefix, rest = arn.split(":execution:", 1)
-        name = name or rest.rsplit(":", 1)[-1]
-        machine = machine or f"{prefix}:stateMachine:{rest.split(':', 1)[0]}"
-    parsed_input = execution_input.value if execution_input is not None else NOT_JSON
-    return {
-        "Execution": {
-            "Id": arn or unknown("$$.Execution.Id"),
-            "Input": unknown("$$.Execution.Input") if parsed_input is NOT_JSON else parsed_input,
-            "Name": name or unknown("$$.Execution.Name"),
-            "RoleArn": unknown("$$.Execution.RoleArn"),
-            "StartTime": _iso(execution.start if execution else None, "$$.Execution.StartTime"),
-            "RedriveCount": unknown("$$.Execution.RedriveCount"),
-        },
-        "StateMachine": {
-            "Id": machine or unknown("$$.StateMachine.Id"),
-            "Name": machine.rsplit(":", 1)[-1] if machine else unknown("$$.StateMachine.Name"),
-        },
-    }
-
-
 class _Run:
     """The replay of one visit: runs the state's steps, then judges the outcome."""
 
@@ -505,18 +467,7 @@ class _Run:
         self.context = self._context()
 
     def _context(self) -> dict[str, Any]:
-        visit = self.visit
-        context: dict[str, Any] = {
-            **self.execution_context,
-            "State": {
-                "EnteredTime": _iso(visit.entered.timestamp, "$$.State.EnteredTime"),
-                "Name": visit.state,
-                "RetryCount": max(len(visit.attempts) - 1, 0) if visit.type == "Task" else 0,
-            },
-        }
-        if visit.type == "Task":
-            context["Task"] = {"Token": unknown("$$.Task.Token")}
-        return context
+        return visit_context(self.visit, self.execution_context, _resource(self.body, self.visit))
 
     def result(self) -> Replay:
         visit = self.visit
