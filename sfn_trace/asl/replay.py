@@ -40,6 +40,7 @@ from sfn_trace.asl.context import execution_context
 from sfn_trace.asl.engine import replay_visit
 from sfn_trace.asl.jsoncompare import first_difference, same_json, same_values
 from sfn_trace.asl.jsonpath import StatesError, StatesRuntime
+from sfn_trace.asl.next_state import next_states
 from sfn_trace.asl.templates import describe_member, template_member
 from sfn_trace.asl.variables import variable_scopes, variables_in_scope
 from sfn_trace.model.definition import Definition
@@ -85,7 +86,7 @@ def replay_visits(
     where the tree shows exactly what it was replayed from.
     """
     scopes = variable_scopes(tree)
-    next_state = _next_states(tree)
+    next_state = next_states(tree)
     context = execution_context(tree.execution_input, execution)
     known = early.usable(definition, context) if early is not None else {}
     replays = {}
@@ -173,15 +174,3 @@ def _attributed(replays: dict[int, Replay]) -> dict[int, Replay]:
             replay, fault=fault, reason=f"{FAULT_PREFIX[fault]}: {detail}"
         )
     return attributed
-
-
-def _next_states(tree: VisitTree) -> dict[int, str]:
-    """The state each visit went to in its flow (to tell which Choice rule matched)."""
-    found: dict[int, str] = {}
-    stack = [tree.root]  # not recursion: the history chooses how deep flows nest
-    while stack:
-        flow = stack.pop()
-        for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
-            found[visit.seq] = after.state
-        stack.extend(child for visit in flow.visits for child in visit.children)
-    return found

@@ -14,6 +14,7 @@ from typing import Any
 from sfn_trace.asl.context import execution_context, known, visit_context
 from sfn_trace.asl.jsonpath import first_unknown
 from sfn_trace.asl.maps import is_distributed, uses_s3
+from sfn_trace.asl.next_state import next_states
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
     MAX_STATES,
@@ -249,10 +250,7 @@ class _Context:
         self.visits = {visit.seq: visit for visit in tree.visits}
         self.replays = {t.visit.seq: t.replay for t in result.visits}
         self.parents: dict[int, tuple[Visit, int | None]] = {}
-        self.next_states: dict[int, str] = {}
-        for flow in (tree.root, *(f for v in tree.visits for f in v.children)):
-            for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
-                self.next_states[visit.seq] = after.state
+        self.next_states = next_states(tree)
         for visit in tree.visits:
             for flow in visit.children:
                 for inner in flow.visits:
