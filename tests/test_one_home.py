@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "sfn_trace"
+from tests.data import ROOT
+
+PACKAGE = ROOT / "sfn_trace"
 
 
 def _strings_built(tree: ast.AST) -> Iterator[str]:
