@@ -53,6 +53,45 @@ def _says(fragment: str) -> Callable[[ast.AST], bool]:
     return lambda tree: any(fragment in text for text in _strings(tree))
 
 
+def _splits(separator: str) -> Callable[[ast.AST], bool]:
+    """Code that calls ``.split(separator, ...)`` or ``.rsplit(separator, ...)``."""
+
+    def does(tree: ast.AST) -> bool:
+        return any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("split", "rsplit", "partition", "rpartition")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == separator
+            for node in ast.walk(tree)
+        )
+
+    return does
+
+
+def _follows_a_visit() -> Callable[[ast.AST], bool]:
+    """Code that takes the visit after one in its flow: ``visits[i + 1]`` or ``visits[1:]``."""
+
+    def following(node: ast.Subscript) -> bool:
+        value, index = node.value, node.slice
+        named = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", None)
+        if named != "visits":
+            return False
+        if isinstance(index, ast.Slice):
+            return isinstance(index.lower, ast.Constant) and index.lower.value == 1
+        return (
+            isinstance(index, ast.BinOp)
+            and isinstance(index.op, ast.Add)
+            and isinstance(index.right, ast.Constant)
+            and index.right.value == 1
+        )
+
+    return lambda tree: any(
+        isinstance(node, ast.Subscript) and following(node) for node in ast.walk(tree)
+    )
+
+
 RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the name of an event's *EventDetails member": (
         _builds("EventDetails"),
@@ -61,8 +100,18 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "a URL written into a report": (_builds("https://"), "report/links.py"),
     "the verdict's sentence": (_says("is never set in any document"), "report/common.py"),
     "the kind of a Map": (_says("DISTRIBUTED"), "asl/maps.py"),
+    "the context object": (_says("RedriveCount"), "asl/context.py"),
+    "the context object's timestamps": (_says("%Y-%m-%dT%H:%M:%S."), "asl/context.py"),
+    "the execution ARN split into its names": (_splits(":execution:"), "asl/context.py"),
+    "the next state": (_follows_a_visit(), "asl/next_state.py"),
 }
 """rule -> (what a copy of it does, its one home)."""
+
+NOT_YET_REMOVED: dict[str, tuple[str, ...]] = {
+    "the next state": ("trace/visits.py",),  # Unfolding's Settled: its module is being reworked
+}
+"""rule -> the copies that remain for now. Each is named, so a new copy still fails, and one
+that goes away fails too until it is struck from here."""
 
 
 def _modules() -> Iterator[tuple[str, ast.AST]]:
@@ -74,4 +123,4 @@ def _modules() -> Iterator[tuple[str, ast.AST]]:
 def test_each_rule_has_one_home(rule: str) -> None:
     does, home = RULES[rule]
     homes = [name for name, tree in _modules() if does(tree)]
-    assert homes == [home], f"{rule}: {homes}"
+    assert homes == sorted([home, *NOT_YET_REMOVED.get(rule, ())]), f"{rule}: {homes}"

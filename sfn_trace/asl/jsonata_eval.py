@@ -142,7 +142,7 @@ def evaluate(expression: str, states: Mapping[str, Any], variables: Mapping[str,
         if missing is not None:
             # It may have failed on a value the history does not hold, not on the data.
             raise Unreplayable(f"the JSONata expression may read {missing}") from None
-        raise JsonataError(str(exc)) from None
+        raise JsonataError(_message(exc)) from None
     if meter.stopped is not None:  # stopped, and jsonata-python went on regardless
         raise OverBudget(meter.stopped)
     return _from_jsonata(result, top=True)
@@ -354,6 +354,22 @@ def _read_by(expression: str, states: Mapping[str, Any], variables: Mapping[str,
 
 class JsonataError(Exception):
     """The expression threw while evaluating (bad syntax, wrong types)."""
+
+
+_ERROR_CODE = re.compile(r"[A-Z][0-9]{4}")
+"""A JSONata error code: ``T1006``, ``S0203``, ``D3001`` (https://docs.jsonata.org/errors)."""
+
+
+def _message(exc: Exception) -> str:
+    """An evaluation error as AWS words it in a cause: the JSONata error code, then the
+    message (``T1006: Attempted to invoke a non-function``, recorded on AWS by LocalStack's
+    test_math_operations_jsonata.snapshot.json, test_math_random_seeded). jsonata-python keeps
+    the code apart from the message, on ``JException.error``."""
+    text = str(exc)
+    code = getattr(exc, "error", None)
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code) and not text.startswith(code):
+        return f"{code}: {text}"
+    return text
 
 
 class _TimedPattern:

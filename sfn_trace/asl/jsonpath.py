@@ -351,7 +351,7 @@ def _bracket_names(rest: str, position: int) -> tuple[list[str], str, int] | Non
             end += 1
         if end >= len(rest):
             return None  # the name is not closed
-        names.append(_unescape(rest[at + 1 : end]))
+        names.append(_unescape(rest[at + 1 : end], quote))
         after = _skip_spaces(rest, end + 1)
         if rest.startswith("]", after):
             return names, quote, after + 1
@@ -371,10 +371,14 @@ def _skip_spaces(text: str, position: int) -> int:
 _ESCAPES = {"r": "\r", "f": "\f", "t": "\t", "n": "\n", "b": "\b"}
 
 
-def _unescape(text: str) -> str:
+def _unescape(text: str, quote: str) -> str:
     """A bracketed name's escapes, as Jayway's ``Utils.unescape`` reads them: ``\\n``,
     ``\\t``, ``\\r``, ``\\f``, ``\\b``, ``\\uXXXX``, and any other escaped character
-    as itself (``\\'`` is ``'``, ``\\\\`` is ``\\``)."""
+    as itself (``\\'`` is ``'``, ``\\\\`` is ``\\``), but for the quote that does not
+    delimit the name: AWS keeps its backslash. ``$['Test\\""Name"']`` read the member
+    ``Test\\""Name"`` on AWS (LocalStack's AWS recording test_base_scenarios.snapshot.json,
+    test_escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH]), where Jayway would look for
+    ``Test""Name"``."""
     if "\\" not in text:
         return text
     out: list[str] = []
@@ -386,6 +390,9 @@ def _unescape(text: str) -> str:
             out.append(char)
         elif position >= len(text):
             out.append("\\")  # a trailing backslash stays
+        elif text[position] in "'\"" and text[position] != quote:
+            out.append("\\" + text[position])
+            position += 1
         elif text[position] == "u":
             digits = text[position + 1 : position + 5]
             if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):

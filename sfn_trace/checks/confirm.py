@@ -31,7 +31,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sfn_trace.asl.replay import first_difference, same_json
+from sfn_trace.asl.jsoncompare import first_difference, same_json
 from sfn_trace.checks.confirm_plan import EXPECTED_STATUS, Target, plan
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
+from sfn_trace.asl.context import execution_context, known, visit_context
 from sfn_trace.asl.jsonpath import first_unknown
 from sfn_trace.asl.maps import is_distributed, uses_s3
+from sfn_trace.asl.next_state import next_states
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
     MAX_STATES,
@@ -24,7 +25,7 @@ from sfn_trace.model.confirm import (
 )
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.events import NOT_JSON, Payload
-from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.replay import Replay
 from sfn_trace.model.result import TraceResult, VisitTrace
 from sfn_trace.model.visits import Outcome, Visit
@@ -45,6 +46,13 @@ _CONTEXT_READ = re.compile(
     r"\$\$(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?"
     r"|\$states\.context(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?"
 )
+_SENT_ORDER = {
+    "Execution": ("Id", "Name", "StartTime", "Input"),
+    "StateMachine": ("Id", "Name"),
+    "State": ("Name", "RetryCount", "EnteredTime"),
+}
+"""The context members sent to TestState, in the order of the requests made so far (a saved
+answer is found again by its request's text); the task token is never sent (unknown)."""
 _WHOLE_OBJECTS = frozenset({"State", "StateMachine", "Map"})
 """Context objects sfn-trace can give whole (every member known when any is)."""
 
@@ -242,41 +250,25 @@ class _Context:
         self.visits = {visit.seq: visit for visit in tree.visits}
         self.replays = {t.visit.seq: t.replay for t in result.visits}
         self.parents: dict[int, tuple[Visit, int | None]] = {}
-        self.next_states: dict[int, str] = {}
-        for flow in (tree.root, *(f for v in tree.visits for f in v.children)):
-            for visit, after in zip(flow.visits, flow.visits[1:], strict=False):
-                self.next_states[visit.seq] = after.state
+        self.next_states = next_states(tree)
         for visit in tree.visits:
             for flow in visit.children:
                 for inner in flow.visits:
                     self.parents[inner.seq] = (visit, flow.index)
         execution_input = tree.execution_input
-        self.execution = _execution(data.info, execution_input)
+        self.execution = execution_context(execution_input, data.info)
 
     def of(
         self, visit: Visit, state: StateDef, reads: Sequence[str]
     ) -> tuple[dict[str, Any], str | None]:
         """The context to send, and the first path ``reads`` names that it lacks."""
-        document: dict[str, Any] = {
-            "Execution": {
-                k: v
-                for k, v in self.execution.get("Execution", {}).items()
-                if k != "Input" or any(r.startswith("$$.Execution.Input") for r in reads)
-            },
-        }
-        if "StateMachine" in self.execution:
-            document["StateMachine"] = self.execution["StateMachine"]
-        document["State"] = {
-            "Name": visit.state,
-            "RetryCount": max(len(visit.attempts) - 1, 0) if visit.type == "Task" else 0,
-        }
-        if visit.entered.timestamp is not None:
-            document["State"]["EnteredTime"] = _iso(visit.entered.timestamp)
+        whole = known(visit_context(visit, self.execution, state.body.get("Resource")))
+        if not any(r.startswith("$$.Execution.Input") for r in reads):
+            whole.get("Execution", {}).pop("Input", None)
+        document = _in_order(whole)
         item = self._map_item(visit)
         if item is not None:
             document["Map"] = {"Item": item}
-        if not document["Execution"]:
-            del document["Execution"]
         for path in reads:
             parts = path.split(".")[1:]
             if not parts or (len(parts) == 1 and parts[0] not in _WHOLE_OBJECTS):
@@ -315,33 +307,12 @@ class _Context:
         return replay.input if isinstance(replay.input, list) else None
 
 
-def _execution(info: ExecutionInfo, execution_input: Payload | None) -> dict[str, Any]:
-    """``$$.Execution`` and ``$$.StateMachine``: only what is known (the role and the redrive
-    count never are). A start time only from DescribeExecution (a history file's first event
-    is not the execution's start)."""
-    arn, name, machine = info.arn, info.name, info.state_machine_arn
-    if arn and ":execution:" in arn:
-        prefix, rest = arn.split(":execution:", 1)
-        name = name or rest.rsplit(":", 1)[-1]
-        machine = machine or f"{prefix}:stateMachine:{rest.split(':', 1)[0]}"
-    execution: dict[str, Any] = {}
-    if arn:
-        execution["Id"] = arn
-    if name:
-        execution["Name"] = name
-    if info.name and info.start is not None:
-        execution["StartTime"] = _iso(info.start)
-    if execution_input is not None and not execution_input.truncated:
-        value = execution_input.value
-        if value is not NOT_JSON:
-            execution["Input"] = value
-    found: dict[str, Any] = {"Execution": execution}
-    if machine:
-        found["StateMachine"] = {"Id": machine, "Name": machine.rsplit(":", 1)[-1]}
-    return found
-
-
-def _iso(moment: datetime) -> str:
-    """Context timestamps: ISO 8601 in UTC with milliseconds."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+def _in_order(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The known members of ``context`` that are sent, in :data:`_SENT_ORDER`."""
+    document: dict[str, Any] = {}
+    for name, members in _SENT_ORDER.items():
+        part = context.get(name, {})
+        kept = {member: part[member] for member in members if member in part}
+        if kept:
+            document[name] = kept
+    return document

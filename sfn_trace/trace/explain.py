@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sfn_trace.asl import dataflow
 from sfn_trace.asl.dataflow import Kind
 from sfn_trace.asl.jsonpath import compact, parse_location
-from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.asl.templates import describe_member, template_member
 from sfn_trace.model.replay import FieldStep, Replay, Step
 from sfn_trace.model.snapshot import Snapshot, Status
 from sfn_trace.model.text import brief, quote

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sfn_trace.asl.jsonpath import compact, parse_location
-from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.asl.templates import describe_member, template_member
 from sfn_trace.model.replay import FieldStep, Replay, Step
 from sfn_trace.model.snapshot import Snapshot
 from sfn_trace.trace.field import FieldIndex

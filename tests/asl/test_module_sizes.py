@@ -1,0 +1,20 @@
+"""The asl package stays readable file by file: no module over about 800 lines (the replay
+was split along its seams to get there; docs/architecture.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.data import ROOT
+
+LIMIT = 800
+
+MODULES = sorted((ROOT / "sfn_trace" / "asl").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
+def test_no_asl_module_is_longer_than_800_lines(module: Path) -> None:
+    lines = module.read_text(encoding="utf-8").count("\n")
+    assert lines <= LIMIT, f"{module} has {lines} lines"
