@@ -48,6 +48,7 @@ from sfn_trace.asl.variables import decode_variables
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import NOT_JSON
 from sfn_trace.model.replay import Failure, Fault, Replay, ReplayStatus, Step
+from sfn_trace.model.text import quote
 from sfn_trace.model.visits import Flow, FlowKind, Outcome, Visit
 
 __all__ = ["replay_visit"]
@@ -183,9 +184,12 @@ class _Run:
     def _run_steps(self) -> None:
         visit, state = self.visit, self.state
         if state is None:
-            raise _drift(f"the definition has no state named {visit.state}")
+            raise _drift(f"the definition has no state named {quote(visit.state)}")
         if state.type != visit.type:
-            raise _drift(f"{visit.state} is a {state.type} in the definition, a {visit.type} ran")
+            raise _drift(
+                f"{quote(visit.state)} is a {quote(state.type)} in the definition, "
+                f"a {quote(visit.type)} ran"
+            )
         payload = visit.input
         if payload is None or payload.truncated or payload.value is NOT_JSON:
             raise _lacks("the visit's input is not recorded")

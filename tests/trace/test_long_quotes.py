@@ -115,6 +115,8 @@ def test_a_huge_value_in_a_history_is_quoted_short(
     if result.stdout:
         report = json.loads(result.stdout)
         assert [len(w) for w in report["warnings"] if len(w) >= LONGEST] == []
+        reasons = [v["replay_reason"] or "" for v in report["visits"]]
+        assert [len(r) for r in reasons if len(r) >= LONGEST] == []
 
 
 def test_a_bundle_with_a_huge_warning_and_schema_is_quoted_short(tmp_path: Path) -> None:
