@@ -159,3 +159,20 @@ def test_lint_reasons_quote_a_huge_state_name_short(tmp_path: Path) -> None:
     assert finding["dropper"] == name
     assert len(finding["hint"]) < LONGEST and "(16,777,216 characters)" in finding["hint"]
     assert len(finding["reason"]) < LONGEST
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_huge_state_name_does_not_widen_every_timeline_row(tmp_path: Path, fmt: str) -> None:
+    """A state name is cut to AWS's limit (80 characters) in a timeline cell, so that the
+    table's padding does not repeat a crafted name's length on every row."""
+    history = _history()
+    for event in history["events"]:
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        if details.get("name") == "SplitIntoChunks":
+            details["name"] = "n" * 100_000
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(history), encoding="utf-8")
+    result = runner.invoke(app, [str(path), "--field", FIELD, "--format", fmt])
+    timeline = result.stdout.split("Timeline of", 1)[1].split("\n\n", 2)
+    rows = "\n".join(timeline[:2]).splitlines()
+    assert rows and max(len(row) for row in rows) < LONGEST

@@ -40,6 +40,10 @@ from sfn_trace.report.trace.trim import locate, trim
 
 TIMELINE_MAX_ROWS = 60
 VALUE_WIDTH = 40
+NAME_CELL = 80
+"""A state name in a table cell is cut to AWS's own limit on state names, 80 characters
+(https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html): a name
+from a crafted file cannot widen every row of a table."""
 OCCURRENCES_SHOWN = 8
 LOG_LINE_WIDTH = 300
 
@@ -394,7 +398,7 @@ def _timeline(result: TraceResult) -> list[str]:
         rows.append(
             [
                 str(visit.seq),
-                md.code(" > ".join(visit.scope), table=True),
+                md.code(" > ".join(cut(part, NAME_CELL) for part in visit.scope), table=True),
                 md.text(visit.type, table=True),
                 trace.input.status.value,
                 trace.output.status.value if visit.exited else "-",

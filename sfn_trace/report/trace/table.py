@@ -14,9 +14,14 @@ from sfn_trace.model.text import ELLIPSIS, brief
 from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_sentence
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace.mermaid import cut
 from sfn_trace.sources.lambda_logs import readable
 
 VALUE_WIDTH = 32
+NAME_CELL = 80
+"""A state name in a timeline cell is cut to AWS's own limit on state names, 80 characters
+(https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html): a name
+from a crafted file cannot widen every row of the table."""
 PATH_WIDTH = 48
 """An occurrence's path longer than this loses the middle of its parent's path, never its
 last segment (the field's own name)."""
@@ -325,8 +330,8 @@ def _timeline(result: TraceResult) -> str:
             ([attempt_of.get(visit.seq, "")] if redriven else [])
             + [
                 visit.seq,
-                neutral(" > ".join(visit.scope[:-1]) or "-"),
-                neutral(visit.state),
+                neutral(" > ".join(cut(part, NAME_CELL) for part in visit.scope[:-1]) or "-"),
+                neutral(cut(visit.state, NAME_CELL)),
                 neutral(visit.type)
                 + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
                 trace.input.status.value,
