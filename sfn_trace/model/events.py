@@ -455,9 +455,15 @@ def _from_epoch(number: float) -> datetime | None:
         return None
 
 
-def timestamp_warning(raw_events: Sequence[Mapping[str, Any]]) -> str | None:
+def timestamp_warning(
+    raw_events: Sequence[Mapping[str, Any]], events: Sequence[HistoryEvent]
+) -> str | None:
     """The warning for events whose ``timestamp`` is there but in no form
-    :func:`parse_timestamp` reads (their moments are unknown, never made up), or None."""
+    :func:`parse_timestamp` reads (their moments are unknown, never made up), or None.
+    ``events``: the same events converted; only when one has no moment are the raw ones
+    read again."""
+    if all(event.timestamp is not None for event in events):
+        return None
     unread = [
         raw
         for raw in raw_events

@@ -195,7 +195,7 @@ def history_data(
     arn = None
     if isinstance(document, Mapping) and isinstance(document.get("executionArn"), str):
         arn = document["executionArn"]
-    unread = timestamp_warning(raw_events)
+    unread = timestamp_warning(raw_events, events)
     return ExecutionData(
         info=infer_info(events, arn=arn),
         events=events,

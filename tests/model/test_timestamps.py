@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sfn_trace.cli import app
-from sfn_trace.model.events import parse_timestamp, timestamp_warning
+from sfn_trace.model.events import events_from_api, parse_timestamp, timestamp_warning
 from tests.data import fixture_history
 
 FIELD = "poll_results_s3_key"
@@ -61,8 +61,10 @@ def test_what_is_not_a_moment(value: Any) -> None:
 
 
 def test_no_timestamp_is_not_a_warning() -> None:
-    assert timestamp_warning([{"id": 1}, {"id": 2, "timestamp": None}]) is None
-    assert timestamp_warning([{"id": 1, "timestamp": 1700000000123}]) is None
+    raw = [{"id": 1, "type": "PassStateEntered"}, {"id": 2, "type": "X", "timestamp": None}]
+    assert timestamp_warning(raw, events_from_api(raw)) is None
+    read = [{"id": 1, "type": "ExecutionStarted", "timestamp": 1700000000123}]
+    assert timestamp_warning(read, events_from_api(read)) is None
 
 
 def _rewrite(tmp_path: Path, timestamp: Any) -> Path:
