@@ -262,7 +262,9 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
         events=events,
         definition=definition,
         source=origin,
-        warnings=_with(tuple(quote(str(w)) for w in warnings), timestamp_warning(raw_events, events)),
+        warnings=_with(
+            tuple(quote(str(w)) for w in warnings), timestamp_warning(raw_events, events)
+        ),
     )
     logs = _logs_from_json(document.get("logs"), origin)
     if logs is not None:
