@@ -107,9 +107,7 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
 }
 """rule -> (what a copy of it does, its one home)."""
 
-NOT_YET_REMOVED: dict[str, tuple[str, ...]] = {
-    "the next state": ("trace/visits.py",),  # Unfolding's Settled: its module is being reworked
-}
+NOT_YET_REMOVED: dict[str, tuple[str, ...]] = {}
 """rule -> the copies that remain for now. Each is named, so a new copy still fails, and one
 that goes away fails too until it is struck from here."""
 

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from sfn_trace.asl.next_state import next_state
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload
 from sfn_trace.model.text import quote, quote_repr
@@ -691,7 +692,7 @@ class Unfolding:
         flow = node.parent
         return Settled(
             visit=visit,
-            next_state=flow.visits[position + 1].state if position + 1 < len(flow.visits) else None,
+            next_state=next_state(flow.visits, position),
             assigned=assigned,
         )
 
