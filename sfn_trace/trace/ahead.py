@@ -28,7 +28,6 @@ from sfn_trace.asl.replay import (
     EarlyReplays,
     execution_context,
     replay_visit,
-    variables_in_scope,
 )
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import HistoryEvent
@@ -85,7 +84,7 @@ class TraceAhead:
                 continue  # without a definition, nothing to replay: the snapshots only
             if self._context is None:
                 self._context = execution_context(self._unfolding.execution_input, info)
-            variables = variables_in_scope(settled.assigned)
+            variables = settled.variables
             replay = replay_visit(visit, definition, self._context, variables, settled.next_state)
             self._replays[visit.seq] = EarlyReplay(visit, variables, settled.next_state, replay)
             if replay.status is ReplayStatus.MATCH:

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sfn_trace.asl.failures import carried_failure
 from sfn_trace.asl.next_state import next_state
+from sfn_trace.asl.variables import assigned_after
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload
 from sfn_trace.model.text import quote, quote_repr
@@ -81,6 +84,15 @@ class _VisitNode:
     @property
     def open(self) -> bool:
         return self.outcome is None
+
+    @property
+    def variables(self) -> tuple[tuple[str, Payload], ...] | None:
+        """What its ``Assign`` set, as its exit recorded it."""
+        return self.exit.assigned_variables if self.exit is not None else None
+
+    @property
+    def variables_truncated(self) -> bool:
+        return self.exit.variables_truncated if self.exit is not None else False
 
 
 _Node = _FlowNode | _VisitNode
@@ -394,18 +406,10 @@ class _Builder:
     @staticmethod
     def _inner_error(visit: _VisitNode) -> tuple[str, str | None]:
         """The error of the failed branch/iteration, which propagates unchanged."""
-        latest: tuple[int, str, str | None] | None = None
-        for flow in visit.children:
-            for inner in flow.visits:
-                for candidate in inner_visits(inner):
-                    if candidate.error:
-                        # A Fail state is still open when its branch fails.
-                        key = (candidate.end or candidate.entered).id
-                        if latest is None or key > latest[0]:
-                            latest = (key, candidate.error, candidate.cause)
-        if latest is None:
+        carried = carried_failure(visit)
+        if carried is None or carried.error is None:
             return _GENERIC_ERRORS[0 if visit.type == "Parallel" else 1], None
-        return latest[1], latest[2]
+        return carried.error, carried.cause
 
     def _map_of_iteration(self, event: HistoryEvent) -> _VisitNode | None:
         """The open Map visit an iteration event belongs to (``details.name`` is the Map)."""
@@ -565,10 +569,8 @@ class Settled:
     visit: Visit
     next_state: str | None
     """The state the flow went to after it (None: the flow ended with it)."""
-    assigned: dict[str, tuple[Payload, bool]]
-    """The variables assigned before it in its scope (its flow's earlier visits and those
-    of the flows around it), each as recorded: the payload and whether the event says the
-    assigned variables were truncated."""
+    variables: Mapping[str, Any]
+    """The variables in scope at its entry (asl/variables.py), as a replay reads them."""
 
 
 class Unfolding:
@@ -591,7 +593,7 @@ class Unfolding:
         self._position: dict[_VisitNode, int] = {}
         self._count: dict[_FlowNode, int] = {}
         self._waiting: list[_VisitNode] = []
-        self._assigned: dict[_FlowNode, tuple[int, dict[str, tuple[Payload, bool]]]] = {}
+        self._assigned: dict[_FlowNode, tuple[int, Mapping[str, Any]]] = {}
         self._frozen: dict[_VisitNode, Visit] = {}  # the visits settled, and all they hold
 
     @property
@@ -672,9 +674,9 @@ class Unfolding:
         iteration = next(
             (flow.index for flow, _ in reversed(chain) if flow.kind is FlowKind.ITERATION), None
         )
-        assigned: dict[str, tuple[Payload, bool]] = {}
+        in_scope: Mapping[str, Any] = {}
         for flow, before in chain:
-            assigned = self._assigned_before(flow, before, assigned)
+            in_scope = self._in_scope_at(flow, before, in_scope)
         visit = self._frozen.get(node)  # frozen with a visit holding it, settled first
         if visit is None:
             out: dict[int, Visit] = {}
@@ -693,29 +695,24 @@ class Unfolding:
         return Settled(
             visit=visit,
             next_state=next_state(flow.visits, position),
-            assigned=assigned,
+            variables=in_scope,
         )
 
-    def _assigned_before(
-        self, flow: _FlowNode, position: int, outer: dict[str, tuple[Payload, bool]]
-    ) -> dict[str, tuple[Payload, bool]]:
-        """The variables assigned before the visit at ``position`` of ``flow``: ``outer``
-        (those in scope where the flow started) and those its earlier visits assigned.
-        Remembered per flow, so a long flow is folded once, not once per visit."""
-        count, assigned = self._assigned.get(flow, (0, outer))
+    def _in_scope_at(
+        self, flow: _FlowNode, position: int, outer: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """The variables in scope at the visit at ``position`` of ``flow``: ``outer`` (those
+        in scope where the flow started) and those its earlier visits assigned
+        (asl/variables.py). Remembered per flow, so a long flow is folded once, not once
+        per visit."""
+        count, in_scope = self._assigned.get(flow, (0, outer))
         if count > position:
-            count, assigned = 0, outer
+            count, in_scope = 0, outer
         while count < position:
-            exited = flow.visits[count].exit
-            if exited is not None and exited.assigned_variables:
-                truncated = exited.variables_truncated
-                assigned = {
-                    **assigned,
-                    **{name: (payload, truncated) for name, payload in exited.assigned_variables},
-                }
+            in_scope = assigned_after(in_scope, flow.visits[count])
             count += 1
-        self._assigned[flow] = (count, assigned)
-        return assigned
+        self._assigned[flow] = (count, in_scope)
+        return in_scope
 
 
 # Placeholders for a Map/Parallel failure whose inner error the history does not name.
@@ -785,19 +782,6 @@ def _failed_last(visit: _VisitNode) -> bool:
 def _nested_visits(visit: _VisitNode) -> list[_VisitNode]:
     """The visits directly inside ``visit``'s branches/iterations, flow by flow."""
     return [inner for flow in visit.children for inner in flow.visits]
-
-
-def inner_visits(visit: _VisitNode) -> list[_VisitNode]:
-    """``visit`` and every visit nested in it, each before those nested in it (an explicit
-    stack: the history chooses the depth)."""
-    found = []
-    stack = [visit]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if node.children:
-            stack.extend(reversed(_nested_visits(node)))
-    return found
 
 
 def _freeze_flow(
@@ -888,8 +872,8 @@ def _freeze_visit(
         ),
         error=node.error,
         cause=node.cause,
-        variables=exited.assigned_variables if exited is not None else None,
-        variables_truncated=exited.variables_truncated if exited is not None else False,
+        variables=node.variables,
+        variables_truncated=node.variables_truncated,
         children=children,
         input_included=node.entered.data_included,
         output_included=exited.data_included if exited is not None else True,
