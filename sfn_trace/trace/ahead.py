@@ -3,7 +3,7 @@
 GetExecutionHistory hands a history out a page at a time, and on a real network each page
 takes a tenth of a second or more to come. :class:`TraceAhead` is fed every page as it is
 converted (``fetch_execution(on_events=...)``): it follows the visits as they unfold
-(:class:`~sfn_trace.trace.visits.Unfolding`) and, for each one whose events are complete,
+(:class:`~sfn_trace.trace.unfolding.Unfolding`) and, for each one whose events are complete,
 replays it (with a definition), takes the field's snapshots of its payloads and finds the
 replayed step that changed the field, so that this work is done while the next page is on
 its way instead of after the last one.
@@ -36,7 +36,7 @@ from sfn_trace.model.replay import FieldStep, Replay, ReplayStatus
 from sfn_trace.model.visits import VisitTree
 from sfn_trace.trace.field import FieldIndex
 from sfn_trace.trace.steps import field_step
-from sfn_trace.trace.visits import Unfolding
+from sfn_trace.trace.unfolding import Unfolding
 
 
 class TraceAhead:

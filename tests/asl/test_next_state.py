@@ -54,7 +54,7 @@ def test_a_branch_s_last_visit_goes_nowhere_and_a_caught_parallel_goes_to_its_ca
 def test_the_live_unfolding_gives_each_visit_the_next_state_of_the_whole_tree() -> None:
     """A live trace settles visits page by page: each settled visit's next state is the one
     the whole history's tree gives it (both ask asl/next_state.py)."""
-    from sfn_trace.trace.visits import Unfolding
+    from sfn_trace.trace.unfolding import Unfolding
     from tests.data import corpus_names
 
     compared = 0

@@ -9,7 +9,8 @@ from sfn_trace.asl.variables import assigner, decode_variables, variable_scopes
 from sfn_trace.model.execution import ExecutionData
 from sfn_trace.model.visits import Flow, Visit
 from sfn_trace.sources.files import load_history_file
-from sfn_trace.trace.visits import Unfolding, build_visits
+from sfn_trace.trace.unfolding import Unfolding
+from sfn_trace.trace.visits import build_visits
 from tests.data import corpus_definition, corpus_history, corpus_names
 
 

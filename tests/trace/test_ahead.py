@@ -17,7 +17,8 @@ from sfn_trace.model.result import TraceResult
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
-from sfn_trace.trace.visits import Unfolding, build_visits
+from sfn_trace.trace.unfolding import Unfolding
+from sfn_trace.trace.visits import build_visits
 from tests.data import (
     DEFINITION,
     corpus_definition,
