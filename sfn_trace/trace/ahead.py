@@ -12,6 +12,10 @@ A forecast, never an answer: :func:`~sfn_trace.asl.replay.replay_visits` takes a
 replay only where the tree built from the whole history shows the very visit, variables and
 next state it was replayed from, and with the same definition and context object (a replay
 is a pure function of these); every other visit is replayed then, as without this. The
+next state and the variables come from the same homes here as there
+(:mod:`sfn_trace.asl.next_state`, :mod:`sfn_trace.asl.variables`): the check is not of two
+copies agreeing but of time, as a visit can settle before the history shows all that decides
+them (a redrive enters states after what was the execution's last visit). The
 snapshots are kept by payload (the field's status in a payload depends on nothing else) and
 a field step by the replay it was read from. So the result is the same, only sooner.
 Nothing here may fail a trace: an error stops the forecast and leaves the work to
