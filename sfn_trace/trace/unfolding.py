@@ -42,10 +42,11 @@ class Unfolding:
 
     :meth:`add` takes the next events (in id order, as GetExecutionHistory pages them) and
     hands out each visit as soon as it is settled. Its answers are a forecast: the tree
-    :func:`build_visits` builds from the whole history is the truth, and whoever uses a
-    settled visit checks it against that tree (a history whose events are out of order or
-    repeated can settle a visit differently). Events with ids not above the last one
-    seen are skipped (a restarted pagination sends the first pages again).
+    :func:`~sfn_trace.trace.visits.build_visits` builds from the whole history is the
+    truth, and whoever uses a settled visit checks it against that tree (a history whose
+    events are out of order or repeated, or a redrive, can settle a visit differently).
+    Events with ids not above the last one seen are skipped (a restarted pagination sends
+    the first pages again).
     """
 
     def __init__(self, definition: Definition | None) -> None:
@@ -64,7 +65,7 @@ class Unfolding:
         return self._builder.execution_input
 
     def tree(self, events: Sequence[HistoryEvent]) -> VisitTree | None:
-        """The history is all in: the tree :func:`build_visits` would build from ``events``,
+        """The history is all in: the tree ``build_visits`` would build from ``events``,
         when they are exactly the events added, in that order, and whole (ids 1, 2, 3...
         each once, every ``previousEventId`` an earlier event): the build would only repeat
         what was done. None otherwise. Nothing can be added after."""

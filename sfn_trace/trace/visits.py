@@ -18,9 +18,7 @@ flow -> ...) to the nearest *open* node that can own it.
 See https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
 and docs/aws-reference.md (section 2) for the observed ``previousEventId`` patterns.
 
-A live trace follows the same builder page by page (:mod:`sfn_trace.trace.unfolding`)
-through its public surface only: :class:`Builder` (``add``, its nodes, ``tree``,
-``unlink``), :func:`freeze_visit` and :func:`intact`.
+A live trace follows the same :class:`Builder` page by page (:mod:`sfn_trace.trace.unfolding`).
 """
 
 from __future__ import annotations
@@ -40,6 +38,8 @@ from sfn_trace.model.visits import Attempt, Flow, FlowKind, Outcome, Visit, Visi
 
 @dataclass(eq=False)
 class FlowNode:
+    """A flow (the execution, a Parallel branch, a Map iteration) while the tree is built."""
+
     kind: FlowKind
     label: str
     index: int | None
@@ -65,6 +65,8 @@ class _AttemptNode:
 
 @dataclass(eq=False)
 class VisitNode:
+    """A visit while the tree is built (its ``outcome`` None while it is open)."""
+
     seq: int
     entered: HistoryEvent
     state: str
@@ -99,6 +101,11 @@ _Node = FlowNode | VisitNode
 
 
 class Builder:
+    """Attributes a history's events to visits, one at a time (:meth:`add`), then freezes
+    the tree (:meth:`tree`). A live trace reads only its public surface: ``add``, the
+    nodes (``root``, ``visits``), ``terminal``, ``execution_input``, ``tree``, ``unlink``,
+    and :func:`freeze_visit` and :func:`intact`."""
+
     def __init__(self, definition: Definition | None) -> None:
         self.definition = definition
         self.root = FlowNode(FlowKind.ROOT, "", None, None, None)
