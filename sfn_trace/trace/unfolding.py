@@ -20,7 +20,8 @@ from sfn_trace.asl.variables import assigned_after
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import HistoryEvent, Payload
 from sfn_trace.model.visits import FlowKind, Visit, VisitTree
-from sfn_trace.trace.visits import Builder, FlowNode, VisitNode, freeze_visit, intact
+from sfn_trace.trace.integrity import intact
+from sfn_trace.trace.visits import Builder, FlowNode, VisitNode, freeze_visit
 
 __all__ = ["Settled", "Unfolding"]
 

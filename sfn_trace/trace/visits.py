@@ -32,6 +32,7 @@ from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload
 from sfn_trace.model.text import quote, quote_repr
 from sfn_trace.model.visits import Attempt, Flow, FlowKind, Outcome, Visit, VisitTree
+from sfn_trace.trace.integrity import integrity_anomalies
 
 # --- building -----------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class Builder:
     """Attributes a history's events to visits, one at a time (:meth:`add`), then freezes
     the tree (:meth:`tree`). A live trace reads only its public surface: ``add``, the
     nodes (``root``, ``visits``), ``terminal``, ``execution_input``, ``tree``, ``unlink``,
-    and :func:`freeze_visit` and :func:`intact`."""
+    and :func:`freeze_visit`."""
 
     def __init__(self, definition: Definition | None) -> None:
         self.definition = definition
@@ -473,62 +474,6 @@ class Builder:
         self.owner[event.id] = visit
         visit.error, visit.cause = event.error or "States.QueryEvaluationError", event.cause
 
-    # -- the history's integrity
-
-    def _check_integrity(self, events: Sequence[HistoryEvent]) -> None:
-        """One anomaly line per kind of damage that means events are missing, repeated with
-        other content, or out of order (the verdict is then ``unknown``): ids repeated with
-        other content (an identical copy is the same event: dropped, no anomaly), ids out
-        of order, ids that skip (AWS numbers a history's events 1, 2, 3, ...), and a
-        ``previousEventId`` that names no earlier event of the history."""
-        first: dict[int, HistoryEvent] = {}
-        conflicts: list[tuple[HistoryEvent, HistoryEvent]] = []
-        late: list[tuple[HistoryEvent, int]] = []
-        highest = 0
-        for event in events:
-            kept = first.setdefault(event.id, event)
-            if kept is not event:
-                if kept != event:
-                    conflicts.append((kept, event))
-                continue
-            if event.id < highest:
-                late.append((event, highest))
-            highest = max(highest, event.id)
-        if conflicts:
-            kept, other = conflicts[0]
-            self.anomalies.append(
-                f"duplicate event id {kept.id} ({quote(other.type)}) with other content than the "
-                f"first event with that id ({quote(kept.type)}); the first is kept"
-                + _more(len(conflicts) - 1, "other id repeated", "other ids repeated")
-            )
-        if late:
-            event, before = late[0]
-            self.anomalies.append(
-                f"event {event.id} ({quote(event.type)}) comes after event {before}: the events "
-                "are not in id order" + _more(len(late) - 1, "other event", "other events")
-            )
-        gaps = _gaps(sorted(first))
-        if gaps:
-            low, high = gaps[0]
-            missing = f"event {low} is" if low == high else f"events {low} to {high} are"
-            where = "the history starts at" if low == 1 else f"the ids skip from {low - 1} to"
-            self.anomalies.append(
-                f"{missing} missing: {where} {high + 1}"
-                + _more(len(gaps) - 1, "other gap", "other gaps")
-            )
-        dangling = [
-            e
-            for e in first.values()
-            if e.previous_id != 0 and (e.previous_id >= e.id or e.previous_id not in first)
-        ]
-        if dangling:
-            event = min(dangling, key=lambda e: e.id)
-            self.anomalies.append(
-                f"event {event.id} ({quote(event.type)}) follows event {event.previous_id} "
-                "(previousEventId), which is not an earlier event of the history"
-                + _more(len(dangling) - 1, "other event", "other events")
-            )
-
     # -- freezing
 
     def unlink(self) -> None:
@@ -541,7 +486,7 @@ class Builder:
                 flow.parent = None
 
     def build(self, events: Sequence[HistoryEvent]) -> VisitTree:
-        self._check_integrity(events)
+        self.anomalies.extend(integrity_anomalies(events))
         for event in events:
             self._events.setdefault(event.id, event)
         for event in events:
@@ -758,14 +703,6 @@ def freeze_visit(
     return found
 
 
-def intact(events: Sequence[HistoryEvent]) -> bool:
-    """Whether ``events`` are whole: ids 1, 2, 3... each once, in order, every
-    ``previousEventId`` an earlier event."""
-    probe = Builder(None)
-    probe._check_integrity(events)
-    return not probe.anomalies
-
-
 def build_visits(events: Sequence[HistoryEvent], definition: Definition | None = None) -> VisitTree:
     """Attribute ``events`` (in id order) to state visits; never raises on odd histories.
 
@@ -774,21 +711,6 @@ def build_visits(events: Sequence[HistoryEvent], definition: Definition | None =
     each call: a trace that needs the tree twice passes it on
     (:func:`~sfn_trace.trace.analyze.analyze`'s ``tree``)."""
     return Builder(definition).build(events)
-
-
-def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:
-    """The id ranges missing from sorted ``ids`` (a history's events are numbered from 1)."""
-    gaps = []
-    expected = 1
-    for event_id in ids:
-        if event_id > expected:
-            gaps.append((expected, event_id - 1))
-        expected = max(expected, event_id + 1)
-    return gaps
-
-
-def _more(count: int, one: str, many: str) -> str:
-    return f" (and {count} {one if count == 1 else many})" if count > 0 else ""
 
 
 def _named(name: str | None) -> str:
