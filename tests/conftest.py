@@ -51,13 +51,13 @@ def aws_env(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
 def tree_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of events of every visit tree built from a whole history in this test."""
     builds: list[int] = []
-    real_build = visits_module._Builder.build
+    real_build = visits_module.Builder.build
 
     def counted(self: Any, events: Any) -> VisitTree:
         builds.append(len(events))
         return real_build(self, events)
 
-    monkeypatch.setattr(visits_module._Builder, "build", counted)
+    monkeypatch.setattr(visits_module.Builder, "build", counted)
     return builds
 
 

@@ -92,6 +92,55 @@ def _follows_a_visit() -> Callable[[ast.AST], bool]:
     )
 
 
+_ASSIGNED = ("variables", "assigned_variables")
+
+
+def _mentions(node: ast.AST, attributes: tuple[str, ...], names: tuple[str, ...] = ()) -> bool:
+    return any(
+        (isinstance(inner, ast.Attribute) and inner.attr in attributes)
+        or (isinstance(inner, ast.Name) and inner.id in names)
+        for inner in ast.walk(node)
+    )
+
+
+def _scopes_variables(tree: ast.AST) -> bool:
+    """Code that folds visits' assignments into the variables in scope (``{**before,
+    **what_it_assigned}``) or walks back through earlier visits for the one that assigned a
+    variable (a loop over a visit's assigned variables inside a ``while``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and any(
+            key is None and _mentions(value, _ASSIGNED, ("decode_variables",))
+            for key, value in zip(node.keys, node.values, strict=True)
+        ):
+            return True
+        if isinstance(node, ast.While) and any(
+            isinstance(inner, ast.comprehension) and _mentions(inner.iter, _ASSIGNED)
+            for inner in ast.walk(node)
+        ):
+            return True
+    return False
+
+
+def _loops_over(node: ast.AST, attribute: str) -> Iterator[ast.For]:
+    for inner in ast.walk(node):
+        if (
+            isinstance(inner, ast.For)
+            and isinstance(inner.iter, ast.Attribute)
+            and inner.iter.attr == attribute
+        ):
+            yield inner
+
+
+def _reads_inner_errors(tree: ast.AST) -> bool:
+    """Code that reads the error of the visits inside a visit's branches or iterations
+    (``for flow in visit.children: for inner in flow.visits: ... .error``)."""
+    return any(
+        _mentions(inner, ("error",))
+        for outer in _loops_over(tree, "children")
+        for inner in _loops_over(outer, "visits")
+    )
+
+
 RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the name of an event's *EventDetails member": (
         _builds("EventDetails"),
@@ -104,12 +153,12 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the context object's timestamps": (_says("%Y-%m-%dT%H:%M:%S."), "asl/context.py"),
     "the execution ARN split into its names": (_splits(":execution:"), "asl/context.py"),
     "the next state": (_follows_a_visit(), "asl/next_state.py"),
+    "the variables in scope at a visit": (_scopes_variables, "asl/variables.py"),
+    "the error a failed Map or Parallel carries": (_reads_inner_errors, "asl/failures.py"),
 }
 """rule -> (what a copy of it does, its one home)."""
 
-NOT_YET_REMOVED: dict[str, tuple[str, ...]] = {
-    "the next state": ("trace/visits.py",),  # Unfolding's Settled: its module is being reworked
-}
+NOT_YET_REMOVED: dict[str, tuple[str, ...]] = {}
 """rule -> the copies that remain for now. Each is named, so a new copy still fails, and one
 that goes away fails too until it is struck from here."""
 

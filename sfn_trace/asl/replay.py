@@ -42,7 +42,7 @@ from sfn_trace.asl.jsoncompare import first_difference, same_json, same_values
 from sfn_trace.asl.jsonpath import StatesError, StatesRuntime
 from sfn_trace.asl.next_state import next_states
 from sfn_trace.asl.templates import describe_member, template_member
-from sfn_trace.asl.variables import variable_scopes, variables_in_scope
+from sfn_trace.asl.variables import variable_scopes
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.model.replay import FAULT_PREFIX, Fault, Replay, ReplayStatus
@@ -60,14 +60,12 @@ __all__ = [
     "replay_visits",
     "same_json",
     "template_member",
-    "variables_in_scope",
 ]
 """What other modules use. The replay itself is here (:func:`replay_visits`, the early
 replays of a live trace and whose fault a difference is); the rest is re-exported from its
 home: the engine that replays one visit (:mod:`~sfn_trace.asl.engine`), the context object
 (:mod:`~sfn_trace.asl.context`), JSON comparison (:mod:`~sfn_trace.asl.jsoncompare`),
-templates (:mod:`~sfn_trace.asl.templates`) and the variables in scope
-(:mod:`~sfn_trace.asl.variables`). Choice rules (:mod:`~sfn_trace.asl.choice`), errors
+templates (:mod:`~sfn_trace.asl.templates`). Choice rules (:mod:`~sfn_trace.asl.choice`), errors
 (:mod:`~sfn_trace.asl.failures`) and AWS's run-time checks (:mod:`~sfn_trace.asl.aws_checks`)
 are the engine's."""
 

@@ -5,7 +5,8 @@ the field's snapshots (:mod:`.field`), the replayed steps that changed it (:mod:
 Distributed Map children (:mod:`.maprun`), redrive attempts (:mod:`.redrive`), the verdict
 (:mod:`.verdict`, the only place it is decided), the sentences (:mod:`.explain`) and the blame
 chain (:mod:`.chain`); :mod:`.redact` and :mod:`.invocations` serve the api, and
-:mod:`.ahead` does the per-visit work of a live trace while its history arrives.
+:mod:`.ahead` does the per-visit work of a live trace while its history arrives (the visits
+settle as :mod:`.unfolding` follows them page by page).
 
 No I/O, no boto3, no printing: everything here is a function of an
 :class:`~sfn_trace.model.execution.ExecutionData` value.

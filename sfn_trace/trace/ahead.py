@@ -3,7 +3,7 @@
 GetExecutionHistory hands a history out a page at a time, and on a real network each page
 takes a tenth of a second or more to come. :class:`TraceAhead` is fed every page as it is
 converted (``fetch_execution(on_events=...)``): it follows the visits as they unfold
-(:class:`~sfn_trace.trace.visits.Unfolding`) and, for each one whose events are complete,
+(:class:`~sfn_trace.trace.unfolding.Unfolding`) and, for each one whose events are complete,
 replays it (with a definition), takes the field's snapshots of its payloads and finds the
 replayed step that changed the field, so that this work is done while the next page is on
 its way instead of after the last one.
@@ -12,6 +12,10 @@ A forecast, never an answer: :func:`~sfn_trace.asl.replay.replay_visits` takes a
 replay only where the tree built from the whole history shows the very visit, variables and
 next state it was replayed from, and with the same definition and context object (a replay
 is a pure function of these); every other visit is replayed then, as without this. The
+next state and the variables come from the same homes here as there
+(:mod:`sfn_trace.asl.next_state`, :mod:`sfn_trace.asl.variables`): the check is not of two
+copies agreeing but of time, as a visit can settle before the history shows all that decides
+them (a redrive enters states after what was the execution's last visit). The
 snapshots are kept by payload (the field's status in a payload depends on nothing else) and
 a field step by the replay it was read from. So the result is the same, only sooner.
 Nothing here may fail a trace: an error stops the forecast and leaves the work to
@@ -28,7 +32,6 @@ from sfn_trace.asl.replay import (
     EarlyReplays,
     execution_context,
     replay_visit,
-    variables_in_scope,
 )
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import HistoryEvent
@@ -37,7 +40,7 @@ from sfn_trace.model.replay import FieldStep, Replay, ReplayStatus
 from sfn_trace.model.visits import VisitTree
 from sfn_trace.trace.field import FieldIndex
 from sfn_trace.trace.steps import field_step
-from sfn_trace.trace.visits import Unfolding
+from sfn_trace.trace.unfolding import Unfolding
 
 
 class TraceAhead:
@@ -85,7 +88,7 @@ class TraceAhead:
                 continue  # without a definition, nothing to replay: the snapshots only
             if self._context is None:
                 self._context = execution_context(self._unfolding.execution_input, info)
-            variables = variables_in_scope(settled.assigned)
+            variables = settled.variables
             replay = replay_visit(visit, definition, self._context, variables, settled.next_state)
             self._replays[visit.seq] = EarlyReplay(visit, variables, settled.next_state, replay)
             if replay.status is ReplayStatus.MATCH:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sfn_trace.asl import dataflow, jsonata_eval
+from sfn_trace.asl import dataflow, jsonata_eval, variables
 from sfn_trace.asl.dataflow import Kind, Reads
 from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
 from sfn_trace.asl.jsonpath import (
@@ -562,16 +562,8 @@ class _FlowIndex:
         return flows[-1].visits[-1] if flows and flows[-1].visits else None
 
     def assigner(self, visit: Visit, name: str) -> Visit | None:
-        """The visit whose Assign set the variable ``visit`` saw (its flow, then outwards)."""
-        current: Visit | None = visit
-        while current is not None:
-            previous = self.previous(current)
-            while previous is not None:
-                if any(n == name for n, _ in previous.variables or ()):
-                    return previous
-                previous = self.previous(previous)
-            current = self.container(current)
-        return None
+        """The visit whose Assign set the variable ``visit`` saw (asl/variables.py)."""
+        return variables.assigner(visit, name, self.previous, self.container)
 
 
 def _last_reader(

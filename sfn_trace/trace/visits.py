@@ -17,32 +17,37 @@ flow -> ...) to the nearest *open* node that can own it.
 
 See https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
 and docs/aws-reference.md (section 2) for the observed ``previousEventId`` patterns.
+
+A live trace follows the same :class:`Builder` page by page (:mod:`sfn_trace.trace.unfolding`).
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sfn_trace.asl.failures import carried_failure
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, Payload
 from sfn_trace.model.text import quote, quote_repr
 from sfn_trace.model.visits import Attempt, Flow, FlowKind, Outcome, Visit, VisitTree
+from sfn_trace.trace.integrity import integrity_anomalies
 
 # --- building -----------------------------------------------------------------------------
 
 
 @dataclass(eq=False)
-class _FlowNode:
+class FlowNode:
+    """A flow (the execution, a Parallel branch, a Map iteration) while the tree is built."""
+
     kind: FlowKind
     label: str
     index: int | None
-    parent: _VisitNode | None
+    parent: VisitNode | None
     start: HistoryEvent | None
     end: HistoryEvent | None = None
-    visits: list[_VisitNode] = field(default_factory=list)
+    visits: list[VisitNode] = field(default_factory=list)
     open: bool = True
 
 
@@ -60,46 +65,63 @@ class _AttemptNode:
 
 
 @dataclass(eq=False)
-class _VisitNode:
+class VisitNode:
+    """A visit while the tree is built (its ``outcome`` None while it is open)."""
+
     seq: int
     entered: HistoryEvent
     state: str
     type: str
-    parent: _FlowNode
+    parent: FlowNode
     end: HistoryEvent | None = None
     exit: HistoryEvent | None = None
     outcome: Outcome | None = None
     attempts: list[_AttemptNode] = field(default_factory=list)
-    children: list[_FlowNode] = field(default_factory=list)
+    children: list[FlowNode] = field(default_factory=list)
     error: str | None = None
     cause: str | None = None
     epoch: HistoryEvent | None = None
     """The latest Map/ParallelStateStarted: a retried Map or Parallel starts a new epoch."""
-    iterations: dict[tuple[int, int], _FlowNode] = field(default_factory=dict)
+    iterations: dict[tuple[int, int], FlowNode] = field(default_factory=dict)
 
     @property
     def open(self) -> bool:
         return self.outcome is None
 
+    @property
+    def variables(self) -> tuple[tuple[str, Payload], ...] | None:
+        """What its ``Assign`` set, as its exit recorded it."""
+        return self.exit.assigned_variables if self.exit is not None else None
 
-_Node = _FlowNode | _VisitNode
+    @property
+    def variables_truncated(self) -> bool:
+        return self.exit.variables_truncated if self.exit is not None else False
 
 
-class _Builder:
+_Node = FlowNode | VisitNode
+
+
+class Builder:
+    """Attributes a history's events to visits, one at a time (:meth:`add`), then freezes
+    the tree (:meth:`tree`). A live trace reads only its public surface: ``add``, the
+    nodes (``root``, ``visits``), ``terminal``, ``execution_input``, ``tree``, ``unlink``,
+    and :func:`freeze_visit`."""
+
     def __init__(self, definition: Definition | None) -> None:
         self.definition = definition
-        self.root = _FlowNode(FlowKind.ROOT, "", None, None, None)
+        self.root = FlowNode(FlowKind.ROOT, "", None, None, None)
         self.owner: dict[int, _Node] = {}
         self.kind_of: dict[int, EventKind] = {}
-        self.visits: list[_VisitNode] = []
+        self.visits: list[VisitNode] = []
         self.anomalies: list[str] = []
         self.execution_input: Payload | None = None
         self.execution_output: Payload | None = None
         self.terminal: HistoryEvent | None = None
         # Closing (see _close_open_descendants): the visits known to hold no open visit,
         # and how many of self.visits were checked against them.
-        self.settled: set[_VisitNode] = set()
+        self.settled: set[VisitNode] = set()
         self.settled_checked = 0
+        self._events: dict[int, HistoryEvent] = {}
 
     # -- climbing
 
@@ -107,9 +129,9 @@ class _Builder:
         return self.owner.get(event.previous_id, self.root)
 
     @staticmethod
-    def _climb(node: _Node | None, accept: Callable[[_VisitNode], bool]) -> _VisitNode | None:
+    def _climb(node: _Node | None, accept: Callable[[VisitNode], bool]) -> VisitNode | None:
         while node is not None:
-            if isinstance(node, _VisitNode):
+            if isinstance(node, VisitNode):
                 if node.open and accept(node):
                     return node
                 node = node.parent
@@ -120,10 +142,10 @@ class _Builder:
     def _find_visit(
         self,
         event: HistoryEvent,
-        accept: Callable[[_VisitNode], bool],
+        accept: Callable[[VisitNode], bool],
         what: str,
         by_name: bool = False,
-    ) -> _VisitNode | None:
+    ) -> VisitNode | None:
         found = self._climb(self._start(event), accept)
         if found is None and by_name:
             # Events that name their state may point elsewhere: AWS gives EvaluationFailed
@@ -152,6 +174,8 @@ class _Builder:
     # -- events
 
     def add(self, event: HistoryEvent) -> None:
+        """Attribute the next event (in id order; the first event with an id is kept)."""
+        self._events.setdefault(event.id, event)
         self.kind_of[event.id] = event.kind
         handler = _HANDLERS.get(event.kind)
         if handler is None:
@@ -192,7 +216,7 @@ class _Builder:
 
     def _state_entered(self, event: HistoryEvent) -> None:
         flow = self._flow_for_entry(event)
-        visit = _VisitNode(
+        visit = VisitNode(
             seq=len(self.visits) + 1,
             entered=event,
             state=event.name or f"<unnamed state at event {event.id}>",
@@ -207,14 +231,14 @@ class _Builder:
         self.visits.append(visit)
         self.owner[event.id] = visit
 
-    def _flow_for_entry(self, event: HistoryEvent) -> _FlowNode:
+    def _flow_for_entry(self, event: HistoryEvent) -> FlowNode:
         previous_kind = self.kind_of.get(event.previous_id)
         node = self._start(event)
-        if previous_kind is EventKind.PARALLEL_STARTED and isinstance(node, _VisitNode):
+        if previous_kind is EventKind.PARALLEL_STARTED and isinstance(node, VisitNode):
             return self._new_branch(node, event)
-        if previous_kind is EventKind.MAP_ITERATION_STARTED and isinstance(node, _FlowNode):
+        if previous_kind is EventKind.MAP_ITERATION_STARTED and isinstance(node, FlowNode):
             return node
-        if isinstance(node, _VisitNode):
+        if isinstance(node, VisitNode):
             return node.parent
         return node
 
@@ -228,7 +252,7 @@ class _Builder:
             cause if isinstance(cause, str) and "{%" not in cause else None,
         )
 
-    def _new_branch(self, parallel: _VisitNode, event: HistoryEvent) -> _FlowNode:
+    def _new_branch(self, parallel: VisitNode, event: HistoryEvent) -> FlowNode:
         epoch_id = _epoch_id(parallel)
         index = None
         if self.definition is not None and event.name is not None:
@@ -237,7 +261,7 @@ class _Builder:
                 index = state.branch
         if index is None:
             index = sum(1 for f in parallel.children if f.start and f.start.id >= epoch_id)
-        flow = _FlowNode(
+        flow = FlowNode(
             FlowKind.BRANCH,
             f"{parallel.state}.Branches[{index}]",
             index,
@@ -280,7 +304,7 @@ class _Builder:
         self._close(visit, event, Outcome.FAILED if _has_failed(visit) else Outcome.ABORTED)
 
     def _close(
-        self, visit: _VisitNode, event: HistoryEvent, outcome: Outcome, cascade: bool = True
+        self, visit: VisitNode, event: HistoryEvent, outcome: Outcome, cascade: bool = True
     ) -> None:
         """End ``visit`` and its branches/iterations; with ``cascade``, every visit still
         open inside them too."""
@@ -295,7 +319,7 @@ class _Builder:
                 for inner in flow.visits:
                     self._close_open_descendants(inner, event)
 
-    def _close_open_descendants(self, visit: _VisitNode, event: HistoryEvent) -> None:
+    def _close_open_descendants(self, visit: VisitNode, event: HistoryEvent) -> None:
         """Close ``visit`` if open, and every open visit nested in it, outside in.
 
         An explicit stack, not recursion: the history chooses how deep visits nest. A visit
@@ -391,22 +415,14 @@ class _Builder:
             visit.error, visit.cause = event.error or "MapRunFailed", event.cause
 
     @staticmethod
-    def _inner_error(visit: _VisitNode) -> tuple[str, str | None]:
+    def _inner_error(visit: VisitNode) -> tuple[str, str | None]:
         """The error of the failed branch/iteration, which propagates unchanged."""
-        latest: tuple[int, str, str | None] | None = None
-        for flow in visit.children:
-            for inner in flow.visits:
-                for candidate in inner_visits(inner):
-                    if candidate.error:
-                        # A Fail state is still open when its branch fails.
-                        key = (candidate.end or candidate.entered).id
-                        if latest is None or key > latest[0]:
-                            latest = (key, candidate.error, candidate.cause)
-        if latest is None:
+        carried = carried_failure(visit)
+        if carried is None or carried.error is None:
             return _GENERIC_ERRORS[0 if visit.type == "Parallel" else 1], None
-        return latest[1], latest[2]
+        return carried.error, carried.cause
 
-    def _map_of_iteration(self, event: HistoryEvent) -> _VisitNode | None:
+    def _map_of_iteration(self, event: HistoryEvent) -> VisitNode | None:
         """The open Map visit an iteration event belongs to (``details.name`` is the Map)."""
         name = event.name
         visit = self._find_visit(
@@ -422,7 +438,7 @@ class _Builder:
             return
         index = event.index if event.index is not None else len(visit.children)
         epoch_id = _epoch_id(visit)
-        flow = _FlowNode(FlowKind.ITERATION, f"{visit.state}[{index}]", index, visit, event)
+        flow = FlowNode(FlowKind.ITERATION, f"{visit.state}[{index}]", index, visit, event)
         visit.iterations[(epoch_id, index)] = flow
         visit.children.append(flow)
         self.owner[event.id] = flow
@@ -458,65 +474,9 @@ class _Builder:
         self.owner[event.id] = visit
         visit.error, visit.cause = event.error or "States.QueryEvaluationError", event.cause
 
-    # -- the history's integrity
-
-    def _check_integrity(self, events: Sequence[HistoryEvent]) -> None:
-        """One anomaly line per kind of damage that means events are missing, repeated with
-        other content, or out of order (the verdict is then ``unknown``): ids repeated with
-        other content (an identical copy is the same event: dropped, no anomaly), ids out
-        of order, ids that skip (AWS numbers a history's events 1, 2, 3, ...), and a
-        ``previousEventId`` that names no earlier event of the history."""
-        first: dict[int, HistoryEvent] = {}
-        conflicts: list[tuple[HistoryEvent, HistoryEvent]] = []
-        late: list[tuple[HistoryEvent, int]] = []
-        highest = 0
-        for event in events:
-            kept = first.setdefault(event.id, event)
-            if kept is not event:
-                if kept != event:
-                    conflicts.append((kept, event))
-                continue
-            if event.id < highest:
-                late.append((event, highest))
-            highest = max(highest, event.id)
-        if conflicts:
-            kept, other = conflicts[0]
-            self.anomalies.append(
-                f"duplicate event id {kept.id} ({quote(other.type)}) with other content than the "
-                f"first event with that id ({quote(kept.type)}); the first is kept"
-                + _more(len(conflicts) - 1, "other id repeated", "other ids repeated")
-            )
-        if late:
-            event, before = late[0]
-            self.anomalies.append(
-                f"event {event.id} ({quote(event.type)}) comes after event {before}: the events "
-                "are not in id order" + _more(len(late) - 1, "other event", "other events")
-            )
-        gaps = _gaps(sorted(first))
-        if gaps:
-            low, high = gaps[0]
-            missing = f"event {low} is" if low == high else f"events {low} to {high} are"
-            where = "the history starts at" if low == 1 else f"the ids skip from {low - 1} to"
-            self.anomalies.append(
-                f"{missing} missing: {where} {high + 1}"
-                + _more(len(gaps) - 1, "other gap", "other gaps")
-            )
-        dangling = [
-            e
-            for e in first.values()
-            if e.previous_id != 0 and (e.previous_id >= e.id or e.previous_id not in first)
-        ]
-        if dangling:
-            event = min(dangling, key=lambda e: e.id)
-            self.anomalies.append(
-                f"event {event.id} ({quote(event.type)}) follows event {event.previous_id} "
-                "(previousEventId), which is not an earlier event of the history"
-                + _more(len(dangling) - 1, "other event", "other events")
-            )
-
     # -- freezing
 
-    def _unlink(self) -> None:
+    def unlink(self) -> None:
         """Drop the links from each node to the one holding it, once the tree is frozen:
         with them, the nodes form reference cycles that only the garbage collector would
         free (a trace runs with it paused), without them reference counting frees them."""
@@ -526,26 +486,25 @@ class _Builder:
                 flow.parent = None
 
     def build(self, events: Sequence[HistoryEvent]) -> VisitTree:
-        self._check_integrity(events)
-        self._events: dict[int, HistoryEvent] = {}
+        self.anomalies.extend(integrity_anomalies(events))
         for event in events:
             self._events.setdefault(event.id, event)
         for event in events:
             if self._events[event.id] is not event:
                 continue  # a repeated id: the first event with it is kept
             self.add(event)
-        return self._frozen()
+        return self.tree()
 
-    def _frozen(self, known: dict[_VisitNode, Visit] | None = None) -> VisitTree:
+    def tree(self, known: dict[VisitNode, Visit] | None = None) -> VisitTree:
         """The tree of the events added, reusing the ended visits already frozen
-        (``known``); the builder is done with."""
+        (``known``, :meth:`freeze_visit`); the builder is done with."""
         for visit in self.visits:
             if visit.open:
                 visit.outcome = Outcome.RUNNING
         known = {} if known is None else known
         frozen: dict[int, Visit] = {node.seq: visit for node, visit in known.items()}
         root = _freeze_flow(self.root, (), None, frozen, known)
-        self._unlink()
+        self.unlink()
         return VisitTree(
             root=root,
             visits=tuple(frozen[v.seq] for v in self.visits),
@@ -554,167 +513,6 @@ class _Builder:
             terminal=self.terminal,
             anomalies=tuple(self.anomalies),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """A visit whose events are all in: it ended, and so did its flow or another visit
-    followed it there. What its replay reads is known from here on."""
-
-    visit: Visit
-    next_state: str | None
-    """The state the flow went to after it (None: the flow ended with it)."""
-    assigned: dict[str, tuple[Payload, bool]]
-    """The variables assigned before it in its scope (its flow's earlier visits and those
-    of the flows around it), each as recorded: the payload and whether the event says the
-    assigned variables were truncated."""
-
-
-class Unfolding:
-    """The visits of a history that is still arriving, page by page.
-
-    :meth:`add` takes the next events (in id order, as GetExecutionHistory pages them) and
-    hands out each visit as soon as it is settled. Its answers are a forecast: the tree
-    :func:`build_visits` builds from the whole history is the truth, and whoever uses a
-    settled visit checks it against that tree (a history whose events are out of order or
-    repeated can settle a visit differently). Events with ids not above the last one
-    seen are skipped (a restarted pagination sends the first pages again).
-    """
-
-    def __init__(self, definition: Definition | None) -> None:
-        self._builder = _Builder(definition)
-        self._builder._events = {}
-        self._last_id = 0
-        self._fed: list[HistoryEvent] | None = []  # the events added, while they are whole
-        self._seen = 0  # how many of the builder's visits have been placed
-        self._position: dict[_VisitNode, int] = {}
-        self._count: dict[_FlowNode, int] = {}
-        self._waiting: list[_VisitNode] = []
-        self._assigned: dict[_FlowNode, tuple[int, dict[str, tuple[Payload, bool]]]] = {}
-        self._frozen: dict[_VisitNode, Visit] = {}  # the visits settled, and all they hold
-
-    @property
-    def execution_input(self) -> Payload | None:
-        return self._builder.execution_input
-
-    def tree(self, events: Sequence[HistoryEvent]) -> VisitTree | None:
-        """The history is all in: the tree :func:`build_visits` would build from ``events``,
-        when they are exactly the events added, in that order, and whole (ids 1, 2, 3...
-        each once, every ``previousEventId`` an earlier event): the build would only repeat
-        what was done. None otherwise. Nothing can be added after."""
-        fed, self._fed = self._fed, None
-        if fed is None or len(fed) != len(events) or not all(map(operator.is_, fed, events)):
-            self.close()
-            return None
-        probe = _Builder(None)
-        probe._check_integrity(events)
-        if probe.anomalies:
-            self.close()
-            return None
-        self._waiting, self._assigned = [], {}
-        frozen, self._frozen = self._frozen, {}
-        return self._builder._frozen(frozen)
-
-    def close(self) -> None:
-        """No more events: the nodes are unlinked so that reference counting frees them."""
-        self._fed = None
-        self._frozen = {}
-        self._builder._unlink()
-        self._waiting = []
-        self._assigned = {}
-
-    def add(self, events: Iterable[HistoryEvent]) -> list[Settled]:
-        """Read the next events; the visits they settle, in the order they were entered."""
-        builder, fed = self._builder, self._fed
-        for event in events:
-            if event.id <= self._last_id:
-                fed = None  # repeated or late: not the history as build_visits reads it
-                continue
-            self._last_id = event.id
-            builder._events.setdefault(event.id, event)
-            builder.add(event)
-            if fed is not None:
-                fed.append(event)
-        self._fed = fed
-        for node in builder.visits[self._seen :]:
-            flow = node.parent
-            self._position[node] = self._count.get(flow, 0)
-            self._count[flow] = self._position[node] + 1
-            self._waiting.append(node)
-        self._seen = len(builder.visits)
-        settled, waiting = [], []
-        finished = builder.terminal is not None  # the execution ended: so did its root flow
-        for node in self._waiting:
-            flow, position = node.parent, self._position[node]
-            ended = node.outcome is not None and not any(f.open for f in node.children)
-            flow_ended = not flow.open or (finished and flow is builder.root)
-            if ended and (position + 1 < len(flow.visits) or flow_ended):
-                settled.append(self._settled(node, position))
-            else:
-                waiting.append(node)
-        self._waiting = waiting
-        return settled
-
-    def _settled(self, node: _VisitNode, position: int) -> Settled:
-        # The flows from the visit's out to the root, each with the position in it of the
-        # visit or of the visit holding the inner flow: a loop, not recursion.
-        chain: list[tuple[_FlowNode, int]] = []
-        current = node
-        while True:
-            flow = current.parent
-            chain.append((flow, self._position[current]))
-            if flow.parent is None:
-                break
-            current = flow.parent
-        chain.reverse()
-        scope = tuple(flow.label for flow, _ in chain[1:])
-        iteration = next(
-            (flow.index for flow, _ in reversed(chain) if flow.kind is FlowKind.ITERATION), None
-        )
-        assigned: dict[str, tuple[Payload, bool]] = {}
-        for flow, before in chain:
-            assigned = self._assigned_before(flow, before, assigned)
-        visit = self._frozen.get(node)  # frozen with a visit holding it, settled first
-        if visit is None:
-            out: dict[int, Visit] = {}
-            children = tuple(
-                _freeze_flow(
-                    flow,
-                    (*scope, flow.label),
-                    flow.index if flow.kind is FlowKind.ITERATION else iteration,
-                    out,
-                    self._frozen,
-                )
-                for flow in node.children
-            )
-            visit = self._frozen[node] = _freeze_visit(node, scope, iteration, children)
-        flow = node.parent
-        return Settled(
-            visit=visit,
-            next_state=flow.visits[position + 1].state if position + 1 < len(flow.visits) else None,
-            assigned=assigned,
-        )
-
-    def _assigned_before(
-        self, flow: _FlowNode, position: int, outer: dict[str, tuple[Payload, bool]]
-    ) -> dict[str, tuple[Payload, bool]]:
-        """The variables assigned before the visit at ``position`` of ``flow``: ``outer``
-        (those in scope where the flow started) and those its earlier visits assigned.
-        Remembered per flow, so a long flow is folded once, not once per visit."""
-        count, assigned = self._assigned.get(flow, (0, outer))
-        if count > position:
-            count, assigned = 0, outer
-        while count < position:
-            exited = flow.visits[count].exit
-            if exited is not None and exited.assigned_variables:
-                truncated = exited.variables_truncated
-                assigned = {
-                    **assigned,
-                    **{name: (payload, truncated) for name, payload in exited.assigned_variables},
-                }
-            count += 1
-        self._assigned[flow] = (count, assigned)
-        return assigned
 
 
 # Placeholders for a Map/Parallel failure whose inner error the history does not name.
@@ -726,31 +524,31 @@ _PARALLEL_KINDS = (
     EventKind.PARALLEL_FAILED,
 )
 
-_HANDLERS: dict[EventKind, Callable[[_Builder, HistoryEvent], None]] = {
-    EventKind.EXECUTION_STARTED: _Builder._execution_started,
-    EventKind.EXECUTION_SUCCEEDED: _Builder._execution_ended,
-    EventKind.EXECUTION_FAILED: _Builder._execution_ended,
-    EventKind.EXECUTION_ABORTED: _Builder._execution_ended,
-    EventKind.EXECUTION_TIMED_OUT: _Builder._execution_ended,
-    EventKind.EXECUTION_REDRIVEN: _Builder._execution_redriven,
-    EventKind.STATE_ENTERED: _Builder._state_entered,
-    EventKind.STATE_EXITED: _Builder._state_exited,
-    EventKind.STATE_ABORTED: _Builder._state_aborted,
-    EventKind.TASK_SCHEDULED: _Builder._task_event,
-    EventKind.TASK_STARTED: _Builder._task_event,
-    EventKind.TASK_SUBMITTED: _Builder._task_event,
-    EventKind.TASK_SUCCEEDED: _Builder._task_event,
-    EventKind.TASK_FAILED: _Builder._task_event,
-    EventKind.PARALLEL_STARTED: _Builder._container_event,
-    EventKind.PARALLEL_SUCCEEDED: _Builder._container_event,
-    EventKind.PARALLEL_FAILED: _Builder._container_event,
-    EventKind.MAP_STARTED: _Builder._container_event,
-    EventKind.MAP_SUCCEEDED: _Builder._container_event,
-    EventKind.MAP_FAILED: _Builder._container_event,
-    EventKind.MAP_RUN: _Builder._container_event,
-    EventKind.MAP_ITERATION_STARTED: _Builder._iteration_started,
-    EventKind.MAP_ITERATION_ENDED: _Builder._iteration_ended,
-    EventKind.EVALUATION_FAILED: _Builder._evaluation_failed,
+_HANDLERS: dict[EventKind, Callable[[Builder, HistoryEvent], None]] = {
+    EventKind.EXECUTION_STARTED: Builder._execution_started,
+    EventKind.EXECUTION_SUCCEEDED: Builder._execution_ended,
+    EventKind.EXECUTION_FAILED: Builder._execution_ended,
+    EventKind.EXECUTION_ABORTED: Builder._execution_ended,
+    EventKind.EXECUTION_TIMED_OUT: Builder._execution_ended,
+    EventKind.EXECUTION_REDRIVEN: Builder._execution_redriven,
+    EventKind.STATE_ENTERED: Builder._state_entered,
+    EventKind.STATE_EXITED: Builder._state_exited,
+    EventKind.STATE_ABORTED: Builder._state_aborted,
+    EventKind.TASK_SCHEDULED: Builder._task_event,
+    EventKind.TASK_STARTED: Builder._task_event,
+    EventKind.TASK_SUBMITTED: Builder._task_event,
+    EventKind.TASK_SUCCEEDED: Builder._task_event,
+    EventKind.TASK_FAILED: Builder._task_event,
+    EventKind.PARALLEL_STARTED: Builder._container_event,
+    EventKind.PARALLEL_SUCCEEDED: Builder._container_event,
+    EventKind.PARALLEL_FAILED: Builder._container_event,
+    EventKind.MAP_STARTED: Builder._container_event,
+    EventKind.MAP_SUCCEEDED: Builder._container_event,
+    EventKind.MAP_FAILED: Builder._container_event,
+    EventKind.MAP_RUN: Builder._container_event,
+    EventKind.MAP_ITERATION_STARTED: Builder._iteration_started,
+    EventKind.MAP_ITERATION_ENDED: Builder._iteration_ended,
+    EventKind.EVALUATION_FAILED: Builder._evaluation_failed,
 }
 
 
@@ -764,47 +562,34 @@ def _state_in_cause(cause: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _epoch_id(visit: _VisitNode) -> int:
+def _epoch_id(visit: VisitNode) -> int:
     """The run of a Map/Parallel visit: a retried one starts a new epoch at its
     ``*StateStarted`` event, and iterations/branches are keyed per epoch."""
     return visit.epoch.id if visit.epoch else visit.entered.id
 
 
-def _has_failed(visit: _VisitNode) -> bool:
+def _has_failed(visit: VisitNode) -> bool:
     return visit.error is not None or _failed_last(visit) or visit.type == "Fail"
 
 
-def _failed_last(visit: _VisitNode) -> bool:
+def _failed_last(visit: VisitNode) -> bool:
     if not visit.attempts:
         return False
     last = visit.attempts[-1]
     return last.error is not None
 
 
-def _nested_visits(visit: _VisitNode) -> list[_VisitNode]:
+def _nested_visits(visit: VisitNode) -> list[VisitNode]:
     """The visits directly inside ``visit``'s branches/iterations, flow by flow."""
     return [inner for flow in visit.children for inner in flow.visits]
 
 
-def inner_visits(visit: _VisitNode) -> list[_VisitNode]:
-    """``visit`` and every visit nested in it, each before those nested in it (an explicit
-    stack: the history chooses the depth)."""
-    found = []
-    stack = [visit]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if node.children:
-            stack.extend(reversed(_nested_visits(node)))
-    return found
-
-
 def _freeze_flow(
-    node: _FlowNode,
+    node: FlowNode,
     scope: tuple[str, ...],
     iteration: int | None,
     out: dict[int, Visit],
-    known: dict[_VisitNode, Visit] | None = None,
+    known: dict[VisitNode, Visit] | None = None,
 ) -> Flow:
     """The frozen ``node``, its visits in ``out`` by ``seq``.
 
@@ -815,15 +600,15 @@ def _freeze_flow(
     flow and visit its scope and Map iteration, then the nodes are frozen in the reverse of
     that order, so every flow's visits and every visit's flows are frozen before it."""
     known = {} if known is None else known
-    order: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = []
-    stack: list[tuple[_FlowNode | _VisitNode, tuple[str, ...], int | None]] = [
+    order: list[tuple[FlowNode | VisitNode, tuple[str, ...], int | None]] = []
+    stack: list[tuple[FlowNode | VisitNode, tuple[str, ...], int | None]] = [
         (node, scope, iteration)
     ]
     while stack:
         item = stack.pop()
         order.append(item)
         current, where, index = item
-        if isinstance(current, _FlowNode):
+        if isinstance(current, FlowNode):
             stack.extend((visit, where, index) for visit in reversed(current.visits))
         elif current not in known:
             stack.extend(
@@ -834,9 +619,9 @@ def _freeze_flow(
                 )
                 for flow in reversed(current.children)
             )
-    flows: dict[_FlowNode, Flow] = {}
+    flows: dict[FlowNode, Flow] = {}
     for current, where, index in reversed(order):
-        if isinstance(current, _FlowNode):
+        if isinstance(current, FlowNode):
             flows[current] = Flow(
                 kind=current.kind,
                 label=current.label,
@@ -855,7 +640,7 @@ def _freeze_flow(
 
 
 def _freeze_visit(
-    node: _VisitNode, scope: tuple[str, ...], iteration: int | None, children: tuple[Flow, ...]
+    node: VisitNode, scope: tuple[str, ...], iteration: int | None, children: tuple[Flow, ...]
 ) -> Visit:
     exited = node.exit
     return Visit(
@@ -887,12 +672,35 @@ def _freeze_visit(
         ),
         error=node.error,
         cause=node.cause,
-        variables=exited.assigned_variables if exited is not None else None,
-        variables_truncated=exited.variables_truncated if exited is not None else False,
+        variables=node.variables,
+        variables_truncated=node.variables_truncated,
         children=children,
         input_included=node.entered.data_included,
         output_included=exited.data_included if exited is not None else True,
     )
+
+
+def freeze_visit(
+    node: VisitNode, scope: tuple[str, ...], iteration: int | None, known: dict[VisitNode, Visit]
+) -> Visit:
+    """An ended visit, frozen with all it holds (a visit ends once, and nothing changes an
+    ended visit): ``scope`` names the flows around it, ``iteration`` the Map iteration it
+    is in. Visits already frozen (``known``) are reused, those frozen now added."""
+    found = known.get(node)
+    if found is None:
+        out: dict[int, Visit] = {}
+        children = tuple(
+            _freeze_flow(
+                flow,
+                (*scope, flow.label),
+                flow.index if flow.kind is FlowKind.ITERATION else iteration,
+                out,
+                known,
+            )
+            for flow in node.children
+        )
+        found = known[node] = _freeze_visit(node, scope, iteration, children)
+    return found
 
 
 def build_visits(events: Sequence[HistoryEvent], definition: Definition | None = None) -> VisitTree:
@@ -902,22 +710,7 @@ def build_visits(events: Sequence[HistoryEvent], definition: Definition | None =
     included, is listed in ``anomalies``; the verdict is then ``unknown``. Built anew at
     each call: a trace that needs the tree twice passes it on
     (:func:`~sfn_trace.trace.analyze.analyze`'s ``tree``)."""
-    return _Builder(definition).build(events)
-
-
-def _gaps(ids: Sequence[int]) -> list[tuple[int, int]]:
-    """The id ranges missing from sorted ``ids`` (a history's events are numbered from 1)."""
-    gaps = []
-    expected = 1
-    for event_id in ids:
-        if event_id > expected:
-            gaps.append((expected, event_id - 1))
-        expected = max(expected, event_id + 1)
-    return gaps
-
-
-def _more(count: int, one: str, many: str) -> str:
-    return f" (and {count} {one if count == 1 else many})" if count > 0 else ""
+    return Builder(definition).build(events)
 
 
 def _named(name: str | None) -> str:

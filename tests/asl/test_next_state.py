@@ -49,3 +49,25 @@ def test_a_branch_s_last_visit_goes_nowhere_and_a_caught_parallel_goes_to_its_ca
         assert flow.visits[-1].seq not in found
     parallel = next(v for v in tree.visits if v.type == "Parallel")
     assert found[parallel.seq] == "FinalCaught"  # the catcher's Next, as recorded
+
+
+def test_the_live_unfolding_gives_each_visit_the_next_state_of_the_whole_tree() -> None:
+    """A live trace settles visits page by page: each settled visit's next state is the one
+    the whole history's tree gives it (both ask asl/next_state.py)."""
+    from sfn_trace.trace.unfolding import Unfolding
+    from tests.data import corpus_names
+
+    compared = 0
+    for name in corpus_names():
+        loaded = load_history_file(corpus_history(name), corpus_definition(name))
+        data, definition = loaded.events, loaded.definition
+        unfolding = Unfolding(definition)
+        settled = {}
+        for start in range(0, len(data), 3):
+            for visit in unfolding.add(data[start : start + 3]):
+                settled[visit.visit.seq] = visit.next_state
+        unfolding.close()
+        whole = next_states(build_visits(data, definition))
+        assert settled == {seq: whole.get(seq) for seq in settled}, name
+        compared += sum(1 for after in settled.values() if after is not None)
+    assert compared > 100

@@ -6,18 +6,21 @@ used, or it is only a cost."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 
 import pytest
 
 from sfn_trace import api
-from sfn_trace.model.events import HistoryEvent
-from sfn_trace.model.execution import ExecutionData
+from sfn_trace.model.definition import Definition
+from sfn_trace.model.events import HistoryEvent, events_from_api
+from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.model.result import TraceResult
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
 from sfn_trace.trace.ahead import TraceAhead
-from sfn_trace.trace.visits import Unfolding, build_visits
+from sfn_trace.trace.unfolding import Unfolding
+from sfn_trace.trace.visits import build_visits
 from tests.data import (
     DEFINITION,
     corpus_definition,
@@ -26,6 +29,7 @@ from tests.data import (
     fixture_history,
     fixture_names,
 )
+from tests.history_builder import History
 
 FIELD = "poll_results_s3_key"
 
@@ -198,3 +202,53 @@ def test_without_a_definition_the_visits_and_snapshots_are_taken_ahead(
     assert tree_builds == [len(data.events)]
     assert _traced_ahead(data, FIELD, _paged(data.events, 4)) == whole
     assert tree_builds == [len(data.events)], "the tree followed page by page is used"
+
+
+def test_a_redriven_history_replays_again_the_visit_whose_next_state_changed(
+    early_replays_taken: list[bool],
+) -> None:
+    """Why an early replay is still checked against the whole tree, though its next state
+    and variables come from the same rules: a forecast can come before what changes them.
+    The failed B settles as the execution's last visit (no next state) when the execution
+    fails; the redrive enters B again after it, so the whole tree gives it a next state, and
+    its early replay is not taken."""
+    history = History()
+    history.start({FIELD: "k"})
+    history.add("PassStateEntered", 0, name="A", input={FIELD: "k"})
+    history.add("PassStateExited", name="A", output={FIELD: "k"})
+    lambda_ = {"resourceType": "lambda", "resource": "invoke"}
+    for attempt, error in enumerate(("Lambda.ServiceException", "")):
+        if attempt:
+            history.add("ExecutionRedriven", redriveCount=1)
+        history.add("TaskStateEntered", name="B", input={FIELD: "k"})
+        history.add("TaskScheduled", parameters={"FunctionName": "f", "Payload": {}}, **lambda_)
+        history.add("TaskStarted", **lambda_)
+        if error:
+            history.add("TaskFailed", error=error, cause="boom", **lambda_)
+            history.add("ExecutionFailed", error=error, cause="boom")
+        else:
+            history.add("TaskSucceeded", output={"Payload": {FIELD: None}}, **lambda_)
+            history.add("TaskStateExited", name="B", output={FIELD: None})
+    history.succeed({FIELD: None})
+    definition = Definition.from_text(
+        json.dumps(
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {"Type": "Pass", "Next": "B"},
+                    "B": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "f", "Payload": {}},
+                        "OutputPath": "$.Payload",
+                        "End": True,
+                    },
+                },
+            }
+        )
+    )
+    events = events_from_api(history.events)
+    data = ExecutionData(info=infer_info(events), events=events, definition=definition)
+    assert _traced_ahead(data, FIELD, _paged(data.events, 1)) == _shown(analyze(data, FIELD))
+    assert early_replays_taken.count(False) == 1, "the failed B only"
+    assert early_replays_taken.count(True) >= 2
