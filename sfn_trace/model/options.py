@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from sfn_trace.model.definition import Definition
@@ -118,6 +118,11 @@ class AwsOptions:
     ``max_attempts``, and a read of many pages is never cut by it."""
     on_retry: RetryCallback | None = field(default=None, compare=False, repr=False)
     """Told of each retry (a progress line); never changes what is fetched."""
+    session: Any = field(default=None, compare=False, repr=False)
+    """A ``boto3.Session`` to make every client from, with the credentials and region the
+    caller gave it (a notebook, a tool that assumed a role itself); None: boto3's normal
+    credential chain, with ``profile``. Typed ``Any``: this module is imported without
+    boto3."""
 
 
 ProgressCallback = Callable[[int, int], None]

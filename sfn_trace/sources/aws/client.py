@@ -161,15 +161,20 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
         inject_host_prefix=host_prefix,
     )
     try:
-        core = botocore.session.get_session()
-        session = boto3.Session(
-            profile_name=options.profile, region_name=region, botocore_session=core
-        )
-        remember(*_profile_keys(core))
+        if options.session is not None:  # the caller's own session and credentials
+            session = options.session
+        else:
+            core = botocore.session.get_session()
+            session = boto3.Session(
+                profile_name=options.profile, region_name=region, botocore_session=core
+            )
+            remember(*_profile_keys(core))
         # Resolved once: the session keeps them, and the client signs with the same object.
         # (None: the client looks once more, and its first call fails without credentials.)
         credentials = _Credentials(session.get_credentials())
-        client = session.client(service, endpoint_url=options.endpoint_url, config=config)
+        client = session.client(
+            service, region_name=region, endpoint_url=options.endpoint_url, config=config
+        )
     except ProfileNotFound as exc:
         profile = exc.kwargs.get("profile", options.profile)
         raise UsageError(f"AWS profile {profile!r} not found") from exc
