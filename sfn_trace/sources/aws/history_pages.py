@@ -31,18 +31,6 @@ PAGE_SIZE = 1000
 Page = Mapping[str, Any]
 
 
-def page_params(arn: str, *, reverse: bool, token: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "executionArn": arn,
-        "includeExecutionData": True,
-        "reverseOrder": reverse,
-        "maxResults": PAGE_SIZE,
-    }
-    if token:
-        params["nextToken"] = token
-    return params
-
-
 def history_pages(
     client: Any,
     arn: str,
@@ -53,14 +41,29 @@ def history_pages(
     stop: Callable[[Page], bool] | None = None,
 ) -> Iterator[Page]:
     """Pages from ``token`` (None: the first) to the last, or until ``stop(page)`` says the
-    page just read is the last one needed. Each call takes a GetExecutionHistory token."""
+    page just read is the last one needed: botocore's paginator, each page asked for only
+    when the previous one has been handed on, after taking a GetExecutionHistory token."""
+    config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+    if token:
+        config["StartingToken"] = token
+    pages = iter(
+        client.get_paginator("get_execution_history").paginate(
+            executionArn=arn,
+            includeExecutionData=True,
+            reverseOrder=reverse,
+            PaginationConfig=config,
+        )
+    )
     while True:
         take("GetExecutionHistory", client, options)
-        page: Page = client.get_execution_history(**page_params(arn, reverse=reverse, token=token))
-        token = page.get("nextToken")
+        page: Page | None = next(pages, None)
+        if page is None:
+            return
+        # Asked before the page is handed on: the reverse reader starts as soon as the
+        # first page is in (BothEnds.forward_page), not when the next one is wanted.
         halt = stop is not None and stop(page)
         yield page
-        if not token or halt:
+        if halt:
             return
 
 

@@ -8,14 +8,17 @@ Concurrency is proven by events, not by timings: a call that must overlap anothe
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
+from botocore.paginate import Paginator
 
 from sfn_trace import api
 from sfn_trace.model.execution import ExecutionData
@@ -40,6 +43,16 @@ def throttled(operation: str) -> ClientError:
     return ClientError(
         {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation
     )
+
+
+@functools.cache
+def _history_pagination() -> tuple[Any, Any]:
+    """GetExecutionHistory's pagination and operation model, loaded once, as a real client
+    has them (loading them in a reader's thread is slow enough to let it fall behind)."""
+    session = botocore.session.get_session()
+    config = session.get_paginator_model("stepfunctions").get_paginator("GetExecutionHistory")
+    model = session.get_service_model("stepfunctions").operation_model("GetExecutionHistory")
+    return config, model
 
 
 class FakeHistoryClient:
@@ -109,6 +122,12 @@ class FakeHistoryClient:
             return {"definition": self.definition, "stateMachineArn": "sm", "name": "machine"}
         finally:
             self._leave("DescribeStateMachineForExecution")
+
+    def get_paginator(self, name: str) -> Paginator:
+        """botocore's own paginator, with the service model's pagination of the operation,
+        over this fake's answers."""
+        assert name == "get_execution_history"
+        return Paginator(self.get_execution_history, *_history_pagination())
 
     def get_execution_history(self, **params: Any) -> dict[str, Any]:
         assert params["maxResults"] == 1000 and params["includeExecutionData"] is True
