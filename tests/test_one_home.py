@@ -104,6 +104,11 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the context object's timestamps": (_says("%Y-%m-%dT%H:%M:%S."), "asl/context.py"),
     "the execution ARN split into its names": (_splits(":execution:"), "asl/context.py"),
     "the next state": (_follows_a_visit(), "asl/next_state.py"),
+    "a JSONata path's steps (.a[0])": (_says(r"\[(\d+)\]"), "asl/walkback.py"),
+    "a JSONata read of $states.input (reads the field, walks back)": (
+        lambda tree: _says(r"\$states\.input")(tree) or _says(r"\$states\.(input")(tree),
+        "asl/walkback.py",
+    ),
 }
 """rule -> (what a copy of it does, its one home)."""
 

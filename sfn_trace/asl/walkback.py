@@ -1,0 +1,196 @@
+"""Walking a location back through a state's data-flow steps, and which reads read the field.
+
+The one home of the rules the blame chain (:mod:`sfn_trace.trace.chain`, on replayed
+documents) and lint (:mod:`sfn_trace.checks.lint`, on the definition alone) both follow
+when they step backwards through the steps of :mod:`sfn_trace.asl.dataflow`:
+
+- where a path, a ``ResultPath`` or a plain JSONata path took a location from
+  (:func:`path_location`, :func:`under_result_path`, :func:`jsonata_path`);
+- the computed members of a template, with where each lands (:func:`computed_members`);
+- which steps of a state can read the tracked field from its input
+  (:func:`reading_steps`), and whether a member reads it (:func:`field_reads`).
+
+**Reads the field.** A member reads the field ``F`` when it dereferences ``F`` from the
+document the state received:
+
+- JSONPath: a ``"k.$"`` path, or a path argument of an intrinsic, rooted at ``$`` (the
+  effective input, after ``InputPath``) whose last step is ``F``;
+- JSONata: a plain path ``$states.input(.name|[n])*.F`` anywhere in the expression
+  (``$states.input`` is the state's raw input).
+
+Not reads of the field: ``$$``/``$states.context`` (the context object), a variable (``$v.F``:
+variables are a store of their own, not part of the input a state passes on), and
+``$states.result`` (the state's own result, as a ``ResultSelector`` reads it), nor ``F``
+named in a string or a key. From
+https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (``$states.input``
+"the original input to the state", ``$states.result``), and
+https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html (variables are
+separate from the state's input and output).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sfn_trace.asl import dataflow, jsonata_eval
+from sfn_trace.asl.dataflow import Kind, Reads
+from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
+from sfn_trace.asl.jsonpath import ParsedPath, Segment, StatesError, parse_path
+
+__all__ = [
+    "FieldRead",
+    "JsonataPath",
+    "computed_members",
+    "field_reads",
+    "jsonata_path",
+    "jsonata_segments",
+    "parsed_path",
+    "path_location",
+    "reading_steps",
+    "under_result_path",
+]
+
+_STEPS = r"((?:\.[A-Za-z_]\w*|\[\d+\])*)"
+_STATES_PATH = re.compile(r"^\$states\.(input|result|errorOutput|context)" + _STEPS + "$")
+_VARIABLE_PATH = re.compile(r"^\$([A-Za-z_]\w*)" + _STEPS + "$")
+_STATES_INPUT = re.compile(r"\$states\.input" + _STEPS)
+_SEGMENT = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+def jsonata_segments(text: str) -> tuple[Segment, ...]:
+    """``.a.b[0]`` → ``("a", "b", 0)``."""
+    return tuple(int(index) if index else name for name, index in _SEGMENT.findall(text))
+
+
+@dataclass(frozen=True)
+class JsonataPath:
+    """A JSONata expression that is only a plain path: ``$states.input.a[0]`` or ``$v.x``."""
+
+    root: str
+    """``input``, ``result``, ``errorOutput`` or ``context`` (of ``$states``), or the name of
+    a variable."""
+    segments: tuple[Segment, ...]
+    variable: bool = False
+
+
+def jsonata_path(text: str) -> JsonataPath | None:
+    """The plain path a JSONata expression is, or None (anything beyond a plain path
+    computes its value)."""
+    states = _STATES_PATH.match(text)
+    if states is not None:
+        return JsonataPath(states.group(1), jsonata_segments(states.group(2)))
+    variable = _VARIABLE_PATH.match(text)
+    if variable is not None and variable.group(1) != "states":
+        return JsonataPath(variable.group(1), jsonata_segments(variable.group(2)), True)
+    return None
+
+
+def parsed_path(expression: Any) -> ParsedPath | None:
+    """A JSONPath parsed, or None when it is not a string or not a path."""
+    if not isinstance(expression, str):
+        return None
+    try:
+        return parse_path(expression)
+    except StatesError:
+        return None
+
+
+def path_location(expression: Any) -> tuple[Segment, ...] | None:
+    """The location a definite path rooted at ``$`` selects; None for anything else (the
+    context ``$$``, a variable, an indefinite path, not a path)."""
+    parsed = parsed_path(expression)
+    if parsed is None or parsed.root != "$" or parsed.segments is None:
+        return None
+    return parsed.segments
+
+
+def under_result_path(
+    prefix: tuple[Segment, ...], location: tuple[Segment, ...]
+) -> tuple[Segment, ...] | None:
+    """Where ``location`` of a ``ResultPath`` step's output is in what it put at ``prefix``
+    (the result, or a catcher's error output); None: outside that node, where the value is
+    the raw input's, untouched."""
+    if tuple(location[: len(prefix)]) != prefix:
+        return None
+    return location[len(prefix) :]
+
+
+def computed_members(
+    template: Any, at: tuple[Segment, ...] = ()
+) -> Iterator[tuple[tuple[Segment, ...], str, Any]]:
+    """(location in the rendered document, key, value) of each computed member of a template
+    (a ``"k.$"`` member, or a JSONata expression: a member's value, an array's element or the
+    whole template), in the template's order. An explicit stack: the definition chooses how
+    deep templates nest."""
+    stack: list[tuple[Any, tuple[Segment, ...], str | None]] = [(template, at, None)]
+    while stack:
+        node, where, key = stack.pop()
+        if key is not None:
+            yield where, key, node
+        elif isinstance(node, Mapping):
+            members: list[tuple[Any, tuple[Segment, ...], str | None]] = []
+            for name, value in node.items():
+                if name.endswith(".$"):
+                    members.append((value, (*where, name[:-2]), name))
+                elif jsonata_eval.is_expression(value):
+                    members.append((value, (*where, name), name))
+                else:
+                    members.append((value, (*where, name), None))
+            stack.extend(reversed(members))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, i), None) for i, value in reversed(list(enumerate(node))))
+        elif jsonata_eval.is_expression(node):
+            yield where, "", node
+
+
+@functools.lru_cache(maxsize=64)
+def reading_steps(query_language: str, state_type: str) -> tuple[dataflow.DataStep, ...]:
+    """The steps of a state type whose templates can read the field from the state's input:
+    every template, item template and ``Assign`` of its row that reads the input (raw,
+    effective, or JSONata's ``$states``), not those that read the result (``ResultSelector``,
+    a JSONPath ``Assign`` after a result)."""
+    kinds = (Kind.TEMPLATE, Kind.TASK_INPUT, Kind.ITEM_TEMPLATE, Kind.ASSIGN)
+    reads = (Reads.RAW_INPUT, Reads.EFFECTIVE_INPUT, Reads.STATES)
+    return tuple(
+        step
+        for step in dataflow.steps_of(query_language, state_type)
+        if step.kind in kinds and step.reads in reads
+    )
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """One read of the field by a member."""
+
+    location: tuple[Segment, ...]
+    """Where it reads it: in the effective input (JSONPath) or the raw input (JSONata)."""
+    raw: bool
+    """Whether ``location`` is in the raw input (JSONata's ``$states.input``)."""
+
+
+def field_reads(key: str, value: Any, field: str) -> Iterator[FieldRead]:
+    """Each read of ``field`` by one computed member (see the module's docstring)."""
+    if not isinstance(value, str):
+        return
+    if key.endswith(".$"):
+        paths = [value]
+        if is_intrinsic(value):
+            try:
+                paths = list(paths_in(parse_intrinsic(value)))
+            except StatesError:
+                return
+        for path in paths:
+            location = path_location(path)
+            if location and location[-1] == field:
+                yield FieldRead(location, False)
+        return
+    if not jsonata_eval.is_expression(value):
+        return
+    for match in _STATES_INPUT.finditer(jsonata_eval.expression_text(value)):
+        location = jsonata_segments(match.group(1))
+        if location and location[-1] == field:
+            yield FieldRead(location, True)

@@ -1,0 +1,111 @@
+"""asl/walkback.py: the one home of "reads the field" and of the walk back's small rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sfn_trace.asl import walkback
+from sfn_trace.asl.walkback import FieldRead, JsonataPath
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        # JSONPath: a path rooted at $ (the effective input) whose last step is the field
+        ("F.$", "$.a.F", [FieldRead(("a", "F"), False)]),
+        ("F.$", "$.F", [FieldRead(("F",), False)]),
+        ("x.$", "States.Format('{}', $.a[0].F)", [FieldRead(("a", 0, "F"), False)]),
+        ("F.$", "$.F.inner", []),  # reads inside F, not F
+        ("F.$", "$$.Execution.Input.F", []),  # the context object
+        ("F.$", "$var.F", []),  # a variable
+        ("F.$", "$.items[*].F", []),  # indefinite
+        ("F", "$.F", []),  # a literal string
+        # JSONata: a plain $states.input path ending in the field, anywhere in the expression
+        ("F", "{% $states.input.F %}", [FieldRead(("F",), True)]),
+        (
+            "",
+            "{% $states.input.a.F & $states.input.b[1].F %}",
+            [FieldRead(("a", "F"), True), FieldRead(("b", 1, "F"), True)],
+        ),
+        ("F", "{% $partition($states.input.F.fst, 2) %}", []),  # reads F's members
+        ("F", "{% $states.result.F %}", []),  # the state's own result
+        ("F", "{% $v.F %}", []),  # a variable
+        ("F", "{% $states.context.Execution.Input.F %}", []),
+        ("F", "{% 'F' %}", []),  # named, not read
+        ("F", "$states.input.F", []),  # not an expression
+    ],
+)
+def test_field_reads(key: str, value: Any, expected: list[FieldRead]) -> None:
+    assert list(walkback.field_reads(key, value, "F")) == expected
+
+
+def test_reading_steps_read_the_input_not_the_result() -> None:
+    names = [s.name for s in walkback.reading_steps("JSONPath", "Task")]
+    assert names == ["Parameters"]  # not ResultSelector, not Assign (it reads the result)
+    assert [s.name for s in walkback.reading_steps("JSONPath", "Choice")] == ["Assign"]
+    assert [s.name for s in walkback.reading_steps("JSONPath", "Map")] == ["ItemSelector"]
+    assert [s.name for s in walkback.reading_steps("JSONata", "Task")] == [
+        "Arguments",
+        "Output",
+        "Assign",
+    ]
+    assert walkback.reading_steps("JSONata", "Fail") == ()
+
+
+def test_computed_members_in_template_order_with_locations() -> None:
+    template = {
+        "a.$": "$.x",
+        "b": {"c": "{% $states.input.y %}", "d": 1},
+        "e": ["lit", "{% 1 + 1 %}"],
+    }
+    assert list(walkback.computed_members(template)) == [
+        (("a",), "a.$", "$.x"),
+        (("b", "c"), "c", "{% $states.input.y %}"),
+        (("e", 1), "", "{% 1 + 1 %}"),
+    ]
+    assert list(walkback.computed_members("{% $states.input %}")) == [
+        ((), "", "{% $states.input %}")
+    ]
+    assert list(walkback.computed_members(None)) == []
+
+
+def test_a_deep_template_is_walked_without_recursion() -> None:
+    template: Any = {"k.$": "$.F"}
+    for _ in range(5000):
+        template = {"n": template}
+    ((location, key, _),) = walkback.computed_members(template)
+    assert len(location) == 5001 and key == "k.$"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$states.input.a[2].b", JsonataPath("input", ("a", 2, "b"))),
+        ("$states.result", JsonataPath("result", ())),
+        ("$states.errorOutput.Cause", JsonataPath("errorOutput", ("Cause",))),
+        ("$states.context.Execution.Id", JsonataPath("context", ("Execution", "Id"))),
+        ("$v.x", JsonataPath("v", ("x",), variable=True)),
+        ("$states", None),
+        ("$states.input.a + 1", None),
+        ("$count($states.input)", None),
+    ],
+)
+def test_jsonata_path(text: str, expected: JsonataPath | None) -> None:
+    assert walkback.jsonata_path(text) == expected
+
+
+def test_under_result_path() -> None:
+    assert walkback.under_result_path(("r",), ("r", "F")) == ("F",)
+    assert walkback.under_result_path(("r",), ("F",)) is None
+    assert walkback.under_result_path((), ("F",)) == ("F",)
+
+
+def test_path_location_is_a_definite_path_rooted_at_the_document() -> None:
+    assert walkback.path_location("$.a[0]") == ("a", 0)
+    assert walkback.path_location("$") == ()
+    assert walkback.path_location("$$.Execution") is None
+    assert walkback.path_location("$.a[*]") is None
+    assert walkback.path_location("not a path") is None
+    assert walkback.path_location(None) is None
