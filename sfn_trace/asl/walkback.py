@@ -34,22 +34,29 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sfn_trace.asl import dataflow, jsonata_eval
 from sfn_trace.asl.dataflow import Kind, Reads
 from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
 from sfn_trace.asl.jsonpath import ParsedPath, Segment, StatesError, parse_path
+from sfn_trace.asl.templates import template_member
 
 __all__ = [
     "FieldRead",
+    "From",
     "JsonataPath",
+    "Source",
     "computed_members",
     "field_reads",
     "jsonata_path",
     "jsonata_segments",
+    "jsonata_source",
+    "member_source",
     "parsed_path",
     "path_location",
+    "path_source",
     "reading_steps",
     "under_result_path",
 ]
@@ -117,6 +124,100 @@ def under_result_path(
     if tuple(location[: len(prefix)]) != prefix:
         return None
     return location[len(prefix) :]
+
+
+class From(str, Enum):
+    """Where a member of a template (or a path step) took the value it wrote."""
+
+    DOCUMENT = "document"
+    """A location of the document the step reads (a JSONPath rooted at ``$``)."""
+    RAW_INPUT = "raw input"
+    """JSONata's ``$states.input``."""
+    RESULT = "result"
+    """JSONata's ``$states.result``."""
+    ERROR = "error output"
+    """JSONata's ``$states.errorOutput``."""
+    CONTEXT = "context"
+    """The context object (``$$``, ``$states.context``)."""
+    VARIABLE = "variable"
+    """A workflow variable (``Source.detail`` names it)."""
+    COMPUTED = "computed"
+    """An intrinsic, an indefinite path, a JSONata expression beyond a plain path."""
+    LITERAL = "literal"
+    """Written in the template itself."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One step backwards through a path or a template member."""
+
+    source: From
+    location: tuple[Segment, ...] | None
+    """The location in what ``source`` names (None: computed)."""
+    key: str = ""
+    """The template member's key (``"k.$"``, ``"k"``; ``""``: the whole template)."""
+    value: Any = None
+    """The member's value (the path or expression)."""
+    detail: str | None = None
+    """The variable's name, or the expression of a context or computed value."""
+
+
+def path_source(expression: Any, rest: tuple[Segment, ...]) -> Source:
+    """Where a JSONPath (of a path step or a ``"k.$"`` member) took ``rest`` of what it
+    selected from: the document read, the context or a variable."""
+    parsed = parsed_path(expression)
+    if parsed is None or parsed.segments is None:
+        return Source(From.COMPUTED, None, detail=str(expression))
+    location = parsed.segments + rest
+    if parsed.root == "$$":
+        return Source(From.CONTEXT, location, detail=str(expression))
+    if parsed.root != "$":
+        return Source(From.VARIABLE, location, detail=parsed.root)
+    return Source(From.DOCUMENT, location)
+
+
+_JSONATA_ROOTS = {
+    "input": From.RAW_INPUT,
+    "result": From.RESULT,
+    "errorOutput": From.ERROR,
+    "context": From.CONTEXT,
+}
+
+
+def jsonata_source(text: str, rest: tuple[Segment, ...]) -> Source:
+    """Where a JSONata expression took ``rest`` of its value from: a plain path is followed
+    (``$states.input.a.b``, ``$var.x``); anything else computed the value."""
+    plain = jsonata_path(text)
+    if plain is None:
+        return Source(From.COMPUTED, None, detail=text)
+    location = plain.segments + rest
+    if plain.variable:
+        return Source(From.VARIABLE, location, detail=plain.root)
+    source = _JSONATA_ROOTS[plain.root]
+    return Source(source, location, detail=text if source is From.CONTEXT else None)
+
+
+def member_source(template: Any, location: tuple[Segment, ...]) -> Source | None:
+    """Where the member of ``template`` that wrote ``location`` of its document took the
+    value from (a ``"k.$"`` path or intrinsic, a JSONata expression, or a literal); None when
+    the template does not write ``location`` (or is not a template)."""
+    if isinstance(template, Mapping):
+        member = template_member(template, location)
+    elif jsonata_eval.is_expression(template):
+        member = ("", template, 0)
+    else:
+        member = None
+    if member is None:
+        return None
+    key, value, consumed = member
+    rest = location[consumed:]
+    if key.endswith(".$") and isinstance(value, str):
+        found = path_source(value, rest)
+    elif jsonata_eval.is_expression(value):
+        found = jsonata_source(jsonata_eval.expression_text(value), rest)
+    else:
+        return Source(From.LITERAL, location, key, value)
+    return Source(found.source, found.location, key, value, found.detail)
 
 
 def computed_members(

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfn_trace.asl import dataflow, jsonata_eval, walkback
+from sfn_trace.asl import dataflow, walkback
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads
 from sfn_trace.asl.jsonpath import Segment, compact, format_path, value_at
-from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.asl.replay import describe_member
 from sfn_trace.checks import lint_paths
 from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
@@ -200,12 +200,24 @@ def reads(definition: Definition, field: str) -> Iterator[Read]:
     (:func:`sfn_trace.asl.walkback.field_reads`), where its location in the raw input is
     known (not behind ``InputPath: null`` or an indefinite ``InputPath``)."""
     for name, state in definition.states.items():
-        for step in _reading_steps(state):
-            for _, key, value in walkback.computed_members(state.body.get(step)):
+        for step, template in _reading_templates(state):
+            for _, key, value in walkback.computed_members(template):
                 for read in walkback.field_reads(key, value, field):
                     location = _in_raw_input(state, read)
                     if location is not None:
                         yield Read(name, step, describe_member(step, key, value), location)
+
+
+def _reading_templates(state: StateDef) -> Iterator[tuple[str, Any]]:
+    """(step, template) of each of a state's reading steps: a Choice's ``Output`` and
+    ``Assign`` are also its Choice Rules' (:func:`sfn_trace.asl.dataflow.choice_source`)."""
+    rules = state.body.get("Choices") if state.type == "Choice" else None
+    for step in _reading_steps(state):
+        yield step, state.body.get(step)
+        if step in dataflow.CHOICE_RULE_FIELDS and isinstance(rules, list):
+            for rule in rules:
+                if isinstance(rule, Mapping) and step in rule:
+                    yield step, rule[step]
 
 
 def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
@@ -231,6 +243,12 @@ def _in_raw_input(state: StateDef, read: walkback.FieldRead) -> tuple[Segment, .
         return None
     prefix = walkback.path_location(str(input_path))
     return None if prefix is None else prefix + read.location
+
+
+def _written(template: Any, location: tuple[Segment, ...]) -> walkback.Source | None:
+    """Where the member of a JSONPath template that wrote ``location`` took it from; None
+    when the template does not write it."""
+    return walkback.member_source(template, location) if isinstance(template, Mapping) else None
 
 
 # --- paths --------------------------------------------------------------------------------------
@@ -368,8 +386,8 @@ class _Backwards:
         if step.name not in body:
             self.via = f"ResultPath {quote(compact(body.get('ResultPath', '$')))}"
             return location, False
-        member = template_member(body[step.name], location)
-        if member is None:
+        found = _written(body[step.name], location)
+        if found is None:
             self.drop(
                 RESULT_SELECTOR_DROP,
                 f"ResultSelector does not write {quote(format_path(location))}, and ResultPath "
@@ -377,14 +395,10 @@ class _Backwards:
                 f"add a member for {self.field} to the ResultSelector of {quote(self.state.name)}",
             )
             return None, True
-        key, value, consumed = member
-        source = (
-            walkback.path_location(value) if key.endswith(".$") and isinstance(value, str) else None
-        )
-        if source is None:
+        if found.source is not walkback.From.DOCUMENT:
             return None, True
-        self.via = describe_member(step.name, key, value)
-        return source + location[consumed:], False
+        self.via = describe_member(step.name, found.key, found.value)
+        return found.location, False
 
     def _result(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         if self.state.type != "Task":
@@ -458,8 +472,8 @@ class _Backwards:
         self, name: str, location: tuple[Segment, ...]
     ) -> tuple[Segment, ...] | None:
         """Where the template ``name`` read the location it wrote, in its effective input."""
-        member = template_member(self.body[name], location)
-        if member is None:
+        found = _written(self.body[name], location)
+        if found is None:
             self.drop(
                 TEMPLATE_DROP,
                 f"{name} builds a new document without {quote(format_path(location))}",
@@ -467,13 +481,7 @@ class _Backwards:
                 f"{quote(self.state.name)}, copying {self.field} from its input",
             )
             return None
-        key, value, consumed = member
-        if not (key.endswith(".$") and isinstance(value, str)):
-            return None
-        source = walkback.path_location(value)
-        if source is None:
-            return None
-        return source + location[consumed:]
+        return found.location if found.source is walkback.From.DOCUMENT else None
 
     def check_literal(self, literal: Any, location: tuple[Segment, ...], name: str) -> None:
         if value_at(literal, location, _ABSENT) is _ABSENT:
@@ -538,29 +546,23 @@ class _Backwards:
     def jsonata_member(
         self, template: Any, location: tuple[Segment, ...], name: str
     ) -> tuple[Segment, ...] | None:
-        if isinstance(template, Mapping):
-            member = template_member(template, location)
-            if member is None:
+        found = walkback.member_source(template, location)
+        if found is None:
+            if isinstance(template, Mapping):
                 self.drop(
                     TEMPLATE_DROP,
                     f"{name} builds a new document without {quote(format_path(location))}",
                     f"add {self.field} to the {name} of {quote(self.state.name)}",
                 )
-                return None
-            _, value, consumed = member
-            rest = location[consumed:]
-        else:
-            value, rest = template, location
-        if not jsonata_eval.is_expression(value):
             return None
-        plain = walkback.jsonata_path(jsonata_eval.expression_text(value))
-        if plain is None or plain.variable or plain.root not in ("input", "result"):
-            return None
-        segments = plain.segments + rest
-        if plain.root == "input":
-            return segments
-        if self.state.type == "Task":
-            return self.task_result(segments, f"{name} {quote(compact(value))}")
+        if found.source is walkback.From.RAW_INPUT:
+            return found.location
+        if (
+            found.source is walkback.From.RESULT
+            and self.state.type == "Task"
+            and found.location is not None
+        ):
+            return self.task_result(found.location, f"{name} {quote(compact(found.value))}")
         return None
 
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sfn_trace.asl import dataflow, jsonata_eval, walkback
+from sfn_trace.asl import dataflow, walkback
 from sfn_trace.asl.dataflow import Kind, Reads
 from sfn_trace.asl.jsonpath import Segment, compact, format_path, parse_location, value_at
-from sfn_trace.asl.replay import describe_member, same_json, template_member
+from sfn_trace.asl.replay import describe_member, same_json
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.replay import Replay, ReplayStatus, Step
 from sfn_trace.model.result import Hop
@@ -164,15 +164,32 @@ def _from_path(
     expression: Any, rest: tuple[Segment, ...], link: str | None, reads: int | None
 ) -> _Move:
     """A location read through a path: in the document read, the context or a variable."""
-    parsed = walkback.parsed_path(expression)
-    if parsed is None or parsed.segments is None:
-        return _Move(None, link, OriginKind.COMPUTED, detail=str(expression))
-    location = parsed.segments + rest
-    if parsed.root == "$$":
-        return _Move(location, link, OriginKind.CONTEXT, detail=str(expression))
-    if parsed.root != "$":
-        return _Move(location, link, OriginKind.VARIABLE, detail=parsed.root)
-    return _Move(location, link, next_step=reads)
+    return _moved(None, walkback.path_source(expression, rest), link, reads)
+
+
+_ORIGINS = {
+    walkback.From.RESULT: OriginKind.RESULT,
+    walkback.From.ERROR: OriginKind.ERROR,
+    walkback.From.CONTEXT: OriginKind.CONTEXT,
+    walkback.From.VARIABLE: OriginKind.VARIABLE,
+    walkback.From.COMPUTED: OriginKind.COMPUTED,
+}
+
+
+def _moved(
+    replay: Replay | None, found: walkback.Source, link: str | None, reads: int | None
+) -> _Move:
+    """A step backwards (:mod:`sfn_trace.asl.walkback`) as the chain follows it: on in the
+    document read (``reads``), the raw input or the replayed result, or an origin."""
+    if found.source is walkback.From.DOCUMENT:
+        return _Move(found.location, link, next_step=reads)
+    if found.source is walkback.From.RAW_INPUT:
+        return _Move(found.location, link, next_step=_RAW_INPUT)
+    if found.source is walkback.From.RESULT and replay is not None:
+        result = _step_index(replay, "Result")
+        if result is not None:
+            return _Move(found.location, link, next_step=result)
+    return _Move(found.location, link, _ORIGINS[found.source], detail=found.detail)
 
 
 def _from_result(step: Step, location: tuple[Segment, ...]) -> _Move:
@@ -217,44 +234,13 @@ def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) ->
 def _through_template(
     replay: Replay, step: Step, location: tuple[Segment, ...], reads: int
 ) -> _Move:
-    template = step.expression
-    if isinstance(template, Mapping):
-        member = template_member(template, location)
-    elif jsonata_eval.is_expression(template):
-        member = ("", template, 0)
-    else:
-        member = None
-    if member is None:
+    found = walkback.member_source(step.expression, location)
+    if found is None:
         return _Move(location, None, OriginKind.LITERAL)
-    key, value, consumed = member
-    rest = location[consumed:]
-    link = describe_member(step.name, key, value)
-    if key.endswith(".$") and isinstance(value, str):
-        return _from_path(value, rest, link, reads)
-    if jsonata_eval.is_expression(value):
-        return _from_jsonata(replay, jsonata_eval.expression_text(value), rest, link)
-    return _Move(location, link, OriginKind.LITERAL)
-
-
-def _from_jsonata(replay: Replay, text: str, rest: tuple[Segment, ...], link: str) -> _Move:
-    """Plain paths (``$states.input.a.b``, ``$var.x``) are followed; anything else is an
-    expression that computed the value."""
-    plain = walkback.jsonata_path(text)
-    if plain is None:
-        return _Move(None, link, OriginKind.COMPUTED, detail=text)
-    location = plain.segments + rest
-    if plain.variable:
-        return _Move(location, link, OriginKind.VARIABLE, detail=plain.root)
-    if plain.root == "input":
-        return _Move(location, link, next_step=_RAW_INPUT)
-    if plain.root == "result":
-        result = _step_index(replay, "Result")
-        if result is None:
-            return _Move(location, link, OriginKind.RESULT)
-        return _Move(location, link, next_step=result)
-    if plain.root == "errorOutput":
-        return _Move(location, link, OriginKind.ERROR)
-    return _Move(location, link, OriginKind.CONTEXT, detail=text)
+    link = describe_member(step.name, found.key, found.value)
+    if found.source is walkback.From.LITERAL:
+        return _Move(location, link, OriginKind.LITERAL)
+    return _moved(replay, found, link, reads)
 
 
 def _step_index(replay: Replay, *names: str) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sfn_trace.asl import walkback
-from sfn_trace.asl.walkback import FieldRead, JsonataPath
+from sfn_trace.asl.walkback import FieldRead, From, JsonataPath
 
 
 @pytest.mark.parametrize(
@@ -109,3 +109,39 @@ def test_path_location_is_a_definite_path_rooted_at_the_document() -> None:
     assert walkback.path_location("$.a[*]") is None
     assert walkback.path_location("not a path") is None
     assert walkback.path_location(None) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "location", "expected"),
+    [
+        ({"a.$": "$.x.y"}, ("a", "F"), (From.DOCUMENT, ("x", "y", "F"), None)),
+        (
+            {"a.$": "$$.Execution.Input"},
+            ("a",),
+            (From.CONTEXT, ("Execution", "Input"), "$$.Execution.Input"),
+        ),
+        ({"a.$": "$v.x"}, ("a",), (From.VARIABLE, ("x",), "v")),
+        ({"a.$": "States.UUID()"}, ("a",), (From.COMPUTED, None, "States.UUID()")),
+        ({"a": "{% $states.input.b %}"}, ("a", "F"), (From.RAW_INPUT, ("b", "F"), None)),
+        ({"a": "{% $states.result.b %}"}, ("a",), (From.RESULT, ("b",), None)),
+        ({"a": "{% $states.errorOutput %}"}, ("a",), (From.ERROR, (), None)),
+        (
+            {"a": "{% $states.context.Execution %}"},
+            ("a",),
+            (From.CONTEXT, ("Execution",), "$states.context.Execution"),
+        ),
+        ({"a": "{% $v.x %}"}, ("a",), (From.VARIABLE, ("x",), "v")),
+        ({"a": "{% 1 + 1 %}"}, ("a",), (From.COMPUTED, None, "1 + 1")),
+        ({"a": {"b": 1}}, ("a", "b"), (From.LITERAL, ("a", "b"), None)),
+        ("{% $states.input %}", ("F",), (From.RAW_INPUT, ("F",), None)),
+    ],
+)
+def test_member_source(template: Any, location: tuple[Any, ...], expected: tuple[Any, ...]) -> None:
+    found = walkback.member_source(template, location)
+    assert found is not None
+    assert (found.source, found.location, found.detail) == expected
+
+
+def test_a_template_without_the_location_writes_nothing() -> None:
+    assert walkback.member_source({"a.$": "$.x"}, ("b",)) is None
+    assert walkback.member_source("literal", ("b",)) is None

@@ -203,3 +203,29 @@ def test_reads_are_those_of_the_shared_rule() -> None:
         ("C", "Assign", ("F",)),
         ("J", "Output", ("F",)),
     ]
+
+
+def test_a_choice_rules_output_and_assign_are_reads() -> None:
+    """A Choice Rule's own ``Output``/``Assign`` runs when it matches (the replay renders it,
+    so the chain can take it as the read): lint reads it too."""
+    states = {
+        "C": {
+            "Type": "Choice",
+            "QueryLanguage": "JSONata",
+            "Choices": [
+                {
+                    "Condition": "{% true %}",
+                    "Output": {"o": "{% $states.input.a.F %}"},
+                    "Assign": {"v": "{% $states.input.F %}"},
+                    "Next": "E",
+                }
+            ],
+            "Default": "E",
+        },
+        "E": {"Type": "Succeed"},
+    }
+    definition = Definition.from_text(json.dumps({"StartAt": "C", "States": states}))
+    assert [(r.state, r.step, r.location) for r in reads(definition, "F")] == [
+        ("C", "Output", ("a", "F")),
+        ("C", "Assign", ("F",)),
+    ]
