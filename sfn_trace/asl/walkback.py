@@ -4,8 +4,11 @@ The one home of the rules the blame chain (:mod:`sfn_trace.trace.chain`, on repl
 documents) and lint (:mod:`sfn_trace.checks.lint`, on the definition alone) both follow
 when they step backwards through the steps of :mod:`sfn_trace.asl.dataflow`:
 
-- where a path, a ``ResultPath`` or a plain JSONata path took a location from
-  (:func:`path_location`, :func:`under_result_path`, :func:`jsonata_path`);
+- one step back: where a template member (:func:`member_source`), a path
+  (:func:`path_source`), a JSONata expression (:func:`jsonata_source`) or a ``ResultPath``
+  (:func:`result_path_back`) took a location of what it made from. The chain and lint each
+  dispatch on the step's kind (the table's) and say what the answer means for them: the
+  chain an origin or the step to go on from, lint a state that can drop the field;
 - the computed members of a template, with where each lands (:func:`computed_members`);
 - which steps of a state can read the tracked field from its input
   (:func:`reading_steps`), and whether a member reads it (:func:`field_reads`).
@@ -47,6 +50,7 @@ __all__ = [
     "FieldRead",
     "From",
     "JsonataPath",
+    "Merge",
     "Source",
     "computed_members",
     "field_reads",
@@ -58,6 +62,7 @@ __all__ = [
     "path_location",
     "path_source",
     "reading_steps",
+    "result_path_back",
     "under_result_path",
 ]
 
@@ -124,6 +129,32 @@ def under_result_path(
     if tuple(location[: len(prefix)]) != prefix:
         return None
     return location[len(prefix) :]
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One step back through a ``ResultPath`` (a state's, or a catcher's)."""
+
+    location: tuple[Segment, ...] | None
+    """Inside: the location in what was put there; outside: the same location of the raw
+    input; None: the ``ResultPath`` is not a definite path rooted at ``$``."""
+    inside: bool
+    prefix: tuple[Segment, ...] = ()
+    """Where the ``ResultPath`` puts it."""
+
+
+def result_path_back(expression: Any, location: tuple[Segment, ...]) -> Merge:
+    """Where ``location`` of what a ``ResultPath`` made came from: ``null`` keeps the raw
+    input; inside its node the value is what it put there, outside it the raw input's."""
+    if expression is None:
+        return Merge(location, False)
+    prefix = path_location(expression)
+    if prefix is None:
+        return Merge(None, False)
+    inside = under_result_path(prefix, location)
+    if inside is None:
+        return Merge(location, False)
+    return Merge(inside, True, prefix)
 
 
 class From(str, Enum):

@@ -358,19 +358,13 @@ class _Backwards:
     def _merge(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         """ResultPath: outside its node the value is the raw input's, untouched; inside it
         the (selected) result's."""
-        body = self.body
-        if step.name in body and body[step.name] is None:
-            return location, True
-        result_path = walkback.path_location(str(body.get(step.name, step.default)))
-        if result_path is None:
-            return None, True
-        inside = walkback.under_result_path(result_path, location)
-        if inside is None:
-            return location, True
+        merged = walkback.result_path_back(self.body.get(step.name, step.default), location)
+        if not merged.inside:
+            return merged.location, True
         if self.state.type not in ("Task", "Pass"):
             return None, True  # Map/Parallel results: not followed into the iterations
-        self.result_path = result_path
-        return inside, False
+        self.result_path = merged.prefix
+        return merged.location, False
 
     def _template(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         if step.reads is Reads.STATES:
@@ -515,18 +509,14 @@ class _Backwards:
             self.catch_drop("the error output replaces the input")
             return None
         path = catcher.get(step.name, step.default) if isinstance(catcher, Mapping) else "$"
-        if path is None:
-            return location
-        prefix = walkback.path_location(str(path))
-        if prefix is None:
-            return None
-        if walkback.under_result_path(prefix, location) is not None:
+        merged = walkback.result_path_back(path, location)
+        if merged.inside:
             self.catch_drop(
                 f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
                 f"{quote(format_path(location))}"
             )
             return None
-        return location
+        return merged.location
 
     def catch_drop(self, reason: str) -> None:
         self.drop(

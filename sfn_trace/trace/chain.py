@@ -204,16 +204,13 @@ def _from_result(step: Step, location: tuple[Segment, ...]) -> _Move:
 def _through_result_path(expression: Any, location: tuple[Segment, ...], index: int) -> _Move:
     """Inside the ResultPath node the value is the (selected) result; elsewhere it is the
     raw input, untouched."""
-    if expression is None:
-        return _Move(location, next_step=_RAW_INPUT)
-    parsed = walkback.parsed_path(expression)
-    if parsed is None or parsed.segments is None:
+    merged = walkback.result_path_back(expression, location)
+    if merged.location is None:
         return _Move(None, f"ResultPath {compact(expression)}", OriginKind.COMPUTED)
-    inside = walkback.under_result_path(parsed.segments, location)
-    if inside is None:
+    if not merged.inside:
         return _Move(location, next_step=_RAW_INPUT)
-    link = f"ResultPath {compact(expression)}" if parsed.segments else None
-    return _Move(inside, link, next_step=index - 1)
+    link = f"ResultPath {compact(expression)}" if merged.prefix else None
+    return _Move(merged.location, link, next_step=index - 1)
 
 
 def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) -> _Move:
@@ -223,12 +220,10 @@ def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) ->
             return _Move(location, "Catch (the error output)", OriginKind.ERROR)
         return _through_template(replay, Step("Catch", catcher["Output"], None), location, -1)
     path = catcher.get("ResultPath", "$")
-    parsed = walkback.parsed_path(path) if path is not None else None
-    prefix = parsed.segments if parsed is not None else None
-    inside = None if prefix is None else walkback.under_result_path(prefix, location)
-    if inside is None:
+    merged = walkback.result_path_back(path, location)
+    if not merged.inside:
         return _Move(location, next_step=_RAW_INPUT)
-    return _Move(inside, f"Catch ResultPath {compact(path)}", OriginKind.ERROR)
+    return _Move(merged.location, f"Catch ResultPath {compact(path)}", OriginKind.ERROR)
 
 
 def _through_template(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sfn_trace.asl import walkback
-from sfn_trace.asl.walkback import FieldRead, From, JsonataPath
+from sfn_trace.asl.walkback import FieldRead, From, JsonataPath, Merge
 
 
 @pytest.mark.parametrize(
@@ -145,3 +145,12 @@ def test_member_source(template: Any, location: tuple[Any, ...], expected: tuple
 def test_a_template_without_the_location_writes_nothing() -> None:
     assert walkback.member_source({"a.$": "$.x"}, ("b",)) is None
     assert walkback.member_source("literal", ("b",)) is None
+
+
+def test_result_path_back() -> None:
+    """Inside its node: what it put there; outside: the raw input; null: the raw input."""
+    assert walkback.result_path_back("$.r", ("r", "F")) == Merge(("F",), True, ("r",))
+    assert walkback.result_path_back("$.r", ("F",)) == Merge(("F",), False)
+    assert walkback.result_path_back(None, ("F",)) == Merge(("F",), False)
+    assert walkback.result_path_back("$", ("F",)) == Merge(("F",), True, ())
+    assert walkback.result_path_back("$.r[*]", ("F",)) == Merge(None, False)
