@@ -12,6 +12,9 @@ naming the same states, on every fixture and every recorded definition.
   that visit's state);
 - *lint readers*: the states :func:`sfn_trace.checks.lint.reads` finds reading the field.
 
+A read is the same in both (:func:`sfn_trace.asl.walkback.field_reads`): a path ending in the
+field from the state's input, a variable or the context object.
+
 Then (1) every chain reader is a lint reader (the chain never blames a state lint does not
 see reading the field), and (2) every lint read in a step that makes a document from the
 state's input (``Parameters``, ``Arguments``, ``Output``: the steps the chain follows a

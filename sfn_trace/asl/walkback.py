@@ -13,22 +13,25 @@ when they step backwards through the steps of :mod:`sfn_trace.asl.dataflow`:
 - which steps of a state can read the tracked field from its input
   (:func:`reading_steps`), and whether a member reads it (:func:`field_reads`).
 
-**Reads the field.** A member reads the field ``F`` when it dereferences ``F`` from the
-document the state received:
+**Reads the field.** A member reads the field ``F`` when it dereferences ``F`` (a path
+whose last step is ``F``) from data the state consumes:
 
-- JSONPath: a ``"k.$"`` path, or a path argument of an intrinsic, rooted at ``$`` (the
-  effective input, after ``InputPath``) whose last step is ``F``;
-- JSONata: a plain path ``$states.input(.name|[n])*.F`` anywhere in the expression
-  (``$states.input`` is the state's raw input).
+- its input: a JSONPath ``"k.$"`` path, or a path argument of an intrinsic, rooted at ``$``
+  (the effective input, after ``InputPath``); a JSONata ``$states.input(.name|[n])*.F``
+  anywhere in the expression (the raw input);
+- a variable (``$v.F``, in both languages) or the context object (``$$.Execution.Input.F``,
+  ``$states.context...F``): the state consumes the field's value from there, and the blame
+  chain names where that came from (the ``Assign`` that set the variable, the execution
+  input). Lint names the state as a reader, but has nothing to follow back along the data
+  flow: an ``Assign`` or the execution input made the value, not the states before it.
 
-Not reads of the field: ``$$``/``$states.context`` (the context object), a variable (``$v.F``:
-variables are a store of their own, not part of the input a state passes on), and
-``$states.result`` (the state's own result, as a ``ResultSelector`` reads it), nor ``F``
-named in a string or a key. From
-https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (``$states.input``
-"the original input to the state", ``$states.result``), and
-https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html (variables are
-separate from the state's input and output).
+Not reads of the field: ``$states.result`` (the state's own result, which a JSONPath state
+reads only in ``ResultSelector``, a step no read starts from: the chain follows a value
+through it), ``F``'s members (``$states.input.F.a`` reads ``a``), and ``F`` named in a string
+or a key. From https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
+(``$states.input`` "the original input to the state", ``$states.result``,
+``$states.context``) and
+https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html.
 """
 
 from __future__ import annotations
@@ -299,9 +302,16 @@ class FieldRead:
     """One read of the field by a member."""
 
     location: tuple[Segment, ...]
-    """Where it reads it: in the effective input (JSONPath) or the raw input (JSONata)."""
-    raw: bool
-    """Whether ``location`` is in the raw input (JSONata's ``$states.input``)."""
+    """Where it reads it, in what ``source`` names."""
+    source: From
+    """:attr:`From.DOCUMENT` (a JSONPath rooted at ``$``: the effective input),
+    :attr:`From.RAW_INPUT` (``$states.input``), :attr:`From.VARIABLE` or
+    :attr:`From.CONTEXT`."""
+    variable: str | None = None
+    """The variable's name."""
+
+
+_JSONATA_READ = re.compile(r"(?<![\w$.])\$([A-Za-z_]\w*)" + _STEPS)
 
 
 def field_reads(key: str, value: Any, field: str) -> Iterator[FieldRead]:
@@ -316,13 +326,19 @@ def field_reads(key: str, value: Any, field: str) -> Iterator[FieldRead]:
             except StatesError:
                 return
         for path in paths:
-            location = path_location(path)
-            if location and location[-1] == field:
-                yield FieldRead(location, False)
+            found = path_source(path, ())
+            if found.location and found.location[-1] == field:
+                variable = found.detail if found.source is From.VARIABLE else None
+                yield FieldRead(found.location, found.source, variable)
         return
     if not jsonata_eval.is_expression(value):
         return
-    for match in _STATES_INPUT.finditer(jsonata_eval.expression_text(value)):
-        location = jsonata_segments(match.group(1))
-        if location and location[-1] == field:
-            yield FieldRead(location, True)
+    for match in _JSONATA_READ.finditer(jsonata_eval.expression_text(value)):
+        name, location = match.group(1), jsonata_segments(match.group(2))
+        if name == "states":
+            root, location = (location[0], location[1:]) if location else (None, ())
+            source = {"input": From.RAW_INPUT, "context": From.CONTEXT}.get(str(root))
+            if source is not None and location and location[-1] == field:
+                yield FieldRead(location, source)
+        elif location and location[-1] == field:
+            yield FieldRead(location, From.VARIABLE, name)

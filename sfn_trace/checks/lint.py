@@ -190,22 +190,30 @@ class Read:
     """The ASL field holding the member (``Parameters``, ``Output``, ``Assign`` ...)."""
     expression: str
     """The member as the definition spells it."""
-    location: tuple[Segment, ...]
-    """Where it reads the field, in the state's raw input."""
+    location: tuple[Segment, ...] | None
+    """Where it reads the field, in the state's raw input; None for a read of a variable or
+    the context object, or behind an ``InputPath`` that is null or indefinite."""
 
 
 def reads(definition: Definition, field: str) -> Iterator[Read]:
     """Every read of the field, in the definition's order: each member of a step that reads
     the state's input (:func:`sfn_trace.asl.walkback.reading_steps`) that reads the field
-    (:func:`sfn_trace.asl.walkback.field_reads`), where its location in the raw input is
-    known (not behind ``InputPath: null`` or an indefinite ``InputPath``)."""
+    (:func:`sfn_trace.asl.walkback.field_reads`)."""
     for name, state in definition.states.items():
         for step, template in _reading_templates(state):
             for _, key, value in walkback.computed_members(template):
                 for read in walkback.field_reads(key, value, field):
                     location = _in_raw_input(state, read)
-                    if location is not None:
-                        yield Read(name, step, describe_member(step, key, value), location)
+                    yield Read(name, step, describe_member(step, key, value), location)
+
+
+def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
+    """(state, expression, location in the state's raw input) of each of :func:`reads` that
+    lint follows back: those of the state's input (a variable's value was made by an
+    ``Assign``, the context's by the execution, not by the states before the reader)."""
+    for read in reads(definition, field):
+        if read.location is not None:
+            yield read.state, read.expression, read.location
 
 
 def _reading_templates(state: StateDef) -> Iterator[tuple[str, Any]]:
@@ -220,12 +228,6 @@ def _reading_templates(state: StateDef) -> Iterator[tuple[str, Any]]:
                     yield step, rule[step]
 
 
-def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
-    """(state, expression, location in the state's raw input) of each of :func:`reads`."""
-    for read in reads(definition, field):
-        yield read.state, read.expression, read.location
-
-
 def _reading_steps(state: StateDef) -> tuple[str, ...]:
     """The ASL fields of a state whose templates can read the field from its input (a legacy
     Map's ``Parameters`` before its ``ItemSelector``)."""
@@ -233,11 +235,18 @@ def _reading_steps(state: StateDef) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for step in steps for name in (*step.also, step.name)))
 
 
+_OF_THE_INPUT = (walkback.From.DOCUMENT, walkback.From.RAW_INPUT)
+"""The reads lint follows back along the data flow."""
+
+
 def _in_raw_input(state: StateDef, read: walkback.FieldRead) -> tuple[Segment, ...] | None:
     """Where a read is in the state's raw input: JSONata's ``$states.input`` is; a JSONPath
-    read is in the effective input, after ``InputPath``."""
-    if read.raw:
+    read is in the effective input, after ``InputPath``; None for a read of a variable or
+    the context (or behind ``InputPath: null``)."""
+    if read.source is walkback.From.RAW_INPUT:
         return read.location
+    if read.source is not walkback.From.DOCUMENT:
+        return None
     input_path = state.body.get("InputPath", "$")
     if input_path is None:
         return None
@@ -451,7 +460,8 @@ class _Backwards:
         for step in dataflow.task_input(self.state.query_language, self.state.type):
             for _, key, value in walkback.computed_members(self.body.get(step)):
                 for read in walkback.field_reads(key, value, self.field):
-                    return _in_raw_input(self.state, read)
+                    if read.source in _OF_THE_INPUT:
+                        return _in_raw_input(self.state, read)
         return None
 
     def template(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:

@@ -9,30 +9,39 @@ import pytest
 from sfn_trace.asl import walkback
 from sfn_trace.asl.walkback import FieldRead, From, JsonataPath, Merge
 
+D, RAW, CTX, VAR = From.DOCUMENT, From.RAW_INPUT, From.CONTEXT, From.VARIABLE
+
 
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        # JSONPath: a path rooted at $ (the effective input) whose last step is the field
-        ("F.$", "$.a.F", [FieldRead(("a", "F"), False)]),
-        ("F.$", "$.F", [FieldRead(("F",), False)]),
-        ("x.$", "States.Format('{}', $.a[0].F)", [FieldRead(("a", 0, "F"), False)]),
+        # JSONPath: a path whose last step is the field, from the input, the context or a
+        # variable
+        ("F.$", "$.a.F", [FieldRead(("a", "F"), D)]),
+        ("F.$", "$.F", [FieldRead(("F",), D)]),
+        ("x.$", "States.Format('{}', $.a[0].F)", [FieldRead(("a", 0, "F"), D)]),
+        ("F.$", "$$.Execution.Input.F", [FieldRead(("Execution", "Input", "F"), CTX)]),
+        ("F.$", "$var.F", [FieldRead(("F",), VAR, "var")]),
         ("F.$", "$.F.inner", []),  # reads inside F, not F
-        ("F.$", "$$.Execution.Input.F", []),  # the context object
-        ("F.$", "$var.F", []),  # a variable
         ("F.$", "$.items[*].F", []),  # indefinite
         ("F", "$.F", []),  # a literal string
-        # JSONata: a plain $states.input path ending in the field, anywhere in the expression
-        ("F", "{% $states.input.F %}", [FieldRead(("F",), True)]),
+        # JSONata: a plain path ending in the field, anywhere in the expression
+        ("F", "{% $states.input.F %}", [FieldRead(("F",), RAW)]),
         (
             "",
             "{% $states.input.a.F & $states.input.b[1].F %}",
-            [FieldRead(("a", "F"), True), FieldRead(("b", 1, "F"), True)],
+            [FieldRead(("a", "F"), RAW), FieldRead(("b", 1, "F"), RAW)],
+        ),
+        ("F", "{% $v.F %}", [FieldRead(("F",), VAR, "v")]),
+        (
+            "F",
+            "{% $states.context.Execution.Input.F %}",
+            [FieldRead(("Execution", "Input", "F"), CTX)],
         ),
         ("F", "{% $partition($states.input.F.fst, 2) %}", []),  # reads F's members
         ("F", "{% $states.result.F %}", []),  # the state's own result
-        ("F", "{% $v.F %}", []),  # a variable
-        ("F", "{% $states.context.Execution.Input.F %}", []),
+        ("F", "{% $states.errorOutput.F %}", []),
+        ("F", "{% $count($states.input.F.x) %}", []),
         ("F", "{% 'F' %}", []),  # named, not read
         ("F", "$states.input.F", []),  # not an expression
     ],

@@ -174,9 +174,9 @@ def test_lint_reads_every_corpus_definition(field: str) -> None:
 
 
 def test_reads_are_those_of_the_shared_rule() -> None:
-    """A JSONPath Task's ``Assign`` reads its result, a JSONata ``$states.result`` too, and a
-    variable or the context is not the state's input: none is a read lint follows back;
-    ``$states.input…F`` and an ``Assign`` of a Choice (its input) are."""
+    """A JSONPath Task's ``Assign`` reads its result, a JSONata ``$states.result`` too: not
+    reads; a variable's or the context's field is read, but not followed back (no location
+    in the input); ``$states.input…F`` and a Choice's ``Assign`` (its input) are."""
     states = {
         "T": {
             "Type": "Task",
@@ -200,6 +200,8 @@ def test_reads_are_those_of_the_shared_rule() -> None:
     }
     definition = Definition.from_text(json.dumps({"StartAt": "T", "States": states}))
     assert [(r.state, r.step, r.location) for r in reads(definition, "F")] == [
+        ("T", "Parameters", None),
+        ("T", "Parameters", None),
         ("C", "Assign", ("F",)),
         ("J", "Output", ("F",)),
     ]

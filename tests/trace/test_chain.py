@@ -217,12 +217,6 @@ def test_no_headline_when_the_replay_shows_no_change() -> None:
         # members: the history records FunctionInput {"fst": 0, "snd": 9, "trd": 3} going in
         # and [0, 3, 6, 9] coming out, which is not FunctionInput's value
         ("test_array_jsonata__test_array_range__exec_hist_resp_0", "FunctionInput"),
-        # "TaskToken.$": "$$.Execution.Input.TaskToken" reads the context object
-        (
-            "test_aws_sdk_task_service__test_sfn_send_task_outcome_with_no_such_token_"
-            "state_machine_template0",
-            "TaskToken",
-        ),
     ],
 )
 def test_a_mention_of_the_field_is_not_a_read(name: str, field: str) -> None:
