@@ -155,6 +155,11 @@ RULES: dict[str, tuple[Callable[[ast.AST], bool], str]] = {
     "the next state": (_follows_a_visit(), "asl/next_state.py"),
     "the variables in scope at a visit": (_scopes_variables, "asl/variables.py"),
     "the error a failed Map or Parallel carries": (_reads_inner_errors, "asl/failures.py"),
+    "a JSONata path's steps (.a[0])": (_says(r"\[(\d+)\]"), "asl/walkback.py"),
+    "a JSONata read of $states.input (reads the field, walks back)": (
+        lambda tree: _says(r"\$states\.input")(tree) or _says(r"\$states\.(input")(tree),
+        "asl/walkback.py",
+    ),
 }
 """rule -> (what a copy of it does, its one home)."""
 

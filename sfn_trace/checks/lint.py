@@ -1,10 +1,11 @@
 """Find, from the definition alone, the paths on which a field can be lost before it is read.
 
 ``sfn-trace lint definition.asl.json --field F`` (issue 4). For every state that *reads* the
-field (a ``.$`` path or intrinsic argument ending in ``F``, or a JSONata expression with a
-plain ``$states.input`` path ending in ``F``) and every path from ``StartAt`` to it (Choice
-branches, catchers, into Map processors and Parallel branches; a loop is walked once), the
-read location is followed backwards through each earlier state's data
+field (:func:`sfn_trace.asl.walkback.field_reads`: a ``.$`` path or intrinsic argument rooted
+at ``$`` and ending in ``F``, or a JSONata expression with a plain ``$states.input`` path
+ending in ``F``, in a step that reads the state's input) and every path from ``StartAt`` to
+it (Choice branches, catchers, into Map processors and Parallel branches; a loop is walked
+once), the read location is followed backwards through each earlier state's data
 flow (the same steps the replay runs, read in reverse) to where the value is made:
 
 - the execution input, a literal, the context, a variable, or a Task that *produces* it:
@@ -25,25 +26,15 @@ without a finding.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfn_trace.asl import dataflow, jsonata_eval
+from sfn_trace.asl import dataflow, walkback
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads
-from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
-from sfn_trace.asl.jsonpath import (
-    Segment,
-    StatesError,
-    compact,
-    format_path,
-    parse_path,
-    value_at,
-)
-from sfn_trace.asl.replay import describe_member, template_member
+from sfn_trace.asl.jsonpath import Segment, compact, format_path, value_at
+from sfn_trace.asl.replay import describe_member
 from sfn_trace.checks import lint_paths
 from sfn_trace.errors import ExitCode, SfnTraceError
 from sfn_trace.model.definition import Definition, StateDef
@@ -190,118 +181,83 @@ def lint_files(paths: Sequence[str | Path], field: str, max_input: int = MAX_INP
 # --- readers ----------------------------------------------------------------------------------
 
 
-def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
-    """(state, expression, location in the state's raw input) for every read of the field."""
+@dataclass(frozen=True)
+class Read:
+    """One read of the field that lint follows back: a member of one step of a state."""
+
+    state: str
+    step: str
+    """The ASL field holding the member (``Parameters``, ``Output``, ``Assign`` ...)."""
+    expression: str
+    """The member as the definition spells it."""
+    location: tuple[Segment, ...] | None
+    """Where it reads the field, in the state's raw input; None for a read of a variable or
+    the context object, or behind an ``InputPath`` that is null or indefinite."""
+
+
+def reads(definition: Definition, field: str) -> Iterator[Read]:
+    """Every read of the field, in the definition's order: each member of a step that reads
+    the state's input (:func:`sfn_trace.asl.walkback.reading_steps`) that reads the field
+    (:func:`sfn_trace.asl.walkback.field_reads`)."""
     for name, state in definition.states.items():
-        body = state.body
-        for step in _reading_steps(state):
-            template = body.get(step)
-            for key, value in _members(template):
-                for path in _field_paths(key, value, field):
-                    location = _in_raw_input(state, step, path)
-                    if location is not None:
-                        yield name, describe_member(step, key, value), location
+        for step, template in _reading_templates(state):
+            for _, key, value in walkback.computed_members(template):
+                for read in walkback.field_reads(key, value, field):
+                    location = _in_raw_input(state, read)
+                    yield Read(name, step, describe_member(step, key, value), location)
+
+
+def _readers(definition: Definition, field: str) -> Iterator[tuple[str, str, tuple[Segment, ...]]]:
+    """(state, expression, location in the state's raw input) of each of :func:`reads` that
+    lint follows back: those of the state's input (a variable's value was made by an
+    ``Assign``, the context's by the execution, not by the states before the reader)."""
+    for read in reads(definition, field):
+        if read.location is not None:
+            yield read.state, read.expression, read.location
+
+
+def _reading_templates(state: StateDef) -> Iterator[tuple[str, Any]]:
+    """(step, template) of each of a state's reading steps: a Choice's ``Output`` and
+    ``Assign`` are also its Choice Rules' (:func:`sfn_trace.asl.dataflow.choice_source`)."""
+    rules = state.body.get("Choices") if state.type == "Choice" else None
+    for step in _reading_steps(state):
+        yield step, state.body.get(step)
+        if step in dataflow.CHOICE_RULE_FIELDS and isinstance(rules, list):
+            for rule in rules:
+                if isinstance(rule, Mapping) and step in rule:
+                    yield step, rule[step]
 
 
 def _reading_steps(state: StateDef) -> tuple[str, ...]:
-    """The ASL fields of a state whose templates can read the field from its input: every
-    template and Assign of its data flow (:mod:`sfn_trace.asl.dataflow`) but ResultSelector,
-    which reads the result."""
-    return _reading_steps_of(state.query_language, state.type)
+    """The ASL fields of a state whose templates can read the field from its input (a legacy
+    Map's ``Parameters`` before its ``ItemSelector``)."""
+    steps = walkback.reading_steps(state.query_language, state.type)
+    return tuple(dict.fromkeys(name for step in steps for name in (*step.also, step.name)))
 
 
-@functools.lru_cache(maxsize=64)
-def _reading_steps_of(query_language: str, state_type: str) -> tuple[str, ...]:
-    kinds = (Kind.TEMPLATE, Kind.TASK_INPUT, Kind.ITEM_TEMPLATE, Kind.ASSIGN)
-    steps = dataflow.steps_of(query_language, state_type)
-    return tuple(
-        dict.fromkeys(
-            name
-            for step in steps
-            if step.kind in kinds and step.reads is not Reads.PREVIOUS
-            for name in (*step.also, step.name)
-        )
-    )
+_OF_THE_INPUT = (walkback.From.DOCUMENT, walkback.From.RAW_INPUT)
+"""The reads lint follows back along the data flow."""
 
 
-def _members(template: Any) -> Iterator[tuple[str, Any]]:
-    """(key, value) of each computed member of a template (a ``.$`` key or a JSONata
-    expression), in the template's order; an explicit stack, not recursion: the definition
-    chooses how deep templates nest."""
-    stack: list[tuple[str | None, Any]] = [(None, template)]
-    while stack:
-        key, node = stack.pop()
-        if key is not None:
-            yield key, node
-        elif isinstance(node, Mapping):
-            stack.extend(
-                (name, value)
-                if name.endswith(".$") or jsonata_eval.is_expression(value)
-                else (None, value)
-                for name, value in reversed(list(node.items()))
-            )
-        elif isinstance(node, list):
-            stack.extend((None, value) for value in reversed(node))
-        elif jsonata_eval.is_expression(node):
-            yield "", node
-
-
-_STATES_INPUT = re.compile(r"\$states\.input((?:\.[A-Za-z_]\w*|\[\d+\])+)")
-
-
-def _field_paths(key: str, value: Any, field: str) -> Iterator[tuple[Segment, ...]]:
-    """Locations (relative to the document the step reads) of reads ending in the field."""
-    if not isinstance(value, str):
-        return
-    if key.endswith(".$"):
-        paths = [value]
-        if is_intrinsic(value):
-            try:
-                paths = list(paths_in(parse_intrinsic(value)))
-            except StatesError:
-                return
-        for path in paths:
-            segments = _segments(path)
-            if segments and segments[-1] == field:
-                yield segments
-        return
-    for match in _STATES_INPUT.finditer(jsonata_eval.expression_text(value)):
-        segments = _jsonata_segments(match.group(1))
-        if segments and segments[-1] == field:
-            yield (_JSONATA_RAW, *segments)
-
-
-_JSONATA_RAW = "\0raw"
-"""Marks a JSONata read: ``$states.input`` is the raw input, no InputPath applies."""
-
-
-def _segments(path: str) -> tuple[Segment, ...] | None:
-    try:
-        parsed = parse_path(path)
-    except StatesError:
+def _in_raw_input(state: StateDef, read: walkback.FieldRead) -> tuple[Segment, ...] | None:
+    """Where a read is in the state's raw input: JSONata's ``$states.input`` is; a JSONPath
+    read is in the effective input, after ``InputPath``; None for a read of a variable or
+    the context (or behind ``InputPath: null``)."""
+    if read.source is walkback.From.RAW_INPUT:
+        return read.location
+    if read.source is not walkback.From.DOCUMENT:
         return None
-    if parsed.root != "$" or parsed.segments is None:
-        return None
-    return parsed.segments
-
-
-def _jsonata_segments(text: str) -> tuple[Segment, ...]:
-    return tuple(
-        int(index) if index else name
-        for name, index in re.findall(r"\.([A-Za-z_]\w*)|\[(\d+)\]", text)
-    )
-
-
-def _in_raw_input(
-    state: StateDef, step: str, location: tuple[Segment, ...]
-) -> tuple[Segment, ...] | None:
-    if location and location[0] == _JSONATA_RAW:
-        return location[1:]
     input_path = state.body.get("InputPath", "$")
     if input_path is None:
         return None
-    prefix = _segments(str(input_path))
-    return None if prefix is None else prefix + location
+    prefix = walkback.path_location(str(input_path))
+    return None if prefix is None else prefix + read.location
+
+
+def _written(template: Any, location: tuple[Segment, ...]) -> walkback.Source | None:
+    """Where the member of a JSONPath template that wrote ``location`` took it from; None
+    when the template does not write it."""
+    return walkback.member_source(template, location) if isinstance(template, Mapping) else None
 
 
 # --- paths --------------------------------------------------------------------------------------
@@ -411,18 +367,13 @@ class _Backwards:
     def _merge(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         """ResultPath: outside its node the value is the raw input's, untouched; inside it
         the (selected) result's."""
-        body = self.body
-        if step.name in body and body[step.name] is None:
-            return location, True
-        result_path = _segments(str(body.get(step.name, step.default)))
-        if result_path is None:
-            return None, True
-        if tuple(location[: len(result_path)]) != result_path:
-            return location, True
+        merged = walkback.result_path_back(self.body.get(step.name, step.default), location)
+        if not merged.inside:
+            return merged.location, True
         if self.state.type not in ("Task", "Pass"):
             return None, True  # Map/Parallel results: not followed into the iterations
-        self.result_path = result_path
-        return location[len(result_path) :], False
+        self.result_path = merged.prefix
+        return merged.location, False
 
     def _template(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         if step.reads is Reads.STATES:
@@ -438,8 +389,8 @@ class _Backwards:
         if step.name not in body:
             self.via = f"ResultPath {quote(compact(body.get('ResultPath', '$')))}"
             return location, False
-        member = template_member(body[step.name], location)
-        if member is None:
+        found = _written(body[step.name], location)
+        if found is None:
             self.drop(
                 RESULT_SELECTOR_DROP,
                 f"ResultSelector does not write {quote(format_path(location))}, and ResultPath "
@@ -447,12 +398,10 @@ class _Backwards:
                 f"add a member for {self.field} to the ResultSelector of {quote(self.state.name)}",
             )
             return None, True
-        key, value, consumed = member
-        source = _segments(value) if key.endswith(".$") and isinstance(value, str) else None
-        if source is None:
+        if found.source is not walkback.From.DOCUMENT:
             return None, True
-        self.via = describe_member(step.name, key, value)
-        return source + location[consumed:], False
+        self.via = describe_member(step.name, found.key, found.value)
+        return found.location, False
 
     def _result(self, step: DataStep, location: tuple[Segment, ...]) -> _Back:
         if self.state.type != "Task":
@@ -487,7 +436,7 @@ class _Backwards:
                 f"holding {self.field}",
             )
             return None
-        prefix = _segments(str(value))
+        prefix = walkback.path_location(str(value))
         return None if prefix is None else prefix + location
 
     def task_result(self, location: tuple[Segment, ...], via: str) -> tuple[Segment, ...] | None:
@@ -509,9 +458,10 @@ class _Backwards:
     def passed_in(self) -> tuple[Segment, ...] | None:
         """Where the task's Parameters/Arguments read the field, in its raw input."""
         for step in dataflow.task_input(self.state.query_language, self.state.type):
-            for key, value in _members(self.body.get(step)):
-                for path in _field_paths(key, value, self.field):
-                    return _in_raw_input(self.state, step, path)
+            for _, key, value in walkback.computed_members(self.body.get(step)):
+                for read in walkback.field_reads(key, value, self.field):
+                    if read.source in _OF_THE_INPUT:
+                        return _in_raw_input(self.state, read)
         return None
 
     def template(self, name: str, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
@@ -526,8 +476,8 @@ class _Backwards:
         self, name: str, location: tuple[Segment, ...]
     ) -> tuple[Segment, ...] | None:
         """Where the template ``name`` read the location it wrote, in its effective input."""
-        member = template_member(self.body[name], location)
-        if member is None:
+        found = _written(self.body[name], location)
+        if found is None:
             self.drop(
                 TEMPLATE_DROP,
                 f"{name} builds a new document without {quote(format_path(location))}",
@@ -535,13 +485,7 @@ class _Backwards:
                 f"{quote(self.state.name)}, copying {self.field} from its input",
             )
             return None
-        key, value, consumed = member
-        if not (key.endswith(".$") and isinstance(value, str)):
-            return None
-        source = _segments(value)
-        if source is None:
-            return None
-        return source + location[consumed:]
+        return found.location if found.source is walkback.From.DOCUMENT else None
 
     def check_literal(self, literal: Any, location: tuple[Segment, ...], name: str) -> None:
         if value_at(literal, location, _ABSENT) is _ABSENT:
@@ -575,18 +519,14 @@ class _Backwards:
             self.catch_drop("the error output replaces the input")
             return None
         path = catcher.get(step.name, step.default) if isinstance(catcher, Mapping) else "$"
-        if path is None:
-            return location
-        prefix = _segments(str(path))
-        if prefix is None:
-            return None
-        if tuple(location[: len(prefix)]) == prefix:
+        merged = walkback.result_path_back(path, location)
+        if merged.inside:
             self.catch_drop(
                 f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
                 f"{quote(format_path(location))}"
             )
             return None
-        return location
+        return merged.location
 
     def catch_drop(self, reason: str) -> None:
         self.drop(
@@ -606,30 +546,23 @@ class _Backwards:
     def jsonata_member(
         self, template: Any, location: tuple[Segment, ...], name: str
     ) -> tuple[Segment, ...] | None:
-        if isinstance(template, Mapping):
-            member = template_member(template, location)
-            if member is None:
+        found = walkback.member_source(template, location)
+        if found is None:
+            if isinstance(template, Mapping):
                 self.drop(
                     TEMPLATE_DROP,
                     f"{name} builds a new document without {quote(format_path(location))}",
                     f"add {self.field} to the {name} of {quote(self.state.name)}",
                 )
-                return None
-            _, value, consumed = member
-            rest = location[consumed:]
-        else:
-            value, rest = template, location
-        if not jsonata_eval.is_expression(value):
             return None
-        text = jsonata_eval.expression_text(value)
-        plain = re.fullmatch(r"\$states\.(input|result)((?:\.[A-Za-z_]\w*|\[\d+\])*)", text)
-        if plain is None:
-            return None
-        segments = _jsonata_segments(plain.group(2)) + rest
-        if plain.group(1) == "input":
-            return segments
-        if self.state.type == "Task":
-            return self.task_result(segments, f"{name} {quote(compact(value))}")
+        if found.source is walkback.From.RAW_INPUT:
+            return found.location
+        if (
+            found.source is walkback.From.RESULT
+            and self.state.type == "Task"
+            and found.location is not None
+        ):
+            return self.task_result(found.location, f"{name} {quote(compact(found.value))}")
         return None
 
 

@@ -6,7 +6,8 @@ visit's steps (``OutputPath`` → ``ResultPath`` → ``ResultSelector`` → the 
 task result, a literal, the context object, a variable, a Map iteration or a Parallel branch.
 
 :func:`blame_chain` strings those together across the execution, one hop per state, from the
-last state that *read* the field back to the origin: which path each state read, the
+last state that *read* the field (:func:`sfn_trace.asl.walkback.field_reads`, the rule lint
+follows too) back to the origin: which path each state read, the
 expression it used, and which earlier state wrote that path (docs/json-output.md,
 ``chain``). A Task whose result holds exactly what its parameters passed in (a Lambda
 "passing the key through") is followed on to where the parameters came from.
@@ -18,26 +19,15 @@ The sentence a report leads with for one visit (``explain_first_null``,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sfn_trace.asl import dataflow, jsonata_eval, variables
+from sfn_trace.asl import dataflow, variables, walkback
 from sfn_trace.asl.dataflow import Kind, Reads
-from sfn_trace.asl.intrinsics import is_intrinsic, parse_intrinsic, paths_in
-from sfn_trace.asl.jsonpath import (
-    ParsedPath,
-    Segment,
-    StatesError,
-    compact,
-    format_path,
-    parse_location,
-    parse_path,
-    value_at,
-)
-from sfn_trace.asl.replay import describe_member, same_json, template_member
+from sfn_trace.asl.jsonpath import Segment, compact, format_path, parse_location, value_at
+from sfn_trace.asl.replay import describe_member, same_json
 from sfn_trace.model.events import NOT_JSON, Payload
 from sfn_trace.model.replay import Replay, ReplayStatus, Step
 from sfn_trace.model.result import Hop
@@ -174,24 +164,32 @@ def _from_path(
     expression: Any, rest: tuple[Segment, ...], link: str | None, reads: int | None
 ) -> _Move:
     """A location read through a path: in the document read, the context or a variable."""
-    parsed = _parsed(expression)
-    if parsed is None or parsed.segments is None:
-        return _Move(None, link, OriginKind.COMPUTED, detail=str(expression))
-    location = parsed.segments + rest
-    if parsed.root == "$$":
-        return _Move(location, link, OriginKind.CONTEXT, detail=str(expression))
-    if parsed.root != "$":
-        return _Move(location, link, OriginKind.VARIABLE, detail=parsed.root)
-    return _Move(location, link, next_step=reads)
+    return _moved(None, walkback.path_source(expression, rest), link, reads)
 
 
-def _parsed(expression: Any) -> ParsedPath | None:
-    if not isinstance(expression, str):
-        return None
-    try:
-        return parse_path(expression)
-    except StatesError:
-        return None
+_ORIGINS = {
+    walkback.From.RESULT: OriginKind.RESULT,
+    walkback.From.ERROR: OriginKind.ERROR,
+    walkback.From.CONTEXT: OriginKind.CONTEXT,
+    walkback.From.VARIABLE: OriginKind.VARIABLE,
+    walkback.From.COMPUTED: OriginKind.COMPUTED,
+}
+
+
+def _moved(
+    replay: Replay | None, found: walkback.Source, link: str | None, reads: int | None
+) -> _Move:
+    """A step backwards (:mod:`sfn_trace.asl.walkback`) as the chain follows it: on in the
+    document read (``reads``), the raw input or the replayed result, or an origin."""
+    if found.source is walkback.From.DOCUMENT:
+        return _Move(found.location, link, next_step=reads)
+    if found.source is walkback.From.RAW_INPUT:
+        return _Move(found.location, link, next_step=_RAW_INPUT)
+    if found.source is walkback.From.RESULT and replay is not None:
+        result = _step_index(replay, "Result")
+        if result is not None:
+            return _Move(found.location, link, next_step=result)
+    return _Move(found.location, link, _ORIGINS[found.source], detail=found.detail)
 
 
 def _from_result(step: Step, location: tuple[Segment, ...]) -> _Move:
@@ -206,16 +204,13 @@ def _from_result(step: Step, location: tuple[Segment, ...]) -> _Move:
 def _through_result_path(expression: Any, location: tuple[Segment, ...], index: int) -> _Move:
     """Inside the ResultPath node the value is the (selected) result; elsewhere it is the
     raw input, untouched."""
-    if expression is None:
-        return _Move(location, next_step=_RAW_INPUT)
-    parsed = _parsed(expression)
-    if parsed is None or parsed.segments is None:
+    merged = walkback.result_path_back(expression, location)
+    if merged.location is None:
         return _Move(None, f"ResultPath {compact(expression)}", OriginKind.COMPUTED)
-    prefix = parsed.segments
-    if tuple(location[: len(prefix)]) != prefix:
+    if not merged.inside:
         return _Move(location, next_step=_RAW_INPUT)
-    link = f"ResultPath {compact(expression)}" if prefix else None
-    return _Move(location[len(prefix) :], link, next_step=index - 1)
+    link = f"ResultPath {compact(expression)}" if merged.prefix else None
+    return _Move(merged.location, link, next_step=index - 1)
 
 
 def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) -> _Move:
@@ -225,70 +220,22 @@ def _through_catch(replay: Replay, step: Step, location: tuple[Segment, ...]) ->
             return _Move(location, "Catch (the error output)", OriginKind.ERROR)
         return _through_template(replay, Step("Catch", catcher["Output"], None), location, -1)
     path = catcher.get("ResultPath", "$")
-    parsed = _parsed(path) if path is not None else None
-    prefix = parsed.segments if parsed is not None and parsed.segments is not None else None
-    if prefix is None or tuple(location[: len(prefix)]) != prefix:
+    merged = walkback.result_path_back(path, location)
+    if not merged.inside:
         return _Move(location, next_step=_RAW_INPUT)
-    return _Move(location[len(prefix) :], f"Catch ResultPath {compact(path)}", OriginKind.ERROR)
+    return _Move(merged.location, f"Catch ResultPath {compact(path)}", OriginKind.ERROR)
 
 
 def _through_template(
     replay: Replay, step: Step, location: tuple[Segment, ...], reads: int
 ) -> _Move:
-    template = step.expression
-    if isinstance(template, Mapping):
-        member = template_member(template, location)
-    elif jsonata_eval.is_expression(template):
-        member = ("", template, 0)
-    else:
-        member = None
-    if member is None:
+    found = walkback.member_source(step.expression, location)
+    if found is None:
         return _Move(location, None, OriginKind.LITERAL)
-    key, value, consumed = member
-    rest = location[consumed:]
-    link = describe_member(step.name, key, value)
-    if key.endswith(".$") and isinstance(value, str):
-        return _from_path(value, rest, link, reads)
-    if jsonata_eval.is_expression(value):
-        return _from_jsonata(replay, jsonata_eval.expression_text(value), rest, link)
-    return _Move(location, link, OriginKind.LITERAL)
-
-
-_STATES_PATH = re.compile(
-    r"^\$states\.(input|result|errorOutput|context)((?:\.[A-Za-z_]\w*|\[\d+\])*)$"
-)
-_VARIABLE_PATH = re.compile(r"^\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)$")
-
-
-def _from_jsonata(replay: Replay, text: str, rest: tuple[Segment, ...], link: str) -> _Move:
-    """Plain paths (``$states.input.a.b``, ``$var.x``) are followed; anything else is an
-    expression that computed the value."""
-    states = _STATES_PATH.match(text)
-    if states is not None:
-        source, location = states.group(1), jsonata_segments(states.group(2)) + rest
-        if source == "input":
-            return _Move(location, link, next_step=_RAW_INPUT)
-        if source == "result":
-            result = _step_index(replay, "Result")
-            if result is None:
-                return _Move(location, link, OriginKind.RESULT)
-            return _Move(location, link, next_step=result)
-        if source == "errorOutput":
-            return _Move(location, link, OriginKind.ERROR)
-        return _Move(location, link, OriginKind.CONTEXT, detail=text)
-    variable = _VARIABLE_PATH.match(text)
-    if variable is not None and variable.group(1) != "states":
-        location = jsonata_segments(variable.group(2)) + rest
-        return _Move(location, link, OriginKind.VARIABLE, detail=variable.group(1))
-    return _Move(None, link, OriginKind.COMPUTED, detail=text)
-
-
-def jsonata_segments(text: str) -> tuple[Segment, ...]:
-    """``.a.b[0]`` → ``("a", "b", 0)``."""
-    return tuple(
-        int(index) if index else name
-        for name, index in re.findall(r"\.([A-Za-z_]\w*)|\[(\d+)\]", text)
-    )
+    link = describe_member(step.name, found.key, found.value)
+    if found.source is walkback.From.LITERAL:
+        return _Move(location, link, OriginKind.LITERAL)
+    return _moved(replay, found, link, reads)
 
 
 def _step_index(replay: Replay, *names: str) -> int | None:
@@ -569,77 +516,42 @@ class _FlowIndex:
 def _last_reader(
     tree: VisitTree, replays: Mapping[int, Replay], field: str
 ) -> tuple[Visit, int, tuple[Segment, ...], tuple[str, Any]] | None:
-    """The last visit (in entry order) with a template member that reads the field: a ``.$``
-    path or intrinsic with a path ending in the field, or a JSONata expression naming it.
-    Returns the visit, the step, the member's location in the step's document, the member."""
-    for visit in reversed(tree.visits):
+    """The last of :func:`readers`: the visit, the step, the member's location in the step's
+    document, the member."""
+    return next(iter(readers(tree, replays, field, last_first=True)), None)
+
+
+def readers(
+    tree: VisitTree, replays: Mapping[int, Replay], field: str, *, last_first: bool = False
+) -> Iterator[tuple[Visit, int, tuple[Segment, ...], tuple[str, Any]]]:
+    """Each replayed visit (in entry order, or the last first) with a template member that
+    reads the field (:func:`sfn_trace.asl.walkback.field_reads`), in a step that makes a
+    document from the state's input (:func:`sfn_trace.asl.walkback.reading_steps`: the chain
+    follows a location of that document back); its first such member."""
+    for visit in reversed(tree.visits) if last_first else tree.visits:
         replay = replays.get(visit.seq)
         if replay is None:
             continue
-        for step_index, step in enumerate(replay.steps):
-            spec = dataflow.step_named(replay.query_language, visit.type, step.name)
-            if spec is None or not dataflow.reads_flowing_document(spec):
-                continue
-            for location, key, value in template_members(step.expression):
-                if reads_field(key, value, field):
-                    return visit, step_index, location, (key, value)
+        found = _first_read(replay, visit.type, field)
+        if found is not None:
+            step_index, location, member = found
+            yield visit, step_index, location, member
+
+
+_DOCUMENT_TEMPLATES = (Kind.TEMPLATE, Kind.TASK_INPUT)
+"""Steps whose output is the document a read member lands in (an item template makes one
+document per item, ``Assign`` none)."""
+
+
+def _first_read(
+    replay: Replay, state_type: str, field: str
+) -> tuple[int, tuple[Segment, ...], tuple[str, Any]] | None:
+    reading = walkback.reading_steps(replay.query_language, state_type)
+    for step_index, step in enumerate(replay.steps):
+        spec = dataflow.step_named(replay.query_language, state_type, step.name)
+        if spec is None or spec not in reading or spec.kind not in _DOCUMENT_TEMPLATES:
+            continue
+        for location, key, value in walkback.computed_members(step.expression):
+            if any(walkback.field_reads(key, value, field)):
+                return step_index, location, (key, value)
     return None
-
-
-def template_members(
-    template: Any, at: tuple[Segment, ...] = ()
-) -> Iterator[tuple[tuple[Segment, ...], str, Any]]:
-    """(location in the rendered document, key, value) of each computed member, in the
-    template's order (an explicit stack: the definition chooses how deep templates nest)."""
-    if jsonata_eval.is_expression(template) and not at:
-        yield (), "", template
-        return
-    stack: list[tuple[Any, tuple[Segment, ...]]] = [(template, at)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, Mapping):
-            members: list[tuple[Any, tuple[Segment, ...]]] = []
-            for key, value in node.items():
-                if key.endswith(".$"):
-                    members.append((_Member(key, value), (*where, key[:-2])))
-                elif jsonata_eval.is_expression(value):
-                    members.append((_Member(key, value), (*where, key)))
-                else:
-                    members.append((value, (*where, key)))
-            stack.extend(reversed(members))
-        elif isinstance(node, list):
-            stack.extend((value, (*where, i)) for i, value in reversed(list(enumerate(node))))
-        elif isinstance(node, _Member):
-            yield where, node.key, node.value
-
-
-@dataclass(frozen=True)
-class _Member:
-    """A computed member found by :func:`template_members`, yielded in its turn."""
-
-    key: str
-    value: Any
-
-
-def reads_field(key: str, value: Any, field: str) -> bool:
-    """Whether a member reads the field: a ``.$`` path (or intrinsic argument) whose last
-    step is the field, or a JSONata expression that names it."""
-    if not isinstance(value, str):
-        return False
-    if key.endswith(".$"):
-        return any(_ends_with(path, field) for path in _paths_of(value))
-    return re.search(rf"(?<![\w$]){re.escape(field)}(?!\w)", value) is not None
-
-
-def _paths_of(expression: str) -> list[str]:
-    if not is_intrinsic(expression):
-        return [expression]
-    try:
-        return list(paths_in(parse_intrinsic(expression)))
-    except StatesError:
-        return []
-
-
-def _ends_with(path: str, field: str) -> bool:
-    parsed = _parsed(path)
-    return bool(parsed is not None and parsed.segments and parsed.segments[-1] == field)

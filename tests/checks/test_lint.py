@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sfn_trace.checks.lint import LintFinding, lint
+from sfn_trace.checks.lint import LintFinding, lint, reads
 from sfn_trace.model.definition import Definition
 from sfn_trace.sources.files import read_definition
 from tests.data import DEFINITION as SEED
@@ -171,3 +171,63 @@ def test_lint_reads_every_corpus_definition(field: str) -> None:
     assert len(definitions) > 300
     for path in definitions:
         lint(read_definition(path), field)
+
+
+def test_reads_are_those_of_the_shared_rule() -> None:
+    """A JSONPath Task's ``Assign`` reads its result, a JSONata ``$states.result`` too: not
+    reads; a variable's or the context's field is read, but not followed back (no location
+    in the input); ``$states.input…F`` and a Choice's ``Assign`` (its input) are."""
+    states = {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"a.$": "$$.Execution.Input.F", "b.$": "$v.F"},
+            "Assign": {"x.$": "$.F"},
+            "Next": "C",
+        },
+        "C": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.a", "IsPresent": True, "Next": "J"}],
+            "Default": "J",
+            "Assign": {"y.$": "$.F"},
+        },
+        "J": {
+            "Type": "Pass",
+            "QueryLanguage": "JSONata",
+            "Output": {"r": "{% $states.result.F %}", "i": "{% $states.input.F %}"},
+            "End": True,
+        },
+    }
+    definition = Definition.from_text(json.dumps({"StartAt": "T", "States": states}))
+    assert [(r.state, r.step, r.location) for r in reads(definition, "F")] == [
+        ("T", "Parameters", None),
+        ("T", "Parameters", None),
+        ("C", "Assign", ("F",)),
+        ("J", "Output", ("F",)),
+    ]
+
+
+def test_a_choice_rules_output_and_assign_are_reads() -> None:
+    """A Choice Rule's own ``Output``/``Assign`` runs when it matches (the replay renders it,
+    so the chain can take it as the read): lint reads it too."""
+    states = {
+        "C": {
+            "Type": "Choice",
+            "QueryLanguage": "JSONata",
+            "Choices": [
+                {
+                    "Condition": "{% true %}",
+                    "Output": {"o": "{% $states.input.a.F %}"},
+                    "Assign": {"v": "{% $states.input.F %}"},
+                    "Next": "E",
+                }
+            ],
+            "Default": "E",
+        },
+        "E": {"Type": "Succeed"},
+    }
+    definition = Definition.from_text(json.dumps({"StartAt": "C", "States": states}))
+    assert [(r.state, r.step, r.location) for r in reads(definition, "F")] == [
+        ("C", "Output", ("a", "F")),
+        ("C", "Assign", ("F",)),
+    ]

@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 
+from sfn_trace.asl.replay import replay_visits
 from sfn_trace.model.replay import Replay, Step
+from sfn_trace.sources.files import load_history_file
 from sfn_trace.trace import analyze
-from sfn_trace.trace.chain import OriginKind, blame_chain, trace_location
+from sfn_trace.trace.chain import OriginKind, blame_chain, readers, trace_location
 from sfn_trace.trace.explain import explain_first_null, explain_lost_at
 from sfn_trace.trace.visits import build_visits
 from tests.asl.test_replay import FIELD, SCENARIOS, by_state, line_ingest
+from tests.data import corpus_definition, corpus_history
 
 
 def chain_of(scenario: str) -> list[dict[str, Any]]:
@@ -205,3 +208,32 @@ def test_no_headline_when_the_replay_shows_no_change() -> None:
     _, replays = line_ingest("flat_intact")
     assert explain_first_null(by_state(replays, "CheckChunkCount"), FIELD) is None
     assert explain_lost_at(by_state(replays, "CheckChunkCount"), FIELD) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        # Output "{% $range($states.input.FunctionInput.fst, ...) %}" reads FunctionInput's
+        # members: the history records FunctionInput {"fst": 0, "snd": 9, "trd": 3} going in
+        # and [0, 3, 6, 9] coming out, which is not FunctionInput's value
+        ("test_array_jsonata__test_array_range__exec_hist_resp_0", "FunctionInput"),
+    ],
+)
+def test_a_mention_of_the_field_is_not_a_read(name: str, field: str) -> None:
+    """The chain takes a read as lint does (:func:`sfn_trace.asl.walkback.field_reads`)."""
+    data = load_history_file(corpus_history(name), corpus_definition(name))
+    assert data.definition is not None
+    tree = build_visits(data.events, data.definition)
+    replays = replay_visits(tree, data.definition)
+    assert list(readers(tree, replays, field)) == []
+    assert blame_chain(tree, replays, field) == ()
+
+
+def test_readers_are_in_entry_order_and_the_chain_starts_at_the_last() -> None:
+    data, replays = line_ingest("flat_intact")
+    assert data.definition is not None
+    tree = build_visits(data.events, data.definition)
+    found = [visit.seq for visit, *_ in readers(tree, replays, FIELD)]
+    assert found == sorted(found) and found
+    last = [visit.seq for visit, *_ in readers(tree, replays, FIELD, last_first=True)]
+    assert last == found[::-1]
