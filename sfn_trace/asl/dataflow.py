@@ -256,13 +256,6 @@ def task_input(query_language: str, state_type: str) -> tuple[str, ...]:
     )
 
 
-def reads_flowing_document(step: DataStep) -> bool:
-    """Whether a step's template reads the document flowing into the state (and so can read
-    the tracked field from it): Parameters, Arguments, Output; not ResultSelector (it reads
-    the result) nor an item template (one document per item)."""
-    return step.kind in (Kind.TEMPLATE, Kind.TASK_INPUT) and step.reads is not Reads.PREVIOUS
-
-
 def work_input(query_language: str, state_type: str) -> tuple[str, ...]:
     """The ASL fields that make what a state hands its work: a Task's resource, a Parallel's
     branches, a Map's iterations (the templates before its result)."""
