@@ -53,6 +53,7 @@ from tests.data import (
     fixture_describe,
     fixture_history,
     fixture_names,
+    input_keys,
 )
 
 FIELD = "poll_results_s3_key"
@@ -174,18 +175,8 @@ def _corpus(recorder: Recorder) -> None:
 
 def _input_key(history: Path) -> str:
     """A key the execution input holds (its first), or the absent field."""
-    events = json.loads(history.read_text(encoding="utf-8"))["events"]
-    for event in events:
-        details = event.get("executionStartedEventDetails")
-        if details is None:
-            continue
-        try:
-            document = json.loads(details.get("input") or "null")
-        except ValueError:
-            return ABSENT_FIELD
-        if isinstance(document, dict) and document:
-            return str(next(iter(document)))
-    return ABSENT_FIELD
+    keys = input_keys(history)
+    return keys[0] if keys else ABSENT_FIELD
 
 
 def _compare(recorder: Recorder) -> None:

@@ -27,7 +27,6 @@ both can see, and inclusion is exact on the rest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,24 +48,11 @@ from tests.data import (
     corpus_names,
     fixture_history,
     fixture_names,
+    input_keys,
 )
 
 FIELD = "poll_results_s3_key"
 """The field the line-ingest fixtures track."""
-
-
-def _input_keys(history: Path) -> list[str]:
-    """The keys the execution input holds (as ``tests/record_outputs.py`` picks its field)."""
-    for event in json.loads(history.read_text(encoding="utf-8"))["events"]:
-        details = event.get("executionStartedEventDetails")
-        if details is None:
-            continue
-        try:
-            document = json.loads(details.get("input") or "null")
-        except ValueError:
-            return []
-        return [str(key) for key in document] if isinstance(document, dict) else []
-    return []
 
 
 def _cases() -> Iterator[tuple[str, Path, Path, str]]:
@@ -78,7 +64,7 @@ def _cases() -> Iterator[tuple[str, Path, Path, str]]:
         if definition is None:
             continue
         history = corpus_history(name)
-        for key in _input_keys(history):
+        for key in input_keys(history):
             yield f"corpus/{name}/{key}", history, definition, key
 
 

@@ -13,6 +13,7 @@ inside the repository (a clone alone runs the whole suite):
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,3 +93,18 @@ def fixture_describe(name: str) -> Path:
 def fixture_logs(name: str) -> Path:
     """The Lambda log records recorded with the fixture ``name``."""
     return LINE_INGEST / f"{name}.logs.json"
+
+
+def input_keys(history: Path) -> list[str]:
+    """The keys of a history's execution input, in order (none when the input is not a
+    JSON object): the fields the recorded histories are traced for."""
+    for event in json.loads(history.read_text(encoding="utf-8"))["events"]:
+        details = event.get("executionStartedEventDetails")
+        if details is None:
+            continue
+        try:
+            document = json.loads(details.get("input") or "null")
+        except ValueError:
+            return []
+        return [str(key) for key in document] if isinstance(document, dict) else []
+    return []
