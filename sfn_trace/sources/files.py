@@ -17,7 +17,7 @@ import sys
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from sfn_trace.errors import InputError
 from sfn_trace.model.definition import Definition
@@ -32,6 +32,12 @@ STDIN = "-"
 STDIN_NAME = "stdin"
 """How stdin is named in messages."""
 _CHUNK = 1 << 20
+
+
+class _Readable(Protocol):
+    """A binary stream: a file, a pipe, stdin's buffer, a :class:`gzip.GzipFile`."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def read_json(path: str | Path, what: str = "file", max_input: int = MAX_INPUT) -> Any:
@@ -99,31 +105,27 @@ def _read_stdin(what: str, max_input: int) -> bytes | bytearray:
 
 
 def _read_bounded(
-    stream: BinaryIO, path: str | Path, what: str, max_input: int
-) -> bytes | bytearray:
-    """Read ``stream`` to its end in chunks, refusing it once it has sent more than
-    ``max_input`` bytes (a pipe's size is not known in advance)."""
+    stream: _Readable, path: str | Path, what: str, max_input: int, *, inflated: bool = False
+) -> bytearray:
+    """Read ``stream`` to its end in chunks, refusing it once it has given more than
+    ``max_input`` bytes (a pipe's size is not known in advance, nor what gzip data inflates
+    to: ``inflated`` says so in the refusal)."""
     data = bytearray()
     while chunk := stream.read(_CHUNK):
         data += chunk
         if len(data) > max_input:
-            raise _too_big(path, what, max_input)
+            raise _too_big(path, what, max_input, inflated=inflated)
     return data  # bytes-like: read as it is, not copied
 
 
 def _inflate(raw: bytes | bytearray, path: str | Path, max_input: int) -> bytearray:
     """Gzip data inflated as a stream (every member, CRC checked), refused as soon as it
     inflates to more than ``max_input`` bytes: a few megabytes can inflate to gigabytes."""
-    data = bytearray()
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-            while chunk := stream.read(_CHUNK):
-                data += chunk
-                if len(data) > max_input:
-                    raise _too_big(path, "gzip data", max_input, inflated=True)
+            return _read_bounded(stream, path, "gzip data", max_input, inflated=True)
     except (EOFError, OSError, zlib.error) as exc:
         raise InputError(f"{path}: corrupt or truncated gzip data ({exc})") from None
-    return data
 
 
 def _too_big(
