@@ -269,13 +269,11 @@ def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def test_100000_states_lint_under_2_gib(tmp_path: Path) -> None:
-    """Every state reads the field, no finding: SARIF as a code-scanning job asks for it.
-    The timeout is a safety net, not a measurement."""
-    definition = tmp_path / "big.asl.json"
-    definition.write_text(json.dumps(_chain(100_000)))
+def _lint_sarif(definition: Path) -> subprocess.CompletedProcess[str]:
+    """``sfn-trace lint DEFINITION --field F --format sarif`` in a process under the 2 GiB
+    limit; the timeout is a safety net, not a measurement."""
     command = ["lint", str(definition), "--field", "F", "--format", "sarif"]
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "sfn_trace", *command],
         capture_output=True,
         text=True,
@@ -283,6 +281,14 @@ def test_100000_states_lint_under_2_gib(tmp_path: Path) -> None:
         preexec_fn=_limited,
         timeout=600,
     )
+
+
+def test_100000_states_lint_under_2_gib(tmp_path: Path) -> None:
+    """Every state reads the field, no finding: SARIF as a code-scanning job asks for it.
+    The timeout is a safety net, not a measurement."""
+    definition = tmp_path / "big.asl.json"
+    definition.write_text(json.dumps(_chain(100_000)))
+    run = _lint_sarif(definition)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["runs"][0]["results"] == []
 
@@ -311,15 +317,7 @@ def test_a_definition_nested_2400_deep_under_long_names_lints_under_2_gib(
     )
     definition = tmp_path / "deep.asl.json"
     definition.write_text(head + json.dumps(BOTTOM) + "]}}}" * levels, encoding="utf-8")
-    command = ["lint", str(definition), "--field", "F", "--format", "sarif"]
-    run = subprocess.run(
-        [sys.executable, "-m", "sfn_trace", *command],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=_limited,
-        timeout=600,
-    )
+    run = _lint_sarif(definition)
     assert run.returncode == 1, run.stderr
     [result] = json.loads(run.stdout)["runs"][0]["results"]
     assert result["properties"]["dropper"] == "Drop"
