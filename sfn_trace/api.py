@@ -177,11 +177,12 @@ def trace(
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
     ahead = TraceAhead(field) if live else None
-    clients = _early_clients(str(target), aws or AwsOptions()) if live and background else None
+    clients = _live_clients(str(target), aws or AwsOptions(), background) if live else None
     data = load(
         target,
         definition=definition,
         aws=aws,
+        clients=clients,
         on_page=on_page,
         on_events=ahead,
         logs=logs and not background,
@@ -449,6 +450,7 @@ def load(
     follow_children: FollowChildren | None = None,
     on_events: EventsCallback | None = None,
     max_input: int = MAX_INPUT,
+    clients: ClientFactory | None = None,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
@@ -459,17 +461,19 @@ def load(
     ``follow_children`` (a count or ``"all"``) fetches the child executions of the history's
     Distributed Map runs; without it a live trace only describes the Map Runs.
     ``on_events``: called with each history page's events as they arrive (a Standard
-    execution's ARN only). TARGET may also be a history or bundle already in memory: a
-    parsed document (``{"events": [...]}``, a bundle) or the list of events itself, such as
-    the ``events`` of boto3's ``get_execution_history`` pages.
+    execution's ARN only). ``clients``: where an ARN's boto3 clients come from,
+    ``(service, region) -> client`` (by default one session of ``aws`` for them all).
+    TARGET may also be a history or bundle already in memory: a parsed document
+    (``{"events": [...]}``, a bundle) or the list of events itself, such as the ``events``
+    of boto3's ``get_execution_history`` pages.
     """
     options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
-        data = _fetch(target, options, on_page, express_log_group, on_events)
+        data = _fetch(target, options, on_page, express_log_group, on_events, clients)
         if definition is not None:
             data = dataclasses.replace(data, definition=_read_definition(definition, max_input))
         if logs:
-            data = _with_lambda_logs(data, options)
+            data = _with_lambda_logs(data, options, clients)
         return _with_map_runs(data, options, follow_children)
     if express_log_group is not None:
         raise UsageError("--express-log-group needs an execution ARN as TARGET, not a file")
@@ -498,6 +502,7 @@ def _fetch(
     on_page: ProgressCallback | None,
     express_log_group: str | None,
     on_events: EventsCallback | None = None,
+    clients: ClientFactory | None = None,
 ) -> ExecutionData:
     """An execution from AWS (history, description, the definition that ran); from its
     CloudWatch Logs execution records for an Express ARN or with ``express_log_group``."""
@@ -509,7 +514,7 @@ def _fetch(
         return fetch_express_execution(arn, options, log_group=express_log_group, on_page=on_page)
     from sfn_trace.sources.aws.history import fetch_execution
 
-    return fetch_execution(arn, options, on_page=on_page, on_events=on_events)
+    return fetch_execution(arn, options, on_page=on_page, on_events=on_events, clients=clients)
 
 
 def _with_map_runs(
@@ -524,9 +529,11 @@ def _with_map_runs(
     return follow_map_runs(data, options, follow)
 
 
-def _with_lambda_logs(data: ExecutionData, options: AwsOptions) -> ExecutionData:
+def _with_lambda_logs(
+    data: ExecutionData, options: AwsOptions, clients: ClientFactory | None = None
+) -> ExecutionData:
     """``data`` with the log lines of every Lambda invocation its history made."""
-    return dataclasses.replace(data, lambda_logs=_logs_fetch(data, options)())
+    return dataclasses.replace(data, lambda_logs=_logs_fetch(data, options, clients)())
 
 
 def _logs_fetch(
@@ -551,24 +558,28 @@ def _logs_fetch(
     )
 
 
-def _early_clients(arn: str, options: AwsOptions) -> ClientFactory | None:
-    """The Lambda and CloudWatch Logs clients of a live trace, made by a thread while the
-    history is on its way (making a client costs tens of milliseconds of CPU that would
-    otherwise come after the last page); None for an ARN that does not parse (the fetch
-    reports it, before boto3 is imported)."""
+def _live_clients(arn: str, options: AwsOptions, logs: bool) -> ClientFactory | None:
+    """The clients of a live trace, from one session. With ``logs``, a thread makes them
+    while the rest of the trace gets ready: the Step Functions client first (the fetch
+    waits for it), then the Lambda and CloudWatch Logs clients while the history is on its
+    way (making a client costs tens of milliseconds of CPU that would otherwise come after
+    the last page). None for an ARN that does not parse (the fetch reports it, before boto3
+    is imported)."""
     try:
         region = options.region or parse_execution_arn(arn).region
     except UsageError:
         return None
-    from sfn_trace.sources.aws.logs import client_factory
+    from sfn_trace.sources.aws.client import Clients
 
-    clients = client_factory(options)
+    clients = Clients(options)
+    if not logs:
+        return clients
 
     def make() -> None:
-        for service in ("lambda", "logs"):
+        for service in ("stepfunctions", "lambda", "logs"):
             try:
                 clients(service, region)
-            except Exception:  # made (and reported) again when the logs are fetched
+            except Exception:  # made (and reported) again when it is needed
                 return
 
     threading.Thread(target=make, name="sfn-trace-clients", daemon=True).start()

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from sfn_trace.sources.aws import client as client_module
 from sfn_trace.sources.aws import history as history_module
-from sfn_trace.sources.aws import logs as logs_module
 from sfn_trace.sources.aws import maprun as maprun_module
 from sfn_trace.sources.aws import teststate as teststate_module
 from sfn_trace.sources.aws.pacing import Meters
@@ -80,9 +80,11 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Served]:
     def forbidden(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"no other AWS client may be made: {args}")
 
-    monkeypatch.setattr(history_module, "stepfunctions_client", lambda arn, options: client)
+    monkeypatch.setattr(
+        history_module, "stepfunctions_client", lambda arn, options, clients=None: client
+    )
     monkeypatch.setattr(teststate_module, "make_client", make_client)
-    monkeypatch.setattr(logs_module, "make_client", forbidden)
+    monkeypatch.setattr(client_module, "make_client", forbidden)
     monkeypatch.setattr(maprun_module, "make_client", forbidden)
     monkeypatch.setattr(
         teststate_module, "meter", Meters(clock=lambda: 0.0, sleep=served.waits.append)

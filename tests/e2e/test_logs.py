@@ -16,7 +16,7 @@ from fixtures.line_ingest.scenarios import run as run_scenario
 from sfn_trace.api import trace_execution
 from sfn_trace.cli import app
 from sfn_trace.model.options import AwsOptions
-from sfn_trace.sources.aws import logs as logs_module
+from sfn_trace.sources.aws import client as client_module
 from sfn_trace.sources.lambda_logs import readable
 
 pytestmark = pytest.mark.moto_server
@@ -27,10 +27,10 @@ FIELD = "poll_results_s3_key"
 def filter_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Counts FilterLogEvents calls per log group, as AWS would bill the quota."""
     calls: Counter[str] = Counter()
-    make_client = logs_module.make_client
+    make_client = client_module.make_client
 
-    def counting(service: str, region: str, options: AwsOptions) -> Any:
-        client = make_client(service, region, options)
+    def counting(service: str, region: str, options: AwsOptions, **kwargs: Any) -> Any:
+        client = make_client(service, region, options, **kwargs)
         if service == "logs":
 
             def count(params: dict[str, Any], **_: Any) -> None:
@@ -39,7 +39,7 @@ def filter_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
             client.meta.events.register("provide-client-params.logs.FilterLogEvents", count)
         return client
 
-    monkeypatch.setattr(logs_module, "make_client", counting)
+    monkeypatch.setattr(client_module, "make_client", counting)
     return calls
 
 

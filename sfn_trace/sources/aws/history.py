@@ -53,6 +53,7 @@ def fetch_execution(
     on_page: ProgressCallback | None = None,
     on_events: EventsCallback | None = None,
     both_ends: bool = True,
+    clients: Callable[[str, str], Any] | None = None,
 ) -> ExecutionData:
     """Fetch everything the trace needs about one Standard execution (an Express one is
     read from its execution records: :mod:`sfn_trace.sources.aws.express`).
@@ -67,14 +68,15 @@ def fetch_execution(
     definition is optional (a warning when it cannot be had); the history is all or nothing:
     a failure part way raises, saying how far it got, rather than returning a cut history.
     A failure of the description is reported before one of the history, as when the calls
-    went one after the other.
+    went one after the other. ``clients``: where the client comes from when ``client`` is
+    not given (:class:`~.client.Clients`, shared with the trace's other clients).
     """
     parsed = parse_execution_arn(arn)
     if parsed.express:
         # No GetExecutionHistory for Express: the history is in the CloudWatch Logs records.
         return fetch_express_execution(arn, options, client=client, on_page=on_page)
     if client is None:
-        client = stepfunctions_client(parsed, options)
+        client = stepfunctions_client(parsed, options, clients)
     ctx = Context(parsed, client, options.max_attempts, target=parsed.arn)
     warnings: list[str] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sfn-trace-describe") as pool:

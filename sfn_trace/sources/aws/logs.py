@@ -23,7 +23,6 @@ https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterL
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -36,12 +35,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
-from sfn_trace.sources.aws.client import ACCESS_DENIED, Context, error_code, make_client, translate
+from sfn_trace.sources.aws.client import ACCESS_DENIED, Clients, Context, error_code, translate
 from sfn_trace.sources.aws.pacing import TokenBucket, meter, take
 from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
 
 ClientFactory = Callable[[str, str], Any]
-"""(service, region) -> boto3 client."""
+"""(service, region) -> boto3 client: a :class:`~.client.Clients`, or a stand-in of tests."""
 
 FILTER_PATTERN_LIMIT = 1024
 WINDOW_PAGE_BUDGET = 10
@@ -70,7 +69,7 @@ def fetch_lambda_logs(
     """Find the log lines of every invocation; never raises for a log group it cannot read."""
     if not invocations:
         return LambdaLogs()
-    factory = clients or client_factory(options)
+    factory = clients or Clients(options)
     warnings: list[str] = []
     log_groups = _log_groups(invocations, region, factory, options, warnings)
     grouped: dict[tuple[str, str], list[LambdaInvocation]] = defaultdict(list)
@@ -87,20 +86,6 @@ def fetch_lambda_logs(
             by_attempt.update(found)
             warnings.extend(notes)
     return LambdaLogs(by_attempt=by_attempt, log_groups=log_groups, warnings=tuple(warnings))
-
-
-def client_factory(options: AwsOptions) -> ClientFactory:
-    """Clients made once per (service, region), from any thread."""
-    cache: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def factory(service: str, region: str) -> Any:
-        with lock:
-            if (service, region) not in cache:
-                cache[(service, region)] = make_client(service, region, options)
-            return cache[(service, region)]
-
-    return factory
 
 
 def _log_groups(
