@@ -147,6 +147,7 @@ def trace(
     on_page: ProgressCallback | None = None,
     confirm: bool = False,
     max_input: int = MAX_INPUT,
+    on_total: Callable[[int], None] | None = None,
 ) -> TraceRun:
     """``sfn-trace TARGET --field F``: trace ``field`` through an execution (ARN) or a saved
     history or bundle (a path, a pipe, or ``"-"`` for stdin). The options are the command's
@@ -164,7 +165,13 @@ def trace(
       recorded result) about the culprit states: ``result.confirmation`` (a bundle's stored
       answers are shown without it, and reused with it);
     - ``max_input``: the most bytes of JSON read from any one file, after gzip inflation
-      (:data:`~sfn_trace.model.options.MAX_INPUT`).
+      (:data:`~sfn_trace.model.options.MAX_INPUT`);
+    - ``on_page``: called after each history page with the pages and events read so far;
+      ``on_total``: called once with how many events the history holds, when a long history
+      of a finished execution is read from its newest end too (a progress bar's end).
+
+    How the result is shown is :func:`render`'s choice (``RenderOptions``: ``all_visits``,
+    ``all_logs``, ``log_lines``).
     """
     if not field:
         raise UsageError("--field must not be empty")
@@ -184,6 +191,7 @@ def trace(
         aws=aws,
         clients=clients,
         on_page=on_page,
+        on_total=on_total,
         on_events=ahead,
         logs=logs and not background,
         file_logs=file_logs and not background,
@@ -450,6 +458,7 @@ def load(
     follow_children: FollowChildren | None = None,
     on_events: EventsCallback | None = None,
     max_input: int = MAX_INPUT,
+    on_total: Callable[[int], None] | None = None,
     clients: ClientFactory | None = None,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
@@ -469,7 +478,7 @@ def load(
     """
     options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
-        data = _fetch(target, options, on_page, express_log_group, on_events, clients)
+        data = _fetch(target, options, on_page, express_log_group, on_events, on_total, clients)
         if definition is not None:
             data = dataclasses.replace(data, definition=_read_definition(definition, max_input))
         if logs:
@@ -502,6 +511,7 @@ def _fetch(
     on_page: ProgressCallback | None,
     express_log_group: str | None,
     on_events: EventsCallback | None = None,
+    on_total: Callable[[int], None] | None = None,
     clients: ClientFactory | None = None,
 ) -> ExecutionData:
     """An execution from AWS (history, description, the definition that ran); from its
@@ -514,7 +524,9 @@ def _fetch(
         return fetch_express_execution(arn, options, log_group=express_log_group, on_page=on_page)
     from sfn_trace.sources.aws.history import fetch_execution
 
-    return fetch_execution(arn, options, on_page=on_page, on_events=on_events, clients=clients)
+    return fetch_execution(
+        arn, options, on_page=on_page, on_events=on_events, on_total=on_total, clients=clients
+    )
 
 
 def _with_map_runs(

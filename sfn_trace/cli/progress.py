@@ -8,6 +8,7 @@ line then says when a request is being retried and why, until the next progress 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -49,27 +50,65 @@ class _Bar:
 
 
 class HistoryProgress(_Bar):
-    """Pages and events of a long history fetch, and the retries of its requests."""
+    """Pages and events of a long history fetch, and the retries of its requests. Once the
+    history's size is known (``on_total``: the newest end's first page gives the newest
+    event's id), a bar with the share read and the time left; until then, a counter."""
 
     def __init__(self) -> None:
         super().__init__()
         self._fetched = "reading AWS"
+        self._events = 0
+        self._total: int | None = None
+        self._lock = threading.Lock()
         self.on_page: Any = self._page if self.drawn else None
         self.on_retry: Any = self._retry if self.drawn else None
+        self.on_total: Any = self._set_total if self.drawn else None
 
     def _show(self, description: str) -> None:
+        """(Under the lock.)"""
         if self._bar is None:
-            self._start(
-                lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}", markup=False))
-            )
-        self._bar.update(self._task, description=description)
+            if self._total is None:
+                self._start(
+                    lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}", markup=False))
+                )
+            else:
+                self._start(
+                    lambda p: (
+                        p.TextColumn("{task.description}", markup=False),
+                        p.BarColumn(),
+                        p.TaskProgressColumn(),
+                        p.TimeRemainingColumn(),
+                    ),
+                    total=self._total,
+                )
+        self._bar.update(self._task, description=description, completed=self._events)
 
     def _page(self, pages: int, events: int) -> None:
-        self._fetched = f"fetching history: {pages} page(s), {events} events"
-        self._show(self._fetched)
+        with self._lock:
+            self._events = events
+            self._fetched = self._words(pages, events)
+            self._show(self._fetched)
+
+    def _words(self, pages: int, events: int) -> str:
+        if self._total is None:
+            return f"fetching history: {pages} page(s), {events} events"
+        return f"fetching history: {events:,} of {self._total:,} events"
+
+    def _set_total(self, total: int) -> None:
+        """Called from the reading thread: the counter becomes a bar."""
+        with self._lock:
+            if self._total is not None:
+                return
+            self._total = max(total, self._events)
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
+            self._fetched = f"fetching history: {self._events:,} of {self._total:,} events"
+            self._show(self._fetched)
 
     def _retry(self, notice: RetryNotice) -> None:
-        self._show(f"{self._fetched}: {neutral(scrub(str(notice)))}")
+        with self._lock:
+            self._show(f"{self._fetched}: {neutral(scrub(str(notice)))}")
 
 
 class ScanProgressBar(_Bar):

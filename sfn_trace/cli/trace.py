@@ -127,6 +127,23 @@ def trace_command(
             help="Log lines shown per invocation (JSON keeps all).",
         ),
     ] = 20,
+    all_visits: Annotated[
+        bool,
+        typer.Option(
+            "--all-visits",
+            help="One timeline row per visit in the table and the Markdown report (by default "
+            "a run of visits of one state that say the same about the field is one row; CSV "
+            "and JSON always have every visit).",
+        ),
+    ] = False,
+    all_logs: Annotated[
+        bool,
+        typer.Option(
+            "--all-logs",
+            help="Show every Lambda invocation's log lines in the table (by default those of "
+            "where the field went null, its last copy, the blame chain and the consumer).",
+        ),
+    ] = False,
     express_log_group: Annotated[
         str | None,
         typer.Option(
@@ -197,6 +214,7 @@ def trace_command(
                 definition=definition,
                 aws=dataclasses.replace(aws, on_retry=progress.on_retry),
                 on_page=progress.on_page,
+                on_total=progress.on_total,
                 logs=not no_logs,
                 file_logs=logs,
                 express_log_group=express_log_group,
@@ -210,7 +228,11 @@ def trace_command(
         output.warn(result.warnings)
         # Everything is rendered before anything is written: a failure leaves no file.
         options = RenderOptions(
-            log_lines=log_lines, target=target, definition=str(definition) if definition else None
+            log_lines=log_lines,
+            target=target,
+            definition=str(definition) if definition else None,
+            all_visits=all_visits,
+            all_logs=all_logs,
         )
         files: list[tuple[Path, output.Content]] = []
         if csv_file is not None:

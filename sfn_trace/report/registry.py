@@ -104,6 +104,13 @@ class RenderOptions:
     execution ARN)."""
     definition: str | None = None
     """``--definition`` as the user gave it, for the same command."""
+    all_visits: bool = False
+    """``--all-visits``: one timeline row per visit in the table and the Markdown report
+    (by default a run of visits that repeat what the visit before them said is one row:
+    :mod:`sfn_trace.report.trace.collapse`)."""
+    all_logs: bool = False
+    """``--all-logs``: the table's Lambda logs section shows every invocation's lines (by
+    default those of the findings, the blame chain and the consumer)."""
 
 
 DEFAULT_OPTIONS = RenderOptions()

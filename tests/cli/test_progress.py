@@ -40,3 +40,24 @@ def test_no_bar_on_a_redirected_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
         assert history.on_page is None
         assert scan.on_listed is None and scan.on_progress is None
     assert redirected.getvalue() == ""
+
+
+def test_a_known_total_makes_the_counter_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with HistoryProgress() as history:
+        history.on_page(1, 1000)
+        history.on_total(14008)
+        history.on_page(2, 2000)
+        history.on_total(99)  # told once: later calls change nothing
+        history.on_page(3, 3000)
+    drawn = terminal.getvalue()
+    assert "fetching history: 1 page(s), 1000 events" in drawn
+    assert "fetching history: 3,000 of 14,008 events" in drawn
+    assert "21%" in drawn  # 3,000 of 14,008
+
+
+def test_no_total_hook_on_a_redirected_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with HistoryProgress() as history:
+        assert history.on_total is None

@@ -32,6 +32,7 @@ from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_
 from sfn_trace.report.links import console_link
 from sfn_trace.report.neutral import neutral, neutral_json
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace import collapse
 from sfn_trace.report.trace import mdtext as md
 from sfn_trace.report.trace.advice import next_steps
 from sfn_trace.report.trace.mermaid import ITERATIONS_SHOWN, cut, flowchart
@@ -64,7 +65,7 @@ def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str
     if chain:
         blocks += ["### Blame chain", chain]
     blocks += _confirmation_blocks(result)
-    blocks += [f"## Timeline of {md.code(result.field)}", *_timeline(result)]
+    blocks += [f"## Timeline of {md.code(result.field)}", *_timeline(result, options)]
     blocks += _attempt_blocks(result)
     blocks += _map_run_blocks(result)
     blocks += _culprit_blocks(result)
@@ -373,7 +374,46 @@ def _flowchart_blocks(result: TraceResult) -> list[str]:
 # --- timeline --------------------------------------------------------------------------------
 
 
-def _timeline(result: TraceResult) -> list[str]:
+def _timeline(result: TraceResult, options: RenderOptions) -> list[str]:
+    """The table's rows (:mod:`sfn_trace.report.trace.collapse`: a run of visits that say the
+    same is one row), at most :data:`TIMELINE_MAX_ROWS` (beyond, the rows that say something:
+    the collapsed ones, the findings, where the field changed); when rows are collapsed,
+    every visit in a collapsed ``<details>`` block."""
+    marks = _marks(result)
+    timeline = collapse.rows(result, every=options.all_visits)
+    shown = timeline
+    if len(shown) > TIMELINE_MAX_ROWS:
+        shown = [
+            row
+            for row in shown
+            if row.collapsed or row.trace.visit.seq in marks or row.trace.changed is not False
+        ][:TIMELINE_MAX_ROWS]
+    omitted = len(result.visits) - sum(len(row.traces) for row in shown)
+    rows = [_timeline_row(row, marks) for row in shown]
+    headers = ["#", "state", "type", "input", "output", "value in output", "changed", "note"]
+    blocks = [_table(rows, headers)]
+    if omitted:
+        blocks.append(
+            f"({omitted:,} visits where {md.code(result.field)} did not change are not shown; "
+            "the CSV timeline (`--csv FILE`) has every visit.)"
+        )
+    collapsed = [row for row in timeline if row.collapsed]
+    if collapsed:
+        held = sum(len(row.traces) for row in collapsed)
+        blocks.insert(
+            0,
+            f"{held:,} of the {len(result.visits):,} visits are collapsed into "
+            f"{len(collapsed):,} row{'s' if len(collapsed) != 1 else ''}: the visits of one "
+            "state, in a row, that say the same about the field (its status and where it "
+            "is, the change the state made; the values may differ from item to item). The "
+            "findings, the blame chain, each change of status and the first and last visits "
+            "are never collapsed.",
+        )
+        blocks += _every_visit(result, marks)
+    return blocks
+
+
+def _marks(result: TraceResult) -> dict[int, str]:
     marks: dict[int, str] = {}
     if result.first_null is not None:
         marks[result.first_null.visit.seq] = _mark(result.first_null, "← went null")
@@ -381,16 +421,52 @@ def _timeline(result: TraceResult) -> list[str]:
         seq = result.lost_at.visit.seq
         text = _mark(result.lost_at, "last copy")
         marks[seq] = f"{marks[seq]}, {text}" if seq in marks else f"← {text}"
-    traces = list(result.visits)
-    omitted = 0
-    if len(traces) > TIMELINE_MAX_ROWS:
-        # Keep what tells the story: visits where the field changed, and the marked ones.
-        keep = [t for t in traces if t.visit.seq in marks or t.changed is not False]
-        keep = keep[:TIMELINE_MAX_ROWS]
-        omitted = len(traces) - len(keep)
-        traces = keep
-    rows = []
-    for trace in traces:
+    return marks
+
+
+def _timeline_row(row: collapse.Row, marks: dict[int, str]) -> list[str]:
+    trace = row.trace
+    visit = trace.visit
+    note = marks.get(visit.seq, "")
+    if visit.outcome.value != "succeeded":
+        note = f"{note}; {visit.outcome.value}" if note else visit.outcome.value
+    where = " > ".join(cut(part, NAME_CELL) for part in (*row.scope, visit.state))
+    output = _cell(trace.output)
+    number = str(visit.seq)
+    if row.collapsed:
+        low, high = row.seqs
+        number = f"{low}…{high}"
+        where_cell = f"{md.code(where, table=True)} ×{len(row.traces):,}"
+        different = collapse.distinct(_cell(t.output) for t in row.traces)
+        if different > 1:
+            output += f" ({different:,} different in these visits)"
+    else:
+        where_cell = md.code(where, table=True)
+    return [
+        number,
+        where_cell,
+        md.text(visit.type, table=True),
+        trace.input.status.value,
+        trace.output.status.value if visit.exited else "-",
+        output,
+        {None: "?", True: "yes", False: ""}[trace.changed],
+        md.text(note, table=True),
+    ]
+
+
+DETAILS_BUDGET = 25_000
+"""Characters of the every-visit list: GitHub takes at most 65,536 characters in an issue or
+a comment ("Body is too long (maximum is 65536 characters)",
+https://docs.github.com/rest/issues/comments#create-an-issue-comment), and the rest of a
+report on a big execution takes up to about half of that."""
+
+
+def _every_visit(result: TraceResult, marks: dict[int, str]) -> list[str]:
+    """Every visit, one compact row each (no values), in a ``<details>`` block that GitHub
+    and GitLab show closed; as many as :data:`DETAILS_BUDGET` allows, the rest told."""
+    headers = ["#", "state", "type", "input", "output", "changed", "note"]
+    rows: list[list[str]] = []
+    for trace in result.visits:
         visit = trace.visit
         note = marks.get(visit.seq, "")
         if visit.outcome.value != "succeeded":
@@ -402,19 +478,28 @@ def _timeline(result: TraceResult) -> list[str]:
                 md.text(visit.type, table=True),
                 trace.input.status.value,
                 trace.output.status.value if visit.exited else "-",
-                _cell(trace.output),
                 {None: "?", True: "yes", False: ""}[trace.changed],
                 md.text(note, table=True),
             ]
         )
-    headers = ["#", "state", "type", "input", "output", "value in output", "changed", "note"]
-    blocks = [_table(rows, headers)]
-    if omitted:
+    table = _table(rows, headers)
+    # Every line of a table is as wide as the widest row: as many rows as the budget holds.
+    width = len(table.split("\n", 1)[0]) + 1
+    fits = max(DETAILS_BUDGET // width - 2, 1)
+    if fits < len(rows):
+        rows = rows[:fits]
+        table = _table(rows, headers)
+    counted = f"{len(rows):,} of {len(result.visits):,}" if fits < len(result.visits) else ""
+    blocks = [
+        f"<details>\n<summary>Every visit, one row each ({counted or f'{len(rows):,}'})</summary>",
+        table,
+    ]
+    if len(rows) < len(result.visits):
         blocks.append(
-            f"({omitted:,} visits where {md.code(result.field)} did not change are not shown; "
-            "the CSV timeline (`--csv FILE`) has every visit.)"
+            f"(The other {len(result.visits) - len(rows):,} visits would make the report too "
+            "long to paste: the CSV timeline (`--csv FILE`) has every visit.)"
         )
-    return blocks
+    return [*blocks, "</details>"]
 
 
 def _mark(finding: Finding, text: str) -> str:

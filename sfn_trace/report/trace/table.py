@@ -1,4 +1,7 @@
-"""The terminal view: a headline, then the field's timeline, one row per visit."""
+"""The terminal view: a headline, then the field's timeline, one row per visit that says
+something new and one per run of visits that repeat it (:mod:`sfn_trace.report.trace.collapse`;
+``RenderOptions.all_visits``: one row per visit), then the children followed and the Lambda
+logs of the visits that explain the finding (``RenderOptions.all_logs``: of every visit)."""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sfn_trace.model.result import Finding, TraceResult, VisitTrace
+from sfn_trace.model.result import Finding, LambdaCall, TraceResult, VisitTrace
 from sfn_trace.model.snapshot import Occurrence, Snapshot, Status
 from sfn_trace.model.text import ELLIPSIS, brief
 from sfn_trace.report.common import CONFIRMATION_WORDS, aws_trail, iso, verdict_sentence
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.trace.collapse import Row, distinct, rows
 from sfn_trace.report.trace.mermaid import cut
 from sfn_trace.sources.lambda_logs import readable
 
@@ -33,8 +37,9 @@ def render(result: TraceResult, options: RenderOptions = DEFAULT_OPTIONS) -> str
     # state name, a cause or a log line is shown as an escape (report/neutral.py), as it is
     # in each cell of the tables.
     lines = [*map(neutral, _facts(result)), "", *map(neutral, _headline(result, options)), ""]
-    lines.append(neutral(f"Timeline of {result.field} ({len(result.visits)} visits)"))
-    lines.append(_timeline(result))
+    timeline = rows(result, every=options.all_visits)
+    lines.append(neutral(f"Timeline of {result.field} ({_counted(result, timeline)})"))
+    lines.append(_timeline(result, timeline))
     lines.extend(_children_section(result))
     lines.extend(map(neutral, _logs_section(result, options)))
     return "\n".join(lines) + "\n"
@@ -178,33 +183,60 @@ def _headline_logs(
 
 
 def _logs_section(result: TraceResult, options: RenderOptions) -> list[str]:
-    """Each Lambda visit's own lines, in visit order, under a heading naming the visit."""
+    """The Lambda lines of the visits that explain the finding (where the field went null,
+    where its last copy went, the blame chain, the consumer), in visit order, under a heading
+    naming the visit; then how many other invocations have lines (``all_logs``: every
+    visit's, as before)."""
     if not result.logs_fetched:
         return []
     out = [
         "",
         f"Lambda logs (up to {options.log_lines} lines per invocation; all in --format json)",
     ]
+    explaining = None if options.all_logs else _explaining(result)
+    others = 0
     for trace in result.visits:
+        if explaining is not None and trace.visit.seq not in explaining:
+            others += sum(1 for call in trace.calls if call.logs is not None and call.logs.lines)
+            continue
         for call in trace.calls:
-            invocation = call.invocation
-            where = " > ".join(trace.visit.scope)
-            attempt = f", attempt {invocation.attempt}" if len(trace.calls) > 1 else ""
-            logs = call.logs
-            rid = invocation.request_id or (logs.request_id if logs else None)
-            how = f" (matched by {logs.matched_by.replace('_', ' ')})" if logs else ""
-            out.append(
-                f"#{trace.visit.seq} {where}{attempt}: {invocation.function}"
-                f"  request {rid or '?'}{how}"
-            )
-            if logs is None or not logs.lines:
-                out.append(f"    (no lines found in {call.log_group or 'its log group'})")
-                continue
-            for line in logs.lines[: options.log_lines]:
-                out.append(f"    {_log_line(line.message, result.field)}")
-            hidden = len(logs.lines) - options.log_lines
-            if hidden > 0:
-                out.append(f"    (+{hidden} more lines)")
+            out += _invocation_logs(trace, call, result.field, options)
+    if others:
+        out.append(
+            f"({others:,} other invocation{'s have' if others != 1 else ' has'} log lines: "
+            "--all-logs shows them, --format json holds them all)"
+        )
+    return out
+
+
+def _explaining(result: TraceResult) -> set[int]:
+    """The visits whose logs the table shows by default."""
+    seqs = {f.visit.seq for f in (result.first_null, result.lost_at) if f is not None}
+    seqs |= {hop.seq for hop in result.chain}
+    seqs |= {hop.written_by_seq for hop in result.chain if hop.written_by_seq is not None}
+    if result.consumer is not None:
+        seqs.add(result.consumer.visit.seq)
+    return seqs
+
+
+def _invocation_logs(
+    trace: VisitTrace, call: LambdaCall, field: str, options: RenderOptions
+) -> list[str]:
+    invocation = call.invocation
+    where = " > ".join(trace.visit.scope)
+    attempt = f", attempt {invocation.attempt}" if len(trace.calls) > 1 else ""
+    logs = call.logs
+    rid = invocation.request_id or (logs.request_id if logs else None)
+    how = f" (matched by {logs.matched_by.replace('_', ' ')})" if logs else ""
+    out = [f"#{trace.visit.seq} {where}{attempt}: {invocation.function}  request {rid or '?'}{how}"]
+    if logs is None or not logs.lines:
+        out.append(f"    (no lines found in {call.log_group or 'its log group'})")
+        return out
+    for line in logs.lines[: options.log_lines]:
+        out.append(f"    {_log_line(line.message, field)}")
+    hidden = len(logs.lines) - options.log_lines
+    if hidden > 0:
+        out.append(f"    (+{hidden} more lines)")
     return out
 
 
@@ -313,7 +345,21 @@ def _mark(finding: Finding, text: str) -> str:
     return f"{text} in child {finding.child.ref.number}" if finding.child else text
 
 
-def _timeline(result: TraceResult) -> str:
+def _counted(result: TraceResult, timeline: list[Row]) -> str:
+    """``3655 visits``; with collapsed rows, how many visits they hold and how to see each."""
+    text = f"{len(result.visits)} visits"
+    collapsed = [row for row in timeline if row.collapsed]
+    if not collapsed:
+        return text
+    held = sum(len(row.traces) for row in collapsed)
+    return (
+        f"{text}, {held:,} of them collapsed into {len(collapsed):,} "
+        f"row{'s' if len(collapsed) != 1 else ''} of visits that say the same; --all-visits "
+        "shows each"
+    )
+
+
+def _timeline(result: TraceResult, timeline: list[Row]) -> str:
     marks: dict[int, str] = {}
     if result.first_null is not None:
         marks[result.first_null.visit.seq] = _mark(result.first_null, "<- went null")
@@ -323,27 +369,30 @@ def _timeline(result: TraceResult) -> str:
         marks[seq] = (marks[seq] + ", " + text) if seq in marks else "<- " + text
     redriven = bool(result.attempts)
     attempt_of = {seq: a.number for a in result.attempts for seq in a.visits}
-    rows: list[list[Any]] = []
-    for trace in result.visits:
+    table_rows: list[list[Any]] = []
+    for row in timeline:
+        trace = row.trace
         visit = trace.visit
-        rows.append(
+        low, high = row.seqs
+        state = neutral(cut(visit.state, NAME_CELL))
+        table_rows.append(
             ([attempt_of.get(visit.seq, "")] if redriven else [])
             + [
-                visit.seq,
-                neutral(" > ".join(cut(part, NAME_CELL) for part in visit.scope[:-1]) or "-"),
-                neutral(cut(visit.state, NAME_CELL)),
+                f"{low}…{high}" if row.collapsed else visit.seq,
+                neutral(" > ".join(cut(part, NAME_CELL) for part in row.scope) or "-"),
+                f"{state} ×{len(row.traces):,}" if row.collapsed else state,
                 neutral(visit.type)
                 + ("" if visit.outcome.value == "succeeded" else f" ({visit.outcome.value})"),
                 trace.input.status.value,
-                _cell(trace.input),
+                _cells(row, "input"),
                 _status(trace),
-                _cell(trace.output),
+                _cells(row, "output"),
                 _changed(trace),
                 marks.get(visit.seq, ""),
             ]
         )
     table: str = tabulate(
-        rows,
+        table_rows,
         headers=(["try"] if redriven else [])
         + [
             "#",
@@ -361,6 +410,16 @@ def _timeline(result: TraceResult) -> str:
         disable_numparse=True,
     )
     return table
+
+
+def _cells(row: Row, document: str) -> str:
+    """The first visit's cell; for a collapsed row whose visits hold other values (each Map
+    item its own), how many different cells its visits have."""
+    cells = [_cell(getattr(trace, document)) for trace in row.traces]
+    different = distinct(cells) if row.collapsed else 1
+    if different == 1:
+        return cells[0]
+    return f"{cells[0]}\n({different:,} different in these visits)".lstrip("\n")
 
 
 def _status(trace: VisitTrace) -> str:

@@ -53,6 +53,7 @@ def fetch_execution(
     on_page: ProgressCallback | None = None,
     on_events: EventsCallback | None = None,
     both_ends: bool = True,
+    on_total: Callable[[int], None] | None = None,
     clients: Callable[[str, str], Any] | None = None,
 ) -> ExecutionData:
     """Fetch everything the trace needs about one Standard execution (an Express one is
@@ -62,7 +63,9 @@ def fetch_execution(
     asked for at once (none needs another's answer); a long history is then read from both
     ends (:mod:`.history_pages`; ``both_ends=False``: forward only). ``on_events`` is called
     with each history page's events once they are converted (and, with a definition, their
-    payloads parsed), in id order, while the next page is being fetched.
+    payloads parsed), in id order, while the next page is being fetched. ``on_total`` is
+    called once with how many events the history holds, when the newest end's first page
+    tells it (a long history of a finished execution; from the reading thread).
 
     The ARN is parsed before any call so that a typo fails with exit 2 and no network. The
     definition is optional (a warning when it cannot be had); the history is all or nothing:
@@ -95,6 +98,7 @@ def fetch_execution(
             on_page,
             on_events=on_events,
             both_ends=both_ends,
+            on_total=on_total,
         )
         info, ran = before_history()
     warnings.extend(history_warnings)
@@ -157,6 +161,7 @@ def _fetch_history(
     *,
     on_events: EventsCallback | None = None,
     both_ends: bool = True,
+    on_total: Callable[[int], None] | None = None,
 ) -> tuple[tuple[HistoryEvent, ...], ExecutionInfo, list[str]]:
     """All history events, in id order, with execution data; the description; warnings.
 
@@ -172,7 +177,7 @@ def _fetch_history(
         intake = _Intake(before, on_page, on_events)
         ends = None
         if both_ends and attempt == 1:
-            ends = BothEnds(client, ctx.target, options, lambda: _finished(before))
+            ends = BothEnds(client, ctx.target, options, lambda: _finished(before), on_total)
         try:
             _read(client, ctx, options, intake, ends, warnings)
             return intake.reader.events(), intake.described(), warnings

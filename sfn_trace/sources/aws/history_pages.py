@@ -90,9 +90,13 @@ class BothEnds:
         arn: str,
         options: AwsOptions,
         may_start: Callable[[], bool],
+        on_newest: Callable[[int], None] | None = None,
     ) -> None:
+        """``on_newest``: called once with the newest event's id, when the first newest-first
+        page comes (events are numbered from 1: it is how many the history holds)."""
         self._client, self._arn, self._options = client, arn, options
         self._may_start = may_start
+        self._on_newest = on_newest
         self._lock = threading.Lock()
         self._forward_high = 0
         self._forward_recent: dict[int, Mapping[str, Any]] = {}
@@ -153,12 +157,16 @@ class BothEnds:
         events: Sequence[Mapping[str, Any]] = page.get("events", [])
         ids = _ids(events)
         with self._lock:
+            first = self._reverse_pages == 0
             self._reverse_pages += 1
             self._reverse.extend(events)
             if ids:
                 low = min(ids) if self._reverse_low is None else min(*ids, self._reverse_low)
                 self._reverse_low = low
-            return self._met() or self._cancelled.is_set()
+            done = self._met() or self._cancelled.is_set()
+        if first and ids and self._on_newest is not None:
+            self._on_newest(max(ids))
+        return done
 
     def drain(self) -> list[Mapping[str, Any]]:
         """The newest-first reader's events that came since the last call (so that the

@@ -229,6 +229,24 @@ def test_a_long_history_is_read_from_both_ends_in_about_half_the_pages() -> None
     assert ahead + behind <= 25 + 2
 
 
+def test_the_newest_end_tells_how_many_events_the_history_holds() -> None:
+    """The first newest-first page gives the newest event's id: the total a progress bar
+    needs (DescribeExecution gives no event count)."""
+    events = pass_events(5_000)
+    second = {"GetExecutionHistory:forward:2": "GetExecutionHistory:reverse:1"}
+    client = FakeHistoryClient(events, 1000, waits_for=second)
+    totals: list[int] = []
+    data = fetch_execution(ARN, client=client, on_total=totals.append)
+    assert totals == [5_000]
+    assert len(data.events) == 5_000
+
+
+def test_a_one_page_history_tells_no_total() -> None:
+    totals: list[int] = []
+    fetch_execution(ARN, client=FakeHistoryClient(pass_events(9), 1000), on_total=totals.append)
+    assert totals == []
+
+
 def recorded() -> list[str]:
     return corpus_names()
 
