@@ -47,17 +47,15 @@ from sfn_trace.report.registry import DEFAULT_OPTIONS, FORMATS, Command, RenderO
 from sfn_trace.report.registry import render as render_result
 from sfn_trace.sources.files import STDIN, read_definition
 from sfn_trace.sources.target import document_data, load_target_file
-from sfn_trace.trace import analyze
-from sfn_trace.trace.ahead import TraceAhead
-from sfn_trace.trace.invocations import all_invocations
-from sfn_trace.trace.redact import redact_all
-from sfn_trace.trace.visits import build_visits
 
 if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.compare import Comparison
     from sfn_trace.checks.lint import LintReport
     from sfn_trace.checks.scan import ScanProgress, ScanResult
+    from sfn_trace.model.events import HistoryEvent
+    from sfn_trace.model.execution import ExecutionInfo
     from sfn_trace.sources.aws.logs import ClientFactory
+    from sfn_trace.trace.ahead import TraceAhead
 
 __all__ = [
     "DEFAULT_SCAN_LIMIT",
@@ -183,7 +181,7 @@ def trace(
     background = (logs if live else file_logs) and not redact
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
-    ahead = TraceAhead(field) if live else None
+    ahead = _Ahead(field) if live else None
     clients = _live_clients(str(target), aws or AwsOptions(), background) if live else None
     data = load(
         target,
@@ -201,7 +199,12 @@ def trace(
     )
     # One visit tree per trace, passed on: the one followed while the history arrived, or
     # the one the Lambda logs are listed from.
-    tree = ahead.history_complete(data.events, data.definition) if ahead is not None else None
+    from sfn_trace.trace import analyze
+    from sfn_trace.trace.redact import redact_all
+    from sfn_trace.trace.visits import build_visits
+
+    early = ahead.tracer if ahead is not None else None
+    tree = early.history_complete(data.events, data.definition) if early is not None else None
     pending = None
     if background and data.lambda_logs is None:
         tree = tree or build_visits(data.events, data.definition)
@@ -224,7 +227,7 @@ def trace(
         expected=expected,
         expected_source=str(expect_definition),
         lambda_logs=pending.result if pending is not None else None,
-        ahead=ahead,
+        ahead=early,
         tree=None if redact else tree,
     )
     if pending is not None:
@@ -559,6 +562,8 @@ def _logs_fetch(
     with ``clients`` when they were begun early."""
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
+    from sfn_trace.trace.invocations import all_invocations
+    from sfn_trace.trace.visits import build_visits
 
     region = options.region
     if region is None and data.info.arn and looks_like_arn(data.info.arn):
@@ -571,12 +576,13 @@ def _logs_fetch(
 
 
 def _live_clients(arn: str, options: AwsOptions, logs: bool) -> ClientFactory | None:
-    """The clients of a live trace, from one session. With ``logs``, a thread makes them
-    while the rest of the trace gets ready: the Step Functions client first (the fetch
-    waits for it), then the Lambda and CloudWatch Logs clients while the history is on its
-    way (making a client costs tens of milliseconds of CPU that would otherwise come after
-    the last page). None for an ARN that does not parse (the fetch reports it, before boto3
-    is imported)."""
+    """The clients of a live trace, from one session, and a thread that gets the trace
+    ready while the first calls are on their way. It makes the Step Functions client first
+    (the fetch waits for it and then sends the describes and the first history page), then
+    imports the replay's modules (~120 ms of CPU at a process's start) and, with ``logs``,
+    makes the Lambda and CloudWatch Logs clients (tens of milliseconds each): CPU work that
+    would otherwise come before the first call or after the last page. None for an ARN that
+    does not parse (the fetch reports it, before boto3 is imported)."""
     try:
         region = options.region or parse_execution_arn(arn).region
     except UsageError:
@@ -584,18 +590,45 @@ def _live_clients(arn: str, options: AwsOptions, logs: bool) -> ClientFactory | 
     from sfn_trace.sources.aws.client import Clients
 
     clients = Clients(options)
-    if not logs:
-        return clients
 
-    def make() -> None:
-        for service in ("stepfunctions", "lambda", "logs"):
+    def ready() -> None:
+        try:
+            clients("stepfunctions", region)
+        except Exception:  # made (and reported) again when it is needed
+            return
+        import sfn_trace.trace.ahead
+        import sfn_trace.trace.analyze  # noqa: F401
+
+        for service in ("lambda", "logs") if logs else ():
             try:
                 clients(service, region)
-            except Exception:  # made (and reported) again when it is needed
+            except Exception:
                 return
 
-    threading.Thread(target=make, name="sfn-trace-clients", daemon=True).start()
+    threading.Thread(target=ready, name="sfn-trace-ready", daemon=True).start()
     return clients
+
+
+class _Ahead:
+    """The live trace's :class:`~sfn_trace.trace.ahead.TraceAhead`, made when the first
+    history page comes (its modules are imported while the first calls are on their way:
+    :func:`_live_clients`)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.tracer: TraceAhead | None = None
+
+    def __call__(
+        self,
+        info: ExecutionInfo,
+        definition: Definition | None,
+        events: Sequence[HistoryEvent],
+    ) -> None:
+        if self.tracer is None:
+            from sfn_trace.trace.ahead import TraceAhead
+
+            self.tracer = TraceAhead(self.field)
+        self.tracer(info, definition, events)
 
 
 def _in_background(call: Callable[[], LambdaLogs]) -> Future[LambdaLogs]:
