@@ -376,11 +376,12 @@ def lint(
 
     ``severity``: the exit threshold (``warning``, the default, or ``error``; else the config
     file's); ``config``: a JSON file with ``lint`` settings and ``lint.ignore``
-    suppressions (:mod:`sfn_trace.checks.lint_config`). An ``aws-sdk`` Task's result shape
-    is read from botocore's service model, only when a finding depends on one."""
+    suppressions (:mod:`sfn_trace.checks.lint_config`). An AWS API's response shape (an
+    ``aws-sdk`` Task's result) is read from botocore's service model, only when a finding
+    depends on one."""
     from sfn_trace.checks.lint import lint_files
     from sfn_trace.checks.lint_config import LintConfig, load_config
-    from sfn_trace.sources.aws.models import sdk_required_members
+    from sfn_trace.sources.aws.models import response_holds
 
     if not field:
         raise UsageError("--field must not be empty")
@@ -389,7 +390,7 @@ def lint(
         definitions,
         field,
         max_input,
-        sdk_members=sdk_required_members,
+        sdk_members=response_holds,
         severity=severity or settings.severity or "warning",
         ignore=settings.ignore,
     )

@@ -7,11 +7,15 @@ checked against the results recorded on real AWS in ``tests/data/aws-recorded`` 
 entry). What is *inside* a member (a Lambda's ``Payload``, a nested execution's ``Output``)
 is still the callee's: only the member itself is settled.
 
-For ``arn:aws:states:::aws-sdk:SERVICE:ACTION`` the result is the API's response, whose shape
-is the service model's: a member the model marks ``required`` is always there, any other
-(``LastEvaluatedKey``) may be absent. This module does not read the model (the SDK is imported
-only by the package that calls AWS, docs/architecture.md): :func:`always_returned` asks the
-``sdk_members`` callable it is given (None: nothing is known of ``aws-sdk`` results).
+For ``arn:aws:states:::aws-sdk:SERVICE:ACTION``, and for an optimized request-response
+integration deeper than :data:`OPTIMIZED` says, the result is the API's response, whose shape
+is the service model's: the members of its structures are the service's to return, except a
+paginator's output token (``LastEvaluatedKey``: absent on the last page, unless required), a
+list's elements (the list may be empty) and a map's keys. This module does not read the model
+(the SDK is imported only by the package that calls AWS, docs/architecture.md):
+:func:`always_returned` asks the ``sdk_shapes`` callable it is given (None: nothing is known of
+API responses beyond the table). A Lambda's ``Payload``, a nested execution's ``Output`` and
+a callback's result are the caller's own code's, never the model's.
 
 ``.waitForTaskToken`` results are whatever ``SendTaskSuccess`` sent: nothing is settled.
 Activities and plain Lambda ARNs return what the worker or function returns: nothing either.
@@ -19,19 +23,29 @@ Activities and plain Lambda ARNs return what the worker or function returns: not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["OPTIMIZED", "Integration", "SdkMembers", "always_returned", "integration_of"]
+__all__ = ["OPTIMIZED", "Integration", "SdkShapes", "always_returned", "integration_of"]
 
-_STATES = "arn:aws:states:::"
+_STATES = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:(.+)$")
+"""An integration's resource: ``arn:aws:states:::SERVICE:ACTION`` (a region and account may
+be written, and another partition)."""
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+"""A template's substitution (``${AWS::Region}``), as a definition in a SAM or CloudFormation
+template holds it before deployment."""
 _DOCS = "https://docs.aws.amazon.com/step-functions/latest/dg/"
 _METADATA = ("SdkHttpMetadata", "SdkResponseMetadata")
 """Every optimized request-response integration adds these (all recorded results do)."""
 
-SdkMembers = Callable[[str, str], "frozenset[str] | None"]
-"""``(service, action)`` of an ``aws-sdk`` resource → the members its response always has
-(the output shape's required members), or None when the service model is not known."""
+SdkShapes = Callable[[str, str, "tuple[str | int, ...]"], bool]
+"""``(service, action, location)`` → whether the API's response always holds the location
+(False when the service model is not known)."""
+
+_USER_RESULTS = frozenset({"lambda", "states"})
+"""Services whose request-response result carries the caller's own data beyond the table
+(a function's ``Payload``, an execution's ``Output``): not the service model's to settle."""
 
 OPTIMIZED: Mapping[str, tuple[frozenset[str], str]] = {
     # Payload is the function's answer (JSON-parsed); StatusCode, ExecutedVersion and the
@@ -112,9 +126,11 @@ class Integration:
 def integration_of(resource: object) -> Integration | None:
     """The integration a ``Resource`` names; None for anything else (a Lambda or activity
     ARN, a JSONata or path resource)."""
-    if not isinstance(resource, str) or not resource.startswith(_STATES):
+    text = _PLACEHOLDER.sub("x", resource) if isinstance(resource, str) else None
+    match = _STATES.match(text) if text is not None else None
+    if match is None or match.group(1).startswith("activity:"):
         return None
-    rest = resource[len(_STATES) :]
+    rest = match.group(1)
     pattern = ""
     for suffix in (".waitForTaskToken", ".sync:2", ".sync"):
         if rest.endswith(suffix):
@@ -129,17 +145,17 @@ def integration_of(resource: object) -> Integration | None:
 
 
 def always_returned(
-    resource: object, member: object, sdk_members: SdkMembers | None = None
+    resource: object, location: tuple[str | int, ...], sdk_shapes: SdkShapes | None = None
 ) -> bool:
-    """Whether the result of a Task with this ``Resource`` always has ``member`` at its top
-    (a successful result: a failed Task has no result)."""
+    """Whether the result of a Task with this ``Resource`` always holds ``location`` (a
+    successful result: a failed Task has no result)."""
     found = integration_of(resource)
-    if found is None or found.pattern == ".waitForTaskToken" or not isinstance(member, str):
+    if found is None or found.pattern == ".waitForTaskToken" or not location:
         return False
-    if found.sdk:
-        if sdk_members is None:
-            return False
-        members = sdk_members(found.service, found.action)
-        return members is not None and member in members
-    entry = OPTIMIZED.get(f"{found.service}:{found.action}{found.pattern}")
-    return entry is not None and member in entry[0]
+    if not found.sdk:
+        entry = OPTIMIZED.get(f"{found.service}:{found.action}{found.pattern}")
+        if entry is not None and len(location) == 1 and location[0] in entry[0]:
+            return True
+        if found.pattern or found.service in _USER_RESULTS:
+            return False  # a .sync result is the Describe call's, not the action's
+    return sdk_shapes is not None and sdk_shapes(found.service, found.action, location)

@@ -120,7 +120,7 @@ _ABSENT = object()
 
 
 def lint(
-    definition: Definition, field: str, sdk_members: results.SdkMembers | None = None
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
 ) -> list[LintFinding]:
     """Every (reader, state that can drop the field) pair, with the first path that shows it
     (those found before the work bound, see :func:`lint_definition`). ``sdk_members``: what
@@ -129,7 +129,7 @@ def lint(
 
 
 def lint_definition(
-    definition: Definition, field: str, sdk_members: results.SdkMembers | None = None
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
 ) -> tuple[list[LintFinding], str | None]:
     """:func:`lint`, and why the findings are incomplete (None when they are not): the
     search stops past :data:`lint_paths.MAX_WORK` or :data:`lint_paths.MAX_STEPS`."""
@@ -201,7 +201,7 @@ def lint_files(
     field: str,
     max_input: int = MAX_INPUT,
     *,
-    sdk_members: results.SdkMembers | None = None,
+    sdk_members: results.SdkShapes | None = None,
     severity: str = WARNING,
     ignore: Sequence[IgnoreRule] = (),
 ) -> LintReport:
@@ -348,7 +348,7 @@ def _rule_numbers(state: StateDef) -> Iterator[int]:
 
 
 def _search(
-    definition: Definition, field: str, sdk_members: results.SdkMembers | None = None
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
 ) -> lint_paths.PathSearch[_Edge, _Drop]:
     """The backwards search over the definition's states (:func:`incoming_edges`), each
     state read in reverse (:class:`_Backwards`), once per (state, edge, location)."""
@@ -400,7 +400,7 @@ class _Backwards:
         state: StateDef,
         field: str,
         edge: _Edge,
-        sdk_members: results.SdkMembers | None = None,
+        sdk_members: results.SdkShapes | None = None,
     ) -> None:
         self.sdk_members = sdk_members
         self.state = state
@@ -545,8 +545,7 @@ class _Backwards:
         passed = self.passed_in()
         if passed is None:
             return None  # the task produces the field
-        resource = self.body.get("Resource")
-        if len(location) == 1 and results.always_returned(resource, location[0], self.sdk_members):
+        if results.always_returned(self.body.get("Resource"), location, self.sdk_members):
             return None  # the integration's result always has it
         name = quote(self.state.name)
         self.drop(
@@ -581,6 +580,8 @@ class _Backwards:
         self, name: str, location: tuple[Segment, ...]
     ) -> tuple[Segment, ...] | None:
         """Where the template ``name`` read the location it wrote, in its effective input."""
+        if not location:
+            return None  # the value is the document the template builds
         found = _written(self.body[name], location)
         if found is None:
             self.drop(
@@ -631,7 +632,7 @@ class _Backwards:
         merged = walkback.result_path_back(path, location)
         if merged.inside:
             if merged.location is not None and _in_error_output(merged.location):
-                return None  # the catcher writes it: the error output's Error or Cause
+                return None  # the catcher writes it: the error output, its Error or Cause
             self.catch_drop(
                 f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
                 f"{quote(format_path(location))}"
@@ -660,7 +661,7 @@ class _Backwards:
     ) -> tuple[Segment, ...] | None:
         found = walkback.member_source(template, location)
         if found is None:
-            if isinstance(template, Mapping):
+            if isinstance(template, Mapping) and location:
                 self.drop(
                     TEMPLATE_DROP,
                     f"{name} builds a new document without {quote(format_path(location))}",
@@ -685,8 +686,9 @@ ERROR_OUTPUT = ("Error", "Cause")
 
 
 def _in_error_output(location: tuple[Segment, ...]) -> bool:
-    """Whether the location (in a catcher's error output) is one of its own members."""
-    return len(location) == 1 and location[0] in ERROR_OUTPUT
+    """Whether the location (in a catcher's error output) is the error output itself or one
+    of its own members."""
+    return not location or (len(location) == 1 and location[0] in ERROR_OUTPUT)
 
 
 _HANDLERS: dict[Kind, Callable[[_Backwards, DataStep, tuple[Segment, ...]], _Back]] = {
