@@ -375,14 +375,37 @@ def _moment(value: str | datetime | None) -> datetime | None:
     return parse_moment(value) if value else None
 
 
-def lint(definitions: Sequence[str | Path], field: str, max_input: int = MAX_INPUT) -> LintReport:
+def lint(
+    definitions: Sequence[str | Path],
+    field: str,
+    max_input: int = MAX_INPUT,
+    *,
+    severity: str | None = None,
+    config: str | Path | None = None,
+) -> LintReport:
     """``sfn-trace lint DEFINITION... --field F``: from each definition alone, the paths on
-    which a state can drop the field before another reads it."""
+    which a state can drop the field before another reads it, one cause per dropping step.
+
+    ``severity``: the exit threshold (``warning``, the default, or ``error``; else the config
+    file's); ``config``: a JSON file with ``lint`` settings and ``lint.ignore``
+    suppressions (:mod:`sfn_trace.checks.lint_config`). An AWS API's response shape (an
+    ``aws-sdk`` Task's result) is read from botocore's service model, only when a finding
+    depends on one."""
     from sfn_trace.checks.lint import lint_files
+    from sfn_trace.checks.lint_config import LintConfig, load_config
+    from sfn_trace.sources.aws.models import response_holds
 
     if not field:
         raise UsageError("--field must not be empty")
-    return lint_files(definitions, field, max_input)
+    settings = load_config(Path(config)) if config is not None else LintConfig()
+    return lint_files(
+        definitions,
+        field,
+        max_input,
+        sdk_members=response_holds,
+        severity=severity or settings.severity or "warning",
+        ignore=settings.ignore,
+    )
 
 
 def render(

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfn_trace.asl import dataflow, walkback
+from sfn_trace.asl import choice, dataflow, results, walkback
 from sfn_trace.asl.dataflow import DataStep, Kind, Reads
 from sfn_trace.asl.jsonpath import Segment, compact, format_path, value_at
 from sfn_trace.asl.replay import describe_member
-from sfn_trace.checks import lint_paths
-from sfn_trace.errors import ExitCode, SfnTraceError
+from sfn_trace.checks import lint_causes, lint_paths
+from sfn_trace.checks.lint_causes import ERROR, SEVERITIES, WARNING, IgnoreRule, LintCause
+from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.options import MAX_INPUT
 from sfn_trace.model.text import quote
@@ -60,6 +61,18 @@ class LintFinding:
     kind: str
     """What kind of drop it is, one of :data:`DROP_KINDS` (machine-readable; ``reason`` says
     the same in words)."""
+    step: str = ""
+    """The dropper's step that drops it (``Parameters``, ``ResultSelector``, ``Catch #1``,
+    ``result`` for a copy from the task's result ...): with ``dropper`` and ``kind``, the
+    cause findings are grouped by."""
+    paths: int = 1
+    """How many paths from ``StartAt`` to the reader pass the dropper this way (those the
+    search follows, at most :data:`lint_paths.MAX_PATHS`); ``path`` is the first."""
+
+    @property
+    def severity(self) -> str:
+        """``warning`` when the field survives if a task returns it, else ``error``."""
+        return WARNING if self.kind == DEPENDS_ON_TASK_RESULT else ERROR
 
 
 TEMPLATE_DROP = "template-drop"
@@ -98,26 +111,34 @@ class LintedDefinition:
     error: str | None = None
     cut: str | None = None
     """Why ``findings`` are not all of them (the work bound was reached), else None."""
+    causes: tuple[LintCause, ...] = ()
+    """The findings grouped by the step that drops the field
+    (:func:`sfn_trace.checks.lint_causes.causes`), with their suppressions."""
 
 
 _ABSENT = object()
 
 
-def lint(definition: Definition, field: str) -> list[LintFinding]:
+def lint(
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
+) -> list[LintFinding]:
     """Every (reader, state that can drop the field) pair, with the first path that shows it
-    (those found before the work bound, see :func:`lint_definition`)."""
-    return lint_definition(definition, field)[0]
+    (those found before the work bound, see :func:`lint_definition`). ``sdk_members``: what
+    an ``aws-sdk`` Task's result always holds (:mod:`sfn_trace.asl.results`)."""
+    return lint_definition(definition, field, sdk_members)[0]
 
 
-def lint_definition(definition: Definition, field: str) -> tuple[list[LintFinding], str | None]:
+def lint_definition(
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
+) -> tuple[list[LintFinding], str | None]:
     """:func:`lint`, and why the findings are incomplete (None when they are not): the
     search stops past :data:`lint_paths.MAX_WORK` or :data:`lint_paths.MAX_STEPS`."""
-    search = _search(definition, field)
+    search = _search(definition, field, sdk_members)
     findings: dict[tuple[str, str, str, str], LintFinding] = {}
     cut = None
     try:
         for reader, expression, location in _readers(definition, field):
-            for drop, path in search.findings(reader, location):
+            for drop, path, count in search.findings(reader, location):
                 key = (reader, expression, drop.state, drop.reason)
                 findings.setdefault(
                     key,
@@ -130,6 +151,8 @@ def lint_definition(definition: Definition, field: str) -> tuple[list[LintFindin
                         reason=drop.reason,
                         hint=drop.hint,
                         kind=drop.kind,
+                        step=drop.step,
+                        paths=count,
                     ),
                 )
     except lint_paths.Cut as stop:
@@ -146,36 +169,61 @@ class LintReport:
 
     field: str
     definitions: tuple[LintedDefinition, ...]
+    severity: str = WARNING
+    """The exit threshold: causes at or above it count (``--severity``)."""
 
     @property
     def unreadable(self) -> tuple[LintedDefinition, ...]:
         return tuple(each for each in self.definitions if each.error is not None)
 
     @property
+    def counted(self) -> list[LintCause]:
+        """The causes that count toward the exit code: not suppressed, at or above
+        :attr:`severity`."""
+        return [
+            cause
+            for each in self.definitions
+            for cause in lint_causes.counts(each.causes, self.severity)
+        ]
+
+    @property
     def exit_code(self) -> ExitCode:
-        """2 when a definition could not be read, else 1 when any has findings, else 0."""
+        """2 when a definition could not be read, else 1 when a cause counts, else 0."""
         if self.unreadable:
             return ExitCode.USAGE
-        if any(each.findings for each in self.definitions):
+        if self.counted:
             return ExitCode.FINDING
         return ExitCode.INTACT
 
 
-def lint_files(paths: Sequence[str | Path], field: str, max_input: int = MAX_INPUT) -> LintReport:
+def lint_files(
+    paths: Sequence[str | Path],
+    field: str,
+    max_input: int = MAX_INPUT,
+    *,
+    sdk_members: results.SdkShapes | None = None,
+    severity: str = WARNING,
+    ignore: Sequence[IgnoreRule] = (),
+) -> LintReport:
     """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
-    the others are still checked."""
+    the others are still checked. The findings are grouped into causes, suppressed by the
+    definition's Comments and by ``ignore`` (:mod:`sfn_trace.checks.lint_causes`)."""
+    if severity not in SEVERITIES:
+        raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     linted: list[LintedDefinition] = []
     for path in map(Path, paths):
         try:
             definition = read_definition(path, max_input)
-            findings, cut = lint_definition(definition, field)
-            linted.append(LintedDefinition(path, definition, findings, cut=cut))
+            findings, cut = lint_definition(definition, field, sdk_members)
+            grouped = lint_causes.causes(findings)
+            made = lint_causes.suppress(grouped, definition, path, field, ignore)
+            linted.append(LintedDefinition(path, definition, findings, cut=cut, causes=tuple(made)))
         except SfnTraceError as error:
             linted.append(LintedDefinition(path, None, [], error.message))
         except RecursionError:
             message = f"{path}: nested too deeply to analyse"
             linted.append(LintedDefinition(path, None, [], message))
-    return LintReport(field, tuple(linted))
+    return LintReport(field, tuple(linted), severity)
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -268,29 +316,50 @@ class _Edge:
     kind: str
     """``next``, ``choice``, ``default``, ``catch`` or ``enter`` (into a Map/Parallel)."""
     catcher: int | None = None
+    rule: int | None = None
+    """For a ``choice`` edge: the number of its Choice Rule in ``Choices``."""
 
 
-def _search(definition: Definition, field: str) -> lint_paths.PathSearch[_Edge, _Drop]:
-    """The backwards search over the definition's states: which edges lead to each state
-    (``enter``: from a Map or Parallel to the first state of what it runs), and each state
-    read in reverse (:class:`_Backwards`), once per (state, edge, location)."""
+def incoming_edges(definition: Definition) -> dict[str, list[tuple[str, _Edge]]]:
+    """Per state, the (source, edge) pairs that lead to it, in definition order (``enter``:
+    from a Map or Parallel to the first state of what it runs)."""
     incoming: dict[str, list[tuple[str, _Edge]]] = {}
-    edges: dict[tuple[str, int | None], _Edge] = {}
+    edges: dict[tuple[str, int | None, int | None], _Edge] = {}
     enter = _Edge("enter")
     for name in definition.states:
+        rules = _rule_numbers(definition.states[name])
         for transition in definition.transitions(name):
-            kind = (transition.kind, transition.catcher)
+            rule = next(rules, None) if transition.kind == "choice" else None
+            kind = (transition.kind, transition.catcher, rule)
             edge = edges.get(kind) or edges.setdefault(kind, _Edge(*kind))
             incoming.setdefault(transition.target, []).append((name, edge))
         for start in definition.inner_starts(name):
             incoming.setdefault(start, []).append((name, enter))
+    return incoming
+
+
+def _rule_numbers(state: StateDef) -> Iterator[int]:
+    """The number in ``Choices`` of each rule that has a ``Next`` (the ``choice`` transitions,
+    in their order)."""
+    rules = state.body.get("Choices") if state.type == "Choice" else None
+    for number, rule in enumerate(rules if isinstance(rules, list) else ()):
+        if isinstance(rule, Mapping) and isinstance(rule.get("Next"), str):
+            yield number
+
+
+def _search(
+    definition: Definition, field: str, sdk_members: results.SdkShapes | None = None
+) -> lint_paths.PathSearch[_Edge, _Drop]:
+    """The backwards search over the definition's states (:func:`incoming_edges`), each
+    state read in reverse (:class:`_Backwards`), once per (state, edge, location)."""
+    incoming = incoming_edges(definition)
     steps: dict[_StepKey, _Step] = {}
 
     def step(name: str, edge: _Edge, location: Any) -> _Step:
         key = (name, edge, location)
         known = steps.get(key)
         if known is None:
-            back = _Backwards(definition.states[name], field, edge)
+            back = _Backwards(definition.states[name], field, edge, sdk_members)
             known = steps[key] = (back.through(location), tuple(back.drops))
         return known
 
@@ -313,6 +382,7 @@ class _Drop:
     reason: str
     hint: str
     kind: str
+    step: str
 
 
 _StepKey = tuple[str, "_Edge", tuple[Segment, ...]]
@@ -325,7 +395,14 @@ class _Backwards:
     ``through`` returns the location in the state's raw input, or None when the value is
     made here (then ``drops`` says whether that is a risk)."""
 
-    def __init__(self, state: StateDef, field: str, edge: _Edge) -> None:
+    def __init__(
+        self,
+        state: StateDef,
+        field: str,
+        edge: _Edge,
+        sdk_members: results.SdkShapes | None = None,
+    ) -> None:
+        self.sdk_members = sdk_members
         self.state = state
         self.body = state.body
         self.field = field
@@ -335,15 +412,36 @@ class _Backwards:
         """How the value came from the task result (for the finding's reason)."""
         self.result_path: tuple[Segment, ...] = ()
 
-    def drop(self, kind: str, reason: str, hint: str) -> None:
-        self.drops.append(_Drop(self.state.name, reason, hint, kind))
+    def drop(self, kind: str, reason: str, hint: str, step: str) -> None:
+        self.drops.append(_Drop(self.state.name, reason, hint, kind, step))
 
     def through(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
         if self.edge.kind == "enter":
             return self.entering(location)
         if self.edge.kind == "catch":
             return self.caught(location)
-        return self.backwards(location)
+        moved = self.backwards(location)
+        if self.edge.kind in ("choice", "default") and moved is not None and not self.drops:
+            return self.guarded(moved)
+        return moved
+
+    def guarded(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
+        """A Choice branch that settles whether the location is present (an ``IsPresent``
+        rule, a comparison of it, a JSONata ``$exists``, see
+        :func:`sfn_trace.asl.choice.branch_presence`): present, what came before cannot have
+        dropped it on this path; absent, the reader is not reached with it whatever came
+        before. Either way nothing before the Choice is followed."""
+        effective: tuple[Segment, ...] | None = location
+        if self.state.query_language != "JSONata":
+            prefix = walkback.path_location(str(self.body.get("InputPath", "$")))
+            effective = walkback.under_result_path(prefix, location) if prefix is not None else None
+        if effective is None:
+            return location
+        rule = self.edge.rule if self.edge.kind == "choice" else None
+        if self.edge.kind == "choice" and rule is None:
+            return location
+        settled = choice.branch_presence(self.body, rule, effective)
+        return location if settled is None else None
 
     def backwards(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
         """The state's data-flow steps (:mod:`sfn_trace.asl.dataflow`), last first: each maps
@@ -396,6 +494,7 @@ class _Backwards:
                 f"ResultSelector does not write {quote(format_path(location))}, and ResultPath "
                 f"{quote(format_path(self.result_path))} puts its output there",
                 f"add a member for {self.field} to the ResultSelector of {quote(self.state.name)}",
+                step.name,
             )
             return None, True
         if found.source is not walkback.From.DOCUMENT:
@@ -434,16 +533,20 @@ class _Backwards:
                 f"{name}: null replaces the document with {{}}",
                 f"remove {name}: null from {quote(self.state.name)}, or point it at a node "
                 f"holding {self.field}",
+                name,
             )
             return None
         prefix = walkback.path_location(str(value))
         return None if prefix is None else prefix + location
 
     def task_result(self, location: tuple[Segment, ...], via: str) -> tuple[Segment, ...] | None:
-        """A location in the task result: a risk when the task was given the field."""
+        """A location in the task result: a risk when the task was given the field, unless
+        the integration always returns that member (:mod:`sfn_trace.asl.results`)."""
         passed = self.passed_in()
         if passed is None:
             return None  # the task produces the field
+        if results.always_returned(self.body.get("Resource"), location, self.sdk_members):
+            return None  # the integration's result always has it
         name = quote(self.state.name)
         self.drop(
             DEPENDS_ON_TASK_RESULT,
@@ -452,6 +555,7 @@ class _Backwards:
             f"(from {quote(format_path(passed))})",
             f"read {quote(format_path(passed))} (what {name} was given) where it is still in "
             f"the document, or keep it with ResultPath instead of relying on {name} to return it",
+            "result",
         )
         return passed
 
@@ -476,6 +580,8 @@ class _Backwards:
         self, name: str, location: tuple[Segment, ...]
     ) -> tuple[Segment, ...] | None:
         """Where the template ``name`` read the location it wrote, in its effective input."""
+        if not location:
+            return None  # the value is the document the template builds
         found = _written(self.body[name], location)
         if found is None:
             self.drop(
@@ -483,6 +589,7 @@ class _Backwards:
                 f"{name} builds a new document without {quote(format_path(location))}",
                 f'add "{location[-1] if location else self.field}.$" to the {name} of '
                 f"{quote(self.state.name)}, copying {self.field} from its input",
+                name,
             )
             return None
         return found.location if found.source is walkback.From.DOCUMENT else None
@@ -494,6 +601,7 @@ class _Backwards:
                 f"{name} replaces {quote(format_path(location))} with a literal without it",
                 f"add {self.field} to the {name} of {quote(self.state.name)}, or use a "
                 "ResultPath that keeps the input",
+                name,
             )
 
     def entering(self, location: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
@@ -516,11 +624,15 @@ class _Backwards:
         if self.state.query_language == "JSONata":
             if step.name in catcher:
                 return self.jsonata_member(catcher[step.name], location, f"Catch {step.name}")
+            if _in_error_output(location):
+                return None  # the error output's own member
             self.catch_drop("the error output replaces the input")
             return None
         path = catcher.get(step.name, step.default) if isinstance(catcher, Mapping) else "$"
         merged = walkback.result_path_back(path, location)
         if merged.inside:
+            if merged.location is not None and _in_error_output(merged.location):
+                return None  # the catcher writes it: the error output, its Error or Cause
             self.catch_drop(
                 f"the catcher's ResultPath {quote(compact(path))} puts the error output over "
                 f"{quote(format_path(location))}"
@@ -534,6 +646,7 @@ class _Backwards:
             f"on a caught error, {reason}",
             f"give the catcher of {quote(self.state.name)} a ResultPath such as "
             '"$.error" so the input is kept',
+            f"Catch #{(self.edge.catcher or 0) + 1}",
         )
 
     # -- JSONata
@@ -548,11 +661,12 @@ class _Backwards:
     ) -> tuple[Segment, ...] | None:
         found = walkback.member_source(template, location)
         if found is None:
-            if isinstance(template, Mapping):
+            if isinstance(template, Mapping) and location:
                 self.drop(
                     TEMPLATE_DROP,
                     f"{name} builds a new document without {quote(format_path(location))}",
                     f"add {self.field} to the {name} of {quote(self.state.name)}",
+                    name,
                 )
             return None
         if found.source is walkback.From.RAW_INPUT:
@@ -564,6 +678,17 @@ class _Backwards:
         ):
             return self.task_result(found.location, f"{name} {quote(compact(found.value))}")
         return None
+
+
+ERROR_OUTPUT = ("Error", "Cause")
+"""What a caught error's output holds: ``{"Error": ..., "Cause": ...}``
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+
+
+def _in_error_output(location: tuple[Segment, ...]) -> bool:
+    """Whether the location (in a catcher's error output) is the error output itself or one
+    of its own members."""
+    return not location or (len(location) == 1 and location[0] in ERROR_OUTPUT)
 
 
 _HANDLERS: dict[Kind, Callable[[_Backwards, DataStep, tuple[Segment, ...]], _Back]] = {

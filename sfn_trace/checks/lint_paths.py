@@ -68,7 +68,7 @@ class Cut(Exception):
     """The search passed :data:`MAX_WORK` or :data:`MAX_STEPS`; the message says which."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Found(Generic[Drop]):
     """One drop on a path to the state searched from, and the first path that shows it."""
 
@@ -77,6 +77,8 @@ class Found(Generic[Drop]):
     """Which path (in search order) first shows it, counted from the state searched from."""
     link: Link
     """That path, from ``StartAt`` to the state searched from."""
+    count: int = 1
+    """On how many of the paths from here to ``StartAt`` it is (up to :data:`MAX_PATHS`)."""
 
 
 @dataclass(slots=True)
@@ -112,7 +114,7 @@ class _Frame(Generic[Edge, Drop]):
         self.tries = tries
         self.memo = memo
         self.beyond: Beyond[Drop] = Beyond()
-        self.keys: set[Hashable] = set()
+        self.keys: dict[Hashable, Found[Drop]] = {}
 
 
 class PathSearch(Generic[Edge, Drop]):
@@ -146,17 +148,19 @@ class PathSearch(Generic[Edge, Drop]):
         if self.work > MAX_WORK:
             raise Cut(f"the paths to report pass {MAX_WORK:,} states")
 
-    def findings(self, reader: str, location: Location) -> Iterator[tuple[Drop, tuple[str, ...]]]:
+    def findings(
+        self, reader: str, location: Location
+    ) -> Iterator[tuple[Drop, tuple[str, ...], int]]:
         """Each drop on a path from ``StartAt`` to ``reader`` (reading ``location`` in its raw
-        input) with the first path that shows it, in the order the path-by-path search
-        meets them."""
+        input) with the first path that shows it and the number of paths it is on, in the
+        order the path-by-path search meets them."""
         if reader == self.start:
             return
         beyond = self.beyond(reader, location, ())
         for each in beyond.found:
             path = _tuple(each.link)
             self.spend(len(path))
-            yield each.drop, path
+            yield each.drop, path, each.count
 
     def beyond(
         self, state: str, location: Location | None, drops: tuple[Drop, ...]
@@ -222,19 +226,31 @@ class PathSearch(Generic[Edge, Drop]):
         self.spend(len(drops) + len(behind.found))
         if beyond.first is None:
             beyond.first = first
+        room = MAX_PATHS - offset
+        own: set[Hashable] = set()
         for drop in drops:
-            self._add(into, drop, offset, first)
+            if self.key(drop) in own:
+                continue
+            own.add(self.key(drop))
+            self._add(into, drop, offset, first, min(behind.paths, room))
         for each in behind.found:
             if offset + each.path_index >= MAX_PATHS:
                 break
-            self._add(into, each.drop, offset + each.path_index, (into.state, each.link))
+            # A drop of the predecessor itself is on all its paths, counted above.
+            count = 0 if self.key(each.drop) in own else min(each.count, room)
+            self._add(into, each.drop, offset + each.path_index, (into.state, each.link), count)
         beyond.paths = min(offset + behind.paths, MAX_PATHS)
 
-    def _add(self, into: _Frame[Edge, Drop], drop: Drop, index: int, link: Link) -> None:
+    def _add(
+        self, into: _Frame[Edge, Drop], drop: Drop, index: int, link: Link, count: int
+    ) -> None:
         key = self.key(drop)
-        if key not in into.keys:
-            into.keys.add(key)
-            into.beyond.found.append(Found(drop, index, link))
+        known = into.keys.get(key)
+        if known is None:
+            into.keys[key] = found = Found(drop, index, link, count)
+            into.beyond.found.append(found)
+        else:
+            known.count += count
 
 
 def _start_link(start: str) -> Beyond[Drop]:

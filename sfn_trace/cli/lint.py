@@ -12,6 +12,9 @@ from sfn_trace.cli.app import SubCommand, app, guarded
 from sfn_trace.cli.options import DebugOption, MaxInputOption, max_input
 from sfn_trace.report.registry import Command, LintFormat
 
+CONVENTIONAL_CONFIG = Path(".sfn-trace.json")
+"""Read when ``--config`` is not given and it exists (docs/lint.md)."""
+
 LINT_HELP = """Find paths where a state reads FIELD but an earlier state can drop it.
 
 From the definition alone: for every path from StartAt to a state that reads the field
@@ -28,9 +31,16 @@ Example:
   sfn-trace lint line_workflow.asl.json --field poll_results_s3_key
   sfn-trace lint statemachines/*.asl.json -f poll_results_s3_key --format sarif > lint.sarif
 
+Findings are grouped: one per state and step that can drop the field, listing every
+reader it affects. A definite drop is an error; a field that survives only if a task
+returns it is a warning. --severity error fails only on errors. A state whose Comment
+holds "sfn-trace: ignore RULE" (a rule id, or all) suppresses its findings of that rule;
+so do the "ignore" entries of --config FILE (default: .sfn-trace.json, if present).
+Suppressed findings are still reported, and do not count toward the exit code.
+
 \b
-Exit codes: 0 no such path, 1 findings, 2 an unreadable definition (one line each on
-stderr; the others are still checked and reported).
+Exit codes: 0 nothing at or above --severity, 1 findings, 2 an unreadable definition or
+config file (one line each on stderr; the other definitions are still checked).
 """
 
 
@@ -46,6 +56,24 @@ def lint_command(
     output_format: Annotated[
         LintFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
     ] = LintFormat.TABLE,
+    severity: Annotated[
+        str | None,
+        typer.Option(
+            "--severity",
+            metavar="LEVEL",
+            help="Exit 1 only for findings at or above LEVEL: warning or error "
+            "[default: the config file's, else warning].",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="A JSON file with lint settings and suppressions (see docs/lint.md) "
+            "[default: .sfn-trace.json if present].",
+        ),
+    ] = None,
     max_input_size: MaxInputOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -54,7 +82,11 @@ def lint_command(
     from sfn_trace.report.lines import exit_reason
 
     with guarded(debug):
-        report = api.lint(definitions, field, max_input(max_input_size))
+        if config is None and CONVENTIONAL_CONFIG.is_file():
+            config = CONVENTIONAL_CONFIG
+        report = api.lint(
+            definitions, field, max_input(max_input_size), severity=severity, config=config
+        )
         for each in report.unreadable:
             output.err(f"error: {each.error}")
         # One unreadable definition alone leaves nothing to report.

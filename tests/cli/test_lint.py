@@ -21,10 +21,15 @@ def test_lint_flags_the_seed_workflow() -> None:
     )
     assert result.exit_code == ExitCode.FINDING
     findings = json.loads(result.stdout)["findings"]
-    flat = [f for f in findings if f["reader"] == "PrepareFinalMerge"]
-    assert flat and flat[0]["dropper"] == "SplitIntoChunks"
+    split = [f for f in findings if f["dropper"] == "SplitIntoChunks"]
+    assert [(f["step"], f["severity"], f["rule"]) for f in split] == [
+        ("result", "warning", "depends-on-task-result")
+    ]
+    flat = [r for r in split[0]["readers"] if r["reader"] == "PrepareFinalMerge"]
     assert flat[0]["read"] == "$.chunked_data.poll_results_s3_key"
+    assert flat[0]["expression"].startswith("Parameters ")
     assert flat[0]["path"][:2] == ["NormalizePollBatchesData", "SplitIntoChunks"]
+    assert flat[0]["paths"] == 1
 
 
 def test_lint_passes_the_corrected_workflow() -> None:

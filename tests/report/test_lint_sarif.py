@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from sfn_trace.asl.positions import Position, positions_of, state_positions
 from sfn_trace.checks.lint import DROP_KINDS, LintReport, lint
+from sfn_trace.checks.lint_causes import causes
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
 from sfn_trace.model.definition import Definition
@@ -242,21 +243,24 @@ def test_the_seed_definition_gives_a_valid_log_at_each_droppers_key(
 
     assert driver["version"] == __version__
     assert run["columnKind"] == "utf16CodeUnits"
-    findings = lint(read_definition(DEFINITION), FIELD)
-    assert len(run["results"]) == len(findings) > 0
+    grouped = causes(lint(read_definition(DEFINITION), FIELD))
+    assert len(run["results"]) == len(grouped) == 3
     text = DEFINITION.read_text(encoding="utf-8")
-    for result_, finding in zip(run["results"], findings, strict=True):
+    for result_, cause in zip(run["results"], grouped, strict=True):
         [where] = result_["locations"]
         assert where["physicalLocation"]["artifactLocation"]["uri"] == relative
-        assert region(where) == key_position(text, finding.dropper)
-        [reader] = result_["relatedLocations"]
-        assert region(reader) == key_position(text, finding.reader)
-        assert result_["ruleId"] == finding.kind
+        assert region(where) == key_position(text, cause.dropper)
+        related = result_["relatedLocations"]
+        assert [r["id"] for r in related] == list(range(1, len(cause.readers) + 1))
+        for location, reader in zip(related, cause.readers, strict=True):
+            assert region(location) == key_position(text, reader.reader)
+            assert " -> ".join(reader.path) in location["message"]["text"]
+        assert result_["ruleId"] == cause.kind
         assert result_["level"] == "warning"
+        assert "suppressions" not in result_
         message = result_["message"]["text"]
-        for part in (finding.reader, finding.read, finding.dropper, finding.hint):
+        for part in (cause.dropper, *cause.hints, *(r.reader for r in cause.readers)):
             assert part in message
-        assert " -> ".join(finding.path) in message
     first = run["results"][0]
     assert first["ruleId"] == "depends-on-task-result"
     assert region(first["locations"][0]) == key_position(text, "SplitIntoChunks")
@@ -377,7 +381,7 @@ def test_nested_states_are_located_at_their_own_key(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.FINDING
     results = check_sarif(result.stdout)["runs"][0]["results"]
     located = {
-        (r["properties"]["dropper"], r["properties"]["reader"]): (
+        (r["properties"]["dropper"], r["properties"]["readers"][0]["reader"]): (
             region(r["locations"][0]),
             region(r["relatedLocations"][0]),
         )
@@ -512,7 +516,7 @@ def test_invalid_json_never_raises_in_the_position_finder() -> None:
 
 def _fingerprints(path: Path) -> list[str]:
     results = check_sarif(lint_cli(str(path)).stdout)["runs"][0]["results"]
-    return [r["partialFingerprints"]["sfnTraceFinding/v1"] for r in results]
+    return [r["partialFingerprints"]["sfnTraceFinding/v2"] for r in results]
 
 
 def test_fingerprints_are_stable_unique_and_survive_lines_moving(tmp_path: Path) -> None:
@@ -585,7 +589,7 @@ def test_several_definitions_as_json_and_as_a_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lint", *paths, "--field", FIELD, "--format", "json"])
     assert result.exit_code == ExitCode.USAGE
     document = json.loads(result.stdout)
-    assert document["schema"] == "sfn-trace-lint-multi/1"
+    assert document["schema"] == "sfn-trace-lint-multi/2"
     assert document["field"] == FIELD
     entries = document["definitions"]
     assert [e["definition"] for e in entries] == paths

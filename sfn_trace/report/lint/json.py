@@ -1,30 +1,37 @@
 """The JSON document of ``sfn-trace lint``.
 
-One definition: the ``sfn-trace-lint/1`` document (keys may be added, none removed)::
+One definition: the ``sfn-trace-lint/2`` document (keys may be added, none removed)::
 
-    {"schema": "sfn-trace-lint/1", "definition": PATH, "field": F,
-     "findings": [{"reader", "expression", "read", "path": [...], "dropper", "reason",
-                   "hint"}, ...]}
+    {"schema": "sfn-trace-lint/2", "definition": PATH, "field": F, "severity": LEVEL,
+     "findings": [{"rule", "severity", "dropper", "step", "reasons": [...], "hints": [...],
+                   "readers": [{"reader", "expression", "read", "path": [...], "paths"}],
+                   "suppressed": null | {"kind", "justification"}}, ...]}
+
+One finding per cause: the state and step that can drop the field (``rule`` is its kind,
+``severity`` ``error`` or ``warning``), every reader it affects with the first path from
+``StartAt`` and how many paths there are. ``severity`` at the top is the exit threshold.
+(``sfn-trace-lint/1`` had one finding per reader and dropper; ``/2`` groups them.)
 
 When the lint stopped before it found everything (a definition built to have more paths to
 report than fit its bounds), ``"cut"`` says why, after ``findings``; it is absent otherwise.
 
-Several definitions (as pre-commit passes them): ``sfn-trace-lint-multi/1``, one entry per
+Several definitions (as pre-commit passes them): ``sfn-trace-lint-multi/2``, one entry per
 definition in the order given, an unreadable one with its one-line error and no findings::
 
-    {"schema": "sfn-trace-lint-multi/1", "field": F,
+    {"schema": "sfn-trace-lint-multi/2", "field": F, "severity": LEVEL,
      "definitions": [{"definition": PATH, "error": null | "one line",
                       "findings": [...]}, ...]}
 """
 
 from __future__ import annotations
 
-from sfn_trace.checks.lint import LintFinding, LintReport
+from sfn_trace.checks.lint import LintReport
+from sfn_trace.checks.lint_causes import LintCause
 from sfn_trace.model import jsontext
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
-SCHEMA = "sfn-trace-lint/1"
-MULTI_SCHEMA = "sfn-trace-lint-multi/1"
+SCHEMA = "sfn-trace-lint/2"
+MULTI_SCHEMA = "sfn-trace-lint-multi/2"
 
 
 def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
@@ -35,7 +42,8 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
             "schema": SCHEMA,
             "definition": str(one.source),
             "field": field,
-            "findings": [finding_json(f) for f in one.findings],
+            "severity": report.severity,
+            "findings": [cause_json(c) for c in one.causes],
         }
         if one.cut is not None:
             document["cut"] = one.cut
@@ -43,11 +51,12 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         document = {
             "schema": MULTI_SCHEMA,
             "field": field,
+            "severity": report.severity,
             "definitions": [
                 {
                     "definition": str(each.source),
                     "error": each.error,
-                    "findings": [finding_json(f) for f in each.findings],
+                    "findings": [cause_json(c) for c in each.causes],
                     **({} if each.cut is None else {"cut": each.cut}),
                 }
                 for each in linted
@@ -56,13 +65,25 @@ def render(report: LintReport, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     return jsontext.dumps(document, indent=2) + "\n"
 
 
-def finding_json(finding: LintFinding) -> dict[str, object]:
+def cause_json(cause: LintCause) -> dict[str, object]:
     return {
-        "reader": finding.reader,
-        "expression": finding.expression,
-        "read": finding.read,
-        "path": list(finding.path),
-        "dropper": finding.dropper,
-        "reason": finding.reason,
-        "hint": finding.hint,
+        "rule": cause.kind,
+        "severity": cause.severity,
+        "dropper": cause.dropper,
+        "step": cause.step,
+        "reasons": list(cause.reasons),
+        "hints": list(cause.hints),
+        "readers": [
+            {
+                "reader": r.reader,
+                "expression": r.expression,
+                "read": r.read,
+                "path": list(r.path),
+                "paths": r.paths,
+            }
+            for r in cause.readers
+        ],
+        "suppressed": None
+        if cause.suppressed is None
+        else {"kind": cause.suppressed.kind, "justification": cause.suppressed.justification},
     }

@@ -1,22 +1,25 @@
 """``sfn-trace lint --format sarif``: the findings as a SARIF 2.1.0 log, for code scanning.
 
-One run for every definition given. Each finding is one ``result`` located at the key of the
-state that can drop the field (``"SplitIntoChunks": {``), with the reader's key as its
-related location, so GitHub or GitLab code scanning shows it on the definition's lines:
+One run for every definition given. Each cause (a state and step that can drop the field,
+:mod:`sfn_trace.checks.lint_causes`) is one ``result`` located at the key of that state
+(``"SplitIntoChunks": {``), with one related location per reader it affects, so GitHub or
+GitLab code scanning shows it on the definition's lines:
 
-- ``ruleId``/``ruleIndex``: the finding's kind (:data:`sfn_trace.checks.lint.DROP_KINDS`); every
+- ``ruleId``/``ruleIndex``: the cause's kind (:data:`sfn_trace.checks.lint.DROP_KINDS`); every
   kind is described in ``tool.driver.rules``, in that order;
-- ``level``: ``warning``: the state *can* drop the field (a Lambda that returns what it was
-  given keeps it); the exit code 1 still fails the check;
+- ``level``: ``error`` for a definite drop, ``warning`` when the field survives if a task
+  returns it (each rule's ``defaultConfiguration`` says which);
+- ``suppressions``: present on a cause a state's ``Comment`` (``kind: inSource``) or the
+  config file (``kind: external``) suppresses, with the justification;
 - ``artifactLocation.uri``: the definition's path as given, with forward slashes and
   percent-encoded (a relative path is resolved against the repository root by the
   consumer; an absolute one becomes a ``file://`` URI);
 - ``region``: ``startLine``/``startColumn``, 1-based, columns in UTF-16 code units
   (``run.columnKind`` says so), lines ending at CRLF, LF or a lone CR
   (``run.newlineSequences``);
-- ``partialFingerprints["sfnTraceFinding/v1"]``: a hash of the rule, field, file, reader,
-  how it reads the field and the dropper, then ``:N`` for the N-th result with that hash:
-  stable across runs and across edits elsewhere in the file.
+- ``partialFingerprints["sfnTraceFinding/v2"]``: a hash of the rule, field, file, dropper
+  and step, then ``:N`` for the N-th result with that hash: stable across runs, across
+  edits elsewhere in the file and across readers added or removed.
 
 A definition that cannot be read has no results; it makes ``executionSuccessful`` false and
 gets an error notification in ``invocations``. A definition whose lint stopped before it
@@ -43,16 +46,15 @@ from sfn_trace.checks.lint import (
     RESULT_SELECTOR_DROP,
     TEMPLATE_DROP,
     LintedDefinition,
-    LintFinding,
     LintReport,
 )
+from sfn_trace.checks.lint_causes import ERROR, WARNING, LintCause
 from sfn_trace.model import jsontext
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-FINGERPRINT = "sfnTraceFinding/v1"
-LEVEL = "warning"
+FINGERPRINT = "sfnTraceFinding/v2"
 
 RULES: dict[str, tuple[str, str, str]] = {
     TEMPLATE_DROP: (
@@ -127,17 +129,16 @@ def sarif_log(linted: Sequence[LintedDefinition], field: str) -> dict[str, Any]:
             )
         # The text is scanned only when a finding needs a position, and only the states
         # the findings name are looked for.
-        named = {name for f in each.findings for name in (f.dropper, f.reader)}
+        named = {c.dropper for c in each.causes} | {
+            r.reader for c in each.causes for r in c.readers
+        }
         states = each.definition.states
         at = positions_of(each.definition.text, (states[n] for n in named if n in states))
         seen: dict[str, int] = {}
-        for finding in each.findings:
-            digest = fingerprint(finding, field, uri)
+        for cause in each.causes:
+            digest = fingerprint(cause, field, uri)
             seen[digest] = seen.get(digest, 0) + 1
-            dropper_at, reader_at = at.get(finding.dropper), at.get(finding.reader)
-            results.append(
-                _result(finding, field, uri, dropper_at, reader_at, f"{digest}:{seen[digest]}")
-            )
+            results.append(_result(cause, field, uri, at, f"{digest}:{seen[digest]}"))
     failed = any(each["level"] == "error" for each in notifications)
     invocation: dict[str, Any] = {"executionSuccessful": not failed}
     if notifications:
@@ -171,45 +172,58 @@ def _rule(kind: str) -> dict[str, Any]:
         "shortDescription": {"text": short},
         "fullDescription": {"text": full},
         "help": {"text": full},
-        "defaultConfiguration": {"level": LEVEL},
+        "defaultConfiguration": {"level": WARNING if kind == DEPENDS_ON_TASK_RESULT else ERROR},
         "properties": {"tags": ["step-functions", "data-flow"]},
     }
 
 
 def _result(
-    finding: LintFinding,
+    cause: LintCause,
     field: str,
     uri: str,
-    dropper_at: Position | None,
-    reader_at: Position | None,
+    at: dict[str, Position],
     fingerprint_value: str,
 ) -> dict[str, Any]:
+    readers = ", ".join(f"{r.reader} ({r.read})" for r in cause.readers)
     text = (
-        f"{finding.reader} reads {finding.read} ({finding.expression}), and "
-        f"{finding.dropper} can drop {field} before it: {finding.reason}. "
-        f"Path: {' -> '.join(finding.path)}. Fix: {finding.hint}."
+        f"{cause.dropper} ({cause.step}) can drop {field} before {len(cause.readers)} "
+        f"reader(s) read it: {'; '.join(cause.reasons)}. Read by: {readers}. "
+        f"Fix: {'; '.join(cause.hints)}."
     )
-    related = {
-        "id": 1,
-        **_location(uri, reader_at),
-        "message": {"text": f"{finding.reader} reads {finding.read} here"},
-    }
-    return {
-        "ruleId": finding.kind,
-        "ruleIndex": DROP_KINDS.index(finding.kind),
-        "level": LEVEL,
+    related = [
+        {
+            "id": number,
+            **_location(uri, at.get(r.reader)),
+            "message": {
+                "text": f"{r.reader} reads {r.read} here ({r.expression}); {r.paths} path(s) "
+                f"from StartAt, e.g. {' -> '.join(r.path)}"
+            },
+        }
+        for number, r in enumerate(cause.readers, start=1)
+    ]
+    result: dict[str, Any] = {
+        "ruleId": cause.kind,
+        "ruleIndex": DROP_KINDS.index(cause.kind),
+        "level": cause.severity,
         "message": {"text": text},
-        "locations": [_location(uri, dropper_at)],
-        "relatedLocations": [related],
+        "locations": [_location(uri, at.get(cause.dropper))],
+        "relatedLocations": related,
         "partialFingerprints": {FINGERPRINT: fingerprint_value},
         "properties": {
             "field": field,
-            "reader": finding.reader,
-            "read": finding.read,
-            "dropper": finding.dropper,
-            "path": list(finding.path),
+            "dropper": cause.dropper,
+            "step": cause.step,
+            "readers": [
+                {"reader": r.reader, "read": r.read, "path": list(r.path), "paths": r.paths}
+                for r in cause.readers
+            ],
         },
     }
+    if cause.suppressed is not None:
+        result["suppressions"] = [
+            {"kind": cause.suppressed.kind, "justification": cause.suppressed.justification}
+        ]
+    return result
 
 
 def _location(uri: str, position: Position | None) -> dict[str, Any]:
@@ -226,7 +240,7 @@ def artifact_uri(path: Path) -> str:
     return quote(path.as_posix(), safe="/", errors="surrogateescape")
 
 
-def fingerprint(finding: LintFinding, field: str, uri: str) -> str:
-    """What identifies a finding across runs: not its line, nor the path that shows it."""
-    parts = (finding.kind, field, uri, finding.reader, finding.expression, finding.dropper)
+def fingerprint(cause: LintCause, field: str, uri: str) -> str:
+    """What identifies a cause across runs: not its line, nor its readers and paths."""
+    parts = (cause.kind, field, uri, cause.dropper, cause.step)
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
