@@ -102,20 +102,25 @@ class _Progress:
     """:class:`.tools.Progress` for one call: progress notifications to the client (the
     SDK sends none when the client did not ask), and a stop once the call is cancelled."""
 
-    def __init__(self, ctx: Context, token: EventLoopToken, cancelled: threading.Event) -> None:
-        self._ctx, self._token, self._cancelled = ctx, token, cancelled
+    def __init__(
+        self, name: str, ctx: Context, token: EventLoopToken, cancelled: threading.Event
+    ) -> None:
+        self._name, self._ctx, self._token, self._cancelled = name, ctx, token, cancelled
+
+    def _stop_if_cancelled(self, message: str) -> None:
+        if self._cancelled.is_set():
+            log.info("%s stopped, cancelled (at: %s)", self._name, message)
+            raise _Cancelled
 
     def _send(self, progress: float, total: float | None, message: str) -> None:
-        if self._cancelled.is_set():
-            raise _Cancelled
+        self._stop_if_cancelled(message)
         try:
             anyio.from_thread.run(
                 self._ctx.report_progress, progress, total, message, token=self._token
             )
         except Exception as error:  # the client went away: the work goes on, unreported
             log.debug("progress not sent: %s", error)
-        if self._cancelled.is_set():
-            raise _Cancelled
+        self._stop_if_cancelled(message)
 
     def page(self, pages: int, events: int) -> None:
         self._send(pages, None, f"{pages} history page(s) read, {events} events")
@@ -142,7 +147,7 @@ async def _run(
 ) -> CallToolResult:
     """``work`` on a worker thread; its answer, or its failure as a tool error."""
     cancelled = threading.Event()
-    progress = _Progress(ctx, current_token(), cancelled)
+    progress = _Progress(name, ctx, current_token(), cancelled)
     try:
         answer = await anyio.to_thread.run_sync(work, progress, abandon_on_cancel=True)
     except anyio.get_cancelled_exc_class():
