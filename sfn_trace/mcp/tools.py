@@ -404,7 +404,7 @@ def scan_field_loss(
 def _before(start: str) -> str:
     """The moment 1 ms before ``start`` (ISO 8601 with a Z), the next scan's ``until``."""
     moment = datetime.fromisoformat(start.replace("Z", "+00:00")) - timedelta(milliseconds=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- compare_executions, lint_definition ---------------------------------------------------

@@ -4,7 +4,6 @@ relies on."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from sfn_trace.mcp import budget
@@ -95,4 +94,3 @@ def test_the_wheel_carries_the_schemas() -> None:
     server finds them."""
     text = (ROOT / "pyproject.toml").read_text("utf-8")
     assert '"docs/schema" = "sfn_trace/mcp/schema"' in text
-    assert Path(budget.__file__).parent.name == "mcp"
