@@ -12,7 +12,7 @@ LOCK   := .ci/constraints.txt
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --constraint $(LOCK) --upgrade pip
-	$(PY) -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
+	$(PY) -m pip install --quiet --constraint $(LOCK) -e '.[dev,mcp]'
 	touch $(STAMP)
 
 ## demo: run the seed incident in an in-process moto server and diagnose it live
@@ -41,13 +41,13 @@ bench: $(STAMP)
 fixtures: $(STAMP)
 	$(PY) -m fixtures.make_fixtures
 
-## lock: re-resolve .[dev] in a new virtual environment and pin every package in $(LOCK)
+## lock: re-resolve .[dev,mcp] in a new virtual environment and pin every package in $(LOCK)
 lock:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
-	"$$tmp/venv/bin/python" -m pip install --quiet '.[dev]' && \
-	{ echo "# Pins for make's .venv: every package of .[dev], resolved by 'make lock'."; \
+	"$$tmp/venv/bin/python" -m pip install --quiet '.[dev,mcp]' && \
+	{ echo "# Pins for make's .venv: every package of .[dev,mcp], resolved by 'make lock'."; \
 	  echo "# Runtime dependencies stay ranges in pyproject.toml; this only fixes the dev set-up."; \
 	  echo "# Python $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())'), refreshed $$(date -u +%Y-%m-%d)."; \
 	  "$$tmp/venv/bin/python" -m pip freeze --all | grep -v -i '^sfn[-_]trace[ =@]'; } > $(LOCK).new && \

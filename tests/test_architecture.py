@@ -26,15 +26,23 @@ STAGES = {
     "checks": 5,
     "report": 6,
     "api": 7,
+    "mcp": 8,
     "cli": 8,
     "__main__": 9,
 }
 """The pipeline in order: a module may import its own stage and earlier ones, never a later
-one. ``sfn_trace/__init__.py`` (the version) counts as stage 0."""
+one. ``sfn_trace/__init__.py`` (the version) counts as stage 0. The two front ends, the
+command line and the MCP server, share the last stage."""
 
-CLI_MAY_IMPORT = {"api", "cli", "errors", "model", "report"}
+CLI_MAY_IMPORT = {"api", "cli", "errors", "mcp", "model", "report"}
 """The command line parses options, calls :mod:`sfn_trace.api` and writes what
-:mod:`sfn_trace.report` rendered; it does not reach into the pipeline itself."""
+:mod:`sfn_trace.report` rendered; it does not reach into the pipeline itself. It starts the
+MCP server (``sfn-trace mcp``)."""
+
+MCP_MAY_IMPORT = {"api", "errors", "mcp", "model"}
+"""The MCP server calls :mod:`sfn_trace.api` (whose ``render`` gives it the reports); from
+:mod:`sfn_trace.model` it takes the credential scrubbing and the exact JSON text. It never
+imports the command line."""
 
 THIRD_PARTY_HOMES = {
     "boto3": ("sources/aws/",),
@@ -43,6 +51,11 @@ THIRD_PARTY_HOMES = {
     "rich": ("cli/",),
     "pandas": ("report/",),
     "tabulate": ("report/",),
+    "mcp": ("mcp/",),
+    "mcp_types": ("mcp/",),
+    "pydantic": ("mcp/",),
+    "anyio": ("mcp/",),
+    "starlette": (),
 }
 """Where each heavy or interface library may be imported (relative to ``sfn_trace/``)."""
 
@@ -129,6 +142,46 @@ def test_the_cli_only_parses_calls_the_api_and_writes() -> None:
             ):
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {module} imports {target}")
     assert not wrong, "the CLI reaches past the api:\n" + "\n".join(sorted(set(wrong)))
+
+
+def test_the_mcp_server_only_calls_the_api() -> None:
+    modules = _modules()
+    wrong = []
+    for module, path in modules.items():
+        if _stage(module) != "mcp":
+            continue
+        for name, line in _imports(path):
+            target = _internal(name, modules)
+            if (
+                target is not None
+                and target != "sfn_trace"
+                and _stage(target) not in MCP_MAY_IMPORT
+            ):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {module} imports {target}")
+    assert not wrong, "the MCP server reaches past the api:\n" + "\n".join(sorted(set(wrong)))
+
+
+def test_the_mcp_sdk_is_imported_by_the_mcp_command_alone() -> None:
+    """cli/mcp.py imports the server inside the command, never at the top of the module:
+    every other command (and --help) runs without the SDK, pydantic and starlette."""
+    source = PACKAGE / "cli" / "mcp.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    top = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        and any(n.startswith("sfn_trace.mcp") for n, _ in _imports_of(node))
+    ]
+    assert not top, f"{source}: the server is imported at the top"
+
+
+def _imports_of(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, int]]:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name, node.lineno
+    elif node.module:
+        for alias in node.names:
+            yield f"{node.module}.{alias.name}", node.lineno
 
 
 def test_no_import_cycles() -> None:

@@ -31,6 +31,7 @@ Sub-commands:
   sfn-trace compare GOOD BAD --field NAME        where a bad run parts from a good one
   sfn-trace lint DEFINITION... --field NAME      paths where the field can be dropped before use
   sfn-trace scan STATE_MACHINE_ARN --field NAME  how many executions lost it, and where
+  sfn-trace mcp                                  serve these to AI assistants (MCP, stdio)
 """
 """The main form's epilog: ``sfn-trace --help`` shows the main form's help (any first word
 that is not a sub-command is a TARGET), so the sub-commands are listed there."""
