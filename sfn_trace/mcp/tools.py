@@ -462,7 +462,7 @@ def lint_definition(
     checked = lint.definitions[0]
     if checked.error is not None:
         raise api.UsageError(checked.error)
-    rule_ids = [finding.kind for finding in checked.findings]
+    rule_ids = [cause.kind for cause in checked.causes]
     content = {"report": report, "rule_ids": rule_ids, "exit_code": int(lint.exit_code)}
 
     def headline(fitted: dict[str, Any]) -> list[str]:
@@ -470,7 +470,9 @@ def lint_definition(
         first = f"{field}: {len(findings)} finding(s) in {definition} (exit {fitted['exit_code']})"
         rules = [
             _line(
-                f"{rule}: {each['dropper']} can drop it before {each['reader']}: {each['reason']}"
+                f"{rule}: {each['dropper']} ({each['step']}) can drop it before "
+                f"{', '.join(reader['reader'] for reader in each['readers'])}: "
+                f"{'; '.join(each['reasons'])}"
             )
             for rule, each in zip(rule_ids[:5], findings[:5], strict=True)
         ]
