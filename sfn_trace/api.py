@@ -37,6 +37,7 @@ from sfn_trace.model.options import (
     DEFAULT_SCAN_LIMIT,
     MAX_INPUT,
     AwsOptions,
+    DescribedCallback,
     EventsCallback,
     FollowChildren,
     ProgressCallback,
@@ -54,7 +55,7 @@ if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.scan import ScanProgress, ScanResult
     from sfn_trace.model.events import HistoryEvent
     from sfn_trace.model.execution import ExecutionInfo
-    from sfn_trace.sources.aws.logs import ClientFactory
+    from sfn_trace.sources.aws.logs import ClientFactory, EarlyLookups
     from sfn_trace.trace.ahead import TraceAhead
 
 __all__ = [
@@ -181,22 +182,27 @@ def trace(
     background = (logs if live else file_logs) and not redact
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
-    ahead = _Ahead(field) if live else None
-    clients = _live_clients(str(target), aws or AwsOptions(), background) if live else None
-    data = load(
-        target,
-        definition=definition,
-        aws=aws,
-        clients=clients,
-        on_page=on_page,
-        on_total=on_total,
-        on_events=ahead,
-        logs=logs and not background,
-        file_logs=file_logs and not background,
-        express_log_group=express_log_group,
-        follow_children=follow_children,
-        max_input=max_input,
-    )
+    ahead = _Live(str(target), field, aws or AwsOptions(), background) if live else None
+    try:
+        data = load(
+            target,
+            definition=definition,
+            aws=aws,
+            clients=ahead.clients if ahead is not None else None,
+            on_page=on_page,
+            on_total=on_total,
+            on_events=ahead,
+            on_described=ahead.described if ahead is not None else None,
+            on_sent=ahead.sent if ahead is not None else None,
+            logs=logs and not background,
+            file_logs=file_logs and not background,
+            express_log_group=express_log_group,
+            follow_children=follow_children,
+            max_input=max_input,
+        )
+    finally:
+        if ahead is not None:
+            ahead.sent()  # (an Express execution's fetch never tells it)
     # One visit tree per trace, passed on: the one followed while the history arrived, or
     # the one the Lambda logs are listed from.
     from sfn_trace.trace import analyze
@@ -208,7 +214,8 @@ def trace(
     pending = None
     if background and data.lambda_logs is None:
         tree = tree or build_visits(data.events, data.definition)
-        pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients, tree))
+        clients, lookups = (ahead.clients, ahead.lookups) if ahead is not None else (None, None)
+        pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients, tree, lookups))
     if confirm and data.definition is None and not live:
         raise UsageError(
             "--confirm needs the definition that ran: it is fetched for an execution ARN; "
@@ -486,6 +493,8 @@ def load(
     max_input: int = MAX_INPUT,
     on_total: Callable[[int], None] | None = None,
     clients: ClientFactory | None = None,
+    on_described: DescribedCallback | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
@@ -498,13 +507,18 @@ def load(
     ``on_events``: called with each history page's events as they arrive (a Standard
     execution's ARN only). ``clients``: where an ARN's boto3 clients come from,
     ``(service, region) -> client`` (by default one session of ``aws`` for them all).
+    ``on_described``: called once the execution's description and the definition that ran
+    are in, before the history (from another thread; a Standard execution's ARN only).
+    ``on_sent``: called once the first calls have gone (from the sending thread; it must
+    only signal), or when the fetch ends if they never did (a Standard execution's ARN).
     TARGET may also be a history or bundle already in memory: a parsed document
     (``{"events": [...]}``, a bundle) or the list of events itself, such as the ``events``
     of boto3's ``get_execution_history`` pages.
     """
     options = aws or AwsOptions()
     if isinstance(target, str) and looks_like_arn(target):
-        data = _fetch(target, options, on_page, express_log_group, on_events, on_total, clients)
+        hooks = _Hooks(on_page, on_events, on_total, on_described, on_sent)
+        data = _fetch(target, options, express_log_group, hooks, clients)
         if definition is not None:
             data = dataclasses.replace(data, definition=_read_definition(definition, max_input))
         if logs:
@@ -531,13 +545,22 @@ def load(
     return data
 
 
+@dataclass(frozen=True)
+class _Hooks:
+    """What a live fetch tells as it goes (:func:`load`'s callbacks)."""
+
+    on_page: ProgressCallback | None = None
+    on_events: EventsCallback | None = None
+    on_total: Callable[[int], None] | None = None
+    on_described: DescribedCallback | None = None
+    on_sent: Callable[[], None] | None = None
+
+
 def _fetch(
     arn: str,
     options: AwsOptions,
-    on_page: ProgressCallback | None,
     express_log_group: str | None,
-    on_events: EventsCallback | None = None,
-    on_total: Callable[[int], None] | None = None,
+    hooks: _Hooks,
     clients: ClientFactory | None = None,
 ) -> ExecutionData:
     """An execution from AWS (history, description, the definition that ran); from its
@@ -547,11 +570,20 @@ def _fetch(
     if express_log_group is not None:
         from sfn_trace.sources.aws.express import fetch_express_execution
 
-        return fetch_express_execution(arn, options, log_group=express_log_group, on_page=on_page)
+        return fetch_express_execution(
+            arn, options, log_group=express_log_group, on_page=hooks.on_page
+        )
     from sfn_trace.sources.aws.history import fetch_execution
 
     return fetch_execution(
-        arn, options, on_page=on_page, on_events=on_events, on_total=on_total, clients=clients
+        arn,
+        options,
+        on_page=hooks.on_page,
+        on_events=hooks.on_events,
+        on_total=hooks.on_total,
+        on_described=hooks.on_described,
+        on_sent=hooks.on_sent,
+        clients=clients,
     )
 
 
@@ -579,10 +611,11 @@ def _logs_fetch(
     options: AwsOptions,
     clients: ClientFactory | None = None,
     tree: VisitTree | None = None,
+    lookups: EarlyLookups | None = None,
 ) -> Callable[[], LambdaLogs]:
     """The call that fetches the log lines of every Lambda invocation of ``data``'s history
     (the invocations listed now, from ``tree``, the trace's visit tree, or one built here),
-    with ``clients`` when they were begun early."""
+    with the trace's ``clients`` and the log-group ``lookups`` begun early."""
     from sfn_trace.sources.aws.client import default_region
     from sfn_trace.sources.aws.logs import fetch_lambda_logs
     from sfn_trace.trace.invocations import all_invocations
@@ -594,52 +627,80 @@ def _logs_fetch(
     tree = tree or build_visits(data.events, data.definition)
     invocations = all_invocations(tree.visits)
     return functools.partial(
-        fetch_lambda_logs, invocations, options, region or default_region(options), clients=clients
+        fetch_lambda_logs,
+        invocations,
+        options,
+        region or default_region(options),
+        clients=clients,
+        early=lookups,
     )
 
 
-def _live_clients(arn: str, options: AwsOptions, logs: bool) -> ClientFactory | None:
-    """The clients of a live trace, from one session, and a thread that gets the trace
-    ready while the first calls are on their way. It makes the Step Functions client first
-    (the fetch waits for it and then sends the describes and the first history page), then
-    imports the replay's modules (~120 ms of CPU at a process's start) and, with ``logs``,
-    makes the Lambda and CloudWatch Logs clients (tens of milliseconds each): CPU work that
-    would otherwise come before the first call or after the last page. None for an ARN that
-    does not parse (the fetch reports it, before boto3 is imported)."""
-    try:
-        region = options.region or parse_execution_arn(arn).region
-    except UsageError:
-        return None
-    from sfn_trace.sources.aws.client import Clients
+class _Live:
+    """What a live trace does while its history arrives, besides fetching it.
 
-    clients = Clients(options)
+    - Its clients come from one session (:class:`~sfn_trace.sources.aws.client.Clients`).
+    - A thread gets the trace ready while the first calls are on their way: it makes the
+      Step Functions client (the fetch waits for it, then sends DescribeExecution,
+      DescribeStateMachineForExecution and the first history page at once) and, once they
+      have gone (:meth:`sent`: CPU work before would delay them), with ``logs`` the Lambda
+      and CloudWatch Logs clients (tens of milliseconds of CPU each), then imports the
+      replay's modules (~120 ms at a process's start).
+    - With ``logs``, the log groups of the functions the definition names are looked up as
+      soon as it comes (:meth:`described`), so that the logs' reads go as soon as the
+      history is in.
+    - The visits are traced as their events arrive (:meth:`__call__`: a
+      :class:`~sfn_trace.trace.ahead.TraceAhead`, made when the first page comes).
 
-    def ready() -> None:
+    ``clients`` is None for an ARN that does not parse (the fetch reports it, before boto3
+    is imported).
+    """
+
+    def __init__(self, arn: str, field: str, options: AwsOptions, logs: bool) -> None:
+        self.field, self.options, self.logs = field, options, logs
+        self.tracer: TraceAhead | None = None
+        self.lookups: EarlyLookups | None = None
+        self._sent = threading.Event()
+        self.clients: ClientFactory | None = None
         try:
-            clients("stepfunctions", region)
+            self.region = options.region or parse_execution_arn(arn).region
+        except UsageError:
+            return
+        from sfn_trace.sources.aws.client import Clients
+
+        self.clients = Clients(options)
+        ready = threading.Thread(target=self._ready, args=(self.clients,), name="sfn-trace-ready")
+        ready.daemon = True
+        ready.start()
+
+    def sent(self) -> None:
+        """The first calls have gone (or the fetch is over)."""
+        self._sent.set()
+
+    def _ready(self, clients: ClientFactory) -> None:
+        try:
+            clients("stepfunctions", self.region)
+            self._sent.wait()
+            for service in ("lambda", "logs") if self.logs else ():
+                clients(service, self.region)
         except Exception:  # made (and reported) again when it is needed
             return
         import sfn_trace.trace.ahead
         import sfn_trace.trace.analyze  # noqa: F401
 
-        for service in ("lambda", "logs") if logs else ():
-            try:
-                clients(service, region)
-            except Exception:
-                return
+    def described(self, info: ExecutionInfo, definition: Definition | None) -> None:
+        """The description and the definition are in: the log groups of the functions the
+        definition names are looked up."""
+        if not self.logs or definition is None or self.clients is None:
+            return
+        from sfn_trace.sources.aws.logs import EarlyLookups
+        from sfn_trace.trace.invocations import definition_functions, split_function
 
-    threading.Thread(target=ready, name="sfn-trace-ready", daemon=True).start()
-    return clients
-
-
-class _Ahead:
-    """The live trace's :class:`~sfn_trace.trace.ahead.TraceAhead`, made when the first
-    history page comes (its modules are imported while the first calls are on their way:
-    :func:`_live_clients`)."""
-
-    def __init__(self, field: str) -> None:
-        self.field = field
-        self.tracer: TraceAhead | None = None
+        functions = []
+        for reference in definition_functions(definition):
+            name, _, region = split_function(reference)
+            functions.append((reference, name, region or self.region))
+        self.lookups = EarlyLookups(functions, self.options, self.clients)
 
     def __call__(
         self,

@@ -132,6 +132,10 @@ EventsCallback = Callable[["ExecutionInfo", "Definition | None", "Sequence[Histo
 """Called with each history page's events as they are converted, in id order, and what was
 fetched before the history: the execution and the definition that ran (None: none)."""
 
+DescribedCallback = Callable[["ExecutionInfo", "Definition | None"], None]
+"""Called once the execution's description and the definition that ran (None: none) are in,
+before the history's first page is (from the thread that fetched the last of the two)."""
+
 DEFAULT_OPTIONS = AwsOptions()
 
 

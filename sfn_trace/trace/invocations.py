@@ -11,13 +11,15 @@ See https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from sfn_trace.model.definition import Definition
 from sfn_trace.model.visits import Attempt, LambdaInvocation, Visit
 
 _LAMBDA_ARN = re.compile(
     r"^arn:[^:]+:lambda:(?P<region>[^:]*):[^:]*:function:(?P<name>[^:]+)(?::(?P<q>.+))?$"
 )
+_LAMBDA_INVOKE = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:lambda:invoke(?:\.waitForTaskToken)?$")
 _PARTIAL_ARN = re.compile(r"^(?:\d{12}:)?function:(?P<name>[^:]+)(?::(?P<q>.+))?$")
 _RESULT_REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([^"\\]+)"')
 _HEADER_REQUEST_ID = re.compile(r'"x-amzn-RequestId"\s*:\s*"([^"\\]+)"', re.IGNORECASE)
@@ -52,6 +54,27 @@ def visit_invocations(visit: Visit) -> tuple[LambdaInvocation, ...]:
 
 def all_invocations(visits: Iterable[Visit]) -> list[LambdaInvocation]:
     return [i for visit in visits for i in visit_invocations(visit)]
+
+
+def definition_functions(definition: Definition) -> list[str]:
+    """The Lambda functions a definition's Task states name with a constant, as the tasks'
+    attempts will name them (:func:`_function_reference`): a ``lambda:invoke`` task's
+    ``FunctionName`` (in ``Parameters``, or JSONata ``Arguments``), or a Lambda ARN as the
+    resource. A name computed at run time (``FunctionName.$``, a JSONata expression) is
+    known only from the history."""
+    found: dict[str, None] = {}
+    for state in definition.states.values():
+        resource = state.body.get("Resource")
+        if state.type != "Task" or not isinstance(resource, str):
+            continue
+        if _LAMBDA_INVOKE.match(resource):
+            for template in (state.body.get("Parameters"), state.body.get("Arguments")):
+                name = template.get("FunctionName") if isinstance(template, Mapping) else None
+                if isinstance(name, str) and not name.startswith("{%"):
+                    found[name] = None
+        elif ":lambda:" in resource:
+            found[resource] = None
+    return list(found)
 
 
 def split_function(reference: str) -> tuple[str, str | None, str | None]:

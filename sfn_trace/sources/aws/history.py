@@ -11,7 +11,7 @@ import functools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +24,7 @@ from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.options import (
     DEFAULT_OPTIONS,
     AwsOptions,
+    DescribedCallback,
     EventsCallback,
     ProgressCallback,
 )
@@ -55,6 +56,8 @@ def fetch_execution(
     both_ends: bool = True,
     on_total: Callable[[int], None] | None = None,
     clients: Callable[[str, str], Any] | None = None,
+    on_described: DescribedCallback | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> ExecutionData:
     """Fetch everything the trace needs about one Standard execution (an Express one is
     read from its execution records: :mod:`sfn_trace.sources.aws.express`).
@@ -73,6 +76,12 @@ def fetch_execution(
     A failure of the description is reported before one of the history, as when the calls
     went one after the other. ``clients``: where the client comes from when ``client`` is
     not given (:class:`~.client.Clients`, shared with the trace's other clients).
+    ``on_described`` is called with the description and the definition as soon as both are
+    in (a head start for what needs them: a failure there is the caller's to report, and
+    does not stop the fetch). ``on_sent`` is called once the first calls have gone, just
+    before the first history page's request is sent (from the sending thread: it must only
+    signal), or at the end if it never was: CPU work the caller has to do can wait for it,
+    so that it does not delay the first calls.
     """
     parsed = parse_execution_arn(arn)
     if parsed.express:
@@ -81,10 +90,53 @@ def fetch_execution(
     if client is None:
         client = stepfunctions_client(parsed, options, clients)
     ctx = Context(parsed, client, options.max_attempts, target=parsed.arn)
+    with _told_when_sent(client, on_sent):
+        return _fetch_standard(
+            client, ctx, options, on_page, on_events, both_ends, on_total, on_described
+        )
+
+
+@contextlib.contextmanager
+def _told_when_sent(client: Any, on_sent: Callable[[], None] | None) -> Iterator[None]:
+    """``on_sent()`` once: just before the first GetExecutionHistory request is sent, or
+    when the fetch ends if none was."""
+    if on_sent is None:
+        yield
+        return
+    told = threading.Event()
+
+    def tell(**_: Any) -> None:
+        if not told.is_set():
+            told.set()
+            on_sent()
+
+    service = client.meta.service_model.service_id.hyphenize()
+    event = f"before-send.{service}.GetExecutionHistory"
+    client.meta.events.register(event, tell)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, tell)
+        tell()
+
+
+def _fetch_standard(
+    client: Any,
+    ctx: Context,
+    options: AwsOptions,
+    on_page: ProgressCallback | None,
+    on_events: EventsCallback | None,
+    both_ends: bool,
+    on_total: Callable[[int], None] | None,
+    on_described: DescribedCallback | None,
+) -> ExecutionData:
+    """:func:`fetch_execution` of a Standard execution, once its client is made."""
     warnings: list[str] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sfn-trace-describe") as pool:
         described = pool.submit(_describe_execution, client, ctx, options)
         definition = pool.submit(_fetch_definition, client, ctx, options, warnings)
+        if on_described is not None:
+            _when_both(described, definition, on_described)
 
         def before_history() -> tuple[ExecutionInfo, Definition | None]:
             """What the history's pages wait for (and whose failure is told first)."""
@@ -109,6 +161,29 @@ def fetch_execution(
     return ExecutionData(
         info=info, events=events, definition=ran, source="aws", warnings=tuple(warnings)
     )
+
+
+def _when_both(
+    described: Future[ExecutionInfo],
+    definition: Future[Definition | None],
+    then: DescribedCallback,
+) -> None:
+    """``then(info, definition)`` once both are in, from the thread that finished last;
+    not at all if either failed (the fetch reports that)."""
+    lock = threading.Lock()
+    pending = [described, definition]
+
+    def done(future: Future[Any]) -> None:
+        with lock:
+            pending.remove(future)
+            last = not pending
+        if last and described.exception() is None and definition.exception() is None:
+            # A head start only: what it begins is done again later if it fails here.
+            with contextlib.suppress(Exception):
+                then(described.result(), definition.result())
+
+    described.add_done_callback(done)
+    definition.add_done_callback(done)
 
 
 def _describe_execution(client: Any, ctx: Context, options: AwsOptions) -> ExecutionInfo:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,13 +65,15 @@ def fetch_lambda_logs(
     *,
     clients: ClientFactory | None = None,
     limiter: TokenBucket | None = None,
+    early: EarlyLookups | None = None,
 ) -> LambdaLogs:
-    """Find the log lines of every invocation; never raises for a log group it cannot read."""
+    """Find the log lines of every invocation; never raises for a log group it cannot read.
+    ``early``: the lookups begun while the history was on its way."""
     if not invocations:
         return LambdaLogs()
     factory = clients or Clients(options)
     warnings: list[str] = []
-    log_groups = _log_groups(invocations, region, factory, options, warnings)
+    log_groups = _log_groups(invocations, region, factory, options, warnings, early)
     grouped: dict[tuple[str, str], list[LambdaInvocation]] = defaultdict(list)
     for invocation in invocations:
         grouped[(invocation.region or region, log_groups[invocation.function])].append(invocation)
@@ -94,14 +96,22 @@ def _log_groups(
     factory: ClientFactory,
     options: AwsOptions,
     warnings: list[str],
+    early: EarlyLookups | None = None,
 ) -> dict[str, str]:
     """Function name -> log group, one GetFunctionConfiguration per function, all at once
-    (none waits for another's answer)."""
+    (none waits for another's answer); those ``early`` began are taken from it."""
     first: dict[str, LambdaInvocation] = {}
     for invocation in invocations:
         first.setdefault(invocation.function, invocation)
+
+    def lookup(i: LambdaInvocation) -> tuple[str, str | None]:
+        begun = early.result(i.reference, i.region or region) if early is not None else None
+        if begun is not None:
+            return begun
+        return _log_group(i.function, i.reference, i.region or region, factory, options)
+
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LOOKUPS, len(first))) as pool:
-        found = list(pool.map(lambda i: _log_group(i, region, factory, options), first.values()))
+        found = list(pool.map(lookup, first.values()))
     groups: dict[str, str] = {}
     for name, (group, warning) in zip(first, found, strict=True):
         groups[name] = group
@@ -111,16 +121,16 @@ def _log_groups(
 
 
 def _log_group(
-    invocation: LambdaInvocation, region: str, factory: ClientFactory, options: AwsOptions
+    name: str, reference: str, region: str, factory: ClientFactory, options: AwsOptions
 ) -> tuple[str, str | None]:
-    """The function's log group, and a warning when the default had to be assumed."""
-    name = invocation.function
+    """The log group of function ``name`` (``reference``: as the task named it), and a
+    warning when the default had to be assumed."""
     default = f"/aws/lambda/{name}"
-    client = factory("lambda", invocation.region or region)
+    client = factory("lambda", region)
     ctx = Context(None, client, options.max_attempts, target=name)
     try:
         take("GetFunctionConfiguration", client, options)
-        config = client.get_function_configuration(FunctionName=invocation.reference)
+        config = client.get_function_configuration(FunctionName=reference)
     except (ClientError, BotoCoreError) as exc:
         if isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException":
             why = f"function {name} not found (deleted since?)"
@@ -129,6 +139,38 @@ def _log_group(
         return default, f"{why}; reading its logs from the default group {default}"
     logging = config.get("LoggingConfig") or {}
     return str(logging.get("LogGroup") or default), None
+
+
+class EarlyLookups:
+    """Log-group lookups begun before the history is in: the functions a definition names
+    are looked up (GetFunctionConfiguration, all at once) while the first history page is
+    on its way, and :func:`fetch_lambda_logs` takes their answers instead of asking again.
+    A function the history never invoked costs one lookup and nothing else; a definition
+    that names more than :data:`MAX_PARALLEL_LOOKUPS` functions begins none."""
+
+    def __init__(
+        self, functions: Iterable[tuple[str, str, str]], options: AwsOptions, clients: ClientFactory
+    ) -> None:
+        """``functions``: (reference, name, region) of each function, as
+        :func:`_log_group` takes them."""
+        self._found: dict[tuple[str, str], Future[tuple[str, str | None]]] = {}
+        named = list(dict.fromkeys(functions))
+        if len(named) > MAX_PARALLEL_LOOKUPS:
+            # A big definition: only the functions the history invoked are looked up, after
+            # it, so that its lookups do not wait in the bucket behind ones for nothing.
+            return
+        pool = ThreadPoolExecutor(MAX_PARALLEL_LOOKUPS, thread_name_prefix="sfn-trace-lookup")
+        for reference, name, region in named:
+            if (reference, region) not in self._found:
+                self._found[(reference, region)] = pool.submit(
+                    _log_group, name, reference, region, clients, options
+                )
+        pool.shutdown(wait=False)  # what was submitted still runs
+
+    def result(self, reference: str, region: str) -> tuple[str, str | None] | None:
+        """The lookup of ``reference`` in ``region`` (waited for), or None if none began."""
+        future = self._found.get((reference, region))
+        return None if future is None else future.result()
 
 
 def _read_group(

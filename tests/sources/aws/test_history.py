@@ -708,3 +708,42 @@ def test_pages_become_events_as_they_arrive_with_payloads_shared_across_pages(
         assert by_text.setdefault(payload.text, payload) is payload  # one object per text
     # With a definition to replay, the payloads were parsed while the pages came.
     assert all(payload._value is not events_module._UNPARSED for payload in inputs)
+
+
+def test_what_needs_the_description_begins_while_the_first_page_is_on_its_way(
+    client: Any, stub: Stubber
+) -> None:
+    """``on_described`` is called with the description and the definition before the first
+    history page is answered: the page's request waits (10 s at most, never in a passing
+    run) until it has been called."""
+    add_describe(stub)
+    add_definition(stub)
+    add_pages(stub, [3])
+    described = threading.Event()
+    told: list[tuple[str | None, bool]] = []
+    waited: list[bool] = []
+
+    def first_page_waits(**_: Any) -> None:
+        waited.append(described.wait(10))
+
+    client.meta.events.register("before-parameter-build.sfn.GetExecutionHistory", first_page_waits)
+
+    def on_described(info: Any, definition: Any) -> None:
+        told.append((info.status, definition is not None))
+        described.set()
+
+    data = fetch_execution(ARN, client=client, both_ends=False, on_described=on_described)
+    assert told == [("SUCCEEDED", True)] and waited == [True]
+    assert [event.id for event in data.events] == [1, 2, 3]
+
+
+def test_a_failed_description_is_not_told_early(client: Any, stub: Stubber) -> None:
+    stub.add_client_error("describe_execution", "ExecutionDoesNotExist", "no such", 400)
+    add_definition(stub)
+    add_pages(stub, [3])
+    told: list[object] = []
+    with pytest.raises(AwsError):
+        fetch_execution(
+            ARN, client=client, both_ends=False, on_described=lambda info, d: told.append(info)
+        )
+    assert told == []

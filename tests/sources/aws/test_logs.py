@@ -16,7 +16,9 @@ from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
 from sfn_trace.sources.aws.logs import (
     FILTER_PATTERN_LIMIT,
+    MAX_PARALLEL_LOOKUPS,
     WINDOW_PAGE_BUDGET,
+    EarlyLookups,
     fetch_lambda_logs,
     request_id_patterns,
 )
@@ -344,3 +346,62 @@ def test_every_lookup_and_every_group_read_are_in_flight_together() -> None:
     assert sorted(found.log_groups.values()) == [f"/g/fn-{n}" for n in range(1, 5)]
     assert all(len(logs.lines) == 4 for logs in found.by_attempt.values())
     assert found.warnings == ()
+
+
+def test_lookups_begun_early_are_not_asked_again(clients: Clients) -> None:
+    """The functions a definition names are looked up while the history is on its way
+    (EarlyLookups); the fetch after the history takes those answers: one
+    GetFunctionConfiguration per function in all, and one for a function never invoked."""
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    for name in ("split", "never-invoked"):
+        lam.add_response("get_function_configuration", config(name), {"FunctionName": name})
+    early = EarlyLookups(
+        [("split", "split", "us-west-2"), ("never-invoked", "never-invoked", "us-west-2")],
+        OPTIONS,
+        clients,
+    )
+    assert early.result("split", "us-west-2") == ("/aws/lambda/split", None)
+    assert early.result("split", "eu-west-1") is None  # another region: not begun
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(1)},
+        {"logGroupName": "/aws/lambda/split", "startTime": MS - 1000, "endTime": MS + 11_500},
+    )
+    found = fetch_lambda_logs(
+        [invocation("split", 1)],
+        OPTIONS,
+        "us-west-2",
+        clients=clients,
+        limiter=no_wait(),
+        early=early,
+    )
+    assert found.log_groups == {"split": "/aws/lambda/split"} and found.warnings == ()
+    assert len(found.by_attempt[101].lines) == 4  # and the fixture: no lookup left unasked
+
+
+def test_an_early_lookup_that_failed_says_so_as_a_late_one_would(clients: Clients) -> None:
+    lam = clients.stub("lambda")
+    lam.add_client_error(
+        "get_function_configuration", "AccessDeniedException", "denied", 400, {"FunctionName": "x"}
+    )
+    early = EarlyLookups([("x", "x", "us-west-2")], OPTIONS, clients)
+    group, warning = early.result("x", "us-west-2") or ("", None)
+    assert group == "/aws/lambda/x"
+    assert warning is not None and warning.endswith(
+        "reading its logs from the default group /aws/lambda/x"
+    )
+
+
+def test_a_big_definition_begins_no_lookup() -> None:
+    """More functions than are looked up at once: none begins (the bucket is kept for those
+    the history invoked, looked up after it)."""
+    asked: list[str] = []
+
+    class Lambda:
+        def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+            asked.append(FunctionName)
+            return {"FunctionName": FunctionName}
+
+    many = [(f"fn-{n}", f"fn-{n}", "us-west-2") for n in range(MAX_PARALLEL_LOOKUPS + 1)]
+    early = EarlyLookups(many, OPTIONS, lambda service, region: Lambda())
+    assert early.result("fn-0", "us-west-2") is None and asked == []
