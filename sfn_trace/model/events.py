@@ -385,7 +385,7 @@ class EventReader:
             try:
                 converted.append(HistoryEvent.from_api(raw, payloads))
             except InputError as error:
-                raise InputError(f"event #{position}: {error.message}") from None
+                raise error.around(f"event #{position}: ") from None
         return converted
 
     def extend(self, events: Iterable[HistoryEvent]) -> list[HistoryEvent]:

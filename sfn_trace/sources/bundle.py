@@ -236,7 +236,7 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
     try:
         events = events_from_api(raw_events)
     except InputError as error:
-        raise InputError(f"{origin}: {error.message}") from None
+        raise error.around(f"{origin}: ") from None
     if not events:
         raise InputError(f"{origin}: the bundle holds no events")
     definition_text = document.get("definition")

@@ -61,7 +61,7 @@ from botocore.retries.standard import (
 from botocore.utils import SSOTokenLoader
 
 from sfn_trace import __version__
-from sfn_trace.errors import AwsError, SfnTraceError, UsageError
+from sfn_trace.errors import AwsError, Named, Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
 from sfn_trace.model.options import AwsOptions, RetryCallback, RetryNotice
 from sfn_trace.model.secrets import remember, scrub
@@ -79,9 +79,14 @@ _BAD_CREDENTIALS = frozenset(
 )
 
 _CREDENTIALS_HELP = (
-    "set AWS_PROFILE or pass --profile, or configure credentials "
-    "(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html)"
+    "set AWS_PROFILE or pass ",
+    Option("profile"),
+    ", or configure credentials "
+    "(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html)",
 )
+CHECK_ACCOUNT: tuple[str | Named, ...] = (Option("region"), "/", Option("profile"), "/the account")
+"""What to check when AWS says a resource does not exist: the region, the profile (the
+account its credentials are in)."""
 # Access key ids are not secret keys, but they identify credentials: never echo them.
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|APKA)[A-Z0-9]{12,}\b")
 _OBJECT_REPR = re.compile(r"^<[^>]*>:\s*")  # "<...AWSHTTPConnection object at 0x...>: "
@@ -148,10 +153,7 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
     :class:`_Watch`). ``host_prefix=False`` keeps an operation's host prefix (TestState's
     ``sync-``) off the endpoint, which a local emulator's address cannot take.
     """
-    if options.max_attempts < 1:
-        raise UsageError(f"--max-attempts must be at least 1, not {options.max_attempts}")
-    if not (math.isfinite(options.timeout) and options.timeout >= 1):
-        raise UsageError(f"--timeout must be at least 1 second, not {options.timeout:g}")
+    options.check()
     timeouts = Timeouts(options.timeout, options.max_attempts)
     config = Config(
         retries={"mode": "standard", "total_max_attempts": options.max_attempts},
@@ -183,7 +185,7 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
     except BotoCoreError as exc:
         raise UsageError(f"AWS configuration error: {one_line(str(exc))}") from exc
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with a ValueError
-        raise UsageError(f"invalid --endpoint-url: {one_line(str(exc))}") from exc
+        raise UsageError("invalid ", Option("endpoint_url"), f": {one_line(str(exc))}") from exc
     _Watch(timeouts, options.on_retry).attach(client)
     credentials.attach(client)
     return client
@@ -395,7 +397,7 @@ def default_region(options: AwsOptions) -> str:
     except ProfileNotFound as exc:
         raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
     if not region:
-        raise UsageError("no AWS region configured for the Lambda logs: pass --region")
+        raise UsageError("no AWS region configured for the Lambda logs: pass ", Option("region"))
     return str(region)
 
 
@@ -443,8 +445,8 @@ def translate(
     """One clear line for a botocore failure of ``operation``, naming how far a fetch got,
     without any credential (an error code or message from the endpoint may echo one)."""
     error = _translate(exc, ctx, operation, progress)
-    clean = scrub(error.message)
-    return error if clean == error.message else type(error)(clean)
+    clean = tuple(scrub(part) if isinstance(part, str) else part for part in error.parts)
+    return error if clean == error.parts else type(error)(*clean)
 
 
 def _translate(
@@ -464,9 +466,7 @@ def _translate(
             where = f"looked in region {ctx.region}"
             if ctx.arn is not None and ctx.region != ctx.arn.region:
                 where += f"; the ARN says region {ctx.arn.region}"
-            return AwsError(
-                f"{what} not found: {arn} ({where} — check --region/--profile/the account)"
-            )
+            return AwsError(f"{what} not found: {arn} ({where} — check ", *CHECK_ACCOUNT, ")")
         if code == "InvalidArn":
             return AwsError(f"AWS rejected the execution ARN {arn} ({code} on {op}): {message}")
         if code in ACCESS_DENIED:
@@ -477,8 +477,8 @@ def _translate(
             retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
             attempts = retries + 1 if isinstance(retries, int) else ctx.max_attempts
             return AwsError(
-                f"throttled by AWS on {op} after {attempts} attempts{got}; "
-                "retry later or raise --max-attempts"
+                f"throttled by AWS on {op} after {attempts} attempts{got}; retry later or raise ",
+                Option("max_attempts"),
             )
         if code in _BAD_CREDENTIALS:
             return AwsError(f"AWS rejected the credentials ({code}){got}: {message}")
@@ -490,7 +490,7 @@ def _translate(
             detail = f" ({one_line(str(exc))})"
         elif isinstance(exc, CredentialRetrievalError):
             detail = f" (the {exc.kwargs.get('provider', 'configured')} provider failed)"
-        return AwsError(f"no AWS credentials found{detail}: {_CREDENTIALS_HELP}")
+        return AwsError(f"no AWS credentials found{detail}: ", *_CREDENTIALS_HELP)
     if isinstance(exc, (SSOError, TokenRetrievalError)):
         return AwsError(f"AWS credentials unavailable: {one_line(str(exc))}")
     if isinstance(exc, ProfileNotFound):
@@ -508,14 +508,17 @@ def _no_answer(exc: NoAnswerError, ctx: Context, got: str) -> AwsError:
     attempts it had."""
     tries = f"{exc.operation}, {exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
     if isinstance(exc.error, (ConnectTimeoutError, ReadTimeoutError)):
+        limit: tuple[str | Named, ...] = ()
         if exc.out_of == "time":
             waited = f"within {exc.timeout:g} s"
         else:
             waited = f"in {max(1, math.ceil(exc.elapsed))} s"
-            tries += ": the --max-attempts limit"
+            limit = (": the ", Option("max_attempts"), " limit")
         return AwsError(
-            f"no answer from {ctx.endpoint} {waited} ({tries}){got}: "
-            "check the network or --endpoint-url"
+            f"no answer from {ctx.endpoint} {waited} ({tries}",
+            *limit,
+            f"){got}: check the network or ",
+            Option("endpoint_url"),
         )
     _, service = ctx.service
     return AwsError(

@@ -32,7 +32,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfn_trace.errors import SfnTraceError, UsageError
+from sfn_trace.errors import Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.events import HistoryEvent, parse_timestamp
 from sfn_trace.model.execution import (
@@ -220,7 +220,7 @@ def _region(data: ExecutionData, arns: Sequence[str], options: AwsOptions) -> st
     try:
         return default_region(options)
     except UsageError:
-        raise UsageError("no AWS region for the Map Run calls: pass --region") from None
+        raise UsageError("no AWS region for the Map Run calls: pass ", Option("region")) from None
 
 
 def numbered(children: Iterable[ChildExecution]) -> tuple[ChildExecution, ...]:

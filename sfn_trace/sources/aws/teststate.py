@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from sfn_trace.errors import UsageError
+from sfn_trace.errors import Option, UsageError, word
 from sfn_trace.model.confirm import AskFailure, StateTestAnswer, StateTestRequest
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws.client import (
@@ -41,8 +41,9 @@ REFUSED = frozenset(
 """Errors about one request: the other states are still asked."""
 
 ACCESS_DENIED_LINE = (
-    "access denied: the credentials lack IAM permission states:TestState "
-    "(optional, used only by --confirm)"
+    "access denied: the credentials lack IAM permission states:TestState (optional, used only by ",
+    Option("confirm", "True"),
+    ")",
 )
 
 
@@ -76,7 +77,8 @@ class StateTester:
         if client is None:
             region = self.region or _default_region(self.options)
             if region is None:
-                return AskFailure("no AWS region for states:TestState: pass --region", stop=True)
+                why = word("no AWS region for states:TestState: pass ", Option("region"))
+                return AskFailure(why, stop=True)
             client = self.client = make_client(
                 "stepfunctions", region, self.options, host_prefix=not _endpoint_given(self.options)
             )
@@ -88,7 +90,7 @@ class StateTester:
         except ClientError as exc:
             code = error_code(exc)
             if code in ACCESS_DENIED:
-                return AskFailure(ACCESS_DENIED_LINE, stop=True)
+                return AskFailure(word(*ACCESS_DENIED_LINE), stop=True)
             if code in REFUSED:
                 message = one_line(str(exc.response.get("Error", {}).get("Message") or ""))
                 return AskFailure(
