@@ -256,7 +256,7 @@ class _Context:
                 for inner in flow.visits:
                     self.parents[inner.seq] = (visit, flow.index)
         execution_input = tree.execution_input
-        self.execution = execution_context(execution_input, data.info)
+        self.execution = execution_context(execution_input, data.info, role_arn=tree.role_arn)
 
     def of(
         self, visit: Visit, state: StateDef, reads: Sequence[str]

@@ -133,6 +133,7 @@ def _details(event: HistoryEvent) -> dict[str, Any]:
         ("length", event.length),
         ("mapRunArn", event.map_run_arn),
         ("redriveCount", event.redrive_count),
+        ("roleArn", event.role_arn),
         ("location", event.location),
     ):
         if value is not None:
