@@ -10,7 +10,9 @@ the same options as its command-line form, and :func:`render` for any output for
 
 Nothing here prints, exits or writes a file (the CLI does, in :mod:`sfn_trace.cli.output`);
 AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``,
-``confirm``), with boto3's normal credential chain, and boto3 is imported only then.
+``confirm``), with boto3's normal credential chain or the caller's own session
+(``AwsOptions(session=...)``), and boto3 is imported only then. Errors name options by
+their keyword here (``field=``, ``confirm=True``); the CLI names the same ones as flags.
 
 Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architecture.md).
 """

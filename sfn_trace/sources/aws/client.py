@@ -1,9 +1,10 @@
 """What every AWS call of sfn-trace shares: options, clients, retries, and error messages.
 
-The fetch package is the only place that imports boto3/botocore. Every botocore failure is
+``sources/aws`` is the only package that imports boto3/botocore. Every botocore failure is
 turned here, by :func:`translate`, into one :class:`~sfn_trace.errors.SfnTraceError` whose
-message is a single line fit for stderr (docs/cli.md), so no botocore exception or traceback
-reaches the user.
+message is a single line fit for stderr (docs/cli.md), its advice naming options in the
+library's words (:class:`~sfn_trace.errors.Option`; the CLI words them as flags), so no
+botocore exception or traceback reaches the user.
 
 Bounded time on a bad network (``--timeout``, default 90 s): one request (one API call, so
 one page of a paginated read) may go that long without any answer, its retries and their
@@ -390,15 +391,26 @@ class _Watch:
         return "a connection error"
 
 
+def configured_region(options: AwsOptions) -> str | None:
+    """The region a client would be made in without one from an ARN: the caller's session's
+    (``options.session``), else boto3's resolution (the profile, ``AWS_REGION``, ...);
+    None when none is configured."""
+    if options.session is not None:
+        region = options.session.region_name
+    else:
+        try:
+            region = boto3.Session(profile_name=options.profile).region_name
+        except ProfileNotFound as exc:
+            raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
+    return str(region) if region else None
+
+
 def default_region(options: AwsOptions) -> str:
-    """The region boto3 would use (profile, AWS_REGION, ...), for targets without an ARN."""
-    try:
-        region = boto3.Session(profile_name=options.profile).region_name
-    except ProfileNotFound as exc:
-        raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
-    if not region:
+    """:func:`configured_region`, for the Lambda logs of a target without an ARN."""
+    region = configured_region(options)
+    if region is None:
         raise UsageError("no AWS region configured for the Lambda logs: pass ", Option("region"))
-    return str(region)
+    return region
 
 
 def stepfunctions_client(arn: ExecutionArn, options: AwsOptions) -> Any:
