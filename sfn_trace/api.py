@@ -180,6 +180,7 @@ def trace(
         live=live,
         aws=aws,
         uses_aws=live or file_logs or confirm or follow_children is not None,
+        max_input=max_input,
         express_log_group=express_log_group,
         follow_children=follow_children,
     )
@@ -243,15 +244,24 @@ def _check_field(field: str) -> None:
         raise UsageError(Option("field"), " must not be empty")
 
 
+def _check_max_input(max_input: int) -> None:
+    if isinstance(max_input, bool) or not isinstance(max_input, int) or max_input < 1:
+        raise UsageError(
+            Option("max_input"), f" must be a number of bytes, at least 1, not {max_input!r}"
+        )
+
+
 def _check_options(
     *,
     live: bool,
     aws: AwsOptions | None,
     uses_aws: bool,
+    max_input: int,
     express_log_group: str | None = None,
     follow_children: FollowChildren | None = None,
 ) -> None:
     """What the options alone say cannot work, before anything is read or fetched."""
+    _check_max_input(max_input)
     if express_log_group is not None and not live:
         raise UsageError(
             Option("express_log_group"), " needs an execution ARN as TARGET, not a file"
@@ -361,6 +371,7 @@ def compare(
     from sfn_trace.checks.compare import compare as compare_traces
 
     _check_field(field)
+    _check_max_input(max_input)
     for target in (good, bad):  # both before either is read or fetched
         if looks_like_arn(str(target)):
             parse_execution_arn(str(target))
@@ -437,6 +448,7 @@ def lint(definitions: Sequence[str | Path], field: str, max_input: int = MAX_INP
     from sfn_trace.checks.lint import lint_files
 
     _check_field(field)
+    _check_max_input(max_input)
     return lint_files(definitions, field, max_input)
 
 
@@ -541,6 +553,7 @@ def load(
         live=live,
         aws=aws,
         uses_aws=live or file_logs or follow_children is not None,
+        max_input=max_input,
         express_log_group=express_log_group,
         follow_children=follow_children,
     )

@@ -179,3 +179,15 @@ def test_scan_checks_its_options_before_any_call(monkeypatch: pytest.MonkeyPatch
         UsageError,
         "since= is after until=",
     )
+
+
+@pytest.mark.parametrize("size", [0, -1, True])
+def test_a_read_bound_below_one_byte_is_refused_before_any_read(
+    calls: list[str], size: Any
+) -> None:
+    words = f"max_input= must be a number of bytes, at least 1, not {size!r}"
+    _refused(lambda: api.trace(HISTORY, FIELD, max_input=size), UsageError, words)
+    _refused(lambda: api.load(EXECUTION, max_input=size), UsageError, words)
+    _refused(lambda: api.compare(HISTORY, HISTORY, FIELD, max_input=size), UsageError, words)
+    _refused(lambda: api.lint([DEFINITION], FIELD, max_input=size), UsageError, words)
+    assert calls == []
