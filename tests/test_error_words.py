@@ -25,9 +25,9 @@ from sfn_trace.errors import (
     word,
 )
 from sfn_trace.model.options import AwsOptions
-from tests.data import fixture_history
+from tests.data import ROOT, fixture_history
 
-PACKAGE = Path(api.__file__).parent
+PACKAGE = ROOT / "sfn_trace"
 FIELD = "poll_results_s3_key"
 EXECUTION = "arn:aws:states:us-west-2:123456789012:execution:line-ingest:run-1"
 MACHINE = "arn:aws:states:us-west-2:123456789012:stateMachine:line-ingest"
