@@ -10,7 +10,9 @@ the same options as its command-line form, and :func:`render` for any output for
 
 Nothing here prints, exits or writes a file (the CLI does, in :mod:`sfn_trace.cli.output`);
 AWS is reached only for an ARN or when asked (``file_logs``, ``follow_children``,
-``confirm``), with boto3's normal credential chain, and boto3 is imported only then.
+``confirm``), with boto3's normal credential chain or the caller's own session
+(``AwsOptions(session=...)``), and boto3 is imported only then. Errors name options by
+their keyword here (``field=``, ``confirm=True``); the CLI names the same ones as flags.
 
 Import rule: ``api`` imports every stage but :mod:`sfn_trace.cli` (docs/architecture.md).
 """
@@ -28,7 +30,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sfn_trace.errors import AwsError, ExitCode, InputError, SfnTraceError, UsageError
+from sfn_trace.errors import AwsError, ExitCode, InputError, Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import looks_like_arn, parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.confirm import Exchange
 from sfn_trace.model.definition import Definition
@@ -169,16 +171,31 @@ def trace(
       ``on_total``: called once with how many events the history holds, when a long history
       of a finished execution is read from its newest end too (a progress bar's end).
 
+    Options are checked before anything is read or fetched: a combination that cannot work
+    (``express_log_group`` for a file), a value no request can use, an unreadable
+    ``expect_definition`` or ``definition`` is a :class:`UsageError` or :class:`InputError`
+    before the first AWS call; a file without the definition that ``confirm`` or
+    ``expect_definition`` needs is one as soon as the file is read, before any AWS call.
+
     How the result is shown is :func:`render`'s choice (``RenderOptions``: ``all_visits``,
     ``all_logs``, ``log_lines``).
     """
-    if not field:
-        raise UsageError("--field must not be empty")
+    _check_field(field)
+    live = isinstance(target, str) and looks_like_arn(target)
+    _check_options(
+        live=live,
+        aws=aws,
+        uses_aws=live or file_logs or confirm or follow_children is not None,
+        max_input=max_input,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+    )
     # Read before anything is fetched: an unreadable file must not cost a long fetch first.
     expected = read_definition(expect_definition, max_input) if expect_definition else None
+    if live and definition is not None:
+        definition = _read_definition(definition, max_input)
     # The Lambda logs are fetched while the replay runs (mostly network and pacing waits);
     # redaction needs them first, so a redacted trace fetches them before.
-    live = isinstance(target, str) and looks_like_arn(target)
     background = (logs if live else file_logs) and not redact
     # Live, each visit is traced as soon as its events are in, while the next history page
     # is on its way (the analysis checks each early replay against the whole history).
@@ -199,6 +216,12 @@ def trace(
             express_log_group=express_log_group,
             follow_children=follow_children,
             max_input=max_input,
+            # A file is read, nothing is fetched yet: it holds the definition or not.
+            on_read=None
+            if live
+            else functools.partial(
+                _needs_definition, confirm=confirm, expected=expected is not None
+            ),
         )
     finally:
         if ahead is not None:
@@ -216,17 +239,9 @@ def trace(
         tree = tree or build_visits(data.events, data.definition)
         clients, lookups = (ahead.clients, ahead.lookups) if ahead is not None else (None, None)
         pending = _in_background(_logs_fetch(data, aws or AwsOptions(), clients, tree, lookups))
-    if confirm and data.definition is None and not live:
-        raise UsageError(
-            "--confirm needs the definition that ran: it is fetched for an execution ARN; "
-            "for a history file pass it with --definition"
-        )
     shown = redact_all(data, field) if redact else data
-    if expected is not None and data.definition is None:
-        raise UsageError(
-            "--expect-definition needs the definition that ran: it is fetched for an "
-            "execution ARN; for a history file pass it with --definition"
-        )
+    if live:  # the definition that ran was fetched, or could not be
+        _needs_definition(data, confirm=False, expected=expected is not None)
     result = analyze(
         shown,
         field,
@@ -243,6 +258,64 @@ def trace(
     if confirm or data.teststate is not None:
         result, exchanges = _confirm(result, data, aws or AwsOptions(), ask=confirm, redact=redact)
     return TraceRun(result, shown, field if redact else None, None if redact else exchanges)
+
+
+def _check_field(field: str) -> None:
+    if not field:
+        raise UsageError(Option("field"), " must not be empty")
+
+
+def _check_max_input(max_input: int) -> None:
+    if isinstance(max_input, bool) or not isinstance(max_input, int) or max_input < 1:
+        raise UsageError(
+            Option("max_input"), f" must be a number of bytes, at least 1, not {max_input!r}"
+        )
+
+
+def _check_options(
+    *,
+    live: bool,
+    aws: AwsOptions | None,
+    uses_aws: bool,
+    max_input: int,
+    express_log_group: str | None = None,
+    follow_children: FollowChildren | None = None,
+) -> None:
+    """What the options alone say cannot work, before anything is read or fetched."""
+    _check_max_input(max_input)
+    if express_log_group is not None and not live:
+        raise UsageError(
+            Option("express_log_group"), " needs an execution ARN as TARGET, not a file"
+        )
+    if follow_children is not None and follow_children != "all":
+        if isinstance(follow_children, bool) or not isinstance(follow_children, int):
+            count = None
+        else:
+            count = follow_children
+        if count is None or count < 1:
+            raise UsageError(
+                Option("follow_children"),
+                f" takes a positive number or 'all', not {follow_children!r}",
+            )
+    if uses_aws and aws is not None:
+        aws.check()
+
+
+def _needs_definition(data: ExecutionData, *, confirm: bool, expected: bool) -> None:
+    """``confirm`` and ``expect_definition`` need the definition that ran."""
+    if data.definition is not None:
+        return
+    for asked, name in (
+        (confirm, Option("confirm", "True")),
+        (expected, Option("expect_definition")),
+    ):
+        if asked:
+            raise UsageError(
+                name,
+                " needs the definition that ran: it is fetched for an execution ARN; "
+                "for a history file pass it with ",
+                Option("definition"),
+            )
 
 
 def _confirm(
@@ -318,8 +391,15 @@ def compare(
     warnings are in ``comparison.good.result.warnings`` and ``comparison.bad.result``."""
     from sfn_trace.checks.compare import compare as compare_traces
 
-    if not field:
-        raise UsageError("--field must not be empty")
+    _check_field(field)
+    _check_max_input(max_input)
+    for target in (good, bad):  # both before either is read or fetched
+        if looks_like_arn(str(target)):
+            parse_execution_arn(str(target))
+        else:
+            _check_file(target)
+    if any(looks_like_arn(str(t)) for t in (good, bad)) and aws is not None:
+        aws.check()
     if definition is not None and not all(looks_like_arn(str(t)) for t in (good, bad)):
         definition = _read_definition(definition, max_input)  # once: it may be a pipe
     results = [
@@ -355,9 +435,10 @@ def scan(
     from sfn_trace.checks.scan import ScanQuery, statuses_from_text
     from sfn_trace.checks.scan import scan as scan_executions
 
-    if not field:
-        raise UsageError("--field must not be empty")
+    _check_field(field)
     parse_state_machine_arn(state_machine_arn)  # a typo is exit 2, before any call
+    if aws is not None:
+        aws.check()
     statuses = (
         statuses_from_text(status)
         if status is None or isinstance(status, str)
@@ -402,8 +483,8 @@ def lint(
     from sfn_trace.checks.lint_config import LintConfig, load_config
     from sfn_trace.sources.aws.models import response_holds
 
-    if not field:
-        raise UsageError("--field must not be empty")
+    _check_field(field)
+    _check_max_input(max_input)
     settings = load_config(Path(config)) if config is not None else LintConfig()
     return lint_files(
         definitions,
@@ -495,6 +576,7 @@ def load(
     clients: ClientFactory | None = None,
     on_described: DescribedCallback | None = None,
     on_sent: Callable[[], None] | None = None,
+    on_read: Callable[[ExecutionData], None] | None = None,
 ) -> ExecutionData:
     """The execution behind TARGET: an execution ARN (fetched, with Lambda logs unless
     ``logs`` is false), or a saved history or bundle (no AWS call unless ``file_logs`` or
@@ -513,34 +595,85 @@ def load(
     only signal), or when the fetch ends if they never did (a Standard execution's ARN).
     TARGET may also be a history or bundle already in memory: a parsed document
     (``{"events": [...]}``, a bundle) or the list of events itself, such as the ``events``
-    of boto3's ``get_execution_history`` pages.
+    of boto3's ``get_execution_history`` pages. ``on_read``: called with the execution once
+    it is read or fetched, before the Lambda logs and Map Runs are fetched (it may raise: a
+    trace refuses options the execution cannot serve there).
+
+    The options are checked before anything is read or fetched (a ``definition`` file
+    too, before an ARN's history).
     """
+    live = isinstance(target, str) and looks_like_arn(target)
+    _check_options(
+        live=live,
+        aws=aws,
+        uses_aws=live or file_logs or follow_children is not None,
+        max_input=max_input,
+        express_log_group=express_log_group,
+        follow_children=follow_children,
+    )
     options = aws or AwsOptions()
+    if live and definition is not None:
+        definition = _read_definition(definition, max_input)
+    hooks = _Hooks(on_page, on_events, on_total, on_described, on_sent)
+    data = _read(target, definition, options, hooks, express_log_group, max_input, clients)
+    if on_read is not None:
+        on_read(data)
+    logs = logs if live else file_logs
+    return _fetch_more(
+        data, options, live=live, logs=logs, follow_children=follow_children, clients=clients
+    )
+
+
+def _read(
+    target: Target,
+    definition: str | Path | Definition | None,
+    options: AwsOptions,
+    hooks: _Hooks,
+    express_log_group: str | None,
+    max_input: int,
+    clients: ClientFactory | None = None,
+) -> ExecutionData:
+    """The execution itself: an ARN's fetched (history, description, the definition that
+    ran), a file or a document in memory read; nothing else is fetched."""
     if isinstance(target, str) and looks_like_arn(target):
-        hooks = _Hooks(on_page, on_events, on_total, on_described, on_sent)
         data = _fetch(target, options, express_log_group, hooks, clients)
         if definition is not None:
             data = dataclasses.replace(data, definition=_read_definition(definition, max_input))
-        if logs:
-            data = _with_lambda_logs(data, options, clients)
-        return _with_map_runs(data, options, follow_children)
-    if express_log_group is not None:
-        raise UsageError("--express-log-group needs an execution ARN as TARGET, not a file")
+        return data
     definition_path = None if isinstance(definition, Definition) else definition
     if not isinstance(target, (str, Path)):  # a history or bundle already in memory
         data = document_data(target, IN_MEMORY, definition_path, max_input)
-    elif str(target) != STDIN and not Path(target).exists():
+    else:
+        _check_file(target)
+        data = load_target_file(target, definition_path, max_input)
+    if isinstance(definition, Definition):
+        data = dataclasses.replace(data, definition=definition)
+    return data
+
+
+def _check_file(target: str | Path) -> None:
+    """A TARGET that is not an ARN names a file that exists (or stdin)."""
+    if str(target) != STDIN and not Path(target).exists():
         raise UsageError(
             f"{str(target)!r} is neither an execution ARN "
             "(arn:aws:states:REGION:ACCOUNT:execution:...) nor an existing file"
         )
-    else:
-        data = load_target_file(target, definition_path, max_input)
-    if isinstance(definition, Definition):
-        data = dataclasses.replace(data, definition=definition)
-    if file_logs and data.lambda_logs is None:
-        data = _with_lambda_logs(data, options)
-    if follow_children is not None:
+
+
+def _fetch_more(
+    data: ExecutionData,
+    options: AwsOptions,
+    *,
+    live: bool,
+    logs: bool,
+    follow_children: FollowChildren | None,
+    clients: ClientFactory | None = None,
+) -> ExecutionData:
+    """What AWS adds to the execution: the Lambda invocations' logs (``logs``; a bundle's
+    stored ones are kept), the Map Runs described (live) and their children followed."""
+    if logs and (live or data.lambda_logs is None):
+        data = _with_lambda_logs(data, options, clients)
+    if live or follow_children is not None:
         data = _with_map_runs(data, options, follow_children)
     return data
 

@@ -39,9 +39,13 @@ def iso(moment: datetime) -> str:
 
 
 def execution_context(
-    execution_input: Payload | None, execution: ExecutionInfo | None
+    execution_input: Payload | None,
+    execution: ExecutionInfo | None,
+    *,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
-    """``$$.Execution`` and ``$$.StateMachine``, the same for every visit of an execution.
+    """``$$.Execution`` and ``$$.StateMachine``, the same for every visit of an execution
+    (but ``RedriveCount``, which :func:`visit_context` sets for each visit).
 
     - ``Id``, ``Name`` and ``StateMachine``: DescribeExecution's, or split from the execution
       ARN (``arn:...:execution:MACHINE:NAME``).
@@ -49,9 +53,10 @@ def execution_context(
       (a truncated payload's content cannot be trusted).
     - ``StartTime``: :attr:`ExecutionInfo.start` (DescribeExecution's ``startDate``; for a
       history file, its first event's time).
-    - ``RoleArn`` and ``RedriveCount``: unknown. AWS fills both (the recorded context objects
-      show ``executionStartedEventDetails.roleArn`` and ``"RedriveCount": 0``), but neither the
-      visit tree nor DescribeExecution's facts carry them here.
+    - ``RoleArn``: ``role_arn``, the ``ExecutionStarted`` event's ``roleArn`` (the recorded
+      context objects show that value: ``test_base__test_query_context_object_values`` in
+      tests/data/aws-recorded); unknown when the history does not hold it.
+    - ``RedriveCount``: unknown here; the visit's own count in :func:`visit_context`.
     """
     arn = execution.arn if execution else None
     name = execution.name if execution else None
@@ -69,7 +74,7 @@ def execution_context(
             "Id": arn or unknown("$$.Execution.Id"),
             "Input": unknown("$$.Execution.Input") if parsed_input is NOT_JSON else parsed_input,
             "Name": name or unknown("$$.Execution.Name"),
-            "RoleArn": unknown("$$.Execution.RoleArn"),
+            "RoleArn": role_arn or unknown("$$.Execution.RoleArn"),
             "StartTime": iso(start) if start is not None else unknown("$$.Execution.StartTime"),
             "RedriveCount": unknown("$$.Execution.RedriveCount"),
         },
@@ -86,6 +91,14 @@ def visit_context(
     """The context object a visit reads: ``execution`` (:func:`execution_context`) with
     ``$$.State`` and, for a Task that waits for a token, ``$$.Task``.
 
+    ``$$.Execution.RedriveCount`` is the number of redrives before the visit was entered
+    (:attr:`Visit.redrive_count`: 0 in the first run, then the last ``ExecutionRedriven``
+    event's ``redriveCount``, which AWS documents as the number of times the execution was
+    redriven: https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionRedrivenEventDetails.html);
+    unknown when the history does not begin with the execution's start. AWS's recorded
+    context of a run never redriven has ``"RedriveCount": 0`` and no ``RedriveTime``; after a
+    redrive, ``RedriveTime`` is there, but no recording shows how AWS writes it: unknown.
+
     ``RetryCount`` is the number of attempts before the last one for a Task; 0 for a Map or
     Parallel; absent for the other states (:data:`_RETRIED`). ``$$.Task`` exists only in a
     Task state; a service integration that does not wait for a task token has none (the
@@ -101,9 +114,24 @@ def visit_context(
     if visit.type in _RETRIED:
         state["RetryCount"] = max(len(visit.attempts) - 1, 0) if visit.type == "Task" else 0
     context: dict[str, Any] = {**execution, "State": state}
+    if isinstance(execution.get("Execution"), Mapping):
+        context["Execution"] = _redrives(execution["Execution"], visit.redrive_count)
     if visit.type == "Task" and _may_have_token(resource):
         context["Task"] = {"Token": unknown("$$.Task.Token")}
     return context
+
+
+def _redrives(execution: Mapping[str, Any], count: int | None) -> dict[str, Any]:
+    """``$$.Execution`` with the visit's ``RedriveCount`` (and ``RedriveTime`` once
+    redriven)."""
+    members = dict(execution)
+    if count is None:
+        members["RedriveCount"] = unknown("$$.Execution.RedriveCount")
+        return members
+    members["RedriveCount"] = count
+    if count > 0:
+        members["RedriveTime"] = unknown("$$.Execution.RedriveTime")
+    return members
 
 
 def _may_have_token(resource: Any) -> bool:

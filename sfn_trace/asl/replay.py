@@ -85,7 +85,7 @@ def replay_visits(
     """
     scopes = variable_scopes(tree)
     next_state = next_states(tree)
-    context = execution_context(tree.execution_input, execution)
+    context = execution_context(tree.execution_input, execution, role_arn=tree.role_arn)
     known = early.usable(definition, context) if early is not None else {}
     replays = {}
     with jsonata_eval.execution_budget():  # one hostile expression in a loop pays once

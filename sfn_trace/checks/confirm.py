@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sfn_trace.asl.jsoncompare import first_difference, same_json
-from sfn_trace.checks.confirm_plan import EXPECTED_STATUS, Target, plan
+from sfn_trace.checks.confirm_plan import CONFIRM, EXPECTED_STATUS, Target, plan
+from sfn_trace.errors import Named, word
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
     AskFailure,
@@ -53,7 +54,12 @@ from sfn_trace.trace.field import snapshot_of
 Ask = Callable[[StateTestRequest], StateTestAnswer | AskFailure]
 """One TestState call: the answer, or why there is none."""
 
-NOT_STORED = "no TestState answer for this request is stored in the bundle (--confirm asks AWS)"
+NOT_STORED: tuple[str | Named, ...] = (
+    "no TestState answer for this request is stored in the bundle (",
+    CONFIRM,
+    " asks AWS)",
+)
+"""The reason of a state a bundle holds no answer for (:func:`~sfn_trace.errors.word`)."""
 
 _MEMBER = {
     "InputPath": "afterInputPath",
@@ -111,7 +117,7 @@ def confirm(
             else:
                 exchange = Exchange(target.visit.state, target.visit.seq, fingerprint, got)
         if exchange is None:
-            confirmations.append(_unconfirmed(target, NOT_STORED))
+            confirmations.append(_unconfirmed(target, word(*NOT_STORED)))
             continue
         exchanges.append(exchange)
         confirmations.append(judge(target, exchange, result.field, redacted=redacted))
@@ -120,7 +126,7 @@ def confirm(
         if exchange.error is not None:
             failures[exchange.error] = failures.get(exchange.error, 0) + 1
     warnings += [
-        f"--confirm: {line} ({count} state{'s' if count != 1 else ''} left unconfirmed)"
+        word(CONFIRM, f": {line} ({count} state{'s' if count != 1 else ''} left unconfirmed)")
         for line, count in failures.items()
     ]
     confirmed = dataclasses.replace(

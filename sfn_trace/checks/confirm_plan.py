@@ -15,6 +15,7 @@ from sfn_trace.asl.context import execution_context, known, visit_context
 from sfn_trace.asl.jsonpath import first_unknown
 from sfn_trace.asl.maps import is_distributed, uses_s3
 from sfn_trace.asl.next_state import next_states
+from sfn_trace.errors import Option, word
 from sfn_trace.model import jsontext
 from sfn_trace.model.confirm import (
     MAX_STATES,
@@ -57,6 +58,10 @@ _WHOLE_OBJECTS = frozenset({"State", "StateMachine", "Map"})
 """Context objects sfn-trace can give whole (every member known when any is)."""
 
 
+CONFIRM = Option("confirm", "True")
+"""The option the warnings of a confirmation name (:func:`~sfn_trace.errors.word`)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """One culprit state to confirm: its visit (real values, even under ``--redact``) and the
@@ -91,19 +96,24 @@ def plan(result: TraceResult, data: ExecutionData) -> tuple[list[Target], list[s
             distinct.append(trace)
     warnings = []
     if not distinct:
-        warnings.append("--confirm: no culprit state to confirm (the field went null nowhere)")
+        warnings.append(
+            word(CONFIRM, ": no culprit state to confirm (the field went null nowhere)")
+        )
     if len(distinct) > MAX_STATES:
         left = [trace.visit.state for trace in distinct[MAX_STATES:]]
         warnings.append(
-            f"--confirm: {len(distinct)} culprit states, only {MAX_STATES} sent to TestState "
-            f"(not: {', '.join(left)})"
+            word(
+                CONFIRM,
+                f": {len(distinct)} culprit states, only {MAX_STATES} sent to TestState "
+                f"(not: {', '.join(left)})",
+            )
         )
         distinct = distinct[:MAX_STATES]
     if not distinct:
         return [], warnings
     definition = data.definition
     if definition is None:
-        warnings.append("--confirm: no definition to test the states with")
+        warnings.append(word(CONFIRM, ": no definition to test the states with"))
         return [
             Target(t, t.visit, None, "no definition: TestState needs the definition that ran")
             for t in sorted(distinct, key=lambda t: t.visit.seq)
@@ -256,7 +266,7 @@ class _Context:
                 for inner in flow.visits:
                     self.parents[inner.seq] = (visit, flow.index)
         execution_input = tree.execution_input
-        self.execution = execution_context(execution_input, data.info)
+        self.execution = execution_context(execution_input, data.info, role_arn=tree.role_arn)
 
     def of(
         self, visit: Visit, state: StateDef, reads: Sequence[str]

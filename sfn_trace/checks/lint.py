@@ -37,7 +37,7 @@ from sfn_trace.asl.jsonpath import Segment, compact, format_path, value_at
 from sfn_trace.asl.replay import describe_member
 from sfn_trace.checks import lint_causes, lint_paths
 from sfn_trace.checks.lint_causes import ERROR, SEVERITIES, WARNING, IgnoreRule, LintCause
-from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
+from sfn_trace.errors import ExitCode, Option, SfnTraceError, UsageError
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.options import MAX_INPUT
 from sfn_trace.model.text import quote
@@ -209,7 +209,9 @@ def lint_files(
     the others are still checked. The findings are grouped into causes, suppressed by the
     definition's Comments and by ``ignore`` (:mod:`sfn_trace.checks.lint_causes`)."""
     if severity not in SEVERITIES:
-        raise UsageError(f"--severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+        raise UsageError(
+            Option("severity"), f" must be one of {', '.join(SEVERITIES)}, not {severity!r}"
+        )
     linted: list[LintedDefinition] = []
     for path in map(Path, paths):
         try:

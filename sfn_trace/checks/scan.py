@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from sfn_trace.errors import ExitCode, SfnTraceError, UsageError
+from sfn_trace.errors import ExitCode, Option, SfnTraceError, TraceCall, UsageError
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.options import DEFAULT_SCAN_LIMIT
 from sfn_trace.model.result import Finding, TraceResult, Verdict
@@ -222,8 +222,9 @@ def _row(execution: ListedExecution, load: Loader, field_name: str) -> ScanRow:
         return ScanRow.failed(
             info,
             SfnTraceError(
-                f"internal error: {type(error).__name__}: {error} (please report it; "
-                f"sfn-trace {execution.arn} --field F --debug shows the traceback)"
+                f"internal error: {type(error).__name__}: {error} (please report it; ",
+                TraceCall(execution.arn, debug=True),
+                ")",
             ),
         )
 
@@ -247,7 +248,7 @@ def scan(
 
     options = options or AwsOptions()
     if not query.field:
-        raise UsageError("--field must not be empty")
+        raise UsageError(Option("field"), " must not be empty")
     listing = list_executions(
         query.state_machine_arn,
         options,

@@ -21,9 +21,10 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from sfn_trace import __version__
+from sfn_trace.cli.options import flag_naming
 from sfn_trace.cli.output import err
 from sfn_trace.cli.values import install
-from sfn_trace.errors import ExitCode, SfnTraceError, Stopped
+from sfn_trace.errors import ExitCode, SfnTraceError, Stopped, options_named
 from sfn_trace.model.secrets import scrub
 
 SUBCOMMANDS_HELP = """\b
@@ -169,10 +170,12 @@ def _root(
 @contextmanager
 def guarded(debug: bool) -> Iterator[None]:
     """Run a command body: expected failures become one stderr line and their exit code,
-    Ctrl-C exits 130, and a bug is one line too (its traceback only with ``--debug``)."""
+    Ctrl-C exits 130, and a bug is one line too (its traceback only with ``--debug``).
+    Within it, every message the library words names options as their flags."""
     _tolerate_lone_surrogates()
     try:
-        yield
+        with options_named(flag_naming):
+            yield
     except typer.Exit:
         raise
     except KeyboardInterrupt as stop:
@@ -180,7 +183,7 @@ def guarded(debug: bool) -> Iterator[None]:
     except SfnTraceError as error:
         if debug:
             _print_traceback()
-        err(f"error: {error.message}")
+        err(f"error: {error.worded(flag_naming)}")
         raise typer.Exit(error.exit_code) from None
     except MemoryError:
         err(

@@ -1,5 +1,6 @@
 """The options several commands share, declared once: the field, the report format and
-file, ``--debug``, and the AWS options (``with_aws_options``)."""
+file, ``--debug``, the AWS options (``with_aws_options``), and how a message names an
+option (``FLAGS``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from sfn_trace.errors import UsageError
+from sfn_trace.errors import Named, TraceCall, UsageError
 from sfn_trace.model.options import DEFAULT_TIMEOUT, MAX_INPUT, AwsOptions, parse_size
 
 # The options every command that reads AWS shares, declared once.
@@ -79,6 +80,41 @@ def max_input(text: str | None) -> int:
         return parse_size(text)
     except ValueError as error:
         raise UsageError(f"--max-input-size: {error}") from None
+
+
+FLAGS = {
+    "field": "--field",
+    "definition": "--definition",
+    "expect_definition": "--expect-definition",
+    "confirm": "--confirm",
+    "express_log_group": "--express-log-group",
+    "follow_children": "--follow-children",
+    "redact": "--redact",
+    "file_logs": "--logs",
+    "max_input": "--max-input-size",
+    "since": "--since",
+    "until": "--until",
+    "limit": "--limit",
+    "status": "--status",
+    "region": "--region",
+    "profile": "--profile",
+    "endpoint_url": "--endpoint-url",
+    "max_attempts": "--max-attempts",
+    "timeout": "--timeout",
+    "severity": "--severity",
+    "config": "--config",
+}
+"""Each option the library names in a message (by its ``api`` keyword or ``AwsOptions``
+field), as the command line names it: the one table from the library's words to the flags."""
+
+
+def flag_naming(part: Named) -> str:
+    """How the command line words what a library message names: an option as its flag, a
+    suggestion to trace an ARN as the command that does it."""
+    if isinstance(part, TraceCall):
+        command = f"sfn-trace {part.target} --field F"
+        return f"{command} --debug shows the traceback" if part.debug else command
+    return FLAGS.get(part.name) or part.library()
 
 
 OutputOption = Annotated[

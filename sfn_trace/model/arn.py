@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sfn_trace.errors import UsageError
+from sfn_trace.errors import TraceCall, UsageError
 
 _EXECUTION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-zA-Z-]*):states:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
@@ -97,7 +97,8 @@ def parse_state_machine_arn(text: str) -> StateMachineArn:
                 machine = "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
             raise UsageError(
                 f"{text!r} is an execution ARN; scan needs the state machine's ARN "
-                f"({machine}); to trace this one execution: sfn-trace {text} --field F"
+                f"({machine}); to trace this one execution: ",
+                TraceCall(text),
             )
         raise UsageError(
             f"malformed state machine ARN {text!r}: expected "

@@ -273,6 +273,8 @@ class HistoryEvent:
     """``MapStateStarted`` item count."""
     map_run_arn: str | None = None
     redrive_count: int | None = None
+    role_arn: str | None = None
+    """``executionStartedEventDetails.roleArn``: the role the execution runs as."""
     location: str | None = None
     """``EvaluationFailed`` location (JSONata field that failed)."""
     assigned_variables: tuple[tuple[str, Payload], ...] | None = None
@@ -330,6 +332,7 @@ class HistoryEvent:
             length=_int_or_none(details.get("length")),
             map_run_arn=_str_or_none(details.get("mapRunArn")),
             redrive_count=_int_or_none(details.get("redriveCount")),
+            role_arn=_str_or_none(details.get("roleArn")),
             location=_str_or_none(details.get("location")),
             assigned_variables=_variables(details.get("assignedVariables"), shared),
             variables_truncated=_truthy(
@@ -385,7 +388,7 @@ class EventReader:
             try:
                 converted.append(HistoryEvent.from_api(raw, payloads))
             except InputError as error:
-                raise InputError(f"event #{position}: {error.message}") from None
+                raise error.around(f"event #{position}: ") from None
         return converted
 
     def extend(self, events: Iterable[HistoryEvent]) -> list[HistoryEvent]:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from sfn_trace.errors import Option, UsageError
 
 if TYPE_CHECKING:
     from sfn_trace.model.definition import Definition
@@ -123,6 +126,16 @@ class AwsOptions:
     caller gave it (a notebook, a tool that assumed a role itself); None: boto3's normal
     credential chain, with ``profile``. Typed ``Any``: this module is imported without
     boto3."""
+
+    def check(self) -> None:
+        """A :class:`~sfn_trace.errors.UsageError` for a value no request can be made with,
+        asked before any client is made."""
+        if self.max_attempts < 1:
+            raise UsageError(
+                Option("max_attempts"), f" must be at least 1, not {self.max_attempts}"
+            )
+        if not (math.isfinite(self.timeout) and self.timeout >= 1):
+            raise UsageError(Option("timeout"), f" must be at least 1 second, not {self.timeout:g}")
 
 
 ProgressCallback = Callable[[int, int], None]

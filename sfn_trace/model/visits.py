@@ -90,6 +90,10 @@ class Visit:
     children: tuple[Flow, ...]
     input_included: bool = True
     output_included: bool = True
+    redrive_count: int | None = None
+    """How many times the execution had been redriven when the visit was entered (0 before
+    any ``ExecutionRedriven``); None when the history does not begin with the execution's
+    start, so the redrives before it are not known."""
 
     @property
     def exited(self) -> bool:
@@ -151,6 +155,8 @@ class VisitTree:
     last ``ExecutionRedriven``)."""
     anomalies: tuple[str, ...]
     """Events that could not be attributed as the rules expect (kept, reported)."""
+    role_arn: str | None = None
+    """The role the execution runs as (its ``ExecutionStarted`` event's ``roleArn``)."""
 
 
 @dataclass(frozen=True, slots=True)

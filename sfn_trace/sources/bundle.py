@@ -133,6 +133,7 @@ def _details(event: HistoryEvent) -> dict[str, Any]:
         ("length", event.length),
         ("mapRunArn", event.map_run_arn),
         ("redriveCount", event.redrive_count),
+        ("roleArn", event.role_arn),
         ("location", event.location),
     ):
         if value is not None:
@@ -236,7 +237,7 @@ def bundle_from_document(document: Mapping[str, Any], origin: str) -> Bundle:
     try:
         events = events_from_api(raw_events)
     except InputError as error:
-        raise InputError(f"{origin}: {error.message}") from None
+        raise error.around(f"{origin}: ") from None
     if not events:
         raise InputError(f"{origin}: the bundle holds no events")
     definition_text = document.get("definition")

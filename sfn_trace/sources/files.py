@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from sfn_trace.errors import InputError
+from sfn_trace.errors import InputError, Option
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import events_from_api, timestamp_warning
 from sfn_trace.model.execution import ExecutionData, infer_info
@@ -138,8 +138,9 @@ def _too_big(
     else:
         holds = "inflates to more than" if inflated else "holds more than"
     return InputError(
-        f"{path}: the {what} {holds} {format_size(max_input)}, the most sfn-trace reads "
-        "(--max-input-size raises it)"
+        f"{path}: the {what} {holds} {format_size(max_input)}, the most sfn-trace reads (",
+        Option("max_input"),
+        " raises it)",
     )
 
 
@@ -190,7 +191,7 @@ def history_data(
     try:
         events = events_from_api(raw_events)
     except InputError as error:
-        raise InputError(f"{path}: {error.message}") from None
+        raise error.around(f"{path}: ") from None
     if not events:
         raise InputError(f"{path}: the history holds no events")
     definition = read_definition(definition_path, max_input) if definition_path else None

@@ -87,7 +87,9 @@ class TraceAhead:
             if definition is None:
                 continue  # without a definition, nothing to replay: the snapshots only
             if self._context is None:
-                self._context = execution_context(self._unfolding.execution_input, info)
+                self._context = execution_context(
+                    self._unfolding.execution_input, info, role_arn=self._unfolding.role_arn
+                )
             variables = settled.variables
             replay = replay_visit(visit, definition, self._context, variables, settled.next_state)
             self._replays[visit.seq] = EarlyReplay(visit, variables, settled.next_state, replay)

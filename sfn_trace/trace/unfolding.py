@@ -65,6 +65,10 @@ class Unfolding:
     def execution_input(self) -> Payload | None:
         return self._builder.execution_input
 
+    @property
+    def role_arn(self) -> str | None:
+        return self._builder.role_arn
+
     def tree(self, events: Sequence[HistoryEvent]) -> VisitTree | None:
         """The history is all in: the tree ``build_visits`` would build from ``events``,
         when they are exactly the events added, in that order, and whole (ids 1, 2, 3...

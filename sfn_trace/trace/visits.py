@@ -83,6 +83,8 @@ class VisitNode:
     epoch: HistoryEvent | None = None
     """The latest Map/ParallelStateStarted: a retried Map or Parallel starts a new epoch."""
     iterations: dict[tuple[int, int], FlowNode] = field(default_factory=dict)
+    redrive_count: int | None = None
+    """The execution's redrive count when the visit was entered (None: not known)."""
 
     @property
     def open(self) -> bool:
@@ -104,8 +106,8 @@ _Node = FlowNode | VisitNode
 class Builder:
     """Attributes a history's events to visits, one at a time (:meth:`add`), then freezes
     the tree (:meth:`tree`). A live trace reads only its public surface: ``add``, the
-    nodes (``root``, ``visits``), ``terminal``, ``execution_input``, ``tree``, ``unlink``,
-    and :func:`freeze_visit`."""
+    nodes (``root``, ``visits``), ``terminal``, ``execution_input``, ``role_arn``, ``tree``,
+    ``unlink``, and :func:`freeze_visit`."""
 
     def __init__(self, definition: Definition | None) -> None:
         self.definition = definition
@@ -117,6 +119,10 @@ class Builder:
         self.execution_input: Payload | None = None
         self.execution_output: Payload | None = None
         self.terminal: HistoryEvent | None = None
+        self.role_arn: str | None = None
+        self.redrive_count: int | None = None
+        """Redrives so far: 0 from ``ExecutionStarted``, then each ``ExecutionRedriven``'s
+        ``redriveCount``; None until the execution's start is seen."""
         # Closing (see _close_open_descendants): the visits known to hold no open visit,
         # and how many of self.visits were checked against them.
         self.settled: set[VisitNode] = set()
@@ -185,6 +191,8 @@ class Builder:
 
     def _execution_started(self, event: HistoryEvent) -> None:
         self.execution_input = event.input
+        self.role_arn = event.role_arn
+        self.redrive_count = 0
         self.owner[event.id] = self.root
 
     def _execution_ended(self, event: HistoryEvent) -> None:
@@ -210,6 +218,10 @@ class Builder:
                 )
 
     def _execution_redriven(self, event: HistoryEvent) -> None:
+        if event.redrive_count is not None:
+            self.redrive_count = event.redrive_count
+        elif self.redrive_count is not None:
+            self.redrive_count += 1
         self.owner[event.id] = self.root
         self.terminal = None
         self.execution_output = None
@@ -222,6 +234,7 @@ class Builder:
             state=event.name or f"<unnamed state at event {event.id}>",
             type=event.state_type or "?",
             parent=flow,
+            redrive_count=self.redrive_count,
         )
         if visit.type == "Fail":
             # A Fail state records no error event; its Error/Cause live in the definition
@@ -512,6 +525,7 @@ class Builder:
             execution_output=self.execution_output,
             terminal=self.terminal,
             anomalies=tuple(self.anomalies),
+            role_arn=self.role_arn,
         )
 
 
@@ -677,6 +691,7 @@ def _freeze_visit(
         children=children,
         input_included=node.entered.data_included,
         output_included=exited.data_included if exited is not None else True,
+        redrive_count=node.redrive_count,
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from sfn_trace.checks import confirm_plan
 from sfn_trace.checks.confirm import NOT_STORED, confirm, plan
+from sfn_trace.errors import word
 from sfn_trace.model.confirm import (
     MAX_STATES,
     MOCKED_TYPES,
@@ -240,8 +241,8 @@ def test_access_denied_asks_once_and_leaves_every_state_unconfirmed_with_one_war
     assert confirmed.confirmation is not None
     assert {c.verdict for c in confirmed.confirmation} == {ConfirmVerdict.UNCONFIRMED}
     assert {c.reason for c in confirmed.confirmation} == {denied.line}
-    assert [w for w in confirmed.warnings if w.startswith("--confirm")] == [
-        f"--confirm: {denied.line} (5 states left unconfirmed)"
+    assert [w for w in confirmed.warnings if w.startswith("confirm=True")] == [
+        f"confirm=True: {denied.line} (5 states left unconfirmed)"
     ]
     assert len(exchanges) == 5 and all(e.error == denied.line for e in exchanges)
     assert confirmed.verdict is result.verdict and confirmed.exit_code == result.exit_code
@@ -287,16 +288,15 @@ def test_without_a_definition_nothing_is_sent() -> None:
     assert {c.reason for c in confirmed.confirmation} == {
         "no definition: TestState needs the definition that ran"
     }
-    assert "--confirm: no definition to test the states with" in confirmed.warnings
+    assert "confirm=True: no definition to test the states with" in confirmed.warnings
 
 
 def test_an_intact_field_has_nothing_to_confirm() -> None:
     data = load_target_file(fixture_history("flat_intact"), DEFINITION)
     confirmed, exchanges = confirm(analyze(data, FIELD), data, ask=Aws())
     assert confirmed.confirmation == () and exchanges == ()
-    assert (
-        "--confirm: no culprit state to confirm (the field went null nowhere)" in confirmed.warnings
-    )
+    nowhere = "confirm=True: no culprit state to confirm (the field went null nowhere)"
+    assert nowhere in confirmed.warnings
 
 
 # --- stored answers ----------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_stored_answers_are_judged_again_without_asking() -> None:
     # Another field's culprits are other requests: not in the store.
     none, _ = confirm(result, data, ask=None, stored=())
     assert none.confirmation is not None
-    assert {c.reason for c in none.confirmation} == {NOT_STORED}
+    assert {c.reason for c in none.confirmation} == {word(*NOT_STORED)}
 
 
 # --- which states ------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_more_culprits_than_the_cap_send_the_nearest_to_the_loss_and_say_so() ->
     assert [r.state_name for r in aws.requests] == [f"P{i}" for i in range(MAX_STATES)]
     assert confirmed.confirmation is not None and len(confirmed.confirmation) == MAX_STATES
     assert (
-        f"--confirm: {MAX_STATES + 2} culprit states, only {MAX_STATES} sent to TestState "
+        f"confirm=True: {MAX_STATES + 2} culprit states, only {MAX_STATES} sent to TestState "
         "(not: P8, P9)"
     ) in confirmed.warnings
 

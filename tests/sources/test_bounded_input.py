@@ -55,7 +55,7 @@ def test_gzip_is_refused_as_soon_as_it_inflates_past_the_limit(tmp_path: Path) -
         read_json(bomb, "file", max_input=10 << 20)
     assert caught.value.message == (
         f"{bomb}: the gzip data inflates to more than 10 MiB, the most sfn-trace reads "
-        "(--max-input-size raises it)"
+        "(max_input= raises it)"
     )
 
 
@@ -81,7 +81,7 @@ def test_a_plain_file_too_large_is_refused_before_it_is_read(tmp_path: Path) -> 
         read_json(big, "history file")
     assert caught.value.message == (
         f"{big}: the history file holds 8,589,934,592 bytes, more than 1 GiB, the most "
-        "sfn-trace reads (--max-input-size raises it)"
+        "sfn-trace reads (max_input= raises it)"
     )
 
 

@@ -1,9 +1,10 @@
 """What every AWS call of sfn-trace shares: options, clients, retries, and error messages.
 
-The fetch package is the only place that imports boto3/botocore. Every botocore failure is
+``sources/aws`` is the only package that imports boto3/botocore. Every botocore failure is
 turned here, by :func:`translate`, into one :class:`~sfn_trace.errors.SfnTraceError` whose
-message is a single line fit for stderr (docs/cli.md), so no botocore exception or traceback
-reaches the user.
+message is a single line fit for stderr (docs/cli.md), its advice naming options in the
+library's words (:class:`~sfn_trace.errors.Option`; the CLI words them as flags), so no
+botocore exception or traceback reaches the user.
 
 Bounded time on a bad network (``--timeout``, default 90 s): one request (one API call, so
 one page of a paginated read) may go that long without any answer, its retries and their
@@ -64,7 +65,7 @@ from botocore.retries.standard import (
 from botocore.utils import SSOTokenLoader, parse_timestamp
 
 from sfn_trace import __version__
-from sfn_trace.errors import AwsError, SfnTraceError, UsageError
+from sfn_trace.errors import AwsError, Named, Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
 from sfn_trace.model.options import AwsOptions, RetryCallback, RetryNotice
 from sfn_trace.model.secrets import remember, scrub
@@ -82,9 +83,14 @@ _BAD_CREDENTIALS = frozenset(
 )
 
 _CREDENTIALS_HELP = (
-    "set AWS_PROFILE or pass --profile, or configure credentials "
-    "(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html)"
+    "set AWS_PROFILE or pass ",
+    Option("profile"),
+    ", or configure credentials "
+    "(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html)",
 )
+CHECK_ACCOUNT: tuple[str | Named, ...] = (Option("region"), "/", Option("profile"), "/the account")
+"""What to check when AWS says a resource does not exist: the region, the profile (the
+account its credentials are in)."""
 # Access key ids are not secret keys, but they identify credentials: never echo them.
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|APKA)[A-Z0-9]{12,}\b")
 _OBJECT_REPR = re.compile(r"^<[^>]*>:\s*")  # "<...AWSHTTPConnection object at 0x...>: "
@@ -160,10 +166,7 @@ def make_client(
     the boto3 session to make it from (:class:`Clients` shares one); by default the
     caller's (``options.session``) or a new one (:func:`new_session`).
     """
-    if options.max_attempts < 1:
-        raise UsageError(f"--max-attempts must be at least 1, not {options.max_attempts}")
-    if not (math.isfinite(options.timeout) and options.timeout >= 1):
-        raise UsageError(f"--timeout must be at least 1 second, not {options.timeout:g}")
+    options.check()
     timeouts = Timeouts(options.timeout, options.max_attempts)
     config = Config(
         retries={"mode": "standard", "total_max_attempts": options.max_attempts},
@@ -189,7 +192,7 @@ def make_client(
     except BotoCoreError as exc:
         raise UsageError(f"AWS configuration error: {one_line(str(exc))}") from exc
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with a ValueError
-        raise UsageError(f"invalid --endpoint-url: {one_line(str(exc))}") from exc
+        raise UsageError("invalid ", Option("endpoint_url"), f": {one_line(str(exc))}") from exc
     _Watch(timeouts, options.on_retry).attach(client)
     credentials.attach(client)
     return client
@@ -458,15 +461,26 @@ class _Watch:
         return "a connection error"
 
 
+def configured_region(options: AwsOptions) -> str | None:
+    """The region a client would be made in without one from an ARN: the caller's session's
+    (``options.session``), else boto3's resolution (the profile, ``AWS_REGION``, ...);
+    None when none is configured."""
+    if options.session is not None:
+        region = options.session.region_name
+    else:
+        try:
+            region = boto3.Session(profile_name=options.profile).region_name
+        except ProfileNotFound as exc:
+            raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
+    return str(region) if region else None
+
+
 def default_region(options: AwsOptions) -> str:
-    """The region boto3 would use (profile, AWS_REGION, ...), for targets without an ARN."""
-    try:
-        region = boto3.Session(profile_name=options.profile).region_name
-    except ProfileNotFound as exc:
-        raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
-    if not region:
-        raise UsageError("no AWS region configured for the Lambda logs: pass --region")
-    return str(region)
+    """:func:`configured_region`, for the Lambda logs of a target without an ARN."""
+    region = configured_region(options)
+    if region is None:
+        raise UsageError("no AWS region configured for the Lambda logs: pass ", Option("region"))
+    return region
 
 
 def stepfunctions_client(
@@ -519,8 +533,8 @@ def translate(
     """One clear line for a botocore failure of ``operation``, naming how far a fetch got,
     without any credential (an error code or message from the endpoint may echo one)."""
     error = _translate(exc, ctx, operation, progress)
-    clean = scrub(error.message)
-    return error if clean == error.message else type(error)(clean)
+    clean = tuple(scrub(part) if isinstance(part, str) else part for part in error.parts)
+    return error if clean == error.parts else type(error)(*clean)
 
 
 def _translate(
@@ -540,9 +554,7 @@ def _translate(
             where = f"looked in region {ctx.region}"
             if ctx.arn is not None and ctx.region != ctx.arn.region:
                 where += f"; the ARN says region {ctx.arn.region}"
-            return AwsError(
-                f"{what} not found: {arn} ({where} — check --region/--profile/the account)"
-            )
+            return AwsError(f"{what} not found: {arn} ({where} — check ", *CHECK_ACCOUNT, ")")
         if code == "InvalidArn":
             return AwsError(f"AWS rejected the execution ARN {arn} ({code} on {op}): {message}")
         if code in ACCESS_DENIED:
@@ -553,8 +565,8 @@ def _translate(
             retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
             attempts = retries + 1 if isinstance(retries, int) else ctx.max_attempts
             return AwsError(
-                f"throttled by AWS on {op} after {attempts} attempts{got}; "
-                "retry later or raise --max-attempts"
+                f"throttled by AWS on {op} after {attempts} attempts{got}; retry later or raise ",
+                Option("max_attempts"),
             )
         if code in _BAD_CREDENTIALS:
             return AwsError(f"AWS rejected the credentials ({code}){got}: {message}")
@@ -566,7 +578,7 @@ def _translate(
             detail = f" ({one_line(str(exc))})"
         elif isinstance(exc, CredentialRetrievalError):
             detail = f" (the {exc.kwargs.get('provider', 'configured')} provider failed)"
-        return AwsError(f"no AWS credentials found{detail}: {_CREDENTIALS_HELP}")
+        return AwsError(f"no AWS credentials found{detail}: ", *_CREDENTIALS_HELP)
     if isinstance(exc, (SSOError, TokenRetrievalError)):
         return AwsError(f"AWS credentials unavailable: {one_line(str(exc))}")
     if isinstance(exc, ProfileNotFound):
@@ -584,14 +596,17 @@ def _no_answer(exc: NoAnswerError, ctx: Context, got: str) -> AwsError:
     attempts it had."""
     tries = f"{exc.operation}, {exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
     if isinstance(exc.error, (ConnectTimeoutError, ReadTimeoutError)):
+        limit: tuple[str | Named, ...] = ()
         if exc.out_of == "time":
             waited = f"within {exc.timeout:g} s"
         else:
             waited = f"in {max(1, math.ceil(exc.elapsed))} s"
-            tries += ": the --max-attempts limit"
+            limit = (": the ", Option("max_attempts"), " limit")
         return AwsError(
-            f"no answer from {ctx.endpoint} {waited} ({tries}){got}: "
-            "check the network or --endpoint-url"
+            f"no answer from {ctx.endpoint} {waited} ({tries}",
+            *limit,
+            f"){got}: check the network or ",
+            Option("endpoint_url"),
         )
     _, service = ctx.service
     return AwsError(

@@ -36,12 +36,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfn_trace.errors import AwsError, SfnTraceError, UsageError
+from sfn_trace.errors import AwsError, Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
-from sfn_trace.sources.aws.client import Context, error_code, make_client, one_line, translate
+from sfn_trace.sources.aws.client import (
+    CHECK_ACCOUNT,
+    Context,
+    error_code,
+    make_client,
+    one_line,
+    translate,
+)
 from sfn_trace.sources.aws.pacing import QUOTAS, TokenBucket, meter
 
 """GetExecutionHistory's sustained quota (refill rate per second, every region)."""
@@ -133,9 +140,11 @@ def list_executions(
                 "(ListExecutions needs a mapRunArn for it)"
             )
     if limit is not None and limit < 1:
-        raise UsageError(f"--limit must be at least 1, not {limit}")
+        raise UsageError(Option("limit"), f" must be at least 1, not {limit}")
     if since is not None and until is not None and since > until:
-        raise UsageError("the time window is empty: --since is after --until")
+        raise UsageError(
+            "the time window is empty: ", Option("since"), " is after ", Option("until")
+        )
     if client is None:
         client = make_client("stepfunctions", options.region or machine.region, options)
     ctx = Context(None, client, options.max_attempts, target=machine.arn)
@@ -223,8 +232,9 @@ def _listing_error(exc: ClientError, ctx: Context) -> SfnTraceError:
     message = one_line(str(exc.response.get("Error", {}).get("Message") or ""))
     if code == "StateMachineDoesNotExist":
         return AwsError(
-            f"state machine not found: {ctx.target} (looked in region {ctx.region} — "
-            "check --region/--profile/the account)"
+            f"state machine not found: {ctx.target} (looked in region {ctx.region} — check ",
+            *CHECK_ACCOUNT,
+            ")",
         )
     if code == "StateMachineTypeNotSupported":
         return UsageError(

@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfn_trace.errors import AwsError, InputError
+from sfn_trace.errors import AwsError, InputError, Option, word
 from sfn_trace.model.arn import ExecutionArn, parse_execution_arn
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import EventKind, HistoryEvent, parse_timestamp
@@ -39,6 +39,7 @@ from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionI
 from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, ProgressCallback
 from sfn_trace.sources.aws.client import (
     ACCESS_DENIED,
+    CHECK_ACCOUNT,
     Context,
     error_code,
     make_client,
@@ -95,13 +96,17 @@ def fetch_express_execution(
     if problem is not None:
         if log_group is None:
             raise ExpressLoggingError(problem)
-        warnings.append(f"{problem}; reading {log_group} anyway, as --express-log-group asks")
+        warnings.append(
+            word(
+                f"{problem}; reading {log_group} anyway, as ", Option("express_log_group"), " asks"
+            )
+        )
     group = log_group or (config.log_group_arns[0] if config.log_group_arns else "")
     try:
         name = log_group_name(group)
     except InputError as exc:
         raise AwsError(
-            f"the logging destination of {parsed.state_machine_arn}: {exc.message}"
+            f"the logging destination of {parsed.state_machine_arn}: ", *exc.parts
         ) from exc
     region = options.region or log_group_region(group) or parsed.region
     if logs_client is None:
@@ -205,7 +210,11 @@ class _Reader:
         if code == "ResourceNotFoundException":
             return AwsError(
                 f"log group {group} does not exist (the state machine's logging destination; "
-                "check --region, or pass --express-log-group)"
+                "check ",
+                Option("region"),
+                ", or pass ",
+                Option("express_log_group"),
+                ")",
             )
         if code in ACCESS_DENIED:
             return AwsError(
@@ -259,7 +268,9 @@ def _describe_state_machine(
         if code == "StateMachineDoesNotExist":
             raise AwsError(
                 f"state machine not found: {parsed.state_machine_arn} (looked in region "
-                f"{ctx.region} — check --region/--profile/the account)"
+                f"{ctx.region} — check ",
+                *CHECK_ACCOUNT,
+                ")",
             ) from exc
         error = translate(exc, ctx, "DescribeStateMachine")
         if log_group is None or code not in ACCESS_DENIED:

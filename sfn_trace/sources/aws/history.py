@@ -261,7 +261,7 @@ def _fetch_history(
                 continue
             error = translate(exc, ctx, "GetExecutionHistory", intake.progress)
             if error_code(exc) == "InvalidToken":
-                error = AwsError(f"{error.message} (also after restarting from the first page)")
+                error = AwsError(*error.parts, " (also after restarting from the first page)")
             raise error from exc
         except BotoCoreError as exc:
             raise translate(exc, ctx, "GetExecutionHistory", intake.progress) from exc

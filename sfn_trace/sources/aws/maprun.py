@@ -32,7 +32,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfn_trace.errors import SfnTraceError, UsageError
+from sfn_trace.errors import Option, SfnTraceError, UsageError, word
 from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.events import HistoryEvent, parse_timestamp
 from sfn_trace.model.execution import (
@@ -102,7 +102,11 @@ def follow_map_runs(
             runs.append(run)
             continue
         if budget == 0:
-            note = f"not followed: the --follow-children {follow} budget went to earlier Map Runs"
+            note = word(
+                "not followed: the ",
+                Option("follow_children"),
+                f" {follow} budget went to earlier Map Runs",
+            )
             runs.append(dataclasses.replace(run, note=note))
             continue
         try:
@@ -220,7 +224,7 @@ def _region(data: ExecutionData, arns: Sequence[str], options: AwsOptions) -> st
     try:
         return default_region(options)
     except UsageError:
-        raise UsageError("no AWS region for the Map Run calls: pass --region") from None
+        raise UsageError("no AWS region for the Map Run calls: pass ", Option("region")) from None
 
 
 def numbered(children: Iterable[ChildExecution]) -> tuple[ChildExecution, ...]:

@@ -19,15 +19,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
-from sfn_trace.errors import UsageError
+from sfn_trace.errors import Option, word
 from sfn_trace.model.confirm import AskFailure, StateTestAnswer, StateTestRequest
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws.client import (
     ACCESS_DENIED,
     Context,
+    configured_region,
     error_code,
     make_client,
     one_line,
@@ -41,8 +41,9 @@ REFUSED = frozenset(
 """Errors about one request: the other states are still asked."""
 
 ACCESS_DENIED_LINE = (
-    "access denied: the credentials lack IAM permission states:TestState "
-    "(optional, used only by --confirm)"
+    "access denied: the credentials lack IAM permission states:TestState (optional, used only by ",
+    Option("confirm", "True"),
+    ")",
 )
 
 
@@ -74,9 +75,10 @@ class StateTester:
             raise TypeError("TestState is only ever sent a StateTestRequest")
         client = self.client
         if client is None:
-            region = self.region or _default_region(self.options)
+            region = self.region or configured_region(self.options)
             if region is None:
-                return AskFailure("no AWS region for states:TestState: pass --region", stop=True)
+                why = word("no AWS region for states:TestState: pass ", Option("region"))
+                return AskFailure(why, stop=True)
             client = self.client = make_client(
                 "stepfunctions", region, self.options, host_prefix=not _endpoint_given(self.options)
             )
@@ -88,7 +90,7 @@ class StateTester:
         except ClientError as exc:
             code = error_code(exc)
             if code in ACCESS_DENIED:
-                return AskFailure(ACCESS_DENIED_LINE, stop=True)
+                return AskFailure(word(*ACCESS_DENIED_LINE), stop=True)
             if code in REFUSED:
                 message = one_line(str(exc.response.get("Error", {}).get("Message") or ""))
                 return AskFailure(
@@ -98,15 +100,6 @@ class StateTester:
         except BotoCoreError as exc:
             return AskFailure(translate(exc, ctx, "TestState").message, stop=True)
         return StateTestAnswer.from_api(response)
-
-
-def _default_region(options: AwsOptions) -> str | None:
-    """The region boto3 would use (profile, AWS_REGION, ...), or None."""
-    try:
-        region = boto3.Session(profile_name=options.profile).region_name
-    except ProfileNotFound as exc:
-        raise UsageError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from exc
-    return str(region) if region else None
 
 
 def _endpoint_given(options: AwsOptions) -> bool:

@@ -232,7 +232,7 @@ def test_limit_across_statuses(stubbed: tuple[Any, Stubber]) -> None:
     [
         ({"statuses": ["DONE"]}, "unknown execution status 'DONE'"),
         ({"statuses": ["PENDING_REDRIVE"]}, "needs a mapRunArn"),
-        ({"limit": 0}, "--limit must be at least 1"),
+        ({"limit": 0}, "limit= must be at least 1"),
         ({"since": T0, "until": T0 - timedelta(hours=1)}, "the time window is empty"),
     ],
 )
@@ -404,7 +404,7 @@ def test_throttling_during_a_scan_costs_one_row(stubbed: tuple[Any, Stubber]) ->
     assert [r.verdict.value if r.verdict else None for r in rows] == ["intact", None, "intact"]
     assert rows[1].error == (
         "throttled by AWS on GetExecutionHistory after 10 attempts after 1 page (5 events); "
-        "retry later or raise --max-attempts"
+        "retry later or raise max_attempts="
     )
     assert rows[1].error_exit_code is ExitCode.AWS
     assert fetcher.calls == 4

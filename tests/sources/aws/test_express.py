@@ -325,7 +325,7 @@ def test_a_named_log_group_is_read_even_when_logging_looks_off(
     add_filter(logs_stub, messages, *window)
     data = fetch(sfn, logs, log_group=GROUP)
     assert len(data.warnings) == 1 and "logging is off" in data.warnings[0]
-    assert "as --express-log-group asks" in data.warnings[0]
+    assert "as express_log_group= asks" in data.warnings[0]
 
 
 def test_a_named_log_group_without_describe_permission_warns_and_reads(

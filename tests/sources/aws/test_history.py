@@ -288,7 +288,7 @@ def test_unknown_profile_is_a_usage_error(clean_aws_env: Path) -> None:
 def test_max_attempts_below_one_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as caught:
         stepfunctions_client(parse_execution_arn(ARN), AwsOptions(max_attempts=0))
-    assert "--max-attempts" in assert_one_line(caught.value, ExitCode.USAGE)
+    assert "max_attempts=" in assert_one_line(caught.value, ExitCode.USAGE)
 
 
 # --------------------------------------------------------------------------- the client
@@ -324,7 +324,7 @@ def test_execution_not_found_names_the_region(client: Any, stub: Stubber) -> Non
         fetch_execution(ARN, client=client)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
         f"execution not found: {ARN} (looked in region us-west-2 — "
-        "check --region/--profile/the account)"
+        "check region=/profile=/the account)"
     )
 
 
@@ -449,7 +449,7 @@ def test_throttling_past_retries_says_how_far_it_got(client: Any, stub: Stubber,
         fetch_execution(ARN, AwsOptions(max_attempts=6), client=client, both_ends=False)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
         "throttled by AWS on GetExecutionHistory after 6 attempts after 3 pages (3000 events); "
-        "retry later or raise --max-attempts"
+        "retry later or raise max_attempts="
     )
 
 
@@ -464,8 +464,7 @@ def test_throttling_reports_the_attempts_botocore_made(client: Any, stub: Stubbe
     with pytest.raises(AwsError) as caught:
         fetch_execution(ARN, client=client)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
-        "throttled by AWS on DescribeExecution after 3 attempts; "
-        "retry later or raise --max-attempts"
+        "throttled by AWS on DescribeExecution after 3 attempts; retry later or raise max_attempts="
     )
 
 
@@ -618,7 +617,7 @@ def test_no_credentials(clean_aws_env: Path) -> None:
     with pytest.raises(AwsError) as caught:
         fetch_execution(ARN, options)
     assert assert_one_line(caught.value, ExitCode.AWS) == (
-        "no AWS credentials found: set AWS_PROFILE or pass --profile, or configure credentials "
+        "no AWS credentials found: set AWS_PROFILE or pass profile=, or configure credentials "
         "(https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html)"
     )
 

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from sfn_trace.errors import word
 from sfn_trace.model.confirm import (
     AskFailure,
     Mock,
@@ -124,7 +125,7 @@ def test_access_denied_is_one_line_naming_the_permission_and_stops() -> None:
         http_status_code=400,
     )
     failure = asker(client)(REQUEST)
-    assert failure == AskFailure(ACCESS_DENIED_LINE, stop=True)
+    assert failure == AskFailure(word(*ACCESS_DENIED_LINE), stop=True)
     assert "states:TestState" in failure.line and "\n" not in failure.line
 
 
@@ -161,7 +162,7 @@ def test_no_region_is_a_failure_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> 
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
     failure = StateTester(AwsOptions())(REQUEST)
-    assert failure == AskFailure("no AWS region for states:TestState: pass --region", stop=True)
+    assert failure == AskFailure("no AWS region for states:TestState: pass region=", stop=True)
 
 
 @pytest.mark.usefixtures("fake_credentials")
