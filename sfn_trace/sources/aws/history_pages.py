@@ -99,6 +99,7 @@ class BothEnds:
         self._on_newest = on_newest
         self._lock = threading.Lock()
         self._forward_high = 0
+        self._forward_page = 0
         self._forward_recent: dict[int, Mapping[str, Any]] = {}
         self._reverse: list[Mapping[str, Any]] = []  # newest first
         self._drained = 0
@@ -124,6 +125,7 @@ class BothEnds:
         with self._lock:
             if ids:
                 self._forward_high = max(self._forward_high, max(ids))
+                self._forward_page = len(ids)
                 # What the reverse reader may also have seen: the newest two pages.
                 if len(self._forward_recent) > 2 * PAGE_SIZE:
                     self._forward_recent.clear()
@@ -163,10 +165,20 @@ class BothEnds:
             if ids:
                 low = min(ids) if self._reverse_low is None else min(*ids, self._reverse_low)
                 self._reverse_low = low
-            done = self._met() or self._cancelled.is_set()
+            done = self._met() or self._cancelled.is_set() or self._covered_by_forward()
         if first and ids and self._on_newest is not None:
             self._on_newest(max(ids))
         return done
+
+    def _covered_by_forward(self) -> bool:
+        """(Under the lock.) Whether the forward reader's next page, on its way while the
+        ends have not met, holds every event between the two (if it is as long as its last
+        one): then a further reverse page would only be read twice (the forward reader goes
+        on until they meet, whatever)."""
+        return (
+            self._reverse_low is not None
+            and self._reverse_low - self._forward_high - 1 <= self._forward_page
+        )
 
     def drain(self) -> list[Mapping[str, Any]]:
         """The newest-first reader's events that came since the last call (so that the

@@ -350,3 +350,18 @@ def test_trace_ahead_gets_every_event_once_in_id_order() -> None:
 
     fetch_execution(ARN, client=FakeHistoryClient(events, 3), on_events=on_events)
     assert handed == list(range(1, 51))
+
+
+def test_no_reverse_page_is_asked_for_that_the_forward_page_on_its_way_holds() -> None:
+    """8 events in pages of 2. The forward reader's page 2 (events 3-4) answers only once
+    the newest-first reader's page 2 (events 6-5) has started, so that when the latter is
+    in, the events between the ends (3-4) are all in the forward page on its way: the
+    newest-first reader asks for no third page (events 4-3), whichever answer comes first."""
+    events = pass_events(8)
+    client = FakeHistoryClient(
+        events, 2, waits_for={"GetExecutionHistory:forward:2": "GetExecutionHistory:reverse:2"}
+    )
+    data = fetch_execution(ARN, client=client)
+    assert data.events == forward(events).events and data.warnings == ()
+    assert client.history_calls("reverse") == 2
+    assert client.history_calls("forward") == 2
