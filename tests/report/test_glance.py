@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +20,10 @@ from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.report import Command, RenderOptions, TraceFormat, render
 from sfn_trace.trace import TraceResult, analyze
+from tests.data import GLANCE
 from tests.history_builder import History
 
-HERE = Path(__file__).parent / "glance"
+HERE = GLANCE
 FIELD = "poll_results_s3_key"
 SCREEN = 60
 """Lines of the default table's headline and timeline on a 2,000-item Map."""
