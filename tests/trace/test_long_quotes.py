@@ -157,8 +157,9 @@ def test_lint_reasons_quote_a_huge_state_name_short(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.stderr[:2000]
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["dropper"] == name
-    assert len(finding["hint"]) < LONGEST and "(16,777,216 characters)" in finding["hint"]
-    assert len(finding["reason"]) < LONGEST
+    [hint] = finding["hints"]
+    assert len(hint) < LONGEST and "(16,777,216 characters)" in hint
+    assert all(len(reason) < LONGEST for reason in finding["reasons"])
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
