@@ -470,9 +470,14 @@ def lint(
     *,
     severity: str | None = None,
     config: str | Path | None = None,
+    aws: AwsOptions | None = None,
 ) -> LintReport:
     """``sfn-trace lint DEFINITION... --field F``: from each definition alone, the paths on
     which a state can drop the field before another reads it, one cause per dropping step.
+
+    A DEFINITION given as a ``str`` that starts ``arn:`` is a state machine ARN (or a
+    version or alias ARN): its definition is read with DescribeStateMachine, with ``aws``
+    (boto3's normal chain for what it leaves out); every ARN is checked before any call.
 
     ``severity``: the exit threshold (``warning``, the default, or ``error``; else the config
     file's); ``config``: a JSON file with ``lint`` settings and ``lint.ignore``
@@ -486,6 +491,9 @@ def lint(
     _check_field(field)
     _check_max_input(max_input)
     settings = load_config(Path(config)) if config is not None else LintConfig()
+    arns = [each for each in definitions if isinstance(each, str) and looks_like_arn(each)]
+    for arn in arns:  # a typo is exit 2, before any call
+        parse_state_machine_arn(arn, needed_by="lint")
     return lint_files(
         definitions,
         field,
@@ -493,7 +501,17 @@ def lint(
         sdk_members=response_holds,
         severity=severity or settings.severity or "warning",
         ignore=settings.ignore,
+        fetch=_definition_reader(aws or AwsOptions()) if arns else None,
     )
+
+
+def _definition_reader(options: AwsOptions) -> Callable[[str], Definition]:
+    """How ``lint`` reads a state machine ARN's definition: DescribeStateMachine, the ARNs of
+    one call sharing one session."""
+    from sfn_trace.sources.aws.client import Clients
+    from sfn_trace.sources.aws.state_machine import fetch_definition
+
+    return functools.partial(fetch_definition, options=options, clients=Clients(options))
 
 
 def render(

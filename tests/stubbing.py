@@ -13,6 +13,7 @@ once, calls of one operation are answered in the order queued (pages stay in ord
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from botocore.stub import StubAssertionError, Stubber, UnStubbedResponseError
@@ -51,3 +52,40 @@ class OverlapStubber(Stubber):  # type: ignore[misc]  # botocore has no type hin
 
     def _get_response_handler(self, model: Any, params: Any, context: Any, **kwargs: Any) -> Any:
         return context.pop(_ANSWER)
+
+
+# AWS's own documented example keys (not credentials of any account).
+EXAMPLE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+class StubbedSession:
+    """A boto3 session with fake credentials whose every client answers from a Stubber:
+    given as ``AwsOptions(session=...)``, it reaches each client sfn-trace makes, however
+    deep (a command's :class:`~sfn_trace.sources.aws.client.Clients`, an MCP tool's call).
+    ``prepare(service, stubber)`` queues a new client's answers; a call with nothing queued
+    fails as an unstubbed call. Nothing is sent: the Stubber answers before signing."""
+
+    def __init__(self, prepare: Callable[[str, Stubber], None], region: str = "us-west-2") -> None:
+        import boto3
+
+        self._session = boto3.Session(
+            aws_access_key_id=EXAMPLE_KEY_ID,
+            aws_secret_access_key=EXAMPLE_SECRET,
+            region_name=region,
+        )
+        self._prepare = prepare
+        self._lock = threading.Lock()
+        self.made: list[tuple[str, Stubber]] = []
+
+    def get_credentials(self) -> Any:
+        return self._session.get_credentials()
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        with self._lock:
+            client = self._session.client(service, **kwargs)
+            stubber = OverlapStubber(client)
+            self._prepare(service, stubber)
+            stubber.activate()
+            self.made.append((service, stubber))
+            return client

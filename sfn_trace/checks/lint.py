@@ -38,6 +38,7 @@ from sfn_trace.asl.replay import describe_member
 from sfn_trace.checks import lint_causes, lint_paths
 from sfn_trace.checks.lint_causes import ERROR, SEVERITIES, WARNING, IgnoreRule, LintCause
 from sfn_trace.errors import ExitCode, Option, SfnTraceError, UsageError
+from sfn_trace.model.arn import looks_like_arn
 from sfn_trace.model.definition import Definition, StateDef
 from sfn_trace.model.options import MAX_INPUT
 from sfn_trace.model.text import quote
@@ -103,8 +104,9 @@ DROP_KINDS = (
 class LintedDefinition:
     """One definition file the lint was asked about: its findings, or why it is unreadable."""
 
-    source: Path
-    """The path as given on the command line."""
+    source: Path | str
+    """The path as given on the command line, or the state machine ARN (a ``str``) the
+    definition was read from."""
     definition: Definition | None
     """None when the file could not be read as a definition (then ``error`` says why)."""
     findings: list[LintFinding]
@@ -114,6 +116,8 @@ class LintedDefinition:
     causes: tuple[LintCause, ...] = ()
     """The findings grouped by the step that drops the field
     (:func:`sfn_trace.checks.lint_causes.causes`), with their suppressions."""
+    error_code: ExitCode = ExitCode.USAGE
+    """The exit code of ``error``: 2 for a file, 3 when AWS did not give the definition."""
 
 
 _ABSENT = object()
@@ -188,9 +192,10 @@ class LintReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """2 when a definition could not be read, else 1 when a cause counts, else 0."""
+        """3 when AWS did not give a state machine's definition, else 2 when a definition
+        could not be read, else 1 when a cause counts, else 0."""
         if self.unreadable:
-            return ExitCode.USAGE
+            return max(each.error_code for each in self.unreadable)
         if self.counted:
             return ExitCode.FINDING
         return ExitCode.INTACT
@@ -204,27 +209,38 @@ def lint_files(
     sdk_members: results.SdkShapes | None = None,
     severity: str = WARNING,
     ignore: Sequence[IgnoreRule] = (),
+    fetch: Callable[[str], Definition] | None = None,
 ) -> LintReport:
     """:func:`lint` each file in turn; one that cannot be read gets its one-line error and
     the others are still checked. The findings are grouped into causes, suppressed by the
-    definition's Comments and by ``ignore`` (:mod:`sfn_trace.checks.lint_causes`)."""
+    definition's Comments and by ``ignore`` (:mod:`sfn_trace.checks.lint_causes`).
+    ``fetch``: how a state machine ARN (a ``str`` starting ``arn:``) is read; without it,
+    every one is a path."""
     if severity not in SEVERITIES:
         raise UsageError(
             Option("severity"), f" must be one of {', '.join(SEVERITIES)}, not {severity!r}"
         )
     linted: list[LintedDefinition] = []
-    for path in map(Path, paths):
+    for given in paths:
+        arn = fetch is not None and isinstance(given, str) and looks_like_arn(given)
+        source: Path | str = given if arn else Path(given)
         try:
-            definition = read_definition(path, max_input)
+            if isinstance(source, str) and fetch is not None:
+                definition = fetch(source)
+            else:
+                definition = read_definition(source, max_input)
             findings, cut = lint_definition(definition, field, sdk_members)
             grouped = lint_causes.causes(findings)
-            made = lint_causes.suppress(grouped, definition, path, field, ignore)
-            linted.append(LintedDefinition(path, definition, findings, cut=cut, causes=tuple(made)))
+            made = lint_causes.suppress(grouped, definition, source, field, ignore)
+            linted.append(
+                LintedDefinition(source, definition, findings, cut=cut, causes=tuple(made))
+            )
         except SfnTraceError as error:
-            linted.append(LintedDefinition(path, None, [], error.message))
+            unread = LintedDefinition(source, None, [], error.message, error_code=error.exit_code)
+            linted.append(unread)
         except RecursionError:
-            message = f"{path}: nested too deeply to analyse"
-            linted.append(LintedDefinition(path, None, [], message))
+            message = f"{source}: nested too deeply to analyse"
+            linted.append(LintedDefinition(source, None, [], message))
     return LintReport(field, tuple(linted), severity)
 
 

@@ -167,16 +167,19 @@ class IgnoreRule:
     state: str | None = None
     """The dropping state's name."""
     definition: str | None = None
-    """A glob matched against the definition's path as given (``/`` separators)."""
+    """A glob matched against the definition's path as given (``/`` separators), or the
+    state machine ARN it was read from."""
     field: str | None = None
     reason: str | None = None
 
-    def covers(self, cause: LintCause, source: Path, field: str) -> bool:
+    def covers(self, cause: LintCause, source: Path | str, field: str) -> bool:
+        """``source``: the definition's path, or the state machine ARN it was read from."""
+        given = source if isinstance(source, str) else source.as_posix()
         return (
             self.rule in (cause.kind, ALL_RULES)
             and self.state in (None, cause.dropper)
             and self.field in (None, field)
-            and (self.definition is None or fnmatch.fnmatchcase(source.as_posix(), self.definition))
+            and (self.definition is None or fnmatch.fnmatchcase(given, self.definition))
         )
 
 
@@ -193,7 +196,7 @@ def ignored_rules(comment: object) -> frozenset[str]:
 def suppress(
     made: Iterable[LintCause],
     definition: Definition,
-    source: Path,
+    source: Path | str,
     field: str,
     rules: Sequence[IgnoreRule] = (),
 ) -> list[LintCause]:

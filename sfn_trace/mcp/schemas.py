@@ -229,7 +229,7 @@ def _tool_schemas() -> dict[str, str]:
                     "type": "array",
                     "items": {"type": "string"},
                     "description": "The rule id of each finding (SARIF's ruleId), in the "
-                    "order of report.findings.",
+                    "order of report.findings (one per state step that can drop the field).",
                 }
             },
             ["rule_ids"],

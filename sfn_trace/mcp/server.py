@@ -9,11 +9,12 @@ execution. An expected failure is a tool error (``isError``) whose text is the c
 line's one line and whose structured content holds the message and the exit code; a bug is
 one too (exit 70), never a traceback.
 
-Every tool is annotated read-only and idempotent; ``openWorldHint`` is true for the tools
-that may read AWS (an execution ARN is fetched, and the Lambda logs with it) and false for
-``lint_definition``, which reads a file only. ``trace_field``, ``trace_visits``,
-``compare_executions`` and ``incident_report`` take an ARN or a file: they are marked
-open-world, because a hint describes what a tool may do, and the model picks the target.
+Every tool is annotated read-only and idempotent; ``openWorldHint`` is true for each,
+since each may read AWS: an execution ARN is fetched (and the Lambda logs with it), a state
+machine ARN's definition is read for ``lint_definition``. ``trace_field``, ``trace_visits``,
+``compare_executions``, ``lint_definition`` and ``incident_report`` take an ARN or a file:
+they are marked open-world, because a hint describes what a tool may do, and the model
+picks the target.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ expression where the field went null. Start with trace_field (an execution ARN, 
 of a saved history or bundle, and the field). trace_visits pages through every visit;
 scan_field_loss counts the executions of a state machine that lost the field, by culprit
 state; compare_executions says where a bad run parts from a good one; lint_definition finds
-where a definition can drop the field before it is read; incident_report writes the
+where a definition (a file, or a state machine ARN) can drop the field before it is read;
+incident_report writes the
 Markdown report for a ticket. Every answer opens with a few lines to read first, then the
 JSON; it fits a budget (20,000 characters unless budget says otherwise), with every cut
 listed in truncated. Paths are read by the server: give absolute paths."""
@@ -309,7 +311,12 @@ def build(aws: api.AwsOptions | None = None) -> MCPServer[Any]:
 
     async def lint_definition(
         definition: Annotated[
-            str, Field(description="The path of a state machine's ASL definition (JSON).")
+            str,
+            Field(
+                description="The path of a state machine's ASL definition (JSON), or a state "
+                "machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME, or a version "
+                "or alias ARN), whose definition is read from AWS."
+            ),
         ],
         field: FieldName,
         ctx: Context,
@@ -357,7 +364,7 @@ def build(aws: api.AwsOptions | None = None) -> MCPServer[Any]:
         (trace_visits, "Page through an execution's visits", True),
         (scan_field_loss, "Scan a state machine's executions for a lost field", True),
         (compare_executions, "Compare a good and a bad execution", True),
-        (lint_definition, "Lint a definition for a field it can drop", False),
+        (lint_definition, "Lint a definition for a field it can drop", True),
         (incident_report, "Write the Markdown incident report", True),
     ]
     server: MCPServer[Any] = MCPServer(

@@ -451,30 +451,31 @@ def _describe(divergence: Any) -> str:
 def lint_definition(
     definition: str, field: str, *, budget: int, aws: api.AwsOptions, progress: Progress
 ) -> Answer:
-    if definition.strip().startswith("arn:"):
-        raise api.UsageError(
-            "lint_definition takes a definition file (the state machine's ASL JSON), not an "
-            "ARN: save it with `aws stepfunctions describe-state-machine --query definition`"
-        )
+    """The lint of one definition: a file, or a state machine ARN (read from AWS)."""
     _not_stdin(("definition", definition))
-    lint = api.lint([definition], field)
-    report = _report(lint)
+    given = definition.strip() if looks_like_arn(definition.strip()) else definition
+    lint = api.lint([given], field, aws=aws)
     checked = lint.definitions[0]
     if checked.error is not None:
-        raise api.UsageError(checked.error)
-    rule_ids = [cause.kind for cause in checked.causes]
+        failure = api.AwsError if checked.error_code == api.ExitCode.AWS else api.UsageError
+        raise failure(checked.error)
+    report = _report(lint)
+    rule_ids = [cause["rule"] for cause in report["findings"]]
     content = {"report": report, "rule_ids": rule_ids, "exit_code": int(lint.exit_code)}
 
     def headline(fitted: dict[str, Any]) -> list[str]:
-        findings = report["findings"]
-        first = f"{field}: {len(findings)} finding(s) in {definition} (exit {fitted['exit_code']})"
+        causes = report["findings"]
+        first = (
+            f"{field}: {len(causes)} state step(s) can drop it in {given} "
+            f"(exit {fitted['exit_code']})"
+        )
         rules = [
             _line(
-                f"{rule}: {each['dropper']} ({each['step']}) can drop it before "
-                f"{', '.join(reader['reader'] for reader in each['readers'])}: "
-                f"{'; '.join(each['reasons'])}"
+                f"{cause['rule']}: {cause['dropper']} ({cause['step']}) can drop it before "
+                f"{', '.join(r['reader'] for r in cause['readers'])}: "
+                f"{'; '.join(cause['reasons'])}"
             )
-            for rule, each in zip(rule_ids[:5], findings[:5], strict=True)
+            for cause in causes[:5]
         ]
         return [first, *rules, *_cut_note(fitted)]
 

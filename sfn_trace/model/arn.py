@@ -86,8 +86,9 @@ class StateMachineArn:
     qualifier: str | None
 
 
-def parse_state_machine_arn(text: str) -> StateMachineArn:
-    """Parse a state machine ARN before any call, so that a typo exits 2 with no network."""
+def parse_state_machine_arn(text: str, needed_by: str = "scan") -> StateMachineArn:
+    """Parse a state machine ARN before any call, so that a typo exits 2 with no network
+    (``needed_by``: the command the message names when given an execution ARN)."""
     match = _STATE_MACHINE_ARN.match(text.strip())
     if match is None:
         if ":execution:" in text or ":express:" in text:
@@ -96,7 +97,7 @@ def parse_state_machine_arn(text: str) -> StateMachineArn:
             except UsageError:
                 machine = "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
             raise UsageError(
-                f"{text!r} is an execution ARN; scan needs the state machine's ARN "
+                f"{text!r} is an execution ARN; {needed_by} needs the state machine's ARN "
                 f"({machine}); to trace this one execution: ",
                 TraceCall(text),
             )

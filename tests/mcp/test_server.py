@@ -35,7 +35,7 @@ OPEN_WORLD = {
     "trace_visits": True,
     "scan_field_loss": True,
     "compare_executions": True,
-    "lint_definition": False,
+    "lint_definition": True,
     "incident_report": True,
 }
 

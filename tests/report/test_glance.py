@@ -20,10 +20,10 @@ from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import ExecutionData, infer_info
 from sfn_trace.report import Command, RenderOptions, TraceFormat, render
 from sfn_trace.trace import TraceResult, analyze
-from tests.data import ROOT
+from tests.data import GLANCE
 from tests.history_builder import History
 
-HERE = ROOT / "tests" / "report" / "glance"
+HERE = GLANCE
 FIELD = "poll_results_s3_key"
 SCREEN = 60
 """Lines of the default table's headline and timeline on a 2,000-item Map."""

@@ -13,7 +13,8 @@ GitLab code scanning shows it on the definition's lines:
   config file (``kind: external``) suppresses, with the justification;
 - ``artifactLocation.uri``: the definition's path as given, with forward slashes and
   percent-encoded (a relative path is resolved against the repository root by the
-  consumer; an absolute one becomes a ``file://`` URI);
+  consumer; an absolute one becomes a ``file://`` URI); a definition read from AWS, its
+  state machine ARN (``arn:aws:states:...``, a URI of its own);
 - ``region``: ``startLine``/``startColumn``, 1-based, columns in UTF-16 code units
   (``run.columnKind`` says so), lines ending at CRLF, LF or a lone CR
   (``run.newlineSequences``);
@@ -233,8 +234,11 @@ def _location(uri: str, position: Position | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-def artifact_uri(path: Path) -> str:
-    """The path as given, as a URI reference: relative with forward slashes, or ``file:``."""
+def artifact_uri(path: Path | str) -> str:
+    """The path as given, as a URI reference: relative with forward slashes, or ``file:``;
+    a state machine ARN (a ``str``) as it is, an absolute URI of scheme ``arn``."""
+    if isinstance(path, str):
+        return quote(path, safe=":/", errors="surrogateescape")
     if path.is_absolute():
         return path.as_uri()
     return quote(path.as_posix(), safe="/", errors="surrogateescape")

@@ -8,6 +8,7 @@
 - :mod:`.express`: an Express execution from its CloudWatch Logs execution records;
 - :mod:`.maprun`: Distributed Map runs and their child executions;
 - :mod:`.executions`: a state machine's executions, listed and read for ``scan``;
+- :mod:`.state_machine`: a state machine's (version's, alias's) definition, for ``lint``;
 - :mod:`.teststate`: ``states:TestState``, every Task mocked, for ``--confirm``.
 
 Imported only on the paths that call AWS (``api`` imports it lazily), so offline runs and
