@@ -150,6 +150,19 @@ def test_a_template_that_builds_the_read_value_writes_it() -> None:
     assert lint_of({"B": build, "R": reader()}) == []
 
 
+def test_a_result_selector_put_at_the_field_writes_it() -> None:
+    """A ResultSelector's output put at ``$.F`` by ResultPath is the value a reader of
+    ``$.F`` reads (localstack's LoanBroker-RecipientList: ``$.Credit``); a reader of a
+    member it does not build still has a finding."""
+    selector = {"Score.$": "$.Payload.score"}
+    task = {"Type": "Task", "Resource": LAMBDA, "Parameters": {"F.$": "$.F"}, "Next": "R"}
+    task |= {"ResultSelector": selector, "ResultPath": "$.F"}
+    assert lint_of({"T": task, "R": reader()}) == []
+    inner = {"Type": "Pass", "Parameters": {"h.$": "$.F.History"}, "End": True}
+    [finding] = lint_of({"T": task, "R": inner}, "History")
+    assert (finding.dropper, finding.kind) == ("T", "result-selector-drop")
+
+
 # --- integration result shapes ------------------------------------------------------------------
 
 
