@@ -176,6 +176,9 @@ _ORDERING = re.compile(r"^(.+?)\s*(<=|>=|<|>)\s*(.+)$")
 _EQUALITY = re.compile(r"^(.+?)\s*(!=|=)\s*(.+)$")
 _EXISTS = re.compile(r"^\$exists\(\s*(.+?)\s*\)$")
 _NOT_EXISTS = re.compile(r"^\$not\(\s*\$exists\(\s*(.+?)\s*\)\s*\)$")
+_COUNT_POSITIVE = re.compile(r"^\$count\(\s*(.+)\s*\)\s*(?:>\s*0|>=\s*1|!=\s*0)$")
+"""``$count(P) > 0`` (``>= 1``, ``!= 0``): true only when ``P`` is a non-empty sequence."""
+_INPUT_PREFIX = re.compile(r"^\$states\.input((?:\.[A-Za-z_]\w*|\[\d+\])*)")
 _MAX_RULE_DEPTH = 100
 """Deeper ``And``/``Or``/``Not`` nests settle nothing (the answer is then "unknown")."""
 
@@ -273,8 +276,10 @@ def _condition_implies(
 ) -> bool | None:
     """A JSONata ``Condition`` that evaluated to ``outcome`` (None: either): a top-level
     ``and`` (true) or ``or`` (false) of ``$exists(P)``, ``$not($exists(P))``, ``P = x``,
-    ``P != x`` (false when ``P`` is undefined), ``P < x`` and the other orderings and a bare
-    ``P`` (an error when ``P`` is undefined); ``P`` a ``$states.input`` path."""
+    ``P != x`` (false when ``P`` is undefined), ``$count(P) > 0`` (0 when ``P`` is
+    undefined), ``P < x`` and the other orderings and a bare ``P`` (an error when ``P`` is
+    undefined); ``P`` a ``$states.input`` path (for ``=``, ``!=`` and ``$count``, one that
+    may go on below it: ``$states.input.messages[-1].content[name = "x"]``)."""
     if not jsonata_eval.is_expression(condition):
         return None
     text = jsonata_eval.expression_text(condition).strip()
@@ -303,8 +308,11 @@ def _term_implies(term: str, location: tuple[Any, ...], outcome: bool) -> bool |
     equality = _EQUALITY.match(term)
     if outcome and equality is not None:
         sides = (equality.group(1), equality.group(3))
-        if any(_covers(_input_path(side), location) for side in sides):
+        if any(_covers(_input_prefix(side), location) for side in sides):
             return True
+    count = _COUNT_POSITIVE.match(term)
+    if outcome and count is not None and _covers(_input_prefix(count.group(1)), location):
+        return True
     return None
 
 
@@ -358,6 +366,56 @@ def _input_path(text: str) -> tuple[Any, ...] | None:
     if plain is None or plain.variable or plain.root != "input":
         return None
     return plain.segments
+
+
+def _input_prefix(text: str) -> tuple[Any, ...] | None:
+    """The plain ``$states.input`` path a JSONata path starts with, when the rest only goes
+    further down (``[-1]``, ``[name = "x"]``, ``.**``): a path of an undefined value is
+    undefined, so a value there means the prefix is present. None for anything else."""
+    text = text.strip()
+    plain = _input_path(text)
+    if plain is not None:
+        return plain
+    match = _INPUT_PREFIX.match(text)
+    if match is None or match.end() == len(text) or not _goes_down(text, match.end()):
+        return None
+    return walkback.jsonata_segments(match.group(1))
+
+
+_STEP_DOWN = re.compile(r"\.(?:\*\*|\*|[A-Za-z_]\w*)")
+
+
+def _goes_down(text: str, at: int) -> bool:
+    """Whether ``text[at:]`` is only path steps: ``.name``, ``.*``, ``.**`` and bracketed
+    predicates or indexes (brackets and quotes balanced)."""
+    while at < len(text):
+        step = _STEP_DOWN.match(text, at)
+        if step is not None:
+            at = step.end()
+            continue
+        if text[at] != "[":
+            return False
+        depth, quote_char = 0, ""
+        while at < len(text):
+            char = text[at]
+            if quote_char:
+                if char == "\\":
+                    at += 1
+                elif char == quote_char:
+                    quote_char = ""
+            elif char in "\"'":
+                quote_char = char
+            elif char == "[":
+                depth += 1
+            elif char == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+            at += 1
+        if depth != 0:
+            return False
+        at += 1
+    return True
 
 
 def _jsonpath(expression: Any) -> tuple[Any, ...] | None:

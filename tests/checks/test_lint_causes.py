@@ -109,6 +109,10 @@ def test_a_rule_that_does_not_settle_the_field_leaves_the_finding() -> None:
         "{% $exists($states.input.F) %}",
         "{% $states.input.F = 'x' and $states.input.k > 1 %}",
         "{% $states.input.F > 3 %}",
+        # a path below F that has a value (guyernest/step-functions-agent's supervisors)
+        '{% $count($states.input.F[-1].content[name = "print_output"]) >0 %}',
+        "{% $count($states.input.F.items) >= 1 %}",
+        '{% $states.input.F[-1].**.name = "print_output" %}',
     ],
 )
 def test_jsonata_conditions_that_need_the_field(condition: str) -> None:
@@ -125,6 +129,22 @@ def test_jsonata_conditions_that_need_the_field(condition: str) -> None:
     assert lint_of(states, QueryLanguage="JSONata") == []
     choice["Choices"][0]["Condition"] = "{% $states.input.k = 1 %}"
     assert [f.dropper for f in lint_of(states, QueryLanguage="JSONata")] == ["T"]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "{% $count($states.input.F) = 0 %}",
+        "{% $count($states.input.F) > 0 or $states.input.k = 1 %}",
+        "{% $count($states.input.F + 1) > 0 %}",
+        "{% $count($states.input.Fx) > 0 %}",
+        "{% $states.input.F[$i] or $states.input.k = 1 %}",
+        "{% $states.input.F[0 = 1 %}",
+    ],
+)
+def test_jsonata_conditions_that_do_not_need_the_field(condition: str) -> None:
+    body = {"Choices": [{"Condition": condition, "Next": "R"}], "Default": "E"}
+    assert branch_presence(body, 0, ("F",)) is None
 
 
 # --- what steps write ---------------------------------------------------------------------------
