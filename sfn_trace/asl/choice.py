@@ -178,7 +178,6 @@ _EXISTS = re.compile(r"^\$exists\(\s*(.+?)\s*\)$")
 _NOT_EXISTS = re.compile(r"^\$not\(\s*\$exists\(\s*(.+?)\s*\)\s*\)$")
 _COUNT_POSITIVE = re.compile(r"^\$count\(\s*(.+)\s*\)\s*(?:>\s*0|>=\s*1|!=\s*0)$")
 """``$count(P) > 0`` (``>= 1``, ``!= 0``): true only when ``P`` is a non-empty sequence."""
-_INPUT_PREFIX = re.compile(r"^\$states\.input((?:\.[A-Za-z_]\w*|\[\d+\])*)")
 _MAX_RULE_DEPTH = 100
 """Deeper ``And``/``Or``/``Not`` nests settle nothing (the answer is then "unknown")."""
 
@@ -369,53 +368,11 @@ def _input_path(text: str) -> tuple[Any, ...] | None:
 
 
 def _input_prefix(text: str) -> tuple[Any, ...] | None:
-    """The plain ``$states.input`` path a JSONata path starts with, when the rest only goes
-    further down (``[-1]``, ``[name = "x"]``, ``.**``): a path of an undefined value is
-    undefined, so a value there means the prefix is present. None for anything else."""
-    text = text.strip()
+    """The plain ``$states.input`` path a JSONata path is or starts with, when the rest only
+    goes further down (:func:`walkback.jsonata_input_prefix`): a path of an undefined value
+    is undefined, so a value there means the prefix is present. None for anything else."""
     plain = _input_path(text)
-    if plain is not None:
-        return plain
-    match = _INPUT_PREFIX.match(text)
-    if match is None or match.end() == len(text) or not _goes_down(text, match.end()):
-        return None
-    return walkback.jsonata_segments(match.group(1))
-
-
-_STEP_DOWN = re.compile(r"\.(?:\*\*|\*|[A-Za-z_]\w*)")
-
-
-def _goes_down(text: str, at: int) -> bool:
-    """Whether ``text[at:]`` is only path steps: ``.name``, ``.*``, ``.**`` and bracketed
-    predicates or indexes (brackets and quotes balanced)."""
-    while at < len(text):
-        step = _STEP_DOWN.match(text, at)
-        if step is not None:
-            at = step.end()
-            continue
-        if text[at] != "[":
-            return False
-        depth, quote_char = 0, ""
-        while at < len(text):
-            char = text[at]
-            if quote_char:
-                if char == "\\":
-                    at += 1
-                elif char == quote_char:
-                    quote_char = ""
-            elif char in "\"'":
-                quote_char = char
-            elif char == "[":
-                depth += 1
-            elif char == "]":
-                depth -= 1
-                if depth == 0:
-                    break
-            at += 1
-        if depth != 0:
-            return False
-        at += 1
-    return True
+    return plain if plain is not None else walkback.jsonata_input_prefix(text.strip())
 
 
 def _jsonpath(expression: Any) -> tuple[Any, ...] | None:
