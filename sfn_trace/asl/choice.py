@@ -176,6 +176,8 @@ _ORDERING = re.compile(r"^(.+?)\s*(<=|>=|<|>)\s*(.+)$")
 _EQUALITY = re.compile(r"^(.+?)\s*(!=|=)\s*(.+)$")
 _EXISTS = re.compile(r"^\$exists\(\s*(.+?)\s*\)$")
 _NOT_EXISTS = re.compile(r"^\$not\(\s*\$exists\(\s*(.+?)\s*\)\s*\)$")
+_COUNT_POSITIVE = re.compile(r"^\$count\(\s*(.+)\s*\)\s*(?:>\s*0|>=\s*1|!=\s*0)$")
+"""``$count(P) > 0`` (``>= 1``, ``!= 0``): true only when ``P`` is a non-empty sequence."""
 _MAX_RULE_DEPTH = 100
 """Deeper ``And``/``Or``/``Not`` nests settle nothing (the answer is then "unknown")."""
 
@@ -273,8 +275,10 @@ def _condition_implies(
 ) -> bool | None:
     """A JSONata ``Condition`` that evaluated to ``outcome`` (None: either): a top-level
     ``and`` (true) or ``or`` (false) of ``$exists(P)``, ``$not($exists(P))``, ``P = x``,
-    ``P != x`` (false when ``P`` is undefined), ``P < x`` and the other orderings and a bare
-    ``P`` (an error when ``P`` is undefined); ``P`` a ``$states.input`` path."""
+    ``P != x`` (false when ``P`` is undefined), ``$count(P) > 0`` (0 when ``P`` is
+    undefined), ``P < x`` and the other orderings and a bare ``P`` (an error when ``P`` is
+    undefined); ``P`` a ``$states.input`` path (for ``=``, ``!=`` and ``$count``, one that
+    may go on below it: ``$states.input.messages[-1].content[name = "x"]``)."""
     if not jsonata_eval.is_expression(condition):
         return None
     text = jsonata_eval.expression_text(condition).strip()
@@ -303,8 +307,11 @@ def _term_implies(term: str, location: tuple[Any, ...], outcome: bool) -> bool |
     equality = _EQUALITY.match(term)
     if outcome and equality is not None:
         sides = (equality.group(1), equality.group(3))
-        if any(_covers(_input_path(side), location) for side in sides):
+        if any(_covers(_input_prefix(side), location) for side in sides):
             return True
+    count = _COUNT_POSITIVE.match(term)
+    if outcome and count is not None and _covers(_input_prefix(count.group(1)), location):
+        return True
     return None
 
 
@@ -358,6 +365,14 @@ def _input_path(text: str) -> tuple[Any, ...] | None:
     if plain is None or plain.variable or plain.root != "input":
         return None
     return plain.segments
+
+
+def _input_prefix(text: str) -> tuple[Any, ...] | None:
+    """The plain ``$states.input`` path a JSONata path is or starts with, when the rest only
+    goes further down (:func:`walkback.jsonata_input_prefix`): a path of an undefined value
+    is undefined, so a value there means the prefix is present. None for anything else."""
+    plain = _input_path(text)
+    return plain if plain is not None else walkback.jsonata_input_prefix(text.strip())
 
 
 def _jsonpath(expression: Any) -> tuple[Any, ...] | None:

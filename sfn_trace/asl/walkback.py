@@ -57,6 +57,7 @@ __all__ = [
     "Source",
     "computed_members",
     "field_reads",
+    "jsonata_input_prefix",
     "jsonata_path",
     "jsonata_segments",
     "jsonata_source",
@@ -79,6 +80,52 @@ _SEGMENT = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
 def jsonata_segments(text: str) -> tuple[Segment, ...]:
     """``.a.b[0]`` → ``("a", "b", 0)``."""
     return tuple(int(index) if index else name for name, index in _SEGMENT.findall(text))
+
+
+_STEP_DOWN = re.compile(r"\.(?:\*\*|\*|[A-Za-z_]\w*)")
+
+
+def jsonata_input_prefix(text: str) -> tuple[Segment, ...] | None:
+    """The plain ``$states.input`` path that a JSONata path starts with, when what follows
+    only goes further down: ``.name``, ``.*``, ``.**`` and bracketed predicates or indexes
+    (``$states.input.messages[-1].content[name = "x"]`` → ``("messages",)``); None when it
+    is no such path or goes on with anything else (an operator, a function call)."""
+    start = _STATES_INPUT.match(text)
+    if start is None or start.end() == len(text) or not _goes_down(text, start.end()):
+        return None
+    return jsonata_segments(start.group(1))
+
+
+def _goes_down(text: str, at: int) -> bool:
+    """Whether ``text[at:]`` is only path steps (brackets and quotes balanced)."""
+    while at < len(text):
+        step = _STEP_DOWN.match(text, at)
+        if step is not None:
+            at = step.end()
+            continue
+        if text[at] != "[":
+            return False
+        depth, quote_char = 0, ""
+        while at < len(text):
+            char = text[at]
+            if quote_char:
+                if char == "\\":
+                    at += 1
+                elif char == quote_char:
+                    quote_char = ""
+            elif char in "\"'":
+                quote_char = char
+            elif char == "[":
+                depth += 1
+            elif char == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+            at += 1
+        if depth != 0:
+            return False
+        at += 1
+    return True
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,10 @@ def lint_definition(
                     ),
                 )
     except lint_paths.Cut as stop:
-        cut = f"stopped after {len(findings):,} finding(s): {stop}"
+        # What the user sees: findings are causes (one per dropping state and step), as
+        # the table, JSON and SARIF list them, not the (reader, dropper) pairs they group.
+        found = len(lint_causes.causes(list(findings.values())))
+        cut = f"stopped after {found:,} finding(s): {stop}"
         if findings:
             cut += "; fix these and lint again"
     ordered = sorted(findings.values(), key=lambda f: (len(f.path), f.reader, f.dropper))
@@ -505,6 +508,8 @@ class _Backwards:
         if step.name not in body:
             self.via = f"ResultPath {quote(compact(body.get('ResultPath', '$')))}"
             return location, False
+        if not location:
+            return None, True  # the reader reads the whole value the ResultSelector builds
         found = _written(body[step.name], location)
         if found is None:
             self.drop(

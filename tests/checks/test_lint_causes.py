@@ -109,6 +109,10 @@ def test_a_rule_that_does_not_settle_the_field_leaves_the_finding() -> None:
         "{% $exists($states.input.F) %}",
         "{% $states.input.F = 'x' and $states.input.k > 1 %}",
         "{% $states.input.F > 3 %}",
+        # a path below F that has a value (guyernest/step-functions-agent's supervisors)
+        '{% $count($states.input.F[-1].content[name = "print_output"]) >0 %}',
+        "{% $count($states.input.F.items) >= 1 %}",
+        '{% $states.input.F[-1].**.name = "print_output" %}',
     ],
 )
 def test_jsonata_conditions_that_need_the_field(condition: str) -> None:
@@ -125,6 +129,22 @@ def test_jsonata_conditions_that_need_the_field(condition: str) -> None:
     assert lint_of(states, QueryLanguage="JSONata") == []
     choice["Choices"][0]["Condition"] = "{% $states.input.k = 1 %}"
     assert [f.dropper for f in lint_of(states, QueryLanguage="JSONata")] == ["T"]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "{% $count($states.input.F) = 0 %}",
+        "{% $count($states.input.F) > 0 or $states.input.k = 1 %}",
+        "{% $count($states.input.F + 1) > 0 %}",
+        "{% $count($states.input.Fx) > 0 %}",
+        "{% $states.input.F[$i] or $states.input.k = 1 %}",
+        "{% $states.input.F[0 = 1 %}",
+    ],
+)
+def test_jsonata_conditions_that_do_not_need_the_field(condition: str) -> None:
+    body = {"Choices": [{"Condition": condition, "Next": "R"}], "Default": "E"}
+    assert branch_presence(body, 0, ("F",)) is None
 
 
 # --- what steps write ---------------------------------------------------------------------------
@@ -148,6 +168,19 @@ def test_a_catchers_error_output_writes_error_and_cause(
 def test_a_template_that_builds_the_read_value_writes_it() -> None:
     build = {"Type": "Pass", "Parameters": {"a": 1}, "ResultPath": "$.F", "Next": "R"}
     assert lint_of({"B": build, "R": reader()}) == []
+
+
+def test_a_result_selector_put_at_the_field_writes_it() -> None:
+    """A ResultSelector's output put at ``$.F`` by ResultPath is the value a reader of
+    ``$.F`` reads (localstack's LoanBroker-RecipientList: ``$.Credit``); a reader of a
+    member it does not build still has a finding."""
+    selector = {"Score.$": "$.Payload.score"}
+    task = {"Type": "Task", "Resource": LAMBDA, "Parameters": {"F.$": "$.F"}, "Next": "R"}
+    task |= {"ResultSelector": selector, "ResultPath": "$.F"}
+    assert lint_of({"T": task, "R": reader()}) == []
+    inner = {"Type": "Pass", "Parameters": {"h.$": "$.F.History"}, "End": True}
+    [finding] = lint_of({"T": task, "R": inner}, "History")
+    assert (finding.dropper, finding.kind) == ("T", "result-selector-drop")
 
 
 # --- integration result shapes ------------------------------------------------------------------

@@ -27,8 +27,11 @@ import pytest
 
 from sfn_trace.checks import lint as lint_module
 from sfn_trace.checks import lint_paths
-from sfn_trace.checks.lint import LintFinding, lint, lint_definition
+from sfn_trace.checks.lint import LintFinding, lint, lint_definition, lint_files
 from sfn_trace.model.definition import Definition
+from sfn_trace.report.lint.json import render as render_json
+from sfn_trace.report.lint.sarif import render as render_sarif
+from sfn_trace.report.lint.table import render as render_table
 from tests.data import ROOT
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
@@ -262,9 +265,33 @@ def test_a_report_the_square_of_the_definition_stops_at_the_bound_and_says_so() 
     definition = Definition.from_text(json.dumps(body))
     findings, cut = lint_definition(definition, "F")
     assert cut is not None and "200,000 states" in cut
-    assert cut.startswith(f"stopped after {len(findings):,} finding(s)")
+    assert cut.startswith("stopped after 1 finding(s)")  # one cause, S1's Parameters
     assert sum(len(f.path) for f in findings) <= lint_paths.MAX_WORK
     assert {f.dropper for f in findings} == {"S1"}
+
+
+def test_a_cut_lint_counts_the_findings_every_format_shows(tmp_path: Path) -> None:
+    """The cut line counts findings as the report lists them, one per cause (here the
+    Parameters of A and of B, before thousands of readers), the same in every format."""
+    body = _chain(3000)
+    drop = {"Type": "Pass", "Parameters": {"other": 1}, "Next": "S0"}
+    rule = {"Variable": "$.k", "NumericEquals": 1, "Next": "A"}
+    choice = {"Type": "Choice", "Choices": [rule], "Default": "B"}
+    body = {"StartAt": "C", "States": {"C": choice, "A": drop, "B": drop, **body["States"]}}
+    path = tmp_path / "wide.asl.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    report = lint_files([path], "F")
+    [linted] = report.definitions
+    assert [c.dropper for c in linted.causes] == ["A", "B"]
+    assert len(linted.findings) > 100  # (reader, dropper) pairs
+    assert linted.cut is not None and linted.cut.startswith("stopped after 2 finding(s): ")
+    said = f"The lint {linted.cut}."
+    assert said in render_table(report)
+    assert json.loads(render_json(report))["cut"] == linted.cut
+    [notification] = json.loads(render_sarif(report))["runs"][0]["invocations"][0][
+        "toolExecutionNotifications"
+    ]
+    assert notification["message"]["text"] == said
 
 
 def test_a_complete_lint_is_not_cut() -> None:

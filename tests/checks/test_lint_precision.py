@@ -1,10 +1,10 @@
 """Lint's precision on public definitions nobody here wrote, hand-labelled.
 
-``tests/data/lint-precision/labels.json``: each definition (MIT-0, from the repositories
-SOURCES.md names) was linted for every field its paths read; every finding (one per cause)
-is labelled true or false with a one-line reason. The test lints them again: the causes must
-be exactly those labelled (a new finding must be labelled, a lost one explained), and at least
-90% of them true.
+``tests/data/lint-precision/labels.json``: each definition (MIT-0 or MIT, from the
+repositories SOURCES.md names) was linted for every field its paths read; every finding (one
+per cause) is labelled true or false with a one-line reason. The test lints them again: the
+causes must be exactly those labelled (a new finding must be labelled, a lost one explained),
+at least 50 of them, and at least 90% of them true.
 """
 
 from __future__ import annotations
@@ -42,14 +42,15 @@ def test_the_findings_are_those_labelled() -> None:
     assert sorted(_found()) == sorted(labelled)
 
 
-def test_at_least_nine_in_ten_findings_are_true() -> None:
+def test_at_least_nine_in_ten_of_at_least_fifty_findings_are_true() -> None:
     findings = LABELS["findings"]
     true = [f for f in findings if f["true"]]
-    assert len(findings) == 31 and len(true) == 28
-    assert len(true) / len(findings) >= 0.9
-    # the (reader, dropper) pairs the causes group: 97, of them 93 true
-    assert sum(f["readers"] for f in findings) == 97
-    assert sum(f["readers"] for f in true) == 93
+    assert len(findings) == 58 and len(true) == 55
+    assert len(findings) >= 50 and len(true) / len(findings) >= 0.9
+    # the (reader, dropper) pairs the causes group: 141, of them 137 true
+    assert sum(f["readers"] for f in findings) == 141
+    assert sum(f["readers"] for f in true) == 137
+    assert len(LABELS["definitions"]) == 25
 
 
 def _label_id(entry: dict[str, Any]) -> str:
@@ -63,11 +64,14 @@ def test_each_label_has_a_one_line_reason(entry: dict[str, Any]) -> None:
 
 
 def test_each_definition_names_its_source_and_license() -> None:
-    license_text = (LINT_PRECISION / "LICENSE.MIT-0.txt").read_text(encoding="utf-8")
-    assert "MIT No Attribution" in license_text or "Permission is hereby granted" in license_text
     sources = (LINT_PRECISION / "SOURCES.md").read_text(encoding="utf-8")
     for name, entry in LABELS["definitions"].items():
         assert (LINT_PRECISION / name).is_file()
-        assert entry["license"] == "MIT-0"
-        assert entry["source"].startswith("https://github.com/aws-samples/")
-        assert entry["source"] in sources
+        assert entry["license"] in ("MIT-0", "MIT")
+        license_text = (LINT_PRECISION / f"LICENSE.{entry['license']}.txt").read_text("utf-8")
+        assert "Permission is hereby granted" in license_text
+        if entry["license"] == "MIT":  # its copyright notice goes with the definition
+            assert "shall be included" in license_text
+            assert f"{name.split('--')[0]}--" in license_text
+        assert entry["source"].startswith("https://github.com/")
+        assert "/blob/" in entry["source"] and entry["source"] in sources
