@@ -55,7 +55,9 @@ from sfn_trace.trace.visits import build_visits
 
 if TYPE_CHECKING:  # the checks are imported by the commands that run them
     from sfn_trace.checks.compare import Comparison
+    from sfn_trace.checks.fleet import ScanStats
     from sfn_trace.checks.lint import LintReport
+    from sfn_trace.checks.rows import ScanRow
     from sfn_trace.checks.scan import ScanProgress, ScanResult
     from sfn_trace.sources.aws.logs import ClientFactory
 
@@ -328,11 +330,24 @@ def scan(
     aws: AwsOptions | None = None,
     on_listed: Callable[[int], None] | None = None,
     on_progress: ScanProgress | None = None,
+    on_row: Callable[[ScanRow], None] | None = None,
+    on_stats: Callable[[ScanStats], None] | None = None,
+    keep_rows: bool = True,
+    checkpoint: str | Path | None = None,
+    rate: float | None = None,
 ) -> ScanResult:
     """``sfn-trace scan STATE_MACHINE_ARN --field F``: the newest ``limit`` executions with
     one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
     ``since`` and ``until`` (a datetime, ISO 8601, or a duration before now such as ``24h``),
-    each traced from its history (docs/cli.md)."""
+    each traced from its history (docs/cli.md).
+
+    ``on_row`` is told each row as it is judged; ``keep_rows=False`` keeps only the tally.
+    ``checkpoint``: a file recording each judged execution; the same call with the same file
+    fetches only what is left (:mod:`sfn_trace.checks.checkpoint`). ``rate``: the
+    GetExecutionHistory calls per second the account is granted when AWS raised its quota.
+    """
+    from datetime import timezone
+
     from sfn_trace.checks.scan import ScanQuery, statuses_from_text
     from sfn_trace.checks.scan import scan as scan_executions
 
@@ -352,7 +367,43 @@ def scan(
         until=_moment(until),
         limit=limit,
     )
-    return scan_executions(query, aws or AwsOptions(), on_listed=on_listed, on_progress=on_progress)
+    journal = None
+    if checkpoint is not None:
+        from sfn_trace.checks.checkpoint import Checkpoint
+
+        identity = {
+            "state_machine_arn": query.state_machine_arn,
+            "field": field,
+            "statuses": sorted(set(statuses)),
+            "since": _as_given(since),
+            "until": _as_given(until),
+            "limit": limit,
+        }
+        # An open end is pinned to now by the first run, so every run lists the same ones.
+        window = (query.since, query.until or datetime.now(timezone.utc))
+        journal = Checkpoint.open(checkpoint, identity, window)
+        query = dataclasses.replace(query, since=journal.window[0], until=journal.window[1])
+    try:
+        return scan_executions(
+            query,
+            aws or AwsOptions(),
+            on_listed=on_listed,
+            on_progress=on_progress,
+            on_row=on_row,
+            on_stats=on_stats,
+            keep_rows=keep_rows,
+            checkpoint=journal,
+            rate=rate,
+        )
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _as_given(value: str | datetime | None) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.strip() if value else None
 
 
 def _moment(value: str | datetime | None) -> datetime | None:

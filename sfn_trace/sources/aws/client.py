@@ -139,14 +139,22 @@ class Timeouts:
         return self.attempt - self.connect
 
 
-def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: bool = True) -> Any:
+def make_client(
+    service: str,
+    region: str,
+    options: AwsOptions,
+    *,
+    host_prefix: bool = True,
+    pool: int | None = None,
+) -> Any:
     """A boto3 client with bounded standard retries, from the normal credential chain.
 
     botocore's "standard" retry mode backs off on throttling by itself; ``max_attempts`` is
     passed as ``total_max_attempts`` so that ``--max-attempts N`` means N tries in all.
     ``--timeout`` bounds how long each request may go without an answer (:class:`Timeouts`,
     :class:`_Watch`). ``host_prefix=False`` keeps an operation's host prefix (TestState's
-    ``sync-``) off the endpoint, which a local emulator's address cannot take.
+    ``sync-``) off the endpoint, which a local emulator's address cannot take. ``pool``:
+    the HTTP connections kept for calls made at once from many threads (botocore keeps 10).
     """
     if options.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, not {options.max_attempts}")
@@ -159,6 +167,7 @@ def make_client(service: str, region: str, options: AwsOptions, *, host_prefix: 
         connect_timeout=timeouts.connect,
         read_timeout=timeouts.read,
         inject_host_prefix=host_prefix,
+        **({"max_pool_connections": pool} if pool else {}),
     )
     try:
         if options.session is not None:  # the caller's own session and credentials
