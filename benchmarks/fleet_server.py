@@ -1,13 +1,14 @@
 """A fleet of synthetic Step Functions executions behind AWS's token buckets, on loopback.
 
 ``FleetServer(executions=10_000, burst=400, rate=20)`` (standard library, ``127.0.0.1``)
-answers the two calls a scan makes, in the AWS JSON 1.0 protocol botocore speaks:
+answers the calls a scan makes, in the AWS JSON 1.0 protocol botocore speaks:
 
 - ``ListExecutions``: the executions newest first, ``statusFilter``, ``maxResults``
   (1..1000, 0 → 100) and an opaque ``nextToken``; with ``mapRunArn``, that Map Run's child;
 - ``GetExecutionHistory``: each history a page of at most :data:`PAGE_EVENTS` events at a
   time (fewer if ``maxResults`` says so), each page answered after ``latency`` seconds (AWS
-  answers in 100-300 ms; 0.15 by default).
+  answers in 100-300 ms; 0.15 by default);
+- ``DescribeMapRun``: the Map Run of a ``distributed`` execution (one child, succeeded).
 
 Three shapes take turns (execution ``i`` has shape ``i % 3``): ``flat``, one page (a few Pass
 states); ``long``, three pages (60 states); ``distributed``, one page whose Distributed Map
@@ -20,7 +21,8 @@ Every call takes a token from its operation's bucket, as AWS meters them per acc
 region (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): the
 ``GetExecutionHistory`` bucket is ``burst`` and ``rate`` (AWS documents 400 and 20 a
 second; a benchmark may refill faster to keep its run short, or give a quarter of the bucket
-as if another client spent the rest), ``ListExecutions`` 100 and 2 a second. A call that
+as if another client spent the rest), ``ListExecutions`` 100 and 2 a second,
+``DescribeMapRun`` 200 and 1 a second. A call that
 finds its bucket empty is answered at once with HTTP 400 ``ThrottlingException`` "Rate
 exceeded", as AWS answers, and takes no token. ``server.stats()`` (also ``GET /stats``)
 counts the calls answered and throttled per operation.
@@ -53,6 +55,7 @@ make a three-page history out of 60 states."""
 SHAPES = ("flat", "long", "distributed")
 T0 = 1_763_380_800.0  # 2025-11-17T12:00:00Z
 LIST_BUCKET = (100.0, 2.0)
+DESCRIBE_MAP_RUN_BUCKET = (200.0, 1.0)
 
 
 def execution_arn(index: int) -> str:
@@ -195,6 +198,7 @@ class FleetServer:
         self.buckets = {
             "GetExecutionHistory": Bucket(burst, rate),
             "ListExecutions": Bucket(*LIST_BUCKET),
+            "DescribeMapRun": Bucket(*DESCRIBE_MAP_RUN_BUCKET),
         }
         self.answered: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
@@ -272,6 +276,8 @@ class FleetServer:
             status, answer = self._history_page(body)
         elif operation == "ListExecutions":
             status, answer = self._list(body)
+        elif operation == "DescribeMapRun":
+            status, answer = self._describe_map_run(body)
         else:
             return 400, _error("UnknownOperationException", f"not served here: {operation}")
         time.sleep(self.latency)
@@ -317,12 +323,46 @@ class FleetServer:
             events = self._child
         else:
             events = self._histories[shape_of(index), loses(index)]
+            if shape_of(index) == "distributed":  # its own Map Run
+                events = [
+                    dict(e, mapRunStartedEventDetails={"mapRunArn": map_run_arn(index)})
+                    if e["type"] == "MapRunStarted"
+                    else e
+                    for e in events
+                ]
         size = min(PAGE_EVENTS, int(body.get("maxResults") or 100))
         start = int(body.get("nextToken") or 0)
         page = events[start : start + size]
         answer: dict[str, Any] = {"events": page}
         if start + size < len(events):
             answer["nextToken"] = str(start + size)
+        return 200, json.dumps(answer).encode()
+
+    def _describe_map_run(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        arn = str(body.get("mapRunArn", ""))
+        index = int(arn.rsplit("-", 1)[1])
+        counts = {
+            "pending": 0,
+            "running": 0,
+            "succeeded": 1,
+            "failed": 0,
+            "timedOut": 0,
+            "aborted": 0,
+            "total": 1,
+            "resultsWritten": 0,
+        }
+        answer = {
+            "mapRunArn": arn,
+            "executionArn": execution_arn(index),
+            "status": "SUCCEEDED",
+            "startDate": T0 - index + 0.2,
+            "stopDate": T0 - index + 0.3,
+            "maxConcurrency": 0,
+            "toleratedFailurePercentage": 0.0,
+            "toleratedFailureCount": 0,
+            "itemCounts": counts,
+            "executionCounts": counts,
+        }
         return 200, json.dumps(answer).encode()
 
 

@@ -335,6 +335,7 @@ def scan(
     keep_rows: bool = True,
     checkpoint: str | Path | None = None,
     rate: float | None = None,
+    follow_children: FollowChildren | None = None,
 ) -> ScanResult:
     """``sfn-trace scan STATE_MACHINE_ARN --field F``: the newest ``limit`` executions with
     one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
@@ -345,6 +346,7 @@ def scan(
     ``checkpoint``: a file recording each judged execution; the same call with the same file
     fetches only what is left (:mod:`sfn_trace.checks.checkpoint`). ``rate``: the
     GetExecutionHistory calls per second the account is granted when AWS raised its quota.
+    ``follow_children``: each execution's Distributed Map children read too (N or ``"all"``).
     """
     from datetime import timezone
 
@@ -378,6 +380,7 @@ def scan(
             "since": _as_given(since),
             "until": _as_given(until),
             "limit": limit,
+            "follow_children": follow_children,
         }
         # An open end is pinned to now by the first run, so every run lists the same ones.
         window = (query.since, query.until or datetime.now(timezone.utc))
@@ -394,6 +397,7 @@ def scan(
             keep_rows=keep_rows,
             checkpoint=journal,
             rate=rate,
+            follow_children=follow_children,
         )
     finally:
         if journal is not None:

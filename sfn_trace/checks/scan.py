@@ -35,7 +35,7 @@ from sfn_trace.model.result import Verdict
 if TYPE_CHECKING:
     from sfn_trace.checks.checkpoint import Checkpoint
     from sfn_trace.checks.fleet import StatsCallback
-    from sfn_trace.model.options import AwsOptions
+    from sfn_trace.model.options import AwsOptions, FollowChildren
     from sfn_trace.sources.aws.executions import ListedExecution
     from sfn_trace.sources.aws.pacing import TokenBucket
 
@@ -196,6 +196,7 @@ def scan(
     on_stats: StatsCallback | None = None,
     keep_rows: bool = True,
     checkpoint: Checkpoint | None = None,
+    follow_children: FollowChildren | None = None,
 ) -> ScanResult:
     """List the executions the query selects and trace the field through each, listing,
     fetching and judging at once (:mod:`sfn_trace.checks.fleet`).
@@ -206,6 +207,8 @@ def scan(
     its quota (default: as documented; the scan learns a lower one from throttling).
     ``on_row`` is told each row as it is judged (rows a ``checkpoint`` holds included: they
     are not fetched again); ``keep_rows=False`` keeps only the tally (flat memory).
+    ``follow_children``: each execution's Distributed Map children (at most N each, or
+    ``"all"``) are read too, their history pages paced by the same bucket.
     """
     from sfn_trace.model.arn import parse_state_machine_arn
     from sfn_trace.model.options import AwsOptions
@@ -232,7 +235,7 @@ def scan(
     if not 1 <= workers <= FLEET_WORKERS:
         raise UsageError(f"workers must be between 1 and {FLEET_WORKERS}, not {workers}")
     fetcher = HistoryFetcher.for_state_machine(
-        query.state_machine_arn, options, limiter, pool=workers
+        query.state_machine_arn, options, limiter, pool=workers, follow=follow_children
     )
     pacing = limiter if isinstance(limiter, GrantedRate) else None
     told_listed = False

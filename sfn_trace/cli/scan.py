@@ -119,6 +119,16 @@ def scan_command(
             show_default=False,
         ),
     ] = None,
+    follow_children: Annotated[
+        str | None,
+        typer.Option(
+            "--follow-children",
+            metavar="N|all",
+            help="Also read each execution's Distributed Map children (at most N each, or "
+            "all); their history pages take tokens from the same quota.",
+            show_default=False,
+        ),
+    ] = None,
     rate: Annotated[
         float | None,
         typer.Option(
@@ -134,6 +144,7 @@ def scan_command(
 ) -> None:
     # The pipeline is imported when a command runs, not for --help or --version.
     from sfn_trace import api
+    from sfn_trace.cli.trace import parse_follow_children
     from sfn_trace.report.lines import exit_reason, scan_summary
 
     fmt = default_format(output_format, ScanFormat)
@@ -167,6 +178,9 @@ def scan_command(
                 keep_rows=not streamed,
                 checkpoint=checkpoint,
                 rate=rate,
+                follow_children=(
+                    parse_follow_children(follow_children) if follow_children is not None else None
+                ),
             )
             if streamed:
                 from sfn_trace.report.scan.jsonl import tally_line

@@ -29,6 +29,7 @@ from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode, UsageError
 from sfn_trace.report.scan import jsonl
 from sfn_trace.sources.aws import executions as executions_module
+from sfn_trace.sources.aws.pacing import meter
 from tests.data import fixture_history
 from tests.stubbing import paginator_for
 
@@ -293,6 +294,7 @@ def identity() -> dict[str, Any]:
         "since": None,
         "until": T0.isoformat(),
         "limit": 100,
+        "follow_children": None,
     }
 
 
@@ -352,11 +354,8 @@ def test_cli_checkpoint_then_rerun(fleet: Fleet, tmp_path: Path) -> None:
 # --- a throttling storm -----------------------------------------------------------------------
 
 
-def test_a_throttling_storm_is_absorbed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AWS's bucket holds 2 calls and refills 40 a second while the scan believes in 400
-    and 20 000 a second: nearly every call is throttled at first. With --max-attempts 2,
-    botocore alone would fail them; the scan retries each at the rate it learns, and no
-    throttle reaches a row."""
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
         "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -364,6 +363,38 @@ def test_a_throttling_storm_is_absorbed(monkeypatch: pytest.MonkeyPatch) -> None
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("fake_credentials")
+def test_distributed_map_children_take_their_tokens_from_the_same_bucket() -> None:
+    count = 9  # three of each shape
+    with fleet_server.FleetServer(count, burst=400, rate=1000, latency=0.0) as server:
+        result = api.scan(
+            fleet_server.STATE_MACHINE_ARN,
+            fleet_server.FIELD,
+            limit=count,
+            aws=api.AwsOptions(endpoint_url=server.endpoint_url, region=REGION),
+            rate=1000,
+            follow_children="all",
+        )
+        stats = server.stats()
+    children = sum(fleet_server.shape_of(i) == "distributed" for i in range(count))
+    assert stats["answered"]["DescribeMapRun"] == children == 3
+    assert stats["answered"]["GetExecutionHistory"] == fleet_server.expected_pages(count) + 3
+    bucket = meter(
+        "GetExecutionHistory", REGION, api.AwsOptions(endpoint_url=server.endpoint_url), rate=1000
+    )
+    assert bucket.accepted == stats["answered"]["GetExecutionHistory"]  # every page, children's too
+    assert result.history_calls == stats["answered"]["GetExecutionHistory"]
+    assert result.totals.unreadable == 0 and result.totals.lost == 2  # run-00000, run-00005
+
+
+@pytest.mark.usefixtures("fake_credentials")
+def test_a_throttling_storm_is_absorbed() -> None:
+    """AWS's bucket holds 2 calls and refills 40 a second while the scan believes in 400
+    and 20 000 a second: nearly every call is throttled at first. With --max-attempts 2,
+    botocore alone would fail them; the scan retries each at the rate it learns, and no
+    throttle reaches a row."""
     count = 30
     with fleet_server.FleetServer(count, burst=2, rate=40, latency=0.0) as server:
         seen: list[Any] = []
@@ -383,3 +414,25 @@ def test_a_throttling_storm_is_absorbed(monkeypatch: pytest.MonkeyPatch) -> None
     assert result.throttles == stats["throttled"]["GetExecutionHistory"]
     assert stats["answered"]["GetExecutionHistory"] == fleet_server.expected_pages(count)
     assert seen and seen[-1].throttles == result.throttles
+
+
+def test_jsonl_to_a_file_is_written_whole_and_a_stopped_scan_leaves_none(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    path = tmp_path / "scan.jsonl"
+    args = ["scan", SM_ARN, "--field", FIELD, "--format", "jsonl", "-o", str(path)]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == ExitCode.FINDING and result.stdout == ""
+    assert len(path.read_text().splitlines()) == 13
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.jsonl"]
+
+    path.unlink()
+
+    def stop(start: int) -> None:
+        if start > 0:  # Ctrl-C while the second page is read: histories were written
+            raise KeyboardInterrupt
+
+    fleet.on_list_page = stop
+    stopped = runner.invoke(app, args, catch_exceptions=False)
+    assert stopped.exit_code == 130
+    assert list(tmp_path.iterdir()) == []  # no half file, no temporary file

@@ -14,15 +14,24 @@ It has no time filter and its ``statusFilter`` takes one status, so:
   execution listed as RUNNING by one call may be SUCCEEDED in the next), and emulators do
   not all honour the filters (moto ignores some, docs/aws-reference.md section 8, gap 10).
 
+Listing: the pages are read through botocore's paginator, one page only when the one before
+is used up (:class:`ExecutionStream`), so a scan fetches histories while the listing goes on.
+
 Histories: a scan fetches only ``GetExecutionHistory``, one call per page, each call taking
 a token from that API's bucket (:mod:`sfn_trace.sources.aws.pacing`: 400 at once, refilled
-at 20 per second), shared by all the workers, so the scan stays under that quota however many
-executions it reads. It does not call ``DescribeExecution`` (the listing already says
-what it would: name, status, dates) nor ``DescribeStateMachineForExecution``: that quota
-refills at 1 call per second, which would make a scan of a thousand executions take a
-quarter of an hour, and the verdict, ``first_null`` and ``lost_at`` do not need the
-definition (the per-step explanation does: ``sfn-trace EXECUTION_ARN`` gives it for one
-row). Quotas: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+at 20 per second, or ``--rate``), shared by all the workers, so the scan stays under that
+quota however many executions it reads; the bucket learns a smaller rate from throttling
+(:class:`~sfn_trace.sources.aws.pacing.GrantedRate`), and a throttled call is sent again at
+that pace (:class:`PacedRetries`), never an error. It does not call ``DescribeExecution``
+(the listing already says what it would: name, status, dates) nor
+``DescribeStateMachineForExecution``: that quota refills at 1 call per second, which would
+make a scan of a thousand executions take a quarter of an hour, and the verdict,
+``first_null`` and ``lost_at`` do not need the definition (the per-step explanation does:
+``sfn-trace EXECUTION_ARN`` gives it for one row). With ``--follow-children``, an execution
+that started a Distributed Map Run also gets ``DescribeMapRun`` (refilled at 1 a second once
+its 200 are spent) and ``ListExecutions(mapRunArn)``, and its children's history pages take
+their tokens from the same GetExecutionHistory bucket.
+Quotas: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from sfn_trace.errors import AwsError, SfnTraceError, UsageError
 from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
 from sfn_trace.model.events import events_from_api, parse_timestamp
 from sfn_trace.model.execution import TERMINAL_STATUS, ExecutionData, ExecutionInfo
-from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions
+from sfn_trace.model.options import DEFAULT_OPTIONS, AwsOptions, FollowChildren
 from sfn_trace.sources.aws.client import (
     THROTTLED,
     Context,
@@ -49,6 +58,7 @@ from sfn_trace.sources.aws.client import (
     one_line,
     translate,
 )
+from sfn_trace.sources.aws.maprun import follow_map_runs
 from sfn_trace.sources.aws.pacing import QUOTAS, GrantedRate, TokenBucket, meter
 
 """GetExecutionHistory's sustained quota (refill rate per second, every region)."""
@@ -291,8 +301,13 @@ class HistoryFetcher:
         limiter: TokenBucket | None = None,
         *,
         max_attempts: int = DEFAULT_OPTIONS.max_attempts,
+        follow: FollowChildren | None = None,
+        options: AwsOptions = DEFAULT_OPTIONS,
     ) -> None:
         self.client = client
+        self.follow = follow
+        """``--follow-children``: each execution's Distributed Map children to read too."""
+        self.options = options
         quota = QUOTAS["GetExecutionHistory"]
         self.limiter = limiter or GrantedRate(quota.burst, quota.rate)
         self.max_attempts = max_attempts
@@ -310,6 +325,7 @@ class HistoryFetcher:
         *,
         rate: float | None = None,
         pool: int | None = None,
+        follow: FollowChildren | None = None,
     ) -> HistoryFetcher:
         """``rate``: the GetExecutionHistory calls per second the account is granted, when
         AWS raised its quota (default: what AWS documents); ``pool``: the calls that may be
@@ -318,7 +334,9 @@ class HistoryFetcher:
         region = options.region or machine.region
         client = make_client("stepfunctions", region, options, pool=pool)
         limiter = limiter or meter("GetExecutionHistory", region, options, rate=rate)
-        return cls(client, limiter, max_attempts=options.max_attempts)
+        return cls(
+            client, limiter, max_attempts=options.max_attempts, follow=follow, options=options
+        )
 
     @property
     def calls(self) -> int:
@@ -346,6 +364,31 @@ class HistoryFetcher:
                 start=info.start,
                 stop=last.timestamp or info.stop,
             )
+        data = ExecutionData(info=info, events=events, definition=None, source="aws")
+        if self.follow is not None and any(e.type == "MapRunStarted" for e in events):
+            # The children's history pages take their tokens from the same bucket.
+            data = follow_map_runs(
+                data, self.options, self.follow, client=self.client, fetch_child=self._child
+            )
+        return data
+
+    def _child(self, arn: str) -> ExecutionData:
+        """A Distributed Map child, read as a scanned execution is (no definition)."""
+        try:
+            parsed = parse_execution_arn(arn)
+        except UsageError:
+            parsed = None
+        ctx = Context(parsed, self.client, self.max_attempts, target=arn)
+        events = events_from_api(self._history(ctx, arn))
+        last = events[-1] if events else None
+        status = TERMINAL_STATUS.get(last.kind) if last is not None else None
+        info = ExecutionInfo(
+            arn=arn,
+            name=arn.rsplit(":", 1)[-1],
+            status=status or "RUNNING",
+            start=events[0].timestamp if events else None,
+            stop=last.timestamp if status and last is not None else None,
+        )
         return ExecutionData(info=info, events=events, definition=None, source="aws")
 
     def _history(self, ctx: Context, arn: str) -> list[Mapping[str, Any]]:
