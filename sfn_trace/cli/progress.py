@@ -109,19 +109,21 @@ class ScanProgressBar(_Bar):
 
 
 def scan_line(stats: Any, lost: int = 0) -> str:
-    """``listed 10000 · fetched 4210 · judged 4210 (1404 lost the field) · 99.1 pages/s of
-    100/s granted (quota 100/s) · 37 throttles absorbed · ETA 1m 34s``."""
-    listed = f"listed {stats.listed}" + ("" if stats.listing_done else "+")
-    parts = [listed, f"fetched {stats.fetched}", f"judged {stats.judged} ({lost} lost the field)"]
-    if stats.resumed:
-        parts.append(f"{stats.resumed} from the checkpoint")
-    if stats.rate is not None:
-        rate = f"{stats.pages_per_second:.1f} pages/s of {stats.rate:.3g}/s granted"
-        parts.append(f"{rate} (quota {stats.quota:.3g}/s)")
-    parts.append(f"{stats.throttles} throttle{'s' if stats.throttles != 1 else ''} absorbed")
+    """``judged 4210 of 10000 listed (842 lost the field) · fetched 4210 · 99.1 pages/s,
+    granted 100/s (quota 100/s) · 37 throttles absorbed · ETA 1m 34s``: what matters most
+    first, as a narrow terminal cuts the end."""
+    listed = f"{stats.listed}" + ("" if stats.listing_done else "+")
+    parts = [f"judged {stats.judged} of {listed} listed ({lost} lost the field)"]
     eta = stats.eta
     if eta is not None:
         parts.append(f"ETA {_duration(eta)}" + ("" if stats.listing_done else "+"))
+    parts.append(f"fetched {stats.fetched}")
+    if stats.resumed:
+        parts.append(f"{stats.resumed} from the checkpoint")
+    if stats.rate is not None:
+        rate = f"{stats.pages_per_second:.1f} pages/s, granted {stats.rate:.3g}/s"
+        parts.append(f"{rate} (quota {stats.quota:.3g}/s)")
+    parts.append(f"{stats.throttles} throttle{'s' if stats.throttles != 1 else ''} absorbed")
     return " · ".join(parts)
 
 

@@ -32,7 +32,7 @@ def test_bars_are_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         scan.on_stats(STATS)
     drawn = terminal.getvalue()
     assert "fetching history: 2 page(s), 2000 events" in drawn
-    assert "judged 3 (1 lost the field)" in drawn
+    assert "judged 3 of 10+ listed (1 lost the field)" in drawn
 
 
 STATS = ScanStats(
@@ -55,12 +55,12 @@ def test_the_scan_line_says_where_the_scan_is_and_what_is_left_at_the_granted_ra
     # 97 executions may be left (the listing goes on, up to --limit 100), at 2 pages each
     # (8 pages for 4 histories), at the 5 calls a second the account grants: 38.8 s.
     assert line == (
-        "listed 10+ · fetched 4 · judged 3 (1 lost the field) · "
-        "4.0 pages/s of 5/s granted (quota 20/s) · 7 throttles absorbed · ETA 39s+"
+        "judged 3 of 10+ listed (1 lost the field) · ETA 39s+ · fetched 4 · "
+        "4.0 pages/s, granted 5/s (quota 20/s) · 7 throttles absorbed"
     )
     done = scan_line(dataclasses.replace(STATS, listing_done=True, throttles=1), lost=1)
-    assert done.startswith("listed 10 · ") and "1 throttle absorbed" in done
-    assert done.endswith("ETA 3s")  # 7 left x 2 pages / 5 per second = 2.8 s
+    assert done.startswith("judged 3 of 10 listed ") and done.endswith("1 throttle absorbed")
+    assert "· ETA 3s ·" in done  # 7 left x 2 pages / 5 per second = 2.8 s
 
 
 def test_no_bar_on_a_redirected_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
