@@ -30,7 +30,7 @@ from sfn_trace.errors import ExitCode, UsageError
 from sfn_trace.report.scan import jsonl
 from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.aws.pacing import meter
-from tests.data import fixture_history
+from tests.data import ROOT, fixture_history
 from tests.stubbing import paginator_for
 
 FIELD = "poll_results_s3_key"
@@ -39,7 +39,7 @@ MACHINE = "line-ingest-sf"
 SM_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE}"
 T0 = datetime(2025, 11, 17, 12, 0, tzinfo=timezone.utc)
 FIXTURES = ("flat_split_drops_key", "flat_intact", "hierarchical_create_groups_drops_key")
-SCHEMA = Path(__file__).parents[2] / "docs" / "schema" / "scan-line.schema.json"
+SCHEMA = ROOT / "docs" / "schema" / "scan-line.schema.json"
 runner = CliRunner()
 
 
