@@ -1143,6 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-targets", action="store_true", help="skip rows 1, 2 and 4")
     parser.add_argument("--skip-live", action="store_true", help="skip row 3 and the calls")
     parser.add_argument("--no-oversize", action="store_true", help="skip the 100k-event file")
+    parser.add_argument("--skip-fleet", action="store_true", help="skip the scan rows (6a-6c)")
+    parser.add_argument("--fleet-executions", type=int, help="row 6a (default 10,000)")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument("--results", type=Path, help="write the results here instead")
     args = parser.parse_args(argv)
@@ -1171,6 +1173,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_live:
         print("live: starting the lab and the paging proxy ...", flush=True)
         live(report, runs, live_events)
+    if not args.skip_fleet:
+        from benchmarks import fleet_bench
+
+        fleet_bench.fleet(
+            report,
+            args.fleet_executions or (1_000 if quick else fleet_bench.EXECUTIONS),
+            300 if quick else fleet_bench.QUARTER_EXECUTIONS,
+        )
     print()
     print(table(report.rows))
     if report.ratios:

@@ -55,6 +55,7 @@ from tests.data import (
     fixture_names,
     input_keys,
 )
+from tests.stubbing import paginator_for
 
 FIELD = "poll_results_s3_key"
 ABSENT_FIELD = "no_such_field_anywhere"
@@ -239,6 +240,9 @@ class _FakeStepFunctions:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+
+    def get_paginator(self, name: str) -> Any:
+        return paginator_for(self.list_executions, "ListExecutions")
 
     def list_executions(self, **params: Any) -> dict[str, Any]:
         items = []

@@ -89,3 +89,16 @@ class StubbedSession:
             stubber.activate()
             self.made.append((service, stubber))
             return client
+
+
+def paginator_for(method: Any, operation: str, service: str = "stepfunctions") -> Any:
+    """botocore's own paginator for ``operation``, calling a fake client's ``method``: what
+    ``client.get_paginator(...)`` gives a real client, from botocore's paginator and service
+    models, so a fake pages exactly as botocore would."""
+    import botocore.session
+    from botocore.paginate import Paginator
+
+    session = botocore.session.get_session()
+    config = session.get_paginator_model(service).get_paginator(operation)
+    model = session.get_service_model(service).operation_model(operation)
+    return Paginator(method, config, model)

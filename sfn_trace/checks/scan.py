@@ -17,6 +17,7 @@ verdict (``unknown``), else 0 (every execution read kept the field, or none matc
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,16 +26,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from sfn_trace.errors import ExitCode, Option, SfnTraceError, TraceCall, UsageError
-from sfn_trace.model.execution import ExecutionData, ExecutionInfo
+from sfn_trace.checks import fleet
+from sfn_trace.checks.rows import FINDINGS, Culprit, Loader, ScanRow, Tally, row_of
+from sfn_trace.errors import ExitCode, Option, UsageError
 from sfn_trace.model.options import DEFAULT_SCAN_LIMIT
-from sfn_trace.model.result import Finding, TraceResult, Verdict
-from sfn_trace.trace import analyze
+from sfn_trace.model.result import Verdict
 
 if TYPE_CHECKING:
-    from sfn_trace.model.options import AwsOptions
+    from sfn_trace.checks.checkpoint import Checkpoint
+    from sfn_trace.checks.fleet import StatsCallback
+    from sfn_trace.model.options import AwsOptions, FollowChildren
     from sfn_trace.sources.aws.executions import ListedExecution
     from sfn_trace.sources.aws.pacing import TokenBucket
+
+__all__ = [
+    "FINDINGS",
+    "Culprit",
+    "Loader",
+    "ScanQuery",
+    "ScanResult",
+    "ScanRow",
+    "Tally",
+    "parse_moment",
+    "scan",
+    "statuses_from_text",
+    "trace_all",
+]
 
 DEFAULT_LIMIT = DEFAULT_SCAN_LIMIT
 DEFAULT_WORKERS = 8
@@ -42,9 +59,8 @@ DEFAULT_WORKERS = 8
 busy when a page takes up to ~0.4 s; the token bucket, not the pool, bounds the request
 rate."""
 MAX_WORKERS = 32
-
-FINDINGS = (Verdict.LOST, Verdict.NEVER_SET, Verdict.ABSENT)
-"""Verdicts that count as having lost the field (exit 1, as in the main form)."""
+FLEET_WORKERS = 128
+"""At most this many histories in flight in :func:`scan` (see :func:`workers_for`)."""
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -64,66 +80,6 @@ class ScanQuery:
     """The newest ``limit`` matching executions are scanned."""
 
 
-@dataclass(frozen=True, slots=True)
-class Culprit:
-    """Where a finding points, reduced to what a row shows."""
-
-    state: str
-    scope: tuple[str, ...]
-    event_id: int | None
-    """The visit's exit event (None when it never exited)."""
-    map_iteration: int | None
-    became: str
-    """``"null"`` or ``"missing"``."""
-
-    @classmethod
-    def of(cls, finding: Finding | None) -> Culprit | None:
-        if finding is None:
-            return None
-        visit = finding.visit
-        return cls(
-            state=visit.state,
-            scope=visit.scope,
-            event_id=visit.exit_event_id,
-            map_iteration=visit.map_iteration,
-            became=finding.became,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRow:
-    """One execution of the scan: its verdict and culprits, or why it could not be read."""
-
-    execution: ExecutionInfo
-    verdict: Verdict | None = None
-    """None when the execution could not be read (see ``error``)."""
-    first_null: Culprit | None = None
-    lost_at: Culprit | None = None
-    error: str | None = None
-    """The one-line error, when the execution could not be read or traced."""
-    error_exit_code: ExitCode | None = None
-    """What the main form would have exited with for that error (3 for AWS errors)."""
-    warnings: tuple[str, ...] = ()
-
-    @classmethod
-    def traced(cls, result: TraceResult, info: ExecutionInfo) -> ScanRow:
-        return cls(
-            execution=info,
-            verdict=result.verdict,
-            first_null=Culprit.of(result.first_null),
-            lost_at=Culprit.of(result.lost_at),
-            warnings=result.warnings,
-        )
-
-    @classmethod
-    def failed(cls, info: ExecutionInfo, error: SfnTraceError) -> ScanRow:
-        return cls(execution=info, error=error.message, error_exit_code=error.exit_code)
-
-    @property
-    def lost_the_field(self) -> bool:
-        return self.verdict in FINDINGS
-
-
 @dataclass(frozen=True)
 class ScanResult:
     query: ScanQuery
@@ -133,6 +89,21 @@ class ScanResult:
     """More executions matched than ``query.limit``; the oldest were not scanned."""
     history_calls: int = 0
     list_calls: int = 0
+    tally: Tally | None = None
+    """The totals when the rows were not kept (``--format jsonl``: each row was written as it
+    was judged); None: they are the rows'."""
+    throttles: int = 0
+    """Throttled GetExecutionHistory calls absorbed (retried at the granted rate)."""
+
+    @property
+    def totals(self) -> Tally:
+        """The tally: kept, or added up from the rows."""
+        if self.tally is not None:
+            return self.tally
+        tally = Tally()
+        for row in self.rows:
+            tally.add(row)
+        return tally
 
     @property
     def lost(self) -> tuple[ScanRow, ...]:
@@ -160,15 +131,9 @@ class ScanResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.lost:
-            return ExitCode.FINDING
-        if self.unreadable or any(r.verdict is Verdict.UNKNOWN for r in self.rows):
-            return ExitCode.INCOMPLETE
-        return ExitCode.INTACT
+        return self.totals.exit_code
 
 
-Loader = Callable[["ListedExecution"], ExecutionData]
-"""Reads one listed execution; on AWS, :class:`~sfn_trace.sources.aws.executions.HistoryFetcher`."""
 ScanProgress = Callable[[int, int, ScanRow], None]
 """Called as each execution is traced: (done, total, its row)."""
 Progress = ScanProgress
@@ -194,7 +159,7 @@ def trace_all(
     pool = ThreadPoolExecutor(max_workers=min(workers, len(executions)))
     try:
         futures: dict[Future[ScanRow], int] = {
-            pool.submit(_row, execution, load, field_name): index
+            pool.submit(row_of, execution, load, field_name): index
             for index, execution in enumerate(executions)
         }
         for future in as_completed(futures):
@@ -211,45 +176,53 @@ def trace_all(
     return tuple(row for row in rows if row is not None)
 
 
-def _row(execution: ListedExecution, load: Loader, field_name: str) -> ScanRow:
-    info = execution.info
-    try:
-        data = load(execution)
-        return ScanRow.traced(analyze(data, field_name), data.info)
-    except SfnTraceError as error:
-        return ScanRow.failed(info, error)
-    except Exception as error:  # a bug on one history must not cost the other rows
-        return ScanRow.failed(
-            info,
-            SfnTraceError(
-                f"internal error: {type(error).__name__}: {error} (please report it; ",
-                TraceCall(execution.arn, debug=True),
-                ")",
-            ),
-        )
+def workers_for(rate: float) -> int:
+    """Histories in flight to spend ``rate`` tokens a second: each page takes ~0.15 s to
+    come back (AWS answers in 100-300 ms) and its share of the judging, so half a second's
+    worth of calls, and a few more for the pages of long histories."""
+    return max(DEFAULT_WORKERS, min(FLEET_WORKERS, math.ceil(rate * 0.5) + 4))
 
 
 def scan(
     query: ScanQuery,
     options: AwsOptions | None = None,
     *,
-    workers: int = DEFAULT_WORKERS,
+    workers: int | None = None,
     limiter: TokenBucket | None = None,
+    rate: float | None = None,
     on_listed: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
+    on_row: Callable[[ScanRow], None] | None = None,
+    on_stats: StatsCallback | None = None,
+    keep_rows: bool = True,
+    checkpoint: Checkpoint | None = None,
+    follow_children: FollowChildren | None = None,
 ) -> ScanResult:
-    """List the executions the query selects and trace the field through each.
+    """List the executions the query selects and trace the field through each, listing,
+    fetching and judging at once (:mod:`sfn_trace.checks.fleet`).
 
     The listing errors (state machine not found, access denied on ListExecutions) raise:
     without a listing there is no scan. Errors on one execution become that row's error.
+    ``rate``: GetExecutionHistory calls per second the account is granted, when AWS raised
+    its quota (default: as documented; the scan learns a lower one from throttling).
+    ``on_row`` is told each row as it is judged (rows a ``checkpoint`` holds included: they
+    are not fetched again); ``keep_rows=False`` keeps only the tally (flat memory).
+    ``follow_children``: each execution's Distributed Map children (at most N each, or
+    ``"all"``) are read too, their history pages paced by the same bucket.
     """
+    from sfn_trace.model.arn import parse_state_machine_arn
     from sfn_trace.model.options import AwsOptions
-    from sfn_trace.sources.aws.executions import HistoryFetcher, list_executions
+    from sfn_trace.sources.aws.executions import ExecutionStream, HistoryFetcher
+    from sfn_trace.sources.aws.pacing import GrantedRate, meter
 
     options = options or AwsOptions()
     if not query.field:
         raise UsageError(Option("field"), " must not be empty")
-    listing = list_executions(
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
+        raise UsageError(
+            Option("rate"), f" must be a positive number of calls per second, not {rate:g}"
+        )
+    stream = ExecutionStream(
         query.state_machine_arn,
         options,
         statuses=query.statuses,
@@ -257,18 +230,58 @@ def scan(
         until=query.until,
         limit=query.limit,
     )
-    if on_listed is not None:
-        on_listed(len(listing.executions))
-    fetcher = HistoryFetcher.for_state_machine(query.state_machine_arn, options, limiter)
-    rows = trace_all(
-        listing.executions, fetcher, query.field, workers=workers, on_progress=on_progress
+    if limiter is None:
+        region = options.region or parse_state_machine_arn(query.state_machine_arn).region
+        limiter = meter("GetExecutionHistory", region, options, rate=rate)
+    workers = workers or workers_for(limiter.rate)
+    if not 1 <= workers <= FLEET_WORKERS:
+        raise UsageError(f"workers must be between 1 and {FLEET_WORKERS}, not {workers}")
+    fetcher = HistoryFetcher.for_state_machine(
+        query.state_machine_arn, options, limiter, pool=workers, follow=follow_children
+    )
+    pacing = limiter if isinstance(limiter, GrantedRate) else None
+    told_listed = False
+    judged_count = 0
+
+    def judged(row: ScanRow, resumed: bool) -> None:
+        nonlocal judged_count
+        if checkpoint is not None and not resumed:
+            checkpoint.record(row)
+        if on_row is not None:
+            on_row(row)
+        judged_count += 1
+        if on_progress is not None:
+            on_progress(judged_count, stream.listed, row)
+
+    def stats(now: fleet.ScanStats) -> None:
+        nonlocal told_listed
+        if on_listed is not None and now.listing_done and not told_listed:
+            told_listed = True
+            on_listed(now.listed)
+        if on_stats is not None:
+            on_stats(now)
+
+    rows, tally = fleet.run(
+        stream,
+        fetcher,
+        query.field,
+        workers=workers,
+        done=checkpoint.done if checkpoint is not None else None,
+        on_row=judged,
+        keep_rows=keep_rows,
+        pacing=pacing,
+        pages=lambda: fetcher.calls,
+        limit=query.limit,
+        on_stats=stats,
     )
     return ScanResult(
         query=query,
         rows=rows,
-        truncated=listing.truncated,
+        truncated=stream.truncated,
         history_calls=fetcher.calls,
-        list_calls=listing.calls,
+        list_calls=stream.calls,
+        tally=None if keep_rows else tally,
+        throttles=pacing.throttles if pacing is not None else 0,
     )
 
 

@@ -103,6 +103,8 @@ FLAGS = {
     "timeout": "--timeout",
     "severity": "--severity",
     "config": "--config",
+    "checkpoint": "--checkpoint",
+    "rate": "--rate",
 }
 """Each option the library names in a message (by its ``api`` keyword or ``AwsOptions``
 field), as the command line names it: the one table from the library's words to the flags."""

@@ -243,6 +243,82 @@ def deliver(
         _to_stdout(report)
 
 
+class Lines:
+    """A report written a line at a time, as each line is ready (``scan --format jsonl``).
+
+    On stdout (or a descriptor, a terminal, a FIFO) each line goes at once. A regular file
+    gets the lines in a temporary file beside it, renamed over it by :meth:`finish` (as every
+    report file here: a scan that fails or is stopped leaves no half file; its checkpoint
+    keeps what was judged). Every line is scrubbed of credentials.
+    """
+
+    def __init__(self, output: Path | None) -> None:
+        self._descriptor: int | None = None
+        self._temporary: Path | None = None
+        self._where = destination(output, "--output") if output is not None else None
+        where = self._where
+        if where is None or where.kind == "stdout":
+            return
+        if where.kind == "descriptor":
+            self._descriptor = os.dup(where.descriptor)
+            return
+        if where.kind == "stream":
+            path = where.path
+            flags = os.O_WRONLY | os.O_NOCTTY
+        else:
+            directory = where.path.parent if str(where.path.parent) else Path(".")
+            try:
+                handle, name = tempfile.mkstemp(
+                    dir=directory, prefix=f".{where.path.name}.", suffix=".tmp"
+                )
+            except OSError as exc:
+                raise UsageError(f"cannot write {where.path}: {exc.strerror or exc}") from None
+            os.close(handle)
+            self._temporary = path = Path(name)
+            flags = os.O_WRONLY | os.O_APPEND
+        try:
+            self._descriptor = os.open(path, flags)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def write(self, line: str) -> None:
+        text = scrub_values(line)
+        if self._descriptor is None:
+            _to_stdout(text)
+        else:
+            _write_all(self._descriptor, _bytes(text), self._where.path if self._where else "-")
+
+    def finish(self) -> None:
+        """Every line is written: a file takes its place now."""
+        where, temporary = self._where, self._temporary
+        self._close()
+        if where is not None and temporary is not None:
+            mode = where.mode if where.mode is not None else _new_file_mode()
+            try:
+                os.chmod(temporary, mode)
+                os.replace(temporary, where.path)
+            except OSError as exc:
+                temporary.unlink(missing_ok=True)
+                raise UsageError(f"cannot write {where.path}: {exc.strerror or exc}") from None
+            self._temporary = None
+
+    def _close(self) -> None:
+        if self._descriptor is not None:
+            if self._temporary is not None:
+                with suppress(OSError):
+                    os.fsync(self._descriptor)
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def __enter__(self) -> Lines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+        if self._temporary is not None:  # not finished: no half file
+            self._temporary.unlink(missing_ok=True)
+
+
 def _without_secrets(content: Content) -> Content:
     return scrub_values(content) if isinstance(content, str) else content
 

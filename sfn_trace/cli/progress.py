@@ -112,46 +112,66 @@ class HistoryProgress(_Bar):
 
 
 class ScanProgressBar(_Bar):
-    """Executions traced so far, how many lost the field, how many could not be read."""
+    """A scan's line: executions listed, fetched and judged; history pages a second against
+    the rate the account grants (as the scan learnt it from throttling) and the quota;
+    throttles absorbed; the time left at the granted rate."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lost = 0
-        self._unreadable = 0
         self._retrying = ""
-        self.on_listed: Any = self._listed if self.drawn else None
-        self.on_progress: Any = self._progress if self.drawn else None
+        self._last = ""
+        self.on_stats: Any = self._stats if self.drawn else None
+        self.on_row: Any = self._row if self.drawn else None
         self.on_retry: Any = self._retry if self.drawn else None
+        # The line is fed by on_stats; these remain for callers of the earlier interface.
+        self.on_listed: Any = None
+        self.on_progress: Any = None
 
-    def _listed(self, total: int) -> None:
-        self._start(
-            lambda p: (
-                p.TextColumn("{task.description}", markup=False),
-                p.BarColumn(),
-                p.MofNCompleteColumn(),
-            ),
-            description="tracing executions",
-            total=total,
-        )
-
-    def _progress(self, done: int, total: int, row: Any) -> None:
-        if self._bar is None:
-            return
+    def _row(self, row: Any) -> None:
         self._lost += row.lost_the_field
-        self._unreadable += row.error is not None
+
+    def _stats(self, stats: Any) -> None:
+        if self._bar is None:
+            self._start(
+                lambda p: (p.SpinnerColumn(), p.TextColumn("{task.description}", markup=False))
+            )
+        self._last = scan_line(stats, self._lost)
         self._retrying = ""
-        self._bar.update(self._task, completed=done, description=self._description())
+        self._bar.update(self._task, description=self._last)
 
     def _retry(self, notice: RetryNotice) -> None:
-        """Called from the scan's worker threads; shown until the next execution is done
-        (before the listing, the bar is not started: nothing is shown)."""
-        self._retrying = neutral(scrub(str(notice)))
-        if self._bar is not None:
-            self._bar.update(self._task, description=self._description())
+        """Called from the scan's worker threads on a retry other than a throttle (those are
+        counted on the line); shown until the next update."""
+        if self._bar is not None and notice.reason != "throttling":
+            self._bar.update(self._task, description=f"{self._last}: {neutral(scrub(str(notice)))}")
 
-    def _description(self) -> str:
-        description = f"tracing executions ({self._lost} lost the field"
-        if self._unreadable:
-            description += f", {self._unreadable} unreadable"
-        description += ")"
-        return f"{description}: {self._retrying}" if self._retrying else description
+
+def scan_line(stats: Any, lost: int = 0) -> str:
+    """``judged 4210 of 10000 listed (842 lost the field) · fetched 4210 · 99.1 pages/s,
+    granted 100/s (quota 100/s) · 37 throttles absorbed · ETA 1m 34s``: what matters most
+    first, as a narrow terminal cuts the end."""
+    listed = f"{stats.listed}" + ("" if stats.listing_done else "+")
+    parts = [f"judged {stats.judged} of {listed} listed ({lost} lost the field)"]
+    eta = stats.eta
+    if eta is not None:
+        parts.append(f"ETA {_duration(eta)}" + ("" if stats.listing_done else "+"))
+    parts.append(f"fetched {stats.fetched}")
+    if stats.resumed:
+        parts.append(f"{stats.resumed} from the checkpoint")
+    if stats.rate is not None:
+        rate = f"{stats.pages_per_second:.1f} pages/s, granted {stats.rate:.3g}/s"
+        parts.append(f"{rate} (quota {stats.quota:.3g}/s)")
+    parts.append(f"{stats.throttles} throttle{'s' if stats.throttles != 1 else ''} absorbed")
+    return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

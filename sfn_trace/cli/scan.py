@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -31,10 +32,17 @@ where the field went null, where the last copy went), then how many lost the fie
 histogram of the states where it went null.
 
 Several --status values are listed one status at a time and merged by start date; --since
-stops the listing at the first older execution. History reads are paced at 20
-GetExecutionHistory calls per second (its quota) by a few workers; an execution that cannot
-be read gets its error in its row and the scan goes on. Lambda logs and the definition are
-not read: run `sfn-trace EXECUTION_ARN --field F` on a row for the full explanation.
+stops the listing at the first older execution. Histories are fetched while the listing
+goes on, as fast as the GetExecutionHistory quota allows (a bucket of 400 calls, refilled
+at 20 a second, as AWS documents; --rate when AWS raised it); a throttle is retried, never
+an error, and the scan settles at the rate the account actually grants. An execution that
+cannot be read gets its error in its row and the scan goes on. Lambda logs and the
+definition are not read: run `sfn-trace EXECUTION_ARN --field F` on a row for the full
+explanation.
+
+--format jsonl writes one line per execution as soon as it is judged, then a tally line;
+only the tally is kept in memory. --checkpoint FILE records each judged execution: run the
+same command again after Ctrl-C or a crash and only what is left is fetched.
 
 \b
 Examples:
@@ -42,6 +50,8 @@ Examples:
       --field poll_results_s3_key --since 24h
   sfn-trace scan arn:...:stateMachine:line-ingest --field poll_results_s3_key \\
       --status SUCCEEDED,FAILED --since 2025-11-17 --until 2025-11-18 --format csv > scan.csv
+  sfn-trace scan arn:...:stateMachine:line-ingest --field poll_results_s3_key --since 7d \\
+      --limit 10000 --format jsonl --checkpoint scan.ckpt > scan.jsonl
 
 \b
 Exit codes:
@@ -99,17 +109,62 @@ def scan_command(
     ] = DEFAULT_LIMIT,
     output_format: Annotated[ScanFormat | None, FORMAT_OPTION] = None,
     output_file: OutputOption = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="Record each judged execution in FILE; the same command with the same FILE "
+            "resumes, fetching only what is left.",
+            show_default=False,
+        ),
+    ] = None,
+    follow_children: Annotated[
+        str | None,
+        typer.Option(
+            "--follow-children",
+            metavar="N|all",
+            help="Also read each execution's Distributed Map children (at most N each, or "
+            "all); their history pages take tokens from the same quota.",
+            show_default=False,
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            metavar="N",
+            help="GetExecutionHistory calls per second the account is granted, when AWS "
+            "raised its quota [default: 20, as AWS documents].",
+            show_default=False,
+        ),
+    ] = None,
     aws: AwsOptions = DEFAULT_OPTIONS,
     debug: DebugOption = False,
 ) -> None:
     # The pipeline is imported when a command runs, not for --help or --version.
     from sfn_trace import api
+    from sfn_trace.cli.trace import parse_follow_children
     from sfn_trace.report.lines import exit_reason, scan_summary
 
     fmt = default_format(output_format, ScanFormat)
+    streamed = fmt is ScanFormat.JSONL
     with guarded(debug):
-        output.check_outputs([("--output", output_file)])  # before the listing, not after
-        with ScanProgressBar() as progress:
+        outputs = [("--output", output_file), ("--checkpoint", checkpoint)]
+        output.check_outputs(outputs)  # before the listing, not after
+        with (
+            ScanProgressBar() as progress,
+            output.Lines(output_file if streamed else None) as lines,
+        ):
+            on_row = progress.on_row
+            if streamed:
+                from sfn_trace.report.scan.jsonl import line
+
+                def on_row(row: Any) -> None:
+                    lines.write(line(row))
+                    if progress.on_row is not None:
+                        progress.on_row(row)
+
             result = api.scan(
                 state_machine_arn,
                 field,
@@ -118,18 +173,30 @@ def scan_command(
                 until=until,
                 limit=limit,
                 aws=dataclasses.replace(aws, on_retry=progress.on_retry),
-                on_listed=progress.on_listed,
-                on_progress=progress.on_progress,
+                on_row=on_row,
+                on_stats=progress.on_stats,
+                keep_rows=not streamed,
+                checkpoint=checkpoint,
+                rate=rate,
+                follow_children=(
+                    parse_follow_children(follow_children) if follow_children is not None else None
+                ),
             )
-        if not result.rows:
+            if streamed:
+                from sfn_trace.report.scan.jsonl import tally_line
+
+                lines.write(tally_line(result))
+                lines.finish()
+        if not result.totals.executions:
             output.err("no execution matched: nothing to scan")
         elif result.truncated:
             output.err(
                 f"note: more executions matched; only the newest {limit} were scanned (--limit)"
             )
-        text = api.render(result, fmt)
-        if fmt is ScanFormat.CSV:  # stdout holds rows only: the summary goes to stderr
-            for line in scan_summary(result):
-                output.err(line)
-        output.deliver(text, output_file)
+        if not streamed:
+            text = api.render(result, fmt)
+            if fmt is ScanFormat.CSV:  # stdout holds rows only: the summary goes to stderr
+                for summary in scan_summary(result):
+                    output.err(summary)
+            output.deliver(text, output_file)
     output.exit_with(result.exit_code, exit_reason(Command.SCAN, result))

@@ -80,6 +80,14 @@ def _compare_reason(comparison: Comparison) -> str:
 def _scan_reason(result: ScanResult) -> str:
     """Exit 4: none lost the field; which executions could not be read or traced to a
     verdict (their rows say why)."""
+    if result.tally is not None:  # the rows were written as judged (jsonl), not kept
+        totals = result.totals
+        untold_count = totals.unreadable + totals.verdicts[Verdict.UNKNOWN]
+        return (
+            f"incomplete: none of the {totals.executions} execution"
+            f"{'s' if totals.executions != 1 else ''} lost {result.query.field}, but "
+            f"{untold_count} could not be read or traced to a verdict (their lines say which)"
+        )
     untold = [r for r in result.rows if r.error is not None or r.verdict is Verdict.UNKNOWN]
     named = [
         f"{r.execution.name or r.execution.arn} ({'not read' if r.error else 'unknown'})"

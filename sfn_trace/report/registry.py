@@ -50,6 +50,9 @@ class ScanFormat(str, Enum):
     """The ``sfn-trace-scan/1`` document (:mod:`sfn_trace.report.scan.json`)."""
     CSV = "csv"
     """One row per execution (the summary goes to stderr)."""
+    JSONL = "jsonl"
+    """One JSON line per execution as it is judged, then the tally
+    (:mod:`sfn_trace.report.scan.jsonl`)."""
 
 
 class CompareFormat(str, Enum):
@@ -84,6 +87,7 @@ RENDERERS: Mapping[tuple[Command, str], str] = {
     (Command.SCAN, "table"): "sfn_trace.report.scan.table",
     (Command.SCAN, "json"): "sfn_trace.report.scan.json",
     (Command.SCAN, "csv"): "sfn_trace.report.scan.csv",
+    (Command.SCAN, "jsonl"): "sfn_trace.report.scan.jsonl",
     (Command.COMPARE, "table"): "sfn_trace.report.compare.table",
     (Command.COMPARE, "json"): "sfn_trace.report.compare.json",
     (Command.LINT, "table"): "sfn_trace.report.lint.table",
@@ -122,7 +126,7 @@ class Renderer(Protocol):
         ...
 
 
-EXACT_FORMATS: frozenset[str] = frozenset({"json", "sarif"})
+EXACT_FORMATS: frozenset[str] = frozenset({"json", "jsonl", "sarif"})
 """Formats written exactly as the data is (JSON escaping is exact and safe). Every other
 format is for people: its text passes through :func:`sfn_trace.report.neutral.neutral_lines`
 last, so that no control or bidi character from the account reaches it raw, whatever a

@@ -33,6 +33,7 @@ from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.target import load_target_file
 from tests.data import fixture_history
+from tests.stubbing import paginator_for
 
 FIELD = "poll_results_s3_key"
 REGION = "us-west-2"
@@ -223,6 +224,9 @@ class FakeStepFunctions:
         self.lock = threading.Lock()
         self.calls: list[str] = []
 
+    def get_paginator(self, name: str) -> Any:
+        return paginator_for(self.list_executions, "ListExecutions")
+
     def list_executions(self, **params: Any) -> dict[str, Any]:
         with self.lock:
             self.calls.append("ListExecutions")
@@ -263,7 +267,7 @@ class FakeStepFunctions:
 @pytest.fixture
 def fake_aws(monkeypatch: pytest.MonkeyPatch) -> FakeStepFunctions:
     fake = FakeStepFunctions()
-    monkeypatch.setattr(executions_module, "make_client", lambda *args: fake)
+    monkeypatch.setattr(executions_module, "make_client", lambda *args, **kwargs: fake)
     return fake
 
 
@@ -366,7 +370,7 @@ def test_cli_window_excludes_everything(fake_aws: FakeStepFunctions) -> None:
 def test_cli_usage_errors_exit_2_without_a_call(
     monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
 ) -> None:
-    def no_client(*_: Any) -> Any:
+    def no_client(*_: Any, **__: Any) -> Any:
         raise AssertionError("no AWS call expected")
 
     monkeypatch.setattr(executions_module, "make_client", no_client)
@@ -378,13 +382,16 @@ def test_cli_usage_errors_exit_2_without_a_call(
 
 def test_cli_listing_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     class Missing:
+        def get_paginator(self, name: str) -> Any:
+            return paginator_for(self.list_executions, "ListExecutions")
+
         def list_executions(self, **params: Any) -> Any:
             raise ClientError(
                 {"Error": {"Code": "StateMachineDoesNotExist", "Message": "gone"}},
                 "ListExecutions",
             )
 
-    monkeypatch.setattr(executions_module, "make_client", lambda *args: Missing())
+    monkeypatch.setattr(executions_module, "make_client", lambda *args, **kwargs: Missing())
     result = scan()
     assert result.exit_code == ExitCode.AWS
     assert result.stderr.strip() == (

@@ -34,6 +34,7 @@ from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import TraceResult, analyze
 from tests.cli.test_hostile_files import seed_events, without_execution_data
 from tests.data import fixture_history
+from tests.stubbing import paginator_for
 
 FIELD = "poll_results_s3_key"
 PREFIX = "sfn-trace: "
@@ -292,6 +293,9 @@ class FakeStepFunctions:
         self.scenarios = scenarios
         self.lock = threading.Lock()
 
+    def get_paginator(self, name: str) -> Any:
+        return paginator_for(self.list_executions, "ListExecutions")
+
     def list_executions(self, **params: Any) -> dict[str, Any]:
         items = []
         for minutes, name in enumerate(self.scenarios, start=1):
@@ -328,7 +332,7 @@ def _events(path: Path) -> list[dict[str, Any]]:
 
 def serve(monkeypatch: pytest.MonkeyPatch, **scenarios: list[dict[str, Any]] | None) -> None:
     fake = FakeStepFunctions(scenarios)
-    monkeypatch.setattr(executions_module, "make_client", lambda *args: fake)
+    monkeypatch.setattr(executions_module, "make_client", lambda *args, **kwargs: fake)
 
 
 def scan(*args: str) -> Any:
@@ -414,7 +418,7 @@ def test_scan_exit_0_and_1_print_no_reason(
 
 @pytest.mark.parametrize("fmt", SCAN_FORMATS)
 def test_scan_exit_2_malformed_arn(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
-    def no_client(*_: Any) -> Any:
+    def no_client(*_: Any, **__: Any) -> Any:
         raise AssertionError("no AWS call expected")
 
     monkeypatch.setattr(executions_module, "make_client", no_client)

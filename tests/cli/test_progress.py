@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 
 import pytest
 
-from sfn_trace.cli.progress import HistoryProgress, ScanProgressBar
+from sfn_trace.checks.fleet import ScanStats
+from sfn_trace.cli.progress import HistoryProgress, ScanProgressBar, scan_line
 
 
 class _Terminal(io.StringIO):
@@ -26,11 +28,39 @@ def test_bars_are_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     with HistoryProgress() as history:
         history.on_page(2, 2000)
     with ScanProgressBar() as scan:
-        scan.on_listed(3)
-        scan.on_progress(1, 3, _Row())
+        scan.on_row(_Row())
+        scan.on_stats(STATS)
     drawn = terminal.getvalue()
     assert "fetching history: 2 page(s), 2000 events" in drawn
-    assert "tracing executions (1 lost the field, 1 unreadable)" in drawn
+    assert "judged 3 of 10+ listed (1 lost the field)" in drawn
+
+
+STATS = ScanStats(
+    listed=10,
+    listing_done=False,
+    fetched=4,
+    judged=3,
+    resumed=0,
+    pages=8,
+    elapsed=2.0,
+    rate=5.0,
+    quota=20.0,
+    throttles=7,
+    limit=100,
+)
+
+
+def test_the_scan_line_says_where_the_scan_is_and_what_is_left_at_the_granted_rate() -> None:
+    line = scan_line(STATS, lost=1)
+    # 97 executions may be left (the listing goes on, up to --limit 100), at 2 pages each
+    # (8 pages for 4 histories), at the 5 calls a second the account grants: 38.8 s.
+    assert line == (
+        "judged 3 of 10+ listed (1 lost the field) · ETA 39s+ · fetched 4 · "
+        "4.0 pages/s, granted 5/s (quota 20/s) · 7 throttles absorbed"
+    )
+    done = scan_line(dataclasses.replace(STATS, listing_done=True, throttles=1), lost=1)
+    assert done.startswith("judged 3 of 10 listed ") and done.endswith("1 throttle absorbed")
+    assert "· ETA 3s ·" in done  # 7 left x 2 pages / 5 per second = 2.8 s
 
 
 def test_no_bar_on_a_redirected_stderr(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,8 +106,8 @@ def history_calls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     times: list[float] = []
     make_client = executions_module.make_client
 
-    def recording(service: str, region: str, options: Any) -> Any:
-        client = make_client(service, region, options)
+    def recording(service: str, region: str, options: Any, **kwargs: Any) -> Any:
+        client = make_client(service, region, options, **kwargs)
         client.meta.events.register(
             "before-call.states.GetExecutionHistory", lambda **_: times.append(time.monotonic())
         )

@@ -155,6 +155,7 @@ def make_client(
     *,
     host_prefix: bool = True,
     session: Any = None,
+    pool: int | None = None,
 ) -> Any:
     """A boto3 client with bounded standard retries, from the normal credential chain.
 
@@ -164,7 +165,8 @@ def make_client(
     :class:`_Watch`). ``host_prefix=False`` keeps an operation's host prefix (TestState's
     ``sync-``) off the endpoint, which a local emulator's address cannot take. ``session``:
     the boto3 session to make it from (:class:`Clients` shares one); by default the
-    caller's (``options.session``) or a new one (:func:`new_session`).
+    caller's (``options.session``) or a new one (:func:`new_session`). ``pool``: the HTTP
+    connections kept for calls made at once from many threads (botocore keeps 10).
     """
     options.check()
     timeouts = Timeouts(options.timeout, options.max_attempts)
@@ -174,6 +176,7 @@ def make_client(
         connect_timeout=timeouts.connect,
         read_timeout=timeouts.read,
         inject_host_prefix=host_prefix,
+        **({"max_pool_connections": pool} if pool else {}),
     )
     try:
         if session is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,90 @@ class TokenBucket:
         return delay
 
 
+class GrantedRate(TokenBucket):
+    """A token bucket whose refill rate follows what the account actually grants.
+
+    AWS's bucket is per account and region: another client spending it leaves this one less
+    than the documented rate, and AWS says so only by throttling. This bucket starts at the
+    documented size and rate (its ``ceiling``), and:
+
+    - on a throttle (:meth:`throttled`), AWS's bucket is empty, so this one lends nothing
+      more either (its tokens go to zero); then, at most once per ``window`` seconds, the
+      rate becomes the rate AWS *accepted* over the last window (:meth:`granted` calls per
+      second), measured, not guessed: a client that sends faster than it is granted is
+      accepted at exactly the granted rate. With nothing accepted, the rate is halved;
+    - after a whole ``window`` without a throttle it rises by ``step`` of the ceiling, step
+      by step, so a rate freed by the other client is found again; never above the ceiling.
+
+    botocore's adaptive mode halves on a throttle and climbs back on a cubic curve, which
+    leaves it well under the granted rate on average; the measured cut lands on it
+    (benchmarks/README.md, the fleet rows). Never below ``floor`` calls per second.
+    """
+
+    def __init__(
+        self,
+        burst: float,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        window: float = 2.0,
+        step: float = 0.05,
+        floor: float = 0.2,
+    ) -> None:
+        super().__init__(burst, rate, clock, sleep)
+        self.ceiling = self.rate
+        self.window = float(window)
+        self.step = float(step) * self.ceiling
+        self.floor = min(float(floor), self.ceiling)
+        self.throttles = 0
+        """Throttled calls told so far (each was retried, none failed)."""
+        self.accepted = 0
+        """Calls AWS answered without throttling."""
+        self._accepted: deque[float] = deque()
+        self._changed = self._stamp
+        self._quiet_since = self._stamp
+
+    def granted(self) -> None:
+        """A call was answered (not throttled)."""
+        with self._lock:
+            now = self._clock()
+            self.accepted += 1
+            self._accepted.append(now)
+            self._forget(now)
+            if self.rate < self.ceiling and now - max(self._changed, self._quiet_since) >= (
+                self.window
+            ):
+                self._set(now, min(self.ceiling, self.rate + self.step))
+
+    def throttled(self) -> None:
+        """A call was throttled by AWS (it will be retried after a token)."""
+        with self._lock:
+            now = self._clock()
+            self.throttles += 1
+            self._quiet_since = now
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens = min(self._tokens, 0.0)  # AWS's bucket is empty: so is ours
+            if now - self._changed < self.window:
+                return  # one cut per window: the throttles of one overshoot come together
+            self._forget(now)
+            measured = len(self._accepted) / self.window
+            cut = measured if measured > 0 else self.rate / 2
+            self._set(now, max(self.floor, min(self.rate, cut)))
+
+    def _forget(self, now: float) -> None:
+        while self._accepted and self._accepted[0] < now - self.window:
+            self._accepted.popleft()
+
+    def _set(self, now: float, rate: float) -> None:
+        # Tokens already earned are kept at the old rate; from now on, the new one.
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        self.rate = rate
+        self._changed = now
+
+
 class Meters:
     """The buckets of one process: one per (action, region, profile, endpoint), made full
     on first use."""
@@ -127,16 +212,24 @@ class Meters:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._clock, self._sleep = clock, sleep
-        self._buckets: dict[tuple[str, str | None, str | None, str | None], TokenBucket] = {}
+        self._buckets: dict[
+            tuple[str, str | None, str | None, str | None, float | None], GrantedRate
+        ] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, action: str, region: str | None, options: AwsOptions) -> TokenBucket:
-        key = (action, region, options.profile, options.endpoint_url)
+    def __call__(
+        self, action: str, region: str | None, options: AwsOptions, *, rate: float | None = None
+    ) -> GrantedRate:
+        """The bucket of ``action``; ``rate`` (calls per second) when the account was
+        granted more (or less) than AWS documents: a bucket of its own."""
+        key = (action, region, options.profile, options.endpoint_url, rate)
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                burst, rate = QUOTAS[action].bucket_in(region)
-                bucket = self._buckets[key] = TokenBucket(burst, rate, self._clock, self._sleep)
+                burst, documented = QUOTAS[action].bucket_in(region)
+                bucket = self._buckets[key] = GrantedRate(
+                    burst, rate or documented, self._clock, self._sleep
+                )
             return bucket
 
 

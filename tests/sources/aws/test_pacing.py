@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from sfn_trace.model.options import AwsOptions
-from sfn_trace.sources.aws.pacing import QUOTAS, Meters, TokenBucket
+from sfn_trace.sources.aws.pacing import QUOTAS, GrantedRate, Meters, TokenBucket
 
 
 class FakeClock:
@@ -147,3 +147,76 @@ def test_a_bucket_needs_a_size_and_a_rate() -> None:
         TokenBucket(0, 1.0)
     with pytest.raises(ValueError):
         TokenBucket(1, 0.0)
+
+
+# --- the rate the account grants ---------------------------------------------------------------
+
+
+def test_a_throttle_empties_the_bucket_and_cuts_to_the_measured_accepted_rate() -> None:
+    """AWS grants 5 a second while the bucket believes in 20: over the window before the
+    throttle, 10 calls in 2 s were accepted, so the rate becomes 5 a second."""
+    clock = FakeClock()
+    bucket = GrantedRate(400, 20.0, clock=clock, sleep=clock.sleep, window=2.0)
+    for n in range(10):
+        clock.now = 1.0 + n * 0.2  # accepted at 5 a second
+        bucket.granted()
+    clock.now = 3.0
+    bucket.throttled()
+    assert bucket.rate == pytest.approx(5.0)
+    assert bucket.throttles == 1 and bucket.accepted == 10
+    # Its 400 tokens are gone (AWS's bucket is empty): the next call waits a refill.
+    assert bucket.wait() == pytest.approx(0.2)
+
+
+def test_one_cut_per_window_and_none_to_above_the_current_rate() -> None:
+    clock = FakeClock()
+    bucket = GrantedRate(10, 20.0, clock=clock, sleep=clock.sleep, window=2.0)
+    clock.now = 2.5
+    for _ in range(60):  # a burst accepted: 60 calls in the window, 30 a second
+        bucket.granted()
+    bucket.throttled()
+    assert bucket.rate == 20.0  # measured above the rate: no cut
+    clock.now = 5.0
+    bucket.granted()
+    bucket.throttled()
+    assert bucket.rate == pytest.approx(0.5)  # 1 call in the last 2 s
+    clock.now = 5.5
+    bucket.throttled()  # the same overshoot's other throttles: no second cut
+    assert bucket.rate == pytest.approx(0.5) and bucket.throttles == 3
+
+
+def test_nothing_accepted_halves_and_the_floor_holds() -> None:
+    clock = FakeClock()
+    bucket = GrantedRate(10, 1.0, clock=clock, sleep=clock.sleep, window=1.0, floor=0.2)
+    rates = []
+    for second in range(2, 8):
+        clock.now = float(second)
+        bucket.throttled()
+        rates.append(bucket.rate)
+    assert rates == [0.5, 0.25, 0.2, 0.2, 0.2, 0.2]
+
+
+def test_quiet_windows_raise_the_rate_step_by_step_up_to_the_ceiling() -> None:
+    clock = FakeClock()
+    bucket = GrantedRate(10, 20.0, clock=clock, sleep=clock.sleep, window=1.0, step=0.25)
+    clock.now = 1.0
+    bucket.throttled()  # nothing accepted yet: halved to 10
+    assert bucket.rate == 10.0
+    seen = []
+    for tenth in range(11, 61):
+        clock.now = tenth / 10
+        bucket.granted()
+        seen.append(bucket.rate)
+    # +5 (a quarter of the ceiling) after each quiet second, never above 20.
+    assert sorted(set(seen)) == [10.0, 15.0, 20.0]
+    assert seen[-1] == 20.0 and seen.index(15.0) == 9 and seen.index(20.0) == 19
+
+
+def test_meters_give_a_rate_of_its_own_when_asked() -> None:
+    meters = Meters(clock=lambda: 0.0, sleep=lambda s: None)
+    options = AwsOptions()
+    documented = meters("GetExecutionHistory", "us-west-2", options)
+    raised = meters("GetExecutionHistory", "us-west-2", options, rate=100)
+    assert (documented.burst, documented.ceiling) == (400, 20)
+    assert (raised.burst, raised.ceiling) == (400, 100)
+    assert meters("GetExecutionHistory", "us-west-2", options) is documented

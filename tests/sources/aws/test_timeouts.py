@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from typer.testing import CliRunner
 
+from sfn_trace.checks.fleet import ScanStats
 from sfn_trace.cli import app
 from sfn_trace.cli.options import flag_naming, with_aws_options
 from sfn_trace.cli.progress import HistoryProgress, ScanProgressBar
@@ -509,27 +510,44 @@ class _Row:
     error = None
 
 
-def test_the_scan_bar_shows_the_retry_until_the_next_execution(
+def test_the_scan_line_shows_a_retry_until_the_next_update(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "200")
-    notice = RetryNotice("GetExecutionHistory", "throttling", 3, 10)
+    """A retry other than a throttle is shown until the line is next updated; a throttle is
+    not shown as a retry: the line counts it among the throttles absorbed."""
+    monkeypatch.setenv("COLUMNS", "250")
+    failed = RetryNotice("GetExecutionHistory", "an HTTP 500 answer", 3, 10)
+    throttled = RetryNotice("GetExecutionHistory", "throttling", 2, 10)
     drawn = []
-    for then_done in (False, True):
+    for then_updated in (False, True):
         terminal = _Terminal()
         monkeypatch.setattr(sys, "stderr", terminal)
         with ScanProgressBar() as progress:
-            progress.on_listed(4)
-            progress.on_retry(notice)
-            if then_done:
-                progress.on_progress(1, 4, _Row())
-        drawn.append(terminal.getvalue())  # the bar's last state is drawn when it stops
-    retrying = (
-        "tracing executions (0 lost the field): retrying GetExecutionHistory after throttling "
-        "(attempt 3 of 10)"
-    )
+            progress.on_stats(SCAN_STATS)
+            progress.on_retry(throttled)
+            progress.on_retry(failed)
+            if then_updated:
+                progress.on_stats(SCAN_STATS)
+        drawn.append(terminal.getvalue())  # the line's last state is drawn when it stops
+    retrying = "1 throttle absorbed: retrying GetExecutionHistory after an HTTP 500 answer"
     assert retrying in drawn[0]
-    assert "retrying" not in drawn[1].rsplit("tracing executions", 1)[1]
+    assert "after throttling" not in drawn[0]
+    assert "retrying" not in drawn[1].rsplit("judged", 1)[1]
+
+
+SCAN_STATS = ScanStats(
+    listed=4,
+    listing_done=True,
+    fetched=1,
+    judged=1,
+    resumed=0,
+    pages=1,
+    elapsed=1.0,
+    rate=20.0,
+    quota=20.0,
+    throttles=1,
+    limit=100,
+)
 
 
 def test_no_retry_callback_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sfn_trace import api
+from sfn_trace.api import loading
 from sfn_trace.errors import InputError, SfnTraceError, UsageError
 from sfn_trace.model.execution import LambdaLogs
 from sfn_trace.model.options import AwsOptions
@@ -21,7 +22,7 @@ FIELD = "poll_results_s3_key"
 HISTORY = fixture_history("flat_split_drops_key")  # a history file: no definition in it
 EXECUTION = "arn:aws:states:us-west-2:123456789012:execution:line-ingest:run-1"
 OTHER = "arn:aws:states:us-west-2:123456789012:execution:line-ingest:run-2"
-NETWORK = ("_fetch", "_Live", "_logs_fetch", "_with_lambda_logs", "_with_map_runs")
+NETWORK = ("_fetch", "LiveTrace", "_logs_fetch", "_with_lambda_logs", "_with_map_runs")
 READS = ("load_target_file", "document_data", "read_definition")
 
 
@@ -43,15 +44,19 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     answers: dict[str, Callable[..., Any]] = {
         "_fetch": fetch,
-        "_Live": lambda *a, **k: None,
+        "LiveTrace": lambda *a, **k: None,
         "_logs_fetch": lambda *a, **k: LambdaLogs,
         "_with_lambda_logs": lambda data, options, clients=None: data,
         "_with_map_runs": lambda data, options, follow: data,
     }
-    for name in NETWORK:
-        monkeypatch.setattr(api, name, recorded(name, answers[name]))
-    for name in READS:
-        monkeypatch.setattr(api, name, recorded(name, getattr(api, name)))
+    # Each name is patched wherever the api looks it up: the package or its loading module.
+    for module in (api, loading):
+        for name in NETWORK:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, recorded(name, answers[name]))
+        for name in READS:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, recorded(name, getattr(module, name)))
     return made
 
 
