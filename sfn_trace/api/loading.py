@@ -324,8 +324,9 @@ class LiveTrace:
       and CloudWatch Logs clients (tens of milliseconds of CPU each), then imports the
       replay's modules (~120 ms at a process's start).
     - With ``logs``, the log groups of the functions the definition names are looked up as
-      soon as it comes (:meth:`described`), so that the logs' reads go as soon as the
-      history is in.
+      soon as it comes (:meth:`described`) and, for a finished execution, read over its
+      window from DescribeExecution (:class:`~sfn_trace.sources.aws.logs.EarlyLookups`), so
+      that the logs are in when the history is.
     - The visits are traced as their events arrive (:meth:`__call__`: a
       :class:`~sfn_trace.trace.ahead.TraceAhead`, made when the first page comes).
 
@@ -370,14 +371,16 @@ class LiveTrace:
         definition names are looked up."""
         if not self.logs or definition is None or self.clients is None:
             return
-        from sfn_trace.sources.aws.logs import EarlyLookups
+        from sfn_trace.sources.aws.logs import EarlyLookups, execution_window
         from sfn_trace.trace.invocations import definition_functions, split_function
 
         functions = []
         for reference in definition_functions(definition):
             name, _, region = split_function(reference)
             functions.append((reference, name, region or self.region))
-        self.lookups = EarlyLookups(functions, self.options, self.clients)
+        finished = info.status not in (None, "RUNNING")
+        window = execution_window(info.start, info.stop) if finished else None
+        self.lookups = EarlyLookups(functions, self.options, self.clients, window)
 
     def __call__(
         self,

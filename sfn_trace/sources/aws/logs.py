@@ -23,6 +23,7 @@ https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterL
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.model.visits import LambdaInvocation
 from sfn_trace.sources.aws.client import ACCESS_DENIED, Clients, Context, error_code, translate
-from sfn_trace.sources.aws.pacing import TokenBucket, meter, take
+from sfn_trace.sources.aws.pacing import QUOTAS, TokenBucket, meter, take
 from sfn_trace.sources.lambda_logs import LambdaLogs, LogLine, assign
 
 ClientFactory = Callable[[str, str], Any]
@@ -80,7 +81,7 @@ def fetch_lambda_logs(
     groups = [_Group(r, name, tuple(items)) for (r, name), items in grouped.items()]
 
     def read(group: _Group) -> tuple[dict[int, Any], list[str]]:
-        return _read_group(group, factory, options, limiter)
+        return _read_group(group, factory, options, limiter, early)
 
     by_attempt: dict[int, Any] = {}
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_GROUPS, len(groups))) as pool:
@@ -142,50 +143,129 @@ def _log_group(
 
 
 class EarlyLookups:
-    """Log-group lookups begun before the history is in: the functions a definition names
-    are looked up (GetFunctionConfiguration, all at once) while the first history page is
-    on its way, and :func:`fetch_lambda_logs` takes their answers instead of asking again.
-    A function the history never invoked costs one lookup and nothing else; a definition
-    that names more than :data:`MAX_PARALLEL_LOOKUPS` functions begins none."""
+    """Log-group lookups, and reads, begun before the history is in.
+
+    The functions a definition names are looked up (GetFunctionConfiguration, all at once)
+    while the first history page is on its way, and :func:`fetch_lambda_logs` takes their
+    answers instead of asking again. A definition that names more than
+    :data:`MAX_PARALLEL_LOOKUPS` functions begins none (their lookups would wait in the
+    bucket ahead of those the history invoked).
+
+    Given the execution's ``window`` (a finished execution's start and stop, in epoch
+    milliseconds), and when the FilterLogEvents bucket's burst covers every group at once,
+    each group is also read over that window as soon as it is known: one FilterLogEvents
+    page at most (a group busier than that is read after the history, as usual). A group
+    the history shows was read so needs no call after it: :meth:`lines` hands its lines
+    within the invocations' own window, the ones that window's query returns. A function
+    the history never invoked costs a lookup and one read, nothing else.
+    """
 
     def __init__(
-        self, functions: Iterable[tuple[str, str, str]], options: AwsOptions, clients: ClientFactory
+        self,
+        functions: Iterable[tuple[str, str, str]],
+        options: AwsOptions,
+        clients: ClientFactory,
+        window: tuple[int, int] | None = None,
     ) -> None:
         """``functions``: (reference, name, region) of each function, as
         :func:`_log_group` takes them."""
         self._found: dict[tuple[str, str], Future[tuple[str, str | None]]] = {}
+        self._read: dict[tuple[str, str], Future[list[LogLine] | None]] = {}
+        self._lock = threading.Lock()
+        self._options, self._clients, self._window = options, clients, window
         named = list(dict.fromkeys(functions))
         if len(named) > MAX_PARALLEL_LOOKUPS:
-            # A big definition: only the functions the history invoked are looked up, after
-            # it, so that its lookups do not wait in the bucket behind ones for nothing.
             return
+        burst, _ = QUOTAS["FilterLogEvents"].bucket_in(None)
+        self._reads = window is not None and len(named) <= burst
         pool = ThreadPoolExecutor(MAX_PARALLEL_LOOKUPS, thread_name_prefix="sfn-trace-lookup")
         for reference, name, region in named:
             if (reference, region) not in self._found:
-                self._found[(reference, region)] = pool.submit(
-                    _log_group, name, reference, region, clients, options
-                )
+                self._found[(reference, region)] = Future()
+                pool.submit(self._look_up, name, reference, region)
         pool.shutdown(wait=False)  # what was submitted still runs
+
+    def _look_up(self, name: str, reference: str, region: str) -> None:
+        """The lookup (told at once), then the group's read if reads were begun."""
+        told = self._found[(reference, region)]
+        try:
+            group, warning = _log_group(name, reference, region, self._clients, self._options)
+        except BaseException as error:  # raised where the answer is asked for
+            told.set_exception(error)
+            return
+        told.set_result((group, warning))
+        if not self._reads or warning is not None:
+            return
+        with self._lock:
+            mine = (region, group) not in self._read
+            if mine:
+                self._read[(region, group)] = Future()
+        if mine:
+            try:
+                read = self._read_window(region, group)
+            except Exception:  # a head start only: the group is read after the history
+                read = None
+            self._read[(region, group)].set_result(read)
+
+    def _read_window(self, region: str, group: str) -> list[LogLine] | None:
+        """The group's lines over the execution's window, if one page holds them."""
+        assert self._window is not None
+        begin, end = self._window
+        client = self._clients("logs", region)
+        limiter = meter("FilterLogEvents", region, self._options)
+        try:
+            return list(_filter(client, limiter, group, begin, end, None, 1))
+        except (_TooManyPages, ClientError, BotoCoreError):
+            return None  # read after the history, where a failure is worded
 
     def result(self, reference: str, region: str) -> tuple[str, str | None] | None:
         """The lookup of ``reference`` in ``region`` (waited for), or None if none began."""
         future = self._found.get((reference, region))
         return None if future is None else future.result()
 
+    def lines(self, region: str, group: str, begin: int, end: int) -> list[LogLine] | None:
+        """The lines the query of ``group`` from ``begin`` to ``end`` returns, from the read
+        begun early (waited for), or None if none began, it failed, or its window does not
+        hold that one."""
+        with self._lock:
+            future = self._read.get((region, group))
+        if future is None or self._window is None:
+            return None
+        read = future.result()
+        if read is None or not (self._window[0] <= begin and end <= self._window[1]):
+            return None
+        return [line for line in read if begin <= line.timestamp <= end]
+
+
+def execution_window(start: datetime | None, stop: datetime | None) -> tuple[int, int] | None:
+    """The window that holds every finished invocation of an execution that ran from
+    ``start`` to ``stop``, with the margins a group's own window has; None while it runs."""
+    if start is None or stop is None:
+        return None
+    return _ms(start) - _MARGIN_BEFORE_MS, _ms(stop) + _MARGIN_AFTER_MS
+
 
 def _read_group(
-    group: _Group, factory: ClientFactory, options: AwsOptions, limiter: TokenBucket | None
+    group: _Group,
+    factory: ClientFactory,
+    options: AwsOptions,
+    limiter: TokenBucket | None,
+    early: EarlyLookups | None = None,
 ) -> tuple[dict[int, Any], list[str]]:
     client = factory("logs", group.region)
     limiter = limiter or meter("FilterLogEvents", group.region, options)
     ctx = Context(None, client, options.max_attempts, target=group.name)
     functions = sorted({i.function for i in group.invocations})
     begin, end = _window(group.invocations)
-    lines: list[LogLine] = []
+    read = early.lines(group.region, group.name, begin, end) if early is not None else None
+    lines: list[LogLine] = read or []
+    note = None
     try:
         try:
-            lines = list(_filter(client, limiter, group.name, begin, end, None, WINDOW_PAGE_BUDGET))
-            note = None
+            if read is None:
+                lines = list(
+                    _filter(client, limiter, group.name, begin, end, None, WINDOW_PAGE_BUDGET)
+                )
         except _TooManyPages:
             lines, note = _by_request_ids(client, limiter, group, begin, end)
     except ClientError as exc:

@@ -405,3 +405,100 @@ def test_a_big_definition_begins_no_lookup() -> None:
     many = [(f"fn-{n}", f"fn-{n}", "us-west-2") for n in range(MAX_PARALLEL_LOOKUPS + 1)]
     early = EarlyLookups(many, OPTIONS, lambda service, region: Lambda())
     assert early.result("fn-0", "us-west-2") is None and asked == []
+
+
+def test_a_group_read_early_over_the_execution_window_is_not_read_again(clients: Clients) -> None:
+    """A finished execution: each named function's group is read over the execution's
+    window as soon as it is known; the fetch after the history takes, from that read, the
+    lines its own window's query returns (here: not the line of another execution before
+    the window), and asks nothing more."""
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("split"), {"FunctionName": "split"})
+    window = (MS - 60_000, MS + 60_000)
+    before = {
+        "logStreamName": "other",
+        "timestamp": MS - 30_000,
+        "message": "another execution's line\n",
+        "ingestionTime": MS,
+        "eventId": "0-0",
+    }
+    logs.add_response(
+        "filter_log_events",
+        {"events": [before, *lines_of(1)]},
+        {"logGroupName": "/aws/lambda/split", "startTime": window[0], "endTime": window[1]},
+    )
+    early = EarlyLookups([("split", "split", "us-west-2")], OPTIONS, clients, window)
+    assert early.result("split", "us-west-2") == ("/aws/lambda/split", None)
+    found = fetch_lambda_logs(
+        [invocation("split", 1)], OPTIONS, "us-west-2", clients=clients, early=early
+    )
+    assert found.warnings == ()
+    messages = [line.message for line in found.by_attempt[101].lines]
+    assert messages[0].startswith("START") and len(messages) == 4
+    assert not any("another execution" in message for message in messages)
+
+
+def test_an_early_read_of_more_than_one_page_is_left_for_after_the_history(
+    clients: Clients,
+) -> None:
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("split"), {"FunctionName": "split"})
+    window = (MS - 60_000, MS + 60_000)
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(1)[:2], "nextToken": "more"},
+        {"logGroupName": "/aws/lambda/split", "startTime": window[0], "endTime": window[1]},
+    )
+    early = EarlyLookups([("split", "split", "us-west-2")], OPTIONS, clients, window)
+    assert early.result("split", "us-west-2") == ("/aws/lambda/split", None)
+    logs.add_response(  # the group's own window, read after the history
+        "filter_log_events",
+        {"events": lines_of(1)},
+        {"logGroupName": "/aws/lambda/split", "startTime": MS - 1000, "endTime": MS + 11_500},
+    )
+    found = fetch_lambda_logs(
+        [invocation("split", 1)], OPTIONS, "us-west-2", clients=clients, early=early
+    )
+    assert len(found.by_attempt[101].lines) == 4 and found.warnings == ()
+
+
+def test_a_window_that_does_not_hold_the_invocations_is_read_again(clients: Clients) -> None:
+    """An invocation that outlasted the execution (aborted while the function ran): its
+    own window reaches past the early read's, which is not used."""
+    lam, logs = clients.stub("lambda"), clients.stub("logs")
+    lam.add_response("get_function_configuration", config("split"), {"FunctionName": "split"})
+    window = (MS - 60_000, MS + 5_000)  # ends before the invocation's window does
+    logs.add_response(
+        "filter_log_events",
+        {"events": []},
+        {"logGroupName": "/aws/lambda/split", "startTime": window[0], "endTime": window[1]},
+    )
+    early = EarlyLookups([("split", "split", "us-west-2")], OPTIONS, clients, window)
+    assert early.result("split", "us-west-2") is not None
+    logs.add_response(
+        "filter_log_events",
+        {"events": lines_of(1)},
+        {"logGroupName": "/aws/lambda/split", "startTime": MS - 1000, "endTime": MS + 11_500},
+    )
+    found = fetch_lambda_logs(
+        [invocation("split", 1)], OPTIONS, "us-west-2", clients=clients, early=early
+    )
+    assert len(found.by_attempt[101].lines) == 4
+
+
+def test_more_functions_than_the_read_burst_are_looked_up_but_not_read() -> None:
+    asked: list[str] = []
+
+    class Service:
+        def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+            asked.append(FunctionName)
+            return {"FunctionName": FunctionName}
+
+        def filter_log_events(self, **params: Any) -> dict[str, Any]:
+            raise AssertionError("no group is read early")
+
+    six = [(f"fn-{n}", f"fn-{n}", "us-west-2") for n in range(6)]  # the burst is 5
+    early = EarlyLookups(six, OPTIONS, lambda service, region: Service(), (MS, MS + 1000))
+    assert all(early.result(f"fn-{n}", "us-west-2") is not None for n in range(6))
+    assert sorted(asked) == [f"fn-{n}" for n in range(6)]
+    assert early.lines("us-west-2", "/aws/lambda/fn-0", MS, MS + 1000) is None
