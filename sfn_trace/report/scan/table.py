@@ -12,6 +12,7 @@ from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.scan.json import machines_json
 
 BAR_WIDTH = 40
 ERROR_WIDTH = 120
@@ -39,8 +40,18 @@ def header_lines(result: ScanResult) -> list[str]:
     scanned = f"{len(result.rows)} scanned, newest first ({'; '.join(filters)})"
     if result.truncated:
         scanned += f"; more matched: only the newest {query.limit} (--limit)"
+    if query.several:
+        machines = [
+            f"{'State machines' if n == 0 else '':<15}{m['state_machine_arn']}  "
+            f"({m['executions']} scanned, {m['lost_the_field']} lost the field"
+            + (f", {m['unreadable']} unreadable" if m["unreadable"] else "")
+            + ")"
+            for n, m in enumerate(machines_json(result))
+        ]
+    else:
+        machines = [f"State machine  {query.state_machine_arn}"]
     return [
-        f"State machine  {query.state_machine_arn}",
+        *machines,
         f"Field          {query.field}",
         f"Executions     {scanned}",
     ]
