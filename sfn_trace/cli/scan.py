@@ -77,7 +77,7 @@ def scan_command(
     state_machine_arns: Annotated[
         list[str],
         typer.Argument(
-            metavar="STATE_MACHINE_ARN...",
+            metavar="STATE_MACHINE_ARN",
             help="arn:aws:states:REGION:ACCOUNT:stateMachine:NAME (a version or alias ARN "
             "lists only its executions); several are scanned at once, each account and "
             "region at its own quota.",
