@@ -313,7 +313,7 @@ def scan(
         keep_rows=keep_rows,
         pacing=pacing,
         pages=lambda: sum(fetcher.calls for fetcher in fetchers.values()),
-        limit=query.limit,
+        limit=query.limit * len(machines),  # --limit is each state machine's
         on_stats=stats,
     )
     if query.several:  # each state machine's rows together, in the order given

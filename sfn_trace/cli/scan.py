@@ -196,8 +196,10 @@ def scan_command(
         if not result.totals.executions:
             output.err("no execution matched: nothing to scan")
         elif result.truncated:
+            each = " of each state machine" if result.query.several else ""
             output.err(
-                f"note: more executions matched; only the newest {limit} were scanned (--limit)"
+                f"note: more executions matched; only the newest {limit}{each} were scanned "
+                "(--limit)"
             )
         if not streamed:
             text = api.render(result, fmt)

@@ -297,3 +297,12 @@ def test_a_two_arn_scan_resumes_from_its_checkpoint(
     # The checkpoint is the whole scan's: one state machine alone may not use it.
     with pytest.raises(UsageError, match="belongs to another scan"):
         api.scan(ARN_A, FIELD, until=T0, checkpoint=path)
+
+
+def test_limit_is_each_state_machines(accounts: Accounts, clock: FakeClock) -> None:
+    args = ["scan", ARN_A, ARN_B, "--field", FIELD, "--limit", "3", "--format", "json"]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    document = json.loads(result.stdout)
+    assert [m["executions"] for m in document["summary"]["machines"]] == [3, 3]
+    assert document["truncated"] is True
+    assert "only the newest 3 of each state machine were scanned" in result.stderr
