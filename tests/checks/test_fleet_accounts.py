@@ -235,6 +235,10 @@ def test_a_two_arn_scan_keeps_each_state_machines_rows_together(
     table = api.render(result, "table")
     assert f"State machines {ARN_A}  (6 scanned, 4 lost the field)" in table
     assert f"               {ARN_B}  (4 scanned, 3 lost the field)" in table
+    names = [line.split()[1] for line in table.splitlines() if line.startswith("2025-")]
+    assert names == [f"line-ingest-sf:run-{i:02d}" for i in range(6)] + [
+        f"orders-sf:run-{i:02d}" for i in range(4)
+    ]
 
 
 def test_a_single_arn_in_a_list_is_the_single_arn_scan(

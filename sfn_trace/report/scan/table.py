@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from sfn_trace.checks.rows import machine_of
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
 from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
@@ -21,7 +22,7 @@ ERROR_WIDTH = 120
 def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     lines = [*map(neutral, header_lines(result)), ""]
     if result.rows:
-        lines.append(_rows(result.rows))
+        lines.append(_rows(result.rows, several=result.query.several))
         lines.append("")
     lines.extend(map(neutral, summary_lines(result)))
     histogram = _histogram(result)
@@ -87,17 +88,22 @@ def summary_sentences(result: ScanResult) -> list[str]:
     return sentences
 
 
-def _rows(rows: tuple[ScanRow, ...]) -> str:
+def _rows(rows: tuple[ScanRow, ...], *, several: bool = False) -> str:
+    """One line per row; with several state machines, each name says whose it is
+    (``STATE_MACHINE:NAME``, as in the execution ARN)."""
     table: list[list[Any]] = []
     for row in rows:
         info = row.execution
+        name = info.name or info.arn or ""
+        if several:
+            name = f"{machine_of(row).rsplit(':', 1)[-1]}:{name}"
         verdict = row.verdict.value if row.verdict else "error"
         note = row.error or ""
         if len(note) > ERROR_WIDTH:
             note = note[: ERROR_WIDTH - 1] + "…"
         cells = [
             iso(info.start) or "",
-            info.name or info.arn or "",
+            name,
             info.status or "",
             verdict,
             _culprit(row.first_null),
