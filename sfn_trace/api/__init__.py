@@ -357,7 +357,7 @@ def compare(
 
 
 def scan(
-    state_machine_arn: str,
+    state_machine_arn: str | Sequence[str],
     field: str,
     *,
     status: str | Sequence[str] | None = None,
@@ -377,7 +377,8 @@ def scan(
     """``sfn-trace scan STATE_MACHINE_ARN --field F``: the newest ``limit`` executions with
     one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
     ``since`` and ``until`` (a datetime, ISO 8601, or a duration before now such as ``24h``),
-    each traced from its history (docs/cli.md).
+    each traced from its history (docs/cli.md). Several state machine ARNs (a list) are
+    scanned at once, the newest ``limit`` of each, each account and region at its own quota.
 
     ``on_row`` is told each row as it is judged; ``keep_rows=False`` keeps only the tally.
     ``checkpoint``: a file recording each judged execution; the same call with the same file
@@ -391,7 +392,12 @@ def scan(
     from sfn_trace.checks.scan import scan as scan_executions
 
     _check_field(field)
-    parse_state_machine_arn(state_machine_arn)  # a typo is exit 2, before any call
+    arns = [state_machine_arn] if isinstance(state_machine_arn, str) else list(state_machine_arn)
+    arns = list(dict.fromkeys(arn.strip() for arn in arns))
+    if not arns:
+        raise UsageError("no state machine ARN to scan")
+    for arn in arns:
+        parse_state_machine_arn(arn)  # a typo is exit 2, before any call
     if aws is not None:
         aws.check()
     statuses = (
@@ -400,7 +406,8 @@ def scan(
         else tuple(s.strip().upper() for s in status)
     )
     query = ScanQuery(
-        state_machine_arn=state_machine_arn.strip(),
+        state_machine_arn=arns[0],
+        state_machine_arns=tuple(arns) if len(arns) > 1 else (),
         field=field,
         statuses=statuses,
         since=_moment(since),
@@ -411,7 +418,7 @@ def scan(
     if checkpoint is not None:
         from sfn_trace.checks.checkpoint import Checkpoint
 
-        identity = {
+        identity: dict[str, object] = {
             "state_machine_arn": query.state_machine_arn,
             "field": field,
             "statuses": sorted(set(statuses)),
@@ -420,6 +427,8 @@ def scan(
             "limit": limit,
             "follow_children": follow_children,
         }
+        if query.several:  # a checkpoint covers the whole scan, every state machine
+            identity["state_machine_arns"] = list(query.machines)
         # An open end is pinned to now by the first run, so every run lists the same ones.
         window = (query.since, query.until or datetime.now(timezone.utc))
         journal = Checkpoint.open(checkpoint, identity, window)

@@ -37,9 +37,12 @@ if TYPE_CHECKING:
 class Pacing(Protocol):
     """The history bucket, as the progress line reads it (a ``GrantedRate``)."""
 
-    rate: float
-    ceiling: float
-    throttles: int
+    @property
+    def rate(self) -> float: ...
+    @property
+    def ceiling(self) -> float: ...
+    @property
+    def throttles(self) -> int: ...
 
 
 @dataclass(frozen=True)

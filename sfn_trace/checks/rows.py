@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sfn_trace.errors import ExitCode, SfnTraceError, TraceCall
+from sfn_trace.errors import ExitCode, SfnTraceError, TraceCall, UsageError
+from sfn_trace.model.arn import parse_execution_arn
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.result import Finding, TraceResult, Verdict
 from sfn_trace.trace import analyze
@@ -95,8 +96,15 @@ class Tally:
     verdicts: Counter[Verdict] = field(default_factory=Counter)
     unreadable: int = 0
     culprit_counts: Counter[str] = field(default_factory=Counter)
+    machines: dict[str, Tally] = field(default_factory=dict)
+    """The same totals per state machine (:func:`machine_of`), in the order first seen."""
 
-    def add(self, row: ScanRow) -> None:
+    def add(self, row: ScanRow, *, per_machine: bool = True) -> None:
+        if per_machine:
+            machine = machine_of(row)
+            if machine not in self.machines:
+                self.machines[machine] = Tally()
+            self.machines[machine].add(row, per_machine=False)
         self.executions += 1
         if row.verdict is not None:
             self.verdicts[row.verdict] += 1
@@ -124,6 +132,16 @@ class Tally:
         if self.unreadable or self.verdicts[Verdict.UNKNOWN]:
             return ExitCode.INCOMPLETE
         return ExitCode.INTACT
+
+
+def machine_of(row: ScanRow) -> str:
+    """The (unqualified) ARN of the state machine ``row``'s execution belongs to, read from
+    the execution ARN (``...:execution:NAME:ID`` -> ``...:stateMachine:NAME``); a version's
+    or an alias's executions belong to their state machine."""
+    try:
+        return parse_execution_arn(row.execution.arn or "").state_machine_arn
+    except UsageError:
+        return row.execution.state_machine_arn or ""
 
 
 def row_of(execution: ListedExecution, load: Loader, field_name: str) -> ScanRow:

@@ -20,14 +20,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sfn_trace.checks import fleet
-from sfn_trace.checks.rows import FINDINGS, Culprit, Loader, ScanRow, Tally, row_of
+from sfn_trace.checks.rows import FINDINGS, Culprit, Loader, ScanRow, Tally, machine_of, row_of
 from sfn_trace.errors import ExitCode, Option, UsageError
 from sfn_trace.model.options import DEFAULT_SCAN_LIMIT
 from sfn_trace.model.result import Verdict
@@ -35,9 +35,10 @@ from sfn_trace.model.result import Verdict
 if TYPE_CHECKING:
     from sfn_trace.checks.checkpoint import Checkpoint
     from sfn_trace.checks.fleet import StatsCallback
+    from sfn_trace.model.execution import ExecutionData
     from sfn_trace.model.options import AwsOptions, FollowChildren
-    from sfn_trace.sources.aws.executions import ListedExecution
-    from sfn_trace.sources.aws.pacing import TokenBucket
+    from sfn_trace.sources.aws.executions import ExecutionStream, ListedExecution
+    from sfn_trace.sources.aws.pacing import GrantedRate, TokenBucket
 
 __all__ = [
     "FINDINGS",
@@ -77,7 +78,20 @@ class ScanQuery:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = DEFAULT_LIMIT
-    """The newest ``limit`` matching executions are scanned."""
+    """The newest ``limit`` matching executions are scanned (of each state machine)."""
+    state_machine_arns: tuple[str, ...] = ()
+    """Every state machine scanned, when there are several (``state_machine_arn`` is the
+    first); empty: ``state_machine_arn`` alone."""
+
+    @property
+    def machines(self) -> tuple[str, ...]:
+        """The state machines scanned, in the order given."""
+        return self.state_machine_arns or (self.state_machine_arn,)
+
+    @property
+    def several(self) -> bool:
+        """More than one state machine: the outputs say which each execution belongs to."""
+        return len(self.machines) > 1
 
 
 @dataclass(frozen=True)
@@ -210,7 +224,7 @@ def scan(
     ``follow_children``: each execution's Distributed Map children (at most N each, or
     ``"all"``) are read too, their history pages paced by the same bucket.
     """
-    from sfn_trace.model.arn import parse_state_machine_arn
+    from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
     from sfn_trace.model.options import AwsOptions
     from sfn_trace.sources.aws.executions import ExecutionStream, HistoryFetcher
     from sfn_trace.sources.aws.pacing import GrantedRate, meter
@@ -222,24 +236,52 @@ def scan(
         raise UsageError(
             Option("rate"), f" must be a positive number of calls per second, not {rate:g}"
         )
-    stream = ExecutionStream(
-        query.state_machine_arn,
-        options,
-        statuses=query.statuses,
-        since=query.since,
-        until=query.until,
-        limit=query.limit,
-    )
-    if limiter is None:
-        region = options.region or parse_state_machine_arn(query.state_machine_arn).region
-        limiter = meter("GetExecutionHistory", region, options, rate=rate)
-    workers = workers or workers_for(limiter.rate)
+    machines = [parse_state_machine_arn(arn) for arn in query.machines]
+    streams = [
+        ExecutionStream(
+            machine.arn,
+            options,
+            statuses=query.statuses,
+            since=query.since,
+            until=query.until,
+            limit=query.limit,
+        )
+        for machine in machines
+    ]
+    # AWS meters each account and region apart: one bucket (and one client) for each.
+    groups: dict[tuple[str, str], tuple[str, TokenBucket]] = {}
+    for machine in machines:
+        region = options.region or machine.region
+        if (machine.account, region) not in groups:
+            bucket = limiter or meter(
+                "GetExecutionHistory", region, options, rate=rate, account=machine.account
+            )
+            groups[(machine.account, region)] = (machine.arn, bucket)
+    buckets = list({id(bucket): bucket for _, bucket in groups.values()}.values())
+    workers = workers or workers_for(sum(bucket.rate for bucket in buckets))
     if not 1 <= workers <= FLEET_WORKERS:
         raise UsageError(f"workers must be between 1 and {FLEET_WORKERS}, not {workers}")
-    fetcher = HistoryFetcher.for_state_machine(
-        query.state_machine_arn, options, limiter, pool=workers, follow=follow_children
+    fetchers = {
+        key: HistoryFetcher.for_state_machine(
+            arn, options, bucket, pool=workers, follow=follow_children
+        )
+        for key, (arn, bucket) in groups.items()
+    }
+    first = next(iter(fetchers.values()))
+
+    def fetch(execution: ListedExecution) -> ExecutionData:
+        try:
+            parsed = parse_execution_arn(execution.arn)
+            key = (parsed.account, options.region or parsed.region)
+        except UsageError:
+            key = ("", "")
+        return fetchers.get(key, first)(execution)
+
+    stream = _Streams(streams)
+    granted = [bucket for bucket in buckets if isinstance(bucket, GrantedRate)]
+    pacing: fleet.Pacing | None = (
+        granted[0] if len(granted) == 1 else _Pooled(granted) if granted else None
     )
-    pacing = limiter if isinstance(limiter, GrantedRate) else None
     told_listed = False
     judged_count = 0
 
@@ -263,26 +305,87 @@ def scan(
 
     rows, tally = fleet.run(
         stream,
-        fetcher,
+        fetch,
         query.field,
         workers=workers,
         done=checkpoint.done if checkpoint is not None else None,
         on_row=judged,
         keep_rows=keep_rows,
         pacing=pacing,
-        pages=lambda: fetcher.calls,
-        limit=query.limit,
+        pages=lambda: sum(fetcher.calls for fetcher in fetchers.values()),
+        limit=query.limit * len(machines),  # --limit is each state machine's
         on_stats=stats,
     )
+    if query.several:  # each state machine's rows together, in the order given
+        order = {_unqualified(machine.arn): n for n, machine in enumerate(machines)}
+        rows = tuple(sorted(rows, key=lambda row: order.get(machine_of(row), len(order))))
     return ScanResult(
         query=query,
         rows=rows,
         truncated=stream.truncated,
-        history_calls=fetcher.calls,
+        history_calls=sum(fetcher.calls for fetcher in fetchers.values()),
         list_calls=stream.calls,
         tally=None if keep_rows else tally,
         throttles=pacing.throttles if pacing is not None else 0,
     )
+
+
+def _unqualified(arn: str) -> str:
+    """A state machine ARN without its version or alias."""
+    parts = arn.split(":")
+    return ":".join(parts[:7])
+
+
+class _Streams:
+    """The listings of several state machines as one: an execution of each in turn, so
+    every account's histories are fetched from the start (and one listing alone, as is)."""
+
+    def __init__(self, streams: Sequence[ExecutionStream]) -> None:
+        self.streams = tuple(streams)
+
+    def __iter__(self) -> Iterator[ListedExecution]:
+        if len(self.streams) == 1:
+            yield from self.streams[0]
+            return
+        iterators = [iter(stream) for stream in self.streams]
+        while iterators:
+            for iterator in list(iterators):
+                try:
+                    yield next(iterator)
+                except StopIteration:
+                    iterators.remove(iterator)
+
+    @property
+    def listed(self) -> int:
+        return sum(stream.listed for stream in self.streams)
+
+    @property
+    def truncated(self) -> bool:
+        return any(stream.truncated for stream in self.streams)
+
+    @property
+    def calls(self) -> int:
+        return sum(stream.calls for stream in self.streams)
+
+
+class _Pooled:
+    """The buckets of several accounts and regions, as the progress line reads one: their
+    rates, quotas and throttles added up."""
+
+    def __init__(self, buckets: Sequence[GrantedRate]) -> None:
+        self.buckets = tuple(buckets)
+
+    @property
+    def rate(self) -> float:
+        return sum(bucket.rate for bucket in self.buckets)
+
+    @property
+    def ceiling(self) -> float:
+        return sum(bucket.ceiling for bucket in self.buckets)
+
+    @property
+    def throttles(self) -> int:
+        return sum(bucket.throttles for bucket in self.buckets)
 
 
 def statuses_from_text(text: str | None) -> tuple[str, ...]:

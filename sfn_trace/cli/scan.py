@@ -62,6 +62,11 @@ Exit codes:
   4  none lost it, but some could not be read or traced to a verdict
   130 interrupted (Ctrl-C)
 
+Several STATE_MACHINE_ARNs are scanned at once, the newest --limit of each: their listings
+are read in turn and every account and region spends its own GetExecutionHistory bucket, so
+a scan across accounts goes at the sum of their quotas (inside one account the quota is the
+bound). The tally says how many executions of each state machine lost the field.
+
 --limit defaults to {DEFAULT_LIMIT}: the newest executions that match are scanned.
 """
 
@@ -69,12 +74,13 @@ Exit codes:
 @app.command("scan", cls=SubCommand, help=SCAN_HELP)
 @with_aws_options
 def scan_command(
-    state_machine_arn: Annotated[
-        str,
+    state_machine_arns: Annotated[
+        list[str],
         typer.Argument(
             metavar="STATE_MACHINE_ARN",
             help="arn:aws:states:REGION:ACCOUNT:stateMachine:NAME (a version or alias ARN "
-            "lists only its executions).",
+            "lists only its executions); several are scanned at once, each account and "
+            "region at its own quota.",
         ),
     ],
     field: FieldOption,
@@ -166,7 +172,7 @@ def scan_command(
                         progress.on_row(row)
 
             result = api.scan(
-                state_machine_arn,
+                state_machine_arns,
                 field,
                 status=status,
                 since=since,
@@ -190,8 +196,10 @@ def scan_command(
         if not result.totals.executions:
             output.err("no execution matched: nothing to scan")
         elif result.truncated:
+            each = " of each state machine" if result.query.several else ""
             output.err(
-                f"note: more executions matched; only the newest {limit} were scanned (--limit)"
+                f"note: more executions matched; only the newest {limit}{each} were scanned "
+                "(--limit)"
             )
         if not streamed:
             text = api.render(result, fmt)

@@ -84,6 +84,7 @@ class StateMachineArn:
     region: str
     name: str
     qualifier: str | None
+    account: str = ""
 
 
 def parse_state_machine_arn(text: str, needed_by: str = "scan") -> StateMachineArn:
@@ -106,5 +107,9 @@ def parse_state_machine_arn(text: str, needed_by: str = "scan") -> StateMachineA
             "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
         )
     return StateMachineArn(
-        arn=text.strip(), region=match["region"], name=match["name"], qualifier=match["qualifier"]
+        arn=text.strip(),
+        region=match["region"],
+        name=match["name"],
+        qualifier=match["qualifier"],
+        account=match["account"],
     )

@@ -382,7 +382,11 @@ def test_distributed_map_children_take_their_tokens_from_the_same_bucket() -> No
     assert stats["answered"]["DescribeMapRun"] == children == 3
     assert stats["answered"]["GetExecutionHistory"] == fleet_server.expected_pages(count) + 3
     bucket = meter(
-        "GetExecutionHistory", REGION, api.AwsOptions(endpoint_url=server.endpoint_url), rate=1000
+        "GetExecutionHistory",
+        REGION,
+        api.AwsOptions(endpoint_url=server.endpoint_url),
+        rate=1000,
+        account=fleet_server.STATE_MACHINE_ARN.split(":")[4],  # each account has its buckets
     )
     assert bucket.accepted == stats["answered"]["GetExecutionHistory"]  # every page, children's too
     assert result.history_calls == stats["answered"]["GetExecutionHistory"]

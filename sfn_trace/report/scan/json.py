@@ -30,6 +30,11 @@ Keys may be added over time; none of those below may be removed or renamed.
       "exit_code": 1
     }
 
+    With several state machines, "state_machine_arn" is the first, and two keys are added:
+    "state_machine_arns": [...] (every one, as given) and, in "summary", "machines":
+    [{"state_machine_arn", "executions", "lost_the_field", "unreadable", "culprits"}, ...]
+    (each state machine's own tally, its unqualified ARN, in the order given).
+
     WHERE = {"state", "scope": [...], "event_id", "map_iteration", "became"}
 """
 
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
+from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow, Tally
 from sfn_trace.model import jsontext
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
@@ -51,7 +56,7 @@ def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
 
 def to_document(result: ScanResult) -> dict[str, Any]:
     query = result.query
-    return {
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "state_machine_arn": query.state_machine_arn,
         "field": query.field,
@@ -74,6 +79,40 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         },
         "exit_code": int(result.exit_code),
     }
+    if query.several:
+        document = with_machines(document, result)
+        document["summary"]["machines"] = machines_json(result)
+    return document
+
+
+def with_machines(document: dict[str, Any], result: ScanResult) -> dict[str, Any]:
+    """``document`` with ``state_machine_arns`` after ``state_machine_arn``."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        out[key] = value
+        if key == "state_machine_arn":
+            out["state_machine_arns"] = list(result.query.machines)
+    return out
+
+
+def machines_json(result: ScanResult) -> list[dict[str, Any]]:
+    """Each state machine's tally, in the order the query gave them (none scanned: zeros)."""
+    tallies = result.totals.machines
+    order = [":".join(arn.split(":")[:7]) for arn in result.query.machines]
+    order += [arn for arn in tallies if arn not in order]
+    out = []
+    for arn in dict.fromkeys(order):
+        tally = tallies.get(arn) or Tally()
+        out.append(
+            {
+                "state_machine_arn": arn,
+                "executions": tally.executions,
+                "lost_the_field": tally.lost,
+                "unreadable": tally.unreadable,
+                "culprits": [{"state": s, "executions": n} for s, n in tally.culprits],
+            }
+        )
+    return out
 
 
 def _row(row: ScanRow) -> dict[str, Any]:

@@ -16,7 +16,10 @@ saying which:
      "filters", "truncated", "executions", "lost_the_field", "verdicts", "unreadable",
      "culprits": [{"state", "executions"}, ...], "exit_code"}
 
-The execution lines come in the order the executions are judged (sort on ``start`` for the
+With several state machines the tally line also has ``"state_machine_arns"`` (every one)
+and ``"machines"`` (each one's tally: ``state_machine_arn``, ``executions``,
+``lost_the_field``, ``unreadable``, ``culprits``); each execution's ARN names its state
+machine. The execution lines come in the order the executions are judged (sort on ``start`` for the
 listing's order); the tally is the last line. A resumed scan (``--checkpoint``) writes the
 same lines and the same tally as an uninterrupted one. ``WHERE`` is the JSON report's.
 """
@@ -31,7 +34,7 @@ from sfn_trace.model import jsontext
 from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.scan.json import culprit_json
+from sfn_trace.report.scan.json import culprit_json, machines_json, with_machines
 
 SCHEMA = "sfn-trace-scan-line/1"
 
@@ -96,6 +99,9 @@ def tally_line(result: ScanResult) -> str:
         "culprits": [{"state": s, "executions": n} for s, n in totals.culprits],
         "exit_code": int(totals.exit_code),
     }
+    if query.several:  # as the JSON report: every state machine, and each one's tally
+        document = with_machines(document, result)
+        document["machines"] = machines_json(result)
     return _dumps(document)
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 from tabulate import tabulate
 
+from sfn_trace.checks.rows import machine_of
 from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow
 from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
 from sfn_trace.report.neutral import neutral
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
+from sfn_trace.report.scan.json import machines_json
 
 BAR_WIDTH = 40
 ERROR_WIDTH = 120
@@ -20,7 +22,7 @@ ERROR_WIDTH = 120
 def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     lines = [*map(neutral, header_lines(result)), ""]
     if result.rows:
-        lines.append(_rows(result.rows))
+        lines.append(_rows(result.rows, several=result.query.several))
         lines.append("")
     lines.extend(map(neutral, summary_lines(result)))
     histogram = _histogram(result)
@@ -39,8 +41,18 @@ def header_lines(result: ScanResult) -> list[str]:
     scanned = f"{len(result.rows)} scanned, newest first ({'; '.join(filters)})"
     if result.truncated:
         scanned += f"; more matched: only the newest {query.limit} (--limit)"
+    if query.several:
+        machines = [
+            f"{'State machines' if n == 0 else '':<15}{m['state_machine_arn']}  "
+            f"({m['executions']} scanned, {m['lost_the_field']} lost the field"
+            + (f", {m['unreadable']} unreadable" if m["unreadable"] else "")
+            + ")"
+            for n, m in enumerate(machines_json(result))
+        ]
+    else:
+        machines = [f"State machine  {query.state_machine_arn}"]
     return [
-        f"State machine  {query.state_machine_arn}",
+        *machines,
         f"Field          {query.field}",
         f"Executions     {scanned}",
     ]
@@ -76,17 +88,22 @@ def summary_sentences(result: ScanResult) -> list[str]:
     return sentences
 
 
-def _rows(rows: tuple[ScanRow, ...]) -> str:
+def _rows(rows: tuple[ScanRow, ...], *, several: bool = False) -> str:
+    """One line per row; with several state machines, each name says whose it is
+    (``STATE_MACHINE:NAME``, as in the execution ARN)."""
     table: list[list[Any]] = []
     for row in rows:
         info = row.execution
+        name = info.name or info.arn or ""
+        if several:
+            name = f"{machine_of(row).rsplit(':', 1)[-1]}:{name}"
         verdict = row.verdict.value if row.verdict else "error"
         note = row.error or ""
         if len(note) > ERROR_WIDTH:
             note = note[: ERROR_WIDTH - 1] + "…"
         cells = [
             iso(info.start) or "",
-            info.name or info.arn or "",
+            name,
             info.status or "",
             verdict,
             _culprit(row.first_null),

@@ -337,7 +337,9 @@ class HistoryFetcher:
         machine = parse_state_machine_arn(state_machine_arn)
         region = options.region or machine.region
         client = make_client("stepfunctions", region, options, pool=pool)
-        limiter = limiter or meter("GetExecutionHistory", region, options, rate=rate)
+        limiter = limiter or meter(
+            "GetExecutionHistory", region, options, rate=rate, account=machine.account
+        )
         return cls(
             client, limiter, max_attempts=options.max_attempts, follow=follow, options=options
         )

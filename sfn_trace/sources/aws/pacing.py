@@ -7,8 +7,8 @@ sizes and refill rates AWS documents; :class:`TokenBucket` keeps the same accoun
 side, so that a small trace (a few calls, well within the bucket) never waits, and a scan of
 thousands of executions settles at the refill rate instead of being throttled.
 
-Every paced call takes its token from :func:`meter` (one shared bucket per action, region
-and credentials, for every thread and every trace of the process, as AWS's own bucket is
+Every paced call takes its token from :func:`meter` (one shared bucket per action, account,
+region and credentials, for every thread and every trace of the process, as AWS's own bucket is
 shared). When another client spends the same account's tokens, AWS throttles anyway:
 botocore's standard retry mode backs off, and ``AwsOptions.on_retry`` puts it on the
 progress line (:mod:`sfn_trace.sources.aws.client`).
@@ -203,8 +203,11 @@ class GrantedRate(TokenBucket):
 
 
 class Meters:
-    """The buckets of one process: one per (action, region, profile, endpoint), made full
-    on first use."""
+    """The buckets of one process: one per (action, account, region, profile, endpoint),
+    made full on first use. AWS meters each account and region apart, so a scan of state
+    machines in two accounts spends two buckets, and a throttle in one never slows the
+    other. The account is known where an ARN gives it (a scan's state machines); a call
+    without one (``account=None``) shares the bucket of its credentials."""
 
     def __init__(
         self,
@@ -213,16 +216,23 @@ class Meters:
     ) -> None:
         self._clock, self._sleep = clock, sleep
         self._buckets: dict[
-            tuple[str, str | None, str | None, str | None, float | None], GrantedRate
+            tuple[str, str | None, str | None, str | None, float | None, str | None], GrantedRate
         ] = {}
         self._lock = threading.Lock()
 
     def __call__(
-        self, action: str, region: str | None, options: AwsOptions, *, rate: float | None = None
+        self,
+        action: str,
+        region: str | None,
+        options: AwsOptions,
+        *,
+        rate: float | None = None,
+        account: str | None = None,
     ) -> GrantedRate:
-        """The bucket of ``action``; ``rate`` (calls per second) when the account was
-        granted more (or less) than AWS documents: a bucket of its own."""
-        key = (action, region, options.profile, options.endpoint_url, rate)
+        """The bucket of ``action`` in ``account`` (when known) and ``region``; ``rate``
+        (calls per second) when the account was granted more (or less) than AWS documents:
+        a bucket of its own."""
+        key = (action, region, options.profile, options.endpoint_url, rate, account)
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
