@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import hears_ctrl_c
 from tests.data import DEFINITION, ROOT, fixture_history
 
 FIELD = "poll_results_s3_key"
@@ -53,6 +54,7 @@ def _run(
         text=True,
         cwd=ROOT,
         timeout=120,  # a safety net: each run takes about a second
+        preexec_fn=hears_ctrl_c,
     )
 
 

@@ -41,6 +41,7 @@ from benchmarks.paging_proxy import HISTORY, PagingProxy
 from fixtures.lab import Lab
 from sfn_trace.cli import app
 from sfn_trace.errors import ExitCode
+from tests.children import hears_ctrl_c
 from tests.data import ROOT
 
 pytestmark = pytest.mark.moto_server
@@ -243,6 +244,7 @@ def test_ctrl_c_during_a_fetch_exits_130_without_output(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=hears_ctrl_c,
     )
     deadline = time.monotonic() + 20
     while proxy.calls[HISTORY] < 2 and time.monotonic() < deadline:
