@@ -187,13 +187,8 @@ def make_client(
         client = session.client(
             service, region_name=region, endpoint_url=options.endpoint_url, config=config
         )
-    except ProfileNotFound as exc:
-        profile = exc.kwargs.get("profile", options.profile)
-        raise UsageError(f"AWS profile {profile!r} not found") from exc
-    except InvalidRegionError as exc:
-        raise UsageError(f"invalid AWS region {exc.kwargs.get('region_name')!r}") from exc
     except BotoCoreError as exc:
-        raise UsageError(f"AWS configuration error: {one_line(str(exc))}") from exc
+        raise _unusable(exc, options) from exc
     except ValueError as exc:  # botocore rejects a malformed endpoint URL with a ValueError
         raise UsageError("invalid ", Option("endpoint_url"), f": {one_line(str(exc))}") from exc
     _Watch(timeouts, options.on_retry).attach(client)
@@ -217,14 +212,19 @@ def new_session(options: AwsOptions, region: str | None = None) -> Any:
             profile_name=options.profile, region_name=region, botocore_session=core
         )
         remember(*_profile_keys(core))
-    except ProfileNotFound as exc:
-        profile = exc.kwargs.get("profile", options.profile)
-        raise UsageError(f"AWS profile {profile!r} not found") from exc
-    except InvalidRegionError as exc:
-        raise UsageError(f"invalid AWS region {exc.kwargs.get('region_name')!r}") from exc
     except BotoCoreError as exc:
-        raise UsageError(f"AWS configuration error: {one_line(str(exc))}") from exc
+        raise _unusable(exc, options) from exc
     return session
+
+
+def _unusable(exc: BotoCoreError, options: AwsOptions) -> UsageError:
+    """The line for a session or a client botocore could not make: a profile that does not
+    exist, a malformed region, another configuration error."""
+    if isinstance(exc, ProfileNotFound):
+        return UsageError(f"AWS profile {exc.kwargs.get('profile', options.profile)!r} not found")
+    if isinstance(exc, InvalidRegionError):
+        return UsageError(f"invalid AWS region {exc.kwargs.get('region_name')!r}")
+    return UsageError(f"AWS configuration error: {one_line(str(exc))}")
 
 
 def _timestamp(value: Any) -> Any:
