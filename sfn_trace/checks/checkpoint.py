@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sfn_trace.checks.rows import Culprit, ScanRow
+from sfn_trace.checks.rows import ScanRow, culprit_document, culprit_from_document
 from sfn_trace.errors import ExitCode, Option, UsageError
 from sfn_trace.model.execution import ExecutionInfo
 from sfn_trace.model.result import Verdict
@@ -195,8 +195,8 @@ def record_of(row: ScanRow) -> dict[str, Any]:
         "start": _text(info.start),
         "stop": _text(info.stop),
         "verdict": row.verdict.value if row.verdict else None,
-        "first_null": _culprit(row.first_null),
-        "lost_at": _culprit(row.lost_at),
+        "first_null": culprit_document(row.first_null),
+        "lost_at": culprit_document(row.lost_at),
         "error": row.error,
         "error_exit_code": int(row.error_exit_code) if row.error_exit_code is not None else None,
         "warnings": list(row.warnings),
@@ -217,35 +217,11 @@ def row_from(record: Mapping[str, Any]) -> ScanRow:
             stop=_moment(record["stop"]),
         ),
         verdict=Verdict(verdict) if verdict is not None else None,
-        first_null=_culprit_from(record["first_null"]),
-        lost_at=_culprit_from(record["lost_at"]),
+        first_null=culprit_from_document(record["first_null"]),
+        lost_at=culprit_from_document(record["lost_at"]),
         error=record["error"],
         error_exit_code=ExitCode(code) if code is not None else None,
         warnings=tuple(record["warnings"]),
-    )
-
-
-def _culprit(culprit: Culprit | None) -> dict[str, Any] | None:
-    if culprit is None:
-        return None
-    return {
-        "state": culprit.state,
-        "scope": list(culprit.scope),
-        "event_id": culprit.event_id,
-        "map_iteration": culprit.map_iteration,
-        "became": culprit.became,
-    }
-
-
-def _culprit_from(record: Mapping[str, Any] | None) -> Culprit | None:
-    if record is None:
-        return None
-    return Culprit(
-        state=record["state"],
-        scope=tuple(record["scope"]),
-        event_id=record["event_id"],
-        map_iteration=record["map_iteration"],
-        became=record["became"],
     )
 
 

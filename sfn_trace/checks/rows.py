@@ -8,9 +8,9 @@ go. :class:`Tally` adds rows up one by one, so a scan need not keep them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sfn_trace.errors import ExitCode, SfnTraceError, TraceCall, UsageError
 from sfn_trace.model.arn import parse_execution_arn
@@ -52,6 +52,32 @@ class Culprit:
             map_iteration=visit.map_iteration,
             became=finding.became,
         )
+
+
+def culprit_document(culprit: Culprit | None) -> dict[str, Any] | None:
+    """A culprit as JSON: the scan's reports and its checkpoint records write it so."""
+    if culprit is None:
+        return None
+    return {
+        "state": culprit.state,
+        "scope": list(culprit.scope),
+        "event_id": culprit.event_id,
+        "map_iteration": culprit.map_iteration,
+        "became": culprit.became,
+    }
+
+
+def culprit_from_document(document: Mapping[str, Any] | None) -> Culprit | None:
+    """The culprit :func:`culprit_document` wrote."""
+    if document is None:
+        return None
+    return Culprit(
+        state=document["state"],
+        scope=tuple(document["scope"]),
+        event_id=document["event_id"],
+        map_iteration=document["map_iteration"],
+        became=document["became"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

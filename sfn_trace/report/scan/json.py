@@ -42,7 +42,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfn_trace.checks.scan import Culprit, ScanResult, ScanRow, Tally
+from sfn_trace.checks.rows import culprit_document
+from sfn_trace.checks.scan import ScanQuery, ScanResult, ScanRow, Tally
 from sfn_trace.model import jsontext
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
@@ -54,18 +55,23 @@ def render(result: ScanResult, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     return jsontext.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
+def filters_json(query: ScanQuery) -> dict[str, Any]:
+    """The scan's filters, as the JSON report and the JSONL tally line write them."""
+    return {
+        "statuses": list(query.statuses),
+        "since": iso(query.since),
+        "until": iso(query.until),
+        "limit": query.limit,
+    }
+
+
 def to_document(result: ScanResult) -> dict[str, Any]:
     query = result.query
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "state_machine_arn": query.state_machine_arn,
         "field": query.field,
-        "filters": {
-            "statuses": list(query.statuses),
-            "since": iso(query.since),
-            "until": iso(query.until),
-            "limit": query.limit,
-        },
+        "filters": filters_json(query),
         "truncated": result.truncated,
         "executions": [_row(row) for row in result.rows],
         "summary": {
@@ -124,21 +130,9 @@ def _row(row: ScanRow) -> dict[str, Any]:
         "start": iso(info.start),
         "stop": iso(info.stop),
         "verdict": row.verdict.value if row.verdict else None,
-        "first_null": culprit_json(row.first_null),
-        "lost_at": culprit_json(row.lost_at),
+        "first_null": culprit_document(row.first_null),
+        "lost_at": culprit_document(row.lost_at),
         "error": row.error,
         "error_exit_code": int(row.error_exit_code) if row.error_exit_code is not None else None,
         "warnings": list(row.warnings),
-    }
-
-
-def culprit_json(culprit: Culprit | None) -> dict[str, Any] | None:
-    if culprit is None:
-        return None
-    return {
-        "state": culprit.state,
-        "scope": list(culprit.scope),
-        "event_id": culprit.event_id,
-        "map_iteration": culprit.map_iteration,
-        "became": culprit.became,
     }

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sfn_trace.checks.rows import culprit_document
 from sfn_trace.checks.scan import ScanResult, ScanRow
 from sfn_trace.errors import ExitCode
 from sfn_trace.model import jsontext
 from sfn_trace.model.result import Verdict
 from sfn_trace.report.common import iso
 from sfn_trace.report.registry import DEFAULT_OPTIONS, RenderOptions
-from sfn_trace.report.scan.json import culprit_json, machines_json, with_machines
+from sfn_trace.report.scan.json import filters_json, machines_json, with_machines
 
 SCHEMA = "sfn-trace-scan-line/1"
 
@@ -56,8 +57,8 @@ def line(row: ScanRow) -> str:
         "start": iso(info.start),
         "stop": iso(info.stop),
         "verdict": row.verdict.value if row.verdict else None,
-        "first_null": culprit_json(row.first_null),
-        "lost_at": culprit_json(row.lost_at),
+        "first_null": culprit_document(row.first_null),
+        "lost_at": culprit_document(row.lost_at),
         "exit_code": int(exit_class(row)),
         "error": row.error,
         "error_exit_code": int(row.error_exit_code) if row.error_exit_code is not None else None,
@@ -85,12 +86,7 @@ def tally_line(result: ScanResult) -> str:
         "schema": SCHEMA,
         "state_machine_arn": query.state_machine_arn,
         "field": query.field,
-        "filters": {
-            "statuses": list(query.statuses),
-            "since": iso(query.since),
-            "until": iso(query.until),
-            "limit": query.limit,
-        },
+        "filters": filters_json(query),
         "truncated": result.truncated,
         "executions": totals.executions,
         "lost_the_field": totals.lost,
