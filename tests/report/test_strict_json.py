@@ -24,8 +24,6 @@ import gzip
 import json
 import math
 import pickle
-import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -521,25 +519,17 @@ def test_compare_shows_each_number_as_the_payload_wrote_it(tmp_path: Path) -> No
     assert occurrences(divergence["bad"]["input"]) == SPLIT_OCCURRENCES
 
 
-# --- the common path costs what it did ---------------------------------------------------------
+# --- the common path writes what the standard library writes ---------------------------------
 
 
-def _best(work: Callable[[], object], runs: int = 5) -> float:
-    best = math.inf
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def test_the_common_path_is_not_slower() -> None:
-    """Parsing every payload of a generated history, and writing its trace, against the
-    standard library doing the same (best of 5, alternating; generous bound for busy
-    machines: the measured ratios are 1.0)."""
+def test_the_common_path_writes_what_the_standard_library_writes() -> None:
+    """On a generated history with no number or text beyond JSON's common ground, the
+    strict writer's output is byte for byte the standard library's (what it costs is
+    measured by ``make bench``, not here)."""
     generated = generate(2_500, seed=11)
     events = events_from_api(generated.events)
     texts = [p.text for e in events for p in (e.input, e.output, e.parameters) if p is not None]
+    assert [Payload(t).value for t in texts] == [json.loads(t) for t in texts]
     result = analyze(ExecutionData(info=infer_info(events), events=events), generated.field)
     document = trace_json.to_document(result)
 
@@ -551,18 +541,3 @@ def test_the_common_path_is_not_slower() -> None:
         return text[:-2] + f',\n  "visits": [\n{lines}\n  ]\n}}\n'
 
     assert trace_json.dumps(document) == stdlib_dumps(document)
-    ratios = {}
-    for name, ours, theirs in (
-        (
-            "parse",
-            lambda: [Payload(t).value for t in texts],
-            lambda: [json.loads(t) for t in texts],
-        ),
-        ("write", lambda: trace_json.dumps(document), lambda: stdlib_dumps(document)),
-    ):
-        best_ours, best_theirs = math.inf, math.inf
-        for _ in range(3):
-            best_theirs = min(best_theirs, _best(theirs, 2))
-            best_ours = min(best_ours, _best(ours, 2))
-        ratios[name] = best_ours / best_theirs
-    assert all(ratio < 1.5 for ratio in ratios.values()), ratios

@@ -60,8 +60,11 @@ AT_ONCE_3 = {
     "GetExecutionHistory": 3,
 }
 """Three attempts of each call a trace makes first: they go at once."""
-MARGIN = 1.0
-"""Seconds a command may run past its budget: the client's creation, the report."""
+MARGIN = 4.0
+"""Seconds a command may run past its budget: the client's creation, the report, and a busy
+machine (a loaded 2-core CI run was once 1.06 s over a 1 s budget). How many attempts were
+made is told by the endpoint's call counts, not by the clock; this bound only catches a
+command that hangs (a stalled request is released after 60 s)."""
 
 
 def _runner() -> CliRunner:
