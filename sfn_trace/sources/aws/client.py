@@ -69,6 +69,7 @@ from sfn_trace.errors import AwsError, Named, Option, SfnTraceError, UsageError
 from sfn_trace.model.arn import ExecutionArn
 from sfn_trace.model.options import AwsOptions, RetryCallback, RetryNotice
 from sfn_trace.model.secrets import remember, scrub
+from sfn_trace.sources.aws.pages import ParserFactory
 
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
@@ -199,15 +200,15 @@ def make_client(
 def new_session(options: AwsOptions, region: str | None = None) -> Any:
     """The boto3 session clients are made from: the caller's own (``options.session``, left
     as it is), or a new one from the normal credential chain (``options.profile``), whose
-    profile keys are registered as secrets and whose timestamps are read by
-    :func:`_timestamp`."""
+    profile keys are registered as secrets, whose timestamps are read by :func:`_timestamp`
+    and whose history pages are decoded by :mod:`sfn_trace.sources.aws.pages`."""
     if options.session is not None:  # the caller's own session and credentials
         return options.session
     try:
         core = botocore.session.get_session()
-        core.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=_timestamp
-        )
+        parsers = ParserFactory()  # history pages decoded fast (sources/aws/pages.py)
+        parsers.set_parser_defaults(timestamp_parser=_timestamp)
+        core.register_component("response_parser_factory", parsers)
         session = boto3.Session(
             profile_name=options.profile, region_name=region, botocore_session=core
         )
