@@ -1157,8 +1157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-targets", action="store_true", help="skip rows 1, 2 and 4")
     parser.add_argument("--skip-live", action="store_true", help="skip row 3 and the calls")
     parser.add_argument("--no-oversize", action="store_true", help="skip the 100k-event file")
-    parser.add_argument("--skip-fleet", action="store_true", help="skip the scan rows (6a-6c)")
+    parser.add_argument("--skip-fleet", action="store_true", help="skip the scan rows (6a-6d)")
     parser.add_argument("--fleet-executions", type=int, help="row 6a (default 10,000)")
+    parser.add_argument(
+        "--fleet-rows",
+        metavar="ROW[,ROW]",
+        help="only these scan rows, of 6a, 6b, 6c, 6d (default: all); with --skip-targets "
+        "--skip-offline --skip-live, only they run",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument("--results", type=Path, help="write the results here instead")
     args = parser.parse_args(argv)
@@ -1170,6 +1176,14 @@ def main(argv: list[str] | None = None) -> int:
     shape = args.shape_events or (1_500 if quick else SHAPE_EVENTS)
     live_events = args.live_events or shape
     results = args.results or (None if quick or args.no_write else RESULTS)
+    from benchmarks import fleet_bench
+
+    fleet_rows = fleet_bench.ROWS
+    if args.fleet_rows is not None:
+        fleet_rows = tuple(row.strip().lower() for row in args.fleet_rows.split(",") if row.strip())
+        unknown = sorted(set(fleet_rows) - set(fleet_bench.ROWS))
+        if unknown or not fleet_rows:
+            parser.error(f"--fleet-rows: one or more of {', '.join(fleet_bench.ROWS)}")
 
     byte_compile()
     info = machine()
@@ -1188,12 +1202,12 @@ def main(argv: list[str] | None = None) -> int:
         print("live: starting the lab and the paging proxy ...", flush=True)
         live(report, runs, live_events)
     if not args.skip_fleet:
-        from benchmarks import fleet_bench
-
         fleet_bench.fleet(
             report,
             args.fleet_executions or (1_000 if quick else fleet_bench.EXECUTIONS),
             300 if quick else fleet_bench.QUARTER_EXECUTIONS,
+            600 if quick else fleet_bench.ACCOUNTS_EXECUTIONS,
+            rows=fleet_rows,
         )
     print()
     print(table(report.rows))

@@ -25,7 +25,8 @@ as if another client spent the rest), ``ListExecutions`` 100 and 2 a second,
 ``DescribeMapRun`` 200 and 1 a second. A call that
 finds its bucket empty is answered at once with HTTP 400 ``ThrottlingException`` "Rate
 exceeded", as AWS answers, and takes no token. ``server.stats()`` (also ``GET /stats``)
-counts the calls answered and throttled per operation.
+counts the calls answered and throttled per operation, and the calls signed with each access
+key id (the ``Credential=`` of the SigV4 ``Authorization`` header; no signature is checked).
 
 ``python -m benchmarks.fleet_server --executions 10000 --rate 100`` serves until killed and
 prints ``listening on http://127.0.0.1:PORT`` first.
@@ -48,6 +49,7 @@ REGION = "us-west-2"
 ACCOUNT = "123456789012"
 MACHINE = "fleet-ingest"
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{MACHINE}"
+"""The fleet's state machine in the default account."""
 FIELD = "poll_results_s3_key"
 PAGE_EVENTS = 50
 """Events per history page: AWS pages by size as well as by ``maxResults``; small pages
@@ -58,16 +60,20 @@ LIST_BUCKET = (100.0, 2.0)
 DESCRIBE_MAP_RUN_BUCKET = (200.0, 1.0)
 
 
-def execution_arn(index: int) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}:run-{index:05d}"
+def state_machine_arn(account: str = ACCOUNT) -> str:
+    return f"arn:aws:states:{REGION}:{account}:stateMachine:{MACHINE}"
 
 
-def child_arn(index: int) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE}/Fan:child-{index:05d}"
+def execution_arn(index: int, account: str = ACCOUNT) -> str:
+    return f"arn:aws:states:{REGION}:{account}:execution:{MACHINE}:run-{index:05d}"
 
 
-def map_run_arn(index: int) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{MACHINE}/Fan:run-{index:05d}"
+def child_arn(index: int, account: str = ACCOUNT) -> str:
+    return f"arn:aws:states:{REGION}:{account}:execution:{MACHINE}/Fan:child-{index:05d}"
+
+
+def map_run_arn(index: int, account: str = ACCOUNT) -> str:
+    return f"arn:aws:states:{REGION}:{account}:mapRun:{MACHINE}/Fan:run-{index:05d}"
 
 
 def shape_of(index: int) -> str:
@@ -114,14 +120,16 @@ def _j(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _history(shape: str, lost: bool, index: int = 0) -> list[dict[str, Any]]:
+def _history(
+    shape: str, lost: bool, index: int = 0, account: str = ACCOUNT
+) -> list[dict[str, Any]]:
     document: dict[str, Any] = {"job": "fleet", FIELD: "s3://bucket/results/key.json", "n": 1}
     events = _Events()
     events.add(
         "ExecutionStarted",
         "executionStartedEventDetails",
         input=_j(document),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/fleet",
+        roleArn=f"arn:aws:iam::{account}:role/fleet",
     )
     if shape == "flat":
         for name in ("Receive", "Normalize", "Store"):
@@ -140,7 +148,9 @@ def _history(shape: str, lost: bool, index: int = 0) -> list[dict[str, Any]]:
             document = after
     else:
         events.add("MapStateEntered", "stateEnteredEventDetails", name="Fan", input=_j(document))
-        events.add("MapRunStarted", "mapRunStartedEventDetails", mapRunArn=map_run_arn(index))
+        events.add(
+            "MapRunStarted", "mapRunStartedEventDetails", mapRunArn=map_run_arn(index, account)
+        )
         events.add("MapRunSucceeded")
         events.add("MapStateExited", "stateExitedEventDetails", name="Fan", output=_j(document))
         after = dict(document, collected=True)
@@ -152,8 +162,8 @@ def _history(shape: str, lost: bool, index: int = 0) -> list[dict[str, Any]]:
     return events.events
 
 
-def _child_history() -> list[dict[str, Any]]:
-    return _history("flat", False)
+def _child_history(account: str = ACCOUNT) -> list[dict[str, Any]]:
+    return _history("flat", False, account=account)
 
 
 class Bucket:
@@ -182,7 +192,12 @@ class _Page:
 
 
 class FleetServer:
-    """The fleet (see the module); ``with FleetServer(...) as server: server.endpoint_url``."""
+    """The fleet (see the module); ``with FleetServer(...) as server: server.endpoint_url``.
+
+    ``account``: the AWS account the fleet is in (its state machine is
+    ``state_machine_arn(account)``); two servers of two accounts, each with its own buckets,
+    stand for two accounts of one region.
+    """
 
     def __init__(
         self,
@@ -192,8 +207,11 @@ class FleetServer:
         rate: float = 20,
         latency: float = 0.15,
         port: int = 0,
+        account: str = ACCOUNT,
     ) -> None:
         self.executions = executions
+        self.account = account
+        self.state_machine_arn = state_machine_arn(account)
         self.latency = latency
         self.buckets = {
             "GetExecutionHistory": Bucket(burst, rate),
@@ -202,15 +220,18 @@ class FleetServer:
         }
         self.answered: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
+        self.access_keys: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self.first_call: float | None = None
         self.last_call: float | None = None
         # Every history is one of a few: each page's events are made once.
         self._histories = {
-            (shape, lost): _history(shape, lost) for shape in SHAPES for lost in (False, True)
+            (shape, lost): _history(shape, lost, account=account)
+            for shape in SHAPES
+            for lost in (False, True)
         }
-        self._child = _child_history()
+        self._child = _child_history(account)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -226,6 +247,7 @@ class FleetServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                server.signed_by(self.headers.get("Authorization") or "")
                 status, answer = server.answer(operation, body)
                 self._send(status, answer)
 
@@ -262,9 +284,17 @@ class FleetServer:
             return {
                 "answered": dict(self.answered),
                 "throttled": dict(self.throttled),
+                "access_keys": dict(self.access_keys),
                 "first_call": self.first_call,
                 "last_call": self.last_call,
             }
+
+    def signed_by(self, authorization: str) -> None:
+        """Count a call under the access key id that signed it (``-`` when unsigned)."""
+        _, _, credential = authorization.partition("Credential=")
+        key = credential.partition("/")[0] or "-"
+        with self.lock:
+            self.access_keys[key] += 1
 
     def answer(self, operation: str, body: dict[str, Any]) -> tuple[int, bytes]:
         bucket = self.buckets.get(operation)
@@ -296,9 +326,9 @@ class FleetServer:
             return 400, _error("ValidationException", "maxResults must be at most 1000")
         if body.get("mapRunArn"):
             index = int(str(body["mapRunArn"]).rsplit("-", 1)[1])
-            item = _item(child_arn(index), index, "SUCCEEDED")
+            item = _item(child_arn(index, self.account), index, "SUCCEEDED", self.account)
             return 200, json.dumps({"executions": [item]}).encode()
-        if body.get("stateMachineArn") != STATE_MACHINE_ARN:
+        if body.get("stateMachineArn") != self.state_machine_arn:
             return 400, _error("StateMachineDoesNotExist", "State Machine Does Not Exist")
         wanted = body.get("statusFilter")
         start = int(body.get("nextToken") or 0)
@@ -307,7 +337,7 @@ class FleetServer:
         while index < self.executions and len(items) < size:
             status = status_of(index)
             if wanted in (None, status):
-                items.append(_item(execution_arn(index), index, status))
+                items.append(_item(execution_arn(index, self.account), index, status, self.account))
             index += 1
         answer: dict[str, Any] = {"executions": items}
         if index < self.executions:
@@ -329,7 +359,10 @@ class FleetServer:
             events = self._histories[shape_of(index), loses(index)]
             if shape_of(index) == "distributed":  # its own Map Run
                 events = [
-                    dict(e, mapRunStartedEventDetails={"mapRunArn": map_run_arn(index)})
+                    dict(
+                        e,
+                        mapRunStartedEventDetails={"mapRunArn": map_run_arn(index, self.account)},
+                    )
                     if e["type"] == "MapRunStarted"
                     else e
                     for e in events
@@ -357,7 +390,7 @@ class FleetServer:
         }
         answer = {
             "mapRunArn": arn,
-            "executionArn": execution_arn(index),
+            "executionArn": execution_arn(index, self.account),
             "status": "SUCCEEDED",
             "startDate": T0 - index + 0.2,
             "stopDate": T0 - index + 0.3,
@@ -370,11 +403,11 @@ class FleetServer:
         return 200, json.dumps(answer).encode()
 
 
-def _item(arn: str, index: int, status: str) -> dict[str, Any]:
+def _item(arn: str, index: int, status: str, account: str = ACCOUNT) -> dict[str, Any]:
     start = T0 - index
     return {
         "executionArn": arn,
-        "stateMachineArn": STATE_MACHINE_ARN,
+        "stateMachineArn": state_machine_arn(account),
         "name": arn.rsplit(":", 1)[1],
         "status": status,
         "startDate": start,
@@ -393,11 +426,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20, help="GetExecutionHistory refill /s")
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per answer")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--account", default=ACCOUNT, help="the fleet's AWS account id")
     args = parser.parse_args(argv)
     if not (math.isfinite(args.rate) and args.rate > 0):
         parser.error("--rate must be positive")
+    if not (len(args.account) == 12 and args.account.isascii() and args.account.isdigit()):
+        parser.error("--account must be 12 digits")
     with FleetServer(
-        args.executions, burst=args.burst, rate=args.rate, latency=args.latency, port=args.port
+        args.executions,
+        burst=args.burst,
+        rate=args.rate,
+        latency=args.latency,
+        port=args.port,
+        account=args.account,
     ) as server:
         print(f"listening on {server.endpoint_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -210,6 +210,14 @@ CASES = [
         f"execution: sfn-trace {EXECUTION} --field F",
     ),
     (
+        lambda: api.scan(MACHINE, FIELD, profiles={"999999999999": "prod"}),
+        ["sfn-trace", "scan", MACHINE, "--field", FIELD, "--account-profile", "999999999999=prod"],
+        "profiles=: account 999999999999 owns none of the state machines scanned "
+        "(their accounts: 123456789012)",
+        "--account-profile: account 999999999999 owns none of the state machines scanned "
+        "(their accounts: 123456789012)",
+    ),
+    (
         lambda: api.trace(EXECUTION, FIELD, aws=AwsOptions(timeout=0.5)),
         None,  # the command line refuses --timeout below 1 itself
         "timeout= must be at least 1 second, not 0.5",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -373,6 +373,7 @@ def scan(
     checkpoint: str | Path | None = None,
     rate: float | None = None,
     follow_children: FollowChildren | None = None,
+    profiles: Mapping[str, str] | None = None,
 ) -> ScanResult:
     """``sfn-trace scan STATE_MACHINE_ARN --field F``: the newest ``limit`` executions with
     one of the statuses (``"SUCCEEDED,FAILED"`` or a list; default all) started between
@@ -385,10 +386,14 @@ def scan(
     fetches only what is left (:mod:`sfn_trace.checks.checkpoint`). ``rate``: the
     GetExecutionHistory calls per second the account is granted when AWS raised its quota.
     ``follow_children``: each execution's Distributed Map children read too (N or ``"all"``).
+    ``profiles``: account id -> AWS profile, for state machines in several accounts: that
+    account's listings and histories are read with that profile (``aws.profile``, or boto3's
+    normal chain, for the others). Profiles are how to reach the accounts, not which scan it
+    is: a checkpoint resumes whatever profiles the next run uses.
     """
     from datetime import timezone
 
-    from sfn_trace.checks.scan import ScanQuery, statuses_from_text
+    from sfn_trace.checks.scan import ScanQuery, check_profiles, statuses_from_text
     from sfn_trace.checks.scan import scan as scan_executions
 
     _check_field(field)
@@ -398,6 +403,7 @@ def scan(
         raise UsageError("no state machine ARN to scan")
     for arn in arns:
         parse_state_machine_arn(arn)  # a typo is exit 2, before any call
+    profiles = check_profiles(profiles or {}, arns)
     if aws is not None:
         aws.check()
     statuses = (
@@ -445,6 +451,7 @@ def scan(
             checkpoint=journal,
             rate=rate,
             follow_children=follow_children,
+            profiles=profiles,
         )
     finally:
         if journal is not None:

@@ -11,10 +11,12 @@ ones (they are fetched again), never corrupt the earlier ones.
 
 The same command with the same file resumes: the header must match the command (state
 machine, field, statuses, ``--since``/``--until`` as typed, ``--limit``), else the file is
-refused (exit 2) rather than mixed with another scan's rows. A relative window (``--since
-24h``) and an open end (no ``--until``) are resolved once, by the first run, and kept in the
-header, so every run of that scan lists the same executions, and the final tally and lines
-are those of an uninterrupted run.
+refused (exit 2) rather than mixed with another scan's rows. The credentials the accounts
+are read with (``--profile``, ``--account-profile``) are not part of it: they say how to
+reach the accounts, not which scan it is, so a scan stopped under one profile resumes under
+another. A relative window (``--since 24h``) and an open end (no ``--until``) are resolved
+once, by the first run, and kept in the header, so every run of that scan lists the same
+executions, and the final tally and lines are those of an uninterrupted run.
 """
 
 from __future__ import annotations

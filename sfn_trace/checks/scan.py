@@ -17,10 +17,11 @@ verdict (``unknown``), else 0 (every execution read kept the field, or none matc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,6 +49,7 @@ __all__ = [
     "ScanResult",
     "ScanRow",
     "Tally",
+    "check_profiles",
     "parse_moment",
     "scan",
     "statuses_from_text",
@@ -63,6 +65,8 @@ MAX_WORKERS = 32
 FLEET_WORKERS = 128
 """At most this many histories in flight in :func:`scan` (see :func:`workers_for`)."""
 
+_ACCOUNT = re.compile(r"[0-9]{12}")
+"""An AWS account id: 12 ASCII digits."""
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -211,6 +215,7 @@ def scan(
     keep_rows: bool = True,
     checkpoint: Checkpoint | None = None,
     follow_children: FollowChildren | None = None,
+    profiles: Mapping[str, str] | None = None,
 ) -> ScanResult:
     """List the executions the query selects and trace the field through each, listing,
     fetching and judging at once (:mod:`sfn_trace.checks.fleet`).
@@ -223,6 +228,10 @@ def scan(
     are not fetched again); ``keep_rows=False`` keeps only the tally (flat memory).
     ``follow_children``: each execution's Distributed Map children (at most N each, or
     ``"all"``) are read too, their history pages paced by the same bucket.
+    ``profiles``: account id -> AWS profile (:func:`check_profiles`): the listings and
+    histories of that account's state machines are read with that profile's credentials
+    and settings (an ``endpoint_url``; the region stays the ARN's or ``options.region``);
+    the other accounts' with ``options``.
     """
     from sfn_trace.model.arn import parse_execution_arn, parse_state_machine_arn
     from sfn_trace.model.options import AwsOptions
@@ -237,10 +246,20 @@ def scan(
             Option("rate"), f" must be a positive number of calls per second, not {rate:g}"
         )
     machines = [parse_state_machine_arn(arn) for arn in query.machines]
+    profiles = check_profiles(profiles or {}, query.machines)
+
+    def options_of(account: str) -> AwsOptions:
+        """The AWS options an account is read with: its own profile, else ``options``."""
+        profile = profiles.get(account)
+        if profile is None:
+            return options
+        # The account's own profile is more specific than a session given for all of them.
+        return dataclasses.replace(options, profile=profile, session=None)
+
     streams = [
         ExecutionStream(
             machine.arn,
-            options,
+            options_of(machine.account),
             statuses=query.statuses,
             since=query.since,
             until=query.until,
@@ -254,7 +273,11 @@ def scan(
         region = options.region or machine.region
         if (machine.account, region) not in groups:
             bucket = limiter or meter(
-                "GetExecutionHistory", region, options, rate=rate, account=machine.account
+                "GetExecutionHistory",
+                region,
+                options_of(machine.account),
+                rate=rate,
+                account=machine.account,
             )
             groups[(machine.account, region)] = (machine.arn, bucket)
     buckets = list({id(bucket): bucket for _, bucket in groups.values()}.values())
@@ -263,7 +286,7 @@ def scan(
         raise UsageError(f"workers must be between 1 and {FLEET_WORKERS}, not {workers}")
     fetchers = {
         key: HistoryFetcher.for_state_machine(
-            arn, options, bucket, pool=workers, follow=follow_children
+            arn, options_of(key[0]), bucket, pool=workers, follow=follow_children
         )
         for key, (arn, bucket) in groups.items()
     }
@@ -328,6 +351,38 @@ def scan(
         tally=None if keep_rows else tally,
         throttles=pacing.throttles if pacing is not None else 0,
     )
+
+
+def check_profiles(profiles: Mapping[str, str], machines: Sequence[str]) -> dict[str, str]:
+    """``profiles`` (account id -> AWS profile) checked against the state machine ARNs
+    scanned, before any call: each account 12 digits and the account of at least one of
+    them, each profile a name. A :class:`~sfn_trace.errors.UsageError` otherwise."""
+    from sfn_trace.model.arn import parse_state_machine_arn
+
+    accounts = {parse_state_machine_arn(arn).account for arn in machines}
+    checked: dict[str, str] = {}
+    for account, profile in profiles.items():
+        if not isinstance(account, str) or not _ACCOUNT.fullmatch(account.strip()):
+            raise UsageError(
+                Option("profiles"), f": {account!r} is not an AWS account id (12 digits)"
+            )
+        account = account.strip()
+        if account not in accounts:
+            raise UsageError(
+                Option("profiles"),
+                f": account {account} owns none of the state machines scanned "
+                f"(their accounts: {', '.join(sorted(accounts))})",
+            )
+        if not isinstance(profile, str) or not profile.strip():
+            raise UsageError(Option("profiles"), f": account {account} has no profile name")
+        if checked.get(account, profile.strip()) != profile.strip():
+            raise UsageError(
+                Option("profiles"),
+                f": account {account} is given two profiles, "
+                f"{checked[account]!r} and {profile.strip()!r}",
+            )
+        checked[account] = profile.strip()
+    return checked
 
 
 def _unqualified(arn: str) -> str:

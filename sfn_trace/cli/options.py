@@ -98,6 +98,7 @@ FLAGS = {
     "status": "--status",
     "region": "--region",
     "profile": "--profile",
+    "profiles": "--account-profile",
     "endpoint_url": "--endpoint-url",
     "max_attempts": "--max-attempts",
     "timeout": "--timeout",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from sfn_trace.cli.options import (
     with_aws_options,
 )
 from sfn_trace.cli.progress import ScanProgressBar
+from sfn_trace.errors import UsageError
 from sfn_trace.model.options import DEFAULT_OPTIONS, DEFAULT_SCAN_LIMIT, AwsOptions
 from sfn_trace.report.registry import Command, ScanFormat
 
@@ -66,6 +68,8 @@ Several STATE_MACHINE_ARNs are scanned at once, the newest --limit of each: thei
 are read in turn and every account and region spends its own GetExecutionHistory bucket, so
 a scan across accounts goes at the sum of their quotas (inside one account the quota is the
 bound). The tally says how many executions of each state machine lost the field.
+--account-profile ACCOUNT=PROFILE reads one account's state machines with its own profile
+(repeat it for each account); the others use --profile (or the default credentials).
 
 --limit defaults to {DEFAULT_LIMIT}: the newest executions that match are scanned.
 """
@@ -145,6 +149,16 @@ def scan_command(
             show_default=False,
         ),
     ] = None,
+    account_profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account-profile",
+            metavar="ACCOUNT=PROFILE",
+            help="Read the state machines of this 12-digit AWS account with this profile "
+            "(repeat for each account) [default: --profile for every account].",
+            show_default=False,
+        ),
+    ] = None,
     aws: AwsOptions = DEFAULT_OPTIONS,
     debug: DebugOption = False,
 ) -> None:
@@ -156,6 +170,7 @@ def scan_command(
     fmt = default_format(output_format, ScanFormat)
     streamed = fmt is ScanFormat.JSONL
     with guarded(debug):
+        profiles = profiles_from_text(account_profiles or ())
         outputs = [("--output", output_file), ("--checkpoint", checkpoint)]
         output.check_outputs(outputs)  # before the listing, not after
         with (
@@ -187,6 +202,7 @@ def scan_command(
                 follow_children=(
                     parse_follow_children(follow_children) if follow_children is not None else None
                 ),
+                profiles=profiles,
             )
             if streamed:
                 from sfn_trace.report.scan.jsonl import tally_line
@@ -208,3 +224,25 @@ def scan_command(
                     output.err(summary)
             output.deliver(text, output_file)
     output.exit_with(result.exit_code, exit_reason(Command.SCAN, result))
+
+
+def profiles_from_text(values: Sequence[str]) -> dict[str, str]:
+    """``--account-profile ACCOUNT=PROFILE``, each given: account id -> profile. The same
+    account twice is refused unless with the same profile; the accounts themselves are
+    checked against the ARNs by the library (:func:`sfn_trace.api.scan`)."""
+    profiles: dict[str, str] = {}
+    for value in values:
+        account, equals, profile = value.partition("=")
+        account, profile = account.strip(), profile.strip()
+        if not (equals and account and profile):
+            raise UsageError(
+                f"--account-profile takes ACCOUNT=PROFILE (a 12-digit AWS account id, an AWS "
+                f"profile name), not {value!r}"
+            )
+        if profiles.get(account, profile) != profile:
+            raise UsageError(
+                f"--account-profile: account {account!r} is given two profiles, "
+                f"{profiles[account]!r} and {profile!r}"
+            )
+        profiles[account] = profile
+    return profiles

@@ -310,3 +310,148 @@ def test_limit_is_each_state_machines(accounts: Accounts, clock: FakeClock) -> N
     assert [m["executions"] for m in document["summary"]["machines"]] == [3, 3]
     assert document["truncated"] is True
     assert "only the newest 3 of each state machine were scanned" in result.stderr
+
+
+# --- a profile per account ----------------------------------------------------------------------
+
+
+class Made:
+    """The options each client was made with, by region (A is us-west-2, B eu-west-1)."""
+
+    def __init__(self, fake: Accounts) -> None:
+        self.fake = fake
+        self.options: dict[str, set[tuple[str | None, object]]] = {}
+
+    def __call__(self, service: str, region: str, options: AwsOptions, **kwargs: Any) -> Accounts:
+        self.options.setdefault(region, set()).add((options.profile, options.session))
+        self.fake.regions.append(region)
+        return self.fake
+
+
+@pytest.fixture
+def made(accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> Made:
+    made = Made(accounts)
+    monkeypatch.setattr(executions_module, "make_client", made)
+    return made
+
+
+@pytest.mark.usefixtures("clock")
+def test_an_account_with_a_profile_is_listed_and_read_with_it(made: Made) -> None:
+    result = api.scan(
+        [ARN_A, ARN_B], FIELD, aws=AwsOptions(profile="everyone"), profiles={A[0]: "a-team"}
+    )
+    assert result.totals.executions == 10 and result.totals.unreadable == 0
+    # The listing's client and the histories' client of each account: its own profile.
+    assert made.options == {A[1]: {("a-team", None)}, B[1]: {("everyone", None)}}
+    assert made.fake.regions.count(A[1]) == 2 and made.fake.regions.count(B[1]) == 2
+    # A's history pages took their tokens from the bucket of A with its profile.
+    a = pacing.meter("GetExecutionHistory", A[1], AwsOptions(profile="a-team"), account=A[0])
+    b = pacing.meter("GetExecutionHistory", B[1], AwsOptions(profile="everyone"), account=B[0])
+    assert (a.accepted, b.accepted) == (COUNTS[ARN_A], COUNTS[ARN_B])
+
+
+@pytest.mark.usefixtures("clock")
+def test_an_accounts_profile_comes_before_a_session_given_for_all(made: Made) -> None:
+    session = object()  # never used: the fake makes every client
+    api.scan([ARN_A, ARN_B], FIELD, aws=AwsOptions(session=session), profiles={B[0]: "b-team"})
+    assert made.options == {A[1]: {(None, session)}, B[1]: {("b-team", None)}}
+
+
+@pytest.mark.usefixtures("clock")
+def test_profiles_do_not_change_which_scan_a_checkpoint_belongs_to(
+    made: Made, tmp_path: Path
+) -> None:
+    """Profiles are how the accounts are reached, not the question: a scan stopped with one
+    set of profiles resumes with another (here none), fetching only what was left."""
+    path = tmp_path / "scan.ckpt"
+    judged: list[Any] = []
+
+    def die(row: Any) -> None:
+        judged.append(row)
+        if len(judged) == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        api.scan(
+            [ARN_A, ARN_B],
+            FIELD,
+            until=T0,
+            on_row=die,
+            checkpoint=path,
+            profiles={A[0]: "a-team", B[0]: "b-team"},
+        )
+    made.fake.fetched.clear()
+    result = api.scan([ARN_A, ARN_B], FIELD, until=T0, checkpoint=path)
+    assert result.totals.executions == 10
+    assert len(made.fake.fetched) == 10 - 4
+
+
+@pytest.mark.parametrize(
+    ("profiles", "message"),
+    [
+        ({"12345": "p"}, "profiles=: '12345' is not an AWS account id (12 digits)"),
+        ({"١١١١١١١١١١١١": "p"}, "is not an AWS account id (12 digits)"),  # not ASCII digits
+        (
+            {"333333333333": "p"},
+            "profiles=: account 333333333333 owns none of the state machines scanned "
+            "(their accounts: 111111111111, 222222222222)",
+        ),
+        ({A[0]: " "}, "profiles=: account 111111111111 has no profile name"),
+        (
+            {A[0]: "p", f" {A[0]} ": "q"},
+            "profiles=: account 111111111111 is given two profiles, 'p' and 'q'",
+        ),
+    ],
+)
+def test_profiles_are_checked_before_any_call(
+    accounts: Accounts, tmp_path: Path, profiles: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "scan.ckpt"
+    with pytest.raises(UsageError) as caught:
+        api.scan([ARN_A, ARN_B], FIELD, profiles=profiles, checkpoint=path)
+    assert message in str(caught.value)
+    assert accounts.regions == [] and not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        (
+            ["x"],
+            "--account-profile takes ACCOUNT=PROFILE (a 12-digit AWS account id, an AWS "
+            "profile name), not 'x'",
+        ),
+        (["=p"], "not '=p'"),
+        ([f"{A[0]}="], f"not '{A[0]}='"),
+        (["\x1b[31mp"], "not '\\x1b[31mp'"),  # a control character is shown escaped
+        (["12345=p"], "--account-profile: '12345' is not an AWS account id (12 digits)"),
+        (
+            ["333333333333=p"],
+            "--account-profile: account 333333333333 owns none of the state machines scanned",
+        ),
+        (
+            [f"{A[0]}=p", f"{A[0]}=q"],
+            f"--account-profile: account '{A[0]}' is given two profiles, 'p' and 'q'",
+        ),
+    ],
+)
+def test_account_profile_usage_errors_are_one_line(
+    accounts: Accounts, values: list[str], line: str
+) -> None:
+    args = ["scan", ARN_A, ARN_B, "--field", FIELD]
+    for value in values:
+        args += ["--account-profile", value]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.count("\n") == 1 and line in result.stderr
+    assert "\x1b" not in result.stderr
+    assert accounts.regions == []
+
+
+@pytest.mark.usefixtures("clock")
+def test_the_same_account_twice_with_the_same_profile_is_one(made: Made) -> None:
+    args = ["scan", ARN_A, ARN_B, "--field", FIELD, "--format", "json"]
+    args += ["--account-profile", f"{A[0]}=a-team", "--account-profile", f"{A[0]} = a-team"]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == ExitCode.FINDING
+    assert made.options == {A[1]: {("a-team", None)}, B[1]: {(None, None)}}
