@@ -22,13 +22,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sfn_trace.checks import fleet
-from sfn_trace.checks.rows import FINDINGS, Culprit, Loader, ScanRow, Tally, machine_of, row_of
+from sfn_trace.checks.rows import FINDINGS, Culprit, Loader, ScanRow, Tally, machine_of
 from sfn_trace.errors import ExitCode, Option, UsageError
 from sfn_trace.model.options import DEFAULT_SCAN_LIMIT
 from sfn_trace.model.result import Verdict
@@ -53,15 +52,13 @@ __all__ = [
     "parse_moment",
     "scan",
     "statuses_from_text",
-    "trace_all",
 ]
 
 DEFAULT_LIMIT = DEFAULT_SCAN_LIMIT
 DEFAULT_WORKERS = 8
-"""Enough threads to keep the paced GetExecutionHistory calls (20/s once the bucket is spent)
-busy when a page takes up to ~0.4 s; the token bucket, not the pool, bounds the request
-rate."""
-MAX_WORKERS = 32
+"""The fewest histories in flight (see :func:`workers_for`): enough to keep the paced
+GetExecutionHistory calls (20/s once the bucket is spent) busy when a page takes up to ~0.4 s;
+the token bucket, not the pool, bounds the request rate."""
 FLEET_WORKERS = 128
 """At most this many histories in flight in :func:`scan` (see :func:`workers_for`)."""
 
@@ -158,42 +155,6 @@ Progress = ScanProgress
 """Called after each execution with (executions done, total, its row)."""
 
 
-def trace_all(
-    executions: Sequence[ListedExecution],
-    load: Loader,
-    field_name: str,
-    *,
-    workers: int = DEFAULT_WORKERS,
-    on_progress: Progress | None = None,
-) -> tuple[ScanRow, ...]:
-    """Trace ``field_name`` through every execution on a small thread pool; rows come back
-    in the order of ``executions``, whatever order they finish in."""
-    if not 1 <= workers <= MAX_WORKERS:
-        raise UsageError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
-    rows: list[ScanRow | None] = [None] * len(executions)
-    if not executions:
-        return ()
-    done = 0
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(executions)))
-    try:
-        futures: dict[Future[ScanRow], int] = {
-            pool.submit(row_of, execution, load, field_name): index
-            for index, execution in enumerate(executions)
-        }
-        for future in as_completed(futures):
-            row = future.result()
-            rows[futures[future]] = row
-            done += 1
-            if on_progress is not None:
-                on_progress(done, len(executions), row)
-    except BaseException:
-        # Ctrl-C (or a bug): drop what has not started; running calls end on their own.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return tuple(row for row in rows if row is not None)
-
-
 def workers_for(rate: float) -> int:
     """Histories in flight to spend ``rate`` tokens a second: each page takes ~0.15 s to
     come back (AWS answers in 100-300 ms) and its share of the judging, so half a second's
@@ -281,7 +242,8 @@ def scan(
             )
             groups[(machine.account, region)] = (machine.arn, bucket)
     buckets = list({id(bucket): bucket for _, bucket in groups.values()}.values())
-    workers = workers or workers_for(sum(bucket.rate for bucket in buckets))
+    if workers is None:
+        workers = workers_for(sum(bucket.rate for bucket in buckets))
     if not 1 <= workers <= FLEET_WORKERS:
         raise UsageError(f"workers must be between 1 and {FLEET_WORKERS}, not {workers}")
     fetchers = {

@@ -21,9 +21,17 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from sfn_trace.checks.scan import Culprit, ScanQuery, ScanResult, ScanRow, parse_moment, trace_all
+from sfn_trace.checks import scan as scanning
+from sfn_trace.checks.scan import (
+    FLEET_WORKERS,
+    Culprit,
+    ScanQuery,
+    ScanResult,
+    ScanRow,
+    parse_moment,
+)
 from sfn_trace.cli import app
-from sfn_trace.errors import AwsError, ExitCode
+from sfn_trace.errors import AwsError, ExitCode, UsageError
 from sfn_trace.model.execution import ExecutionData, ExecutionInfo
 from sfn_trace.model.result import Verdict
 from sfn_trace.report import RENDERERS, Command, ScanFormat, render
@@ -33,6 +41,7 @@ from sfn_trace.sources.aws import executions as executions_module
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.target import load_target_file
 from tests.data import fixture_history
+from tests.fleet_rows import judge_all
 from tests.stubbing import paginator_for
 
 FIELD = "poll_results_s3_key"
@@ -100,12 +109,12 @@ def test_rows_keep_the_listing_order_whatever_order_they_finish_in() -> None:
             last_done.set()
         return ExecutionData(info=execution.info, events=data.events)
 
-    progress: list[int] = []
-    rows = trace_all(
-        executions, load, FIELD, workers=6, on_progress=lambda d, t, r: progress.append(d)
+    judged: list[str] = []
+    rows = judge_all(
+        executions, load, FIELD, workers=6, on_row=lambda r, _: judged.append(r.execution.name)
     )
     assert [r.execution.name for r in rows] == [f"run-{i}" for i in range(6)]
-    assert progress == [1, 2, 3, 4, 5, 6]
+    assert sorted(judged) == [f"run-{i}" for i in range(6)] and judged[-1] == "run-0"
     assert all(r.verdict is Verdict.INTACT for r in rows)
 
 
@@ -120,7 +129,7 @@ def throttled_loader(throttled: set[str], fixture: str) -> Any:
 
 def test_a_throttled_execution_costs_only_its_row() -> None:
     executions = [listed(f"run-{i}", i) for i in range(5)]
-    rows = trace_all(executions, throttled_loader({"run-2"}, "flat_split_drops_key"), FIELD)
+    rows = judge_all(executions, throttled_loader({"run-2"}, "flat_split_drops_key"), FIELD)
 
     errors = [(r.execution.name, r.error, r.error_exit_code) for r in rows if r.error]
     assert errors == [
@@ -134,7 +143,7 @@ def test_a_throttled_execution_costs_only_its_row() -> None:
 
 def test_unreadable_and_none_lost_exits_4() -> None:
     executions = [listed(f"run-{i}", i) for i in range(3)]
-    rows = trace_all(executions, throttled_loader({"run-0"}, "flat_intact"), FIELD)
+    rows = judge_all(executions, throttled_loader({"run-0"}, "flat_intact"), FIELD)
     assert ScanResult(ScanQuery(SM_ARN, FIELD), rows).exit_code is ExitCode.INCOMPLETE
 
 
@@ -142,14 +151,16 @@ def test_a_bug_on_one_history_is_reported_in_its_row() -> None:
     def load(execution: ListedExecution) -> ExecutionData:
         raise KeyError("boom")
 
-    (row,) = trace_all([listed("run-0")], load, FIELD)
+    (row,) = judge_all([listed("run-0")], load, FIELD)
     assert row.error is not None and row.error.startswith("internal error: KeyError: 'boom'")
     assert row.verdict is None
 
 
 def test_workers_are_bounded() -> None:
-    with pytest.raises(Exception, match="workers must be between 1 and 32"):
-        trace_all([listed("a")], lambda e: recorded("flat_intact"), FIELD, workers=0)
+    query = ScanQuery(SM_ARN, FIELD)
+    for workers in (0, FLEET_WORKERS + 1):
+        with pytest.raises(UsageError, match=f"workers must be between 1 and {FLEET_WORKERS}"):
+            scanning.scan(query, workers=workers)
 
 
 def row(verdict: Verdict | None, state: str | None = None, error: str | None = None) -> ScanRow:

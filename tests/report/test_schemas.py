@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from sfn_trace import api
 from sfn_trace.checks.compare import compare
-from sfn_trace.checks.scan import ScanQuery, ScanResult, trace_all
+from sfn_trace.checks.scan import ScanQuery, ScanResult
 from sfn_trace.cli import app
 from sfn_trace.errors import AwsError, ExitCode, InputError
 from sfn_trace.model.events import events_from_api
@@ -70,6 +70,7 @@ from tests.data import (
     fixture_history,
     fixture_names,
 )
+from tests.fleet_rows import judge_all
 from tests.history_builder import History
 
 DOCS = ROOT / "docs"
@@ -561,7 +562,7 @@ def test_scan_json_validates() -> None:
     query = ScanQuery(
         machine, FIELD, statuses=("SUCCEEDED", "FAILED"), since=T0 - timedelta(days=1), until=T0
     )
-    rows = trace_all(listed, load, FIELD, workers=4)
+    rows = judge_all(listed, load, FIELD, workers=4)
     result = ScanResult(query, rows, truncated=True, history_calls=len(rows), list_calls=2)
     document = json.loads(render(Command.SCAN, ScanFormat.JSON, result))
     assert document["summary"]["culprits"] and document["summary"]["unreadable"] == 2

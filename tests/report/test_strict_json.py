@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from benchmarks.generate_history import generate
-from sfn_trace.checks.scan import ScanQuery, ScanResult, trace_all
+from sfn_trace.checks.scan import ScanQuery, ScanResult
 from sfn_trace.cli import app
 from sfn_trace.model import jsontext
 from sfn_trace.model.events import Payload, events_from_api
@@ -46,6 +46,7 @@ from sfn_trace.report.trace import json as trace_json
 from sfn_trace.sources.aws.executions import ListedExecution
 from sfn_trace.sources.target import load_target_file
 from sfn_trace.trace import analyze
+from tests.fleet_rows import judge_all
 from tests.report.test_schemas import assert_valid
 
 FIELD = "F"
@@ -468,7 +469,7 @@ def test_scan_json_is_strict(tmp_path: Path) -> None:
     def load(execution: ListedExecution) -> ExecutionData:
         return ExecutionData(info=execution.info, events=data.events)
 
-    rows = trace_all(listed, load, FIELD, workers=2)
+    rows = judge_all(listed, load, FIELD, workers=2)
     result = ScanResult(query=ScanQuery(machine, FIELD), rows=rows)
     document = strict(render(Command.SCAN, ScanFormat.JSON, result))
     assert_valid("scan", document)
