@@ -269,3 +269,18 @@ def test_arguments_out_of_range_are_refused_by_the_sdk() -> None:
     result = call("trace_field", {"target": str(fixture_history(SEED)), "field": F, "budget": 10})
     assert result.is_error
     assert "budget" in result.content[0].text  # type: ignore[union-attr]
+
+
+def test_redact_keeps_other_payload_values_out_of_every_answer() -> None:
+    """``redact``: every payload value but the field's becomes a placeholder, as the command
+    line's ``--redact`` does; the execution input's ``batch_type`` is such a value."""
+    arguments = {"target": str(fixture_history(SEED)), "field": F, "definition": str(DEFINITION)}
+    plain = call("incident_report", arguments)
+    assert "LINE_EMBEDDING" in "".join(c.text for c in plain.content)  # type: ignore[union-attr]
+    for tool in ("trace_field", "trace_visits", "incident_report"):
+        result = call(tool, {**arguments, "redact": True})
+        text = "".join(c.text for c in result.content)  # type: ignore[union-attr]
+        assert not result.is_error, text
+        assert "LINE_EMBEDDING" not in text, tool
+        if tool == "trace_field":  # its report carries the warnings
+            assert f"payload values other than {F}'s are redacted" in text, tool
