@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from sfn_trace.checks.compare import compare
 from sfn_trace.checks.lint import LintedDefinition, LintReport, lint
-from sfn_trace.checks.scan import ScanQuery, ScanResult, trace_all
+from sfn_trace.checks.scan import ScanQuery, ScanResult
 from sfn_trace.model.definition import Definition
 from sfn_trace.model.events import events_from_api
 from sfn_trace.model.execution import (
@@ -57,6 +57,7 @@ from sfn_trace.trace import analyze
 from sfn_trace.trace.invocations import all_invocations
 from sfn_trace.trace.visits import build_visits
 from tests.data import DEFINITION, fixture_history
+from tests.fleet_rows import judge_all
 
 FIELD = "poll_results_s3_key"
 MARKER = "FORGED"
@@ -316,7 +317,7 @@ def test_no_raw_control_reaches_a_human_format(hostile: str) -> None:
             raise ValueError(hostile)
         return data
 
-    scan = ScanResult(ScanQuery(machine, FIELD), tuple(trace_all(listed, load, FIELD, workers=1)))
+    scan = ScanResult(ScanQuery(machine, FIELD), tuple(judge_all(listed, load, FIELD, workers=1)))
     assert_inert(render(Command.SCAN, ScanFormat.TABLE, scan), "scan table")
     assert_inert_csv(render(Command.SCAN, ScanFormat.CSV, scan), "scan csv")
 

@@ -18,11 +18,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from sfn_trace.checks.scan import statuses_from_text, trace_all
+from sfn_trace.checks.scan import statuses_from_text
 from sfn_trace.errors import AwsError, ExitCode, UsageError
 from sfn_trace.model.arn import parse_state_machine_arn
 from sfn_trace.sources.aws.executions import HistoryFetcher, ListedExecution, list_executions
 from sfn_trace.sources.aws.pacing import TokenBucket
+from tests.fleet_rows import judge_all
 
 REGION = "us-west-2"
 MACHINE = "line-ingest"
@@ -399,7 +400,7 @@ def test_throttling_during_a_scan_costs_one_row(stubbed: tuple[Any, Stubber]) ->
     )
     fetcher = HistoryFetcher(client, TokenBucket(1000, 1000.0))
 
-    rows = trace_all(executions, fetcher, "key", workers=1)
+    rows = judge_all(executions, fetcher, "key", workers=1)
 
     assert [r.verdict.value if r.verdict else None for r in rows] == ["intact", None, "intact"]
     assert rows[1].error == (
@@ -452,7 +453,7 @@ def test_history_calls_are_paced_at_20_per_simulated_second(
         )
     fetcher = HistoryFetcher(client, TokenBucket(1, 20.0, clock=clock, sleep=clock.sleep))
 
-    rows = trace_all(executions, fetcher, "key", workers=1)  # Stubber answers in order
+    rows = judge_all(executions, fetcher, "key", workers=1)  # Stubber answers in order
 
     assert [r.verdict.value for r in rows] == ["intact"] * 30  # type: ignore[union-attr]
     assert fetcher.calls == len(calls) == 60
@@ -493,7 +494,7 @@ def test_pacing_is_shared_by_all_workers() -> None:
     fetcher = HistoryFetcher(ThreadedFakeClient(moments, local), limiter)
     executions = [listed(f"run-{i}", "SUCCEEDED") for i in range(50)]
 
-    rows = trace_all(executions, fetcher, "key", workers=8)
+    rows = judge_all(executions, fetcher, "key", workers=8)
 
     assert [r.execution.name for r in rows] == [f"run-{i}" for i in range(50)]  # listing order
     assert len(moments) == fetcher.calls == 100
