@@ -9,7 +9,9 @@ through the fast path.
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-from botocore.parsers import JSONParser
+from botocore.parsers import PROTOCOL_PARSERS, JSONParser
 
 from sfn_trace.model.options import AwsOptions
 from sfn_trace.sources.aws import pages
@@ -159,6 +161,27 @@ def test_other_protocols_and_shapes_are_botocores() -> None:
     body = json.dumps({"executionArn": "a", "startDate": 1.5, "status": "SUCCEEDED"}).encode()
     parser = factory.create_parser("json")
     assert parser._handle_json_body(body, describe) == BOTOCORE._handle_json_body(body, describe)
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOL_PARSERS))
+def test_each_parser_is_freed_as_soon_as_it_is_dropped(protocol: str) -> None:
+    """botocore makes a parser per answer; left to itself, a parser keeps a method bound to
+    itself (its blob reader), a cycle that only the collector frees, and the program runs
+    without it. The factory's parsers are freed by reference counting alone, and read blobs
+    as botocore's default does."""
+    factory = pages.ParserFactory()
+    factory.set_parser_defaults(timestamp_parser=_timestamp)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        parser = factory.create_parser(protocol)
+        assert parser._blob_parser("aGVsbG8=") == b"hello"
+        freed = weakref.ref(parser)
+        del parser
+        assert freed() is None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_sfn_traces_session_reads_pages_the_fast_way(monkeypatch: pytest.MonkeyPatch) -> None:
