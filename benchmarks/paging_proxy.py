@@ -472,6 +472,10 @@ def _without_data(event: Mapping[str, Any]) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    disable_nagle_algorithm = True
+    """The headers and the body go in two sends: with Nagle's algorithm the body waits for
+    the client's delayed acknowledgement of the headers (~40 ms on loopback), a stall AWS
+    does not add, and every answer would come that much later than its latency says."""
     proxy: PagingProxy
 
     def do_POST(self) -> None:
