@@ -41,13 +41,16 @@ CHECKPOINT = Option("checkpoint")
 
 
 class Checkpoint:
-    """An open checkpoint: the rows it holds (:attr:`done`), and :meth:`record` for more."""
+    """An open checkpoint: the rows earlier runs judged (:attr:`done`), and :meth:`record`
+    for each row this run judges."""
 
     def __init__(self, path: Path, header: dict[str, Any], done: dict[str, ScanRow]) -> None:
         self.path = path
         self.header = header
         self.done = done
-        """Rows already judged, by execution ARN."""
+        """Rows already judged when the file was opened, by execution ARN. A row recorded
+        since is in the file only, not kept here: the listing has gone past it, and a scan's
+        memory must not grow with the executions it judges."""
         self._fd: int | None = None
 
     @property
@@ -129,7 +132,7 @@ class Checkpoint:
             raise _unwritable(self.path, exc) from None
 
     def record(self, row: ScanRow) -> None:
-        """Append ``row``: one write of one whole line."""
+        """Append ``row``: one write of one whole line (the file keeps it, not :attr:`done`)."""
         if self._fd is None:
             raise ValueError("the checkpoint is closed")
         data = (json.dumps(record_of(row), ensure_ascii=False) + "\n").encode(
@@ -141,8 +144,6 @@ class Checkpoint:
                 view = view[os.write(self._fd, view) :]
         except OSError as exc:
             raise _unwritable(self.path, exc) from None
-        if row.execution.arn:
-            self.done[row.execution.arn] = row
 
     def close(self) -> None:
         if self._fd is not None:

@@ -205,12 +205,19 @@ class ExecutionStream:
     def __iter__(self) -> Iterator[ListedExecution]:
         streams = [self._one(status) for status in (self.statuses or (None,))]
         # Each status's listing is newest first: merged so, an execution seen twice (its
-        # status changed between two calls) counted once.
-        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_newest_first)
-        seen: set[str] | None = set() if len(streams) > 1 else None
+        # status changed between two calls) counted once. Its start date is the same in
+        # both listings, so its two copies come out of the merge together: only the ARNs of
+        # the start date being merged are remembered, not every ARN of the fleet.
+        several = len(streams) > 1
+        merged = heapq.merge(*streams, key=_newest_first) if several else streams[0]
+        start: datetime | None = None
+        seen: set[str] = set()
         for execution in merged:
-            if seen is not None:
-                if execution.arn in seen:
+            if several:
+                if execution.start != start:
+                    start = execution.start
+                    seen.clear()
+                elif execution.arn in seen:
                     continue
                 seen.add(execution.arn)
             if self.limit is not None and self.listed == self.limit:

@@ -9,7 +9,9 @@ pages, pacing on a fake clock, throttling.
 
 from __future__ import annotations
 
+import gc
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,9 +23,15 @@ from botocore.stub import Stubber
 from sfn_trace.checks.scan import statuses_from_text
 from sfn_trace.errors import AwsError, ExitCode, UsageError
 from sfn_trace.model.arn import parse_state_machine_arn
-from sfn_trace.sources.aws.executions import HistoryFetcher, ListedExecution, list_executions
+from sfn_trace.sources.aws.executions import (
+    ExecutionStream,
+    HistoryFetcher,
+    ListedExecution,
+    list_executions,
+)
 from sfn_trace.sources.aws.pacing import TokenBucket
 from tests.fleet_rows import judge_all
+from tests.stubbing import paginator_for
 
 REGION = "us-west-2"
 MACHINE = "line-ingest"
@@ -226,6 +234,60 @@ def test_limit_across_statuses(stubbed: tuple[Any, Stubber]) -> None:
     listing = list_executions(SM_ARN, client=client, statuses=["SUCCEEDED", "FAILED"], limit=2)
     assert names(listing) == ["s1", "f2"]
     assert listing.truncated
+
+
+class _TwoStatuses:
+    """ListExecutions over ``count`` executions, SUCCEEDED and FAILED in turn, newest first,
+    in pages of 50: pairs share a start date, and every tenth pair is listed under both
+    statuses (its status changed between the two listings)."""
+
+    def __init__(self, count: int) -> None:
+        self.items = [
+            item(f"run-{i:05d}", i // 2, "FAILED" if i % 2 else "SUCCEEDED") for i in range(count)
+        ]
+        self.paginator = paginator_for(self.list_executions, "ListExecutions")
+
+    def get_paginator(self, name: str) -> Any:
+        return self.paginator
+
+    def list_executions(self, **params: Any) -> dict[str, Any]:
+        status = params["statusFilter"]
+        matching = [
+            entry
+            for i, entry in enumerate(self.items)
+            if entry["status"] == status or (i // 2) % 10 == 0
+        ]
+        start = int(params.get("nextToken") or 0)
+        answer: dict[str, Any] = {
+            "executions": [dict(entry, status=status) for entry in matching[start : start + 50]]
+        }
+        if start + 50 < len(matching):
+            answer["nextToken"] = str(start + 50)
+        return answer
+
+
+def test_several_statuses_merged_in_memory_that_does_not_grow_with_the_fleet() -> None:
+    """Merging two listings, an execution listed by both is yielded once, ties of start date
+    included; and what the merge holds does not grow with the executions it has yielded (it
+    kept every ARN: ~125 KB more by the 1,800th execution than by the 200th)."""
+    count = 2000
+    stream = ExecutionStream(SM_ARN, client=_TwoStatuses(count), statuses=["SUCCEEDED", "FAILED"])
+    yielded = 0
+    out_of_turn: list[str] = []
+    held: dict[int, int] = {}
+    tracemalloc.start()
+    try:
+        for execution in stream:
+            if yielded in (200, 1800):
+                gc.collect()  # what is still held, not what waits for the collector
+                held[yielded] = tracemalloc.get_traced_memory()[0]
+            if execution.name != f"run-{yielded:05d}":
+                out_of_turn.append(execution.name)
+            yielded += 1
+    finally:
+        tracemalloc.stop()
+    assert (yielded, out_of_turn) == (count, [])
+    assert held[1800] - held[200] < 16_000
 
 
 @pytest.mark.parametrize(
