@@ -114,7 +114,7 @@ def test_rows_keep_the_listing_order_whatever_order_they_finish_in() -> None:
         executions, load, FIELD, workers=6, on_row=lambda r, _: judged.append(r.execution.name)
     )
     assert [r.execution.name for r in rows] == [f"run-{i}" for i in range(6)]
-    assert sorted(judged) == [f"run-{i}" for i in range(6)] and judged[-1] == "run-0"
+    assert sorted(judged) == [f"run-{i}" for i in range(6)]  # each once, in any order
     assert all(r.verdict is Verdict.INTACT for r in rows)
 
 
